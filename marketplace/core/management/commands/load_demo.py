@@ -1,0 +1,34 @@
+"""Load the demo data: safe to run any number of times (it creates only what is missing)."""
+
+from django.contrib.sites.models import Site
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from marketplace.catalogue import services as catalogue_services
+from marketplace.core import demo as core_demo
+
+
+class Command(BaseCommand):
+    help = "Create the service catalogue and demo accounts for every role, and print the logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quiet-logins", action="store_true", help="Do not print the demo logins.")
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            Site.objects.update_or_create(pk=1, defaults={"domain": "127.0.0.1:8000", "name": "OneWindow"})
+            result = catalogue_services.catalogue_sync_service_items()
+            catalogue_services.product_class_ensure_intermediary_service()
+            logins = core_demo.load()
+            # Each later part of the platform adds its demo data here, in dependency order.
+
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: service items {result.created} created, {result.updated} updated, "
+                f"{result.unchanged} unchanged."
+            )
+        )
+        if not options["quiet_logins"]:
+            self.stdout.write("\nDemo logins (all share one password):")
+            for login in logins:
+                self.stdout.write(f"  {login.role:<28} {login.email:<34} {login.password}")

@@ -1,0 +1,1 @@
+"""Nothing stored: core holds shared helpers, the home page and the demo loader."""

@@ -1,0 +1,27 @@
+from django.apps import apps
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+
+from marketplace.core.views import HomeView
+
+# English at /, Simplified Chinese at /zh-hans/.
+urlpatterns = i18n_patterns(
+    path("", HomeView.as_view(), name="home"),
+    # Inside the prefixed patterns so the switch resolves the page it came from in its own language.
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("admin/", admin.site.urls),
+    path("providers/", include(("providers.urls", "providers"))),
+    path("", include(("signing.urls", "signing"))),
+    # Oscar last: its root "" only redirects to OSCAR_HOMEPAGE, which the line above serves.
+    path("", include(apps.get_app_config("oscar").urls[0])),
+    prefix_default_language=False,
+)
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
