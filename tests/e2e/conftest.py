@@ -16,11 +16,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-# Playwright's sync API runs an event loop in the test thread; Django then refuses ORM calls from
-# that thread unless told the loop is not serving async code (it is not: requests are served by
-# the live server's own threads).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
@@ -28,15 +23,24 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(scope="module")
+def browser(django_db_setup, django_db_blocker):
+    """One chromium per test module.
+
+    Playwright's sync API runs an event loop in the test thread; Django then refuses ORM calls
+    from that thread unless told the loop serves no async code (it does not: the live server
+    answers requests on its own threads). The permission is set only while the browser lives,
+    so no other test (or subprocess) inherits it.
+    """
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"no chromium at {CHROMIUM}: install Debian's chromium package to run browser tests")
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            yield browser
+            browser.close()
 
 
 @pytest.fixture
