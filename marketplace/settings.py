@@ -153,7 +153,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "customer:login"
-LOGIN_REDIRECT_URL = "/"
+# A URL name, so the redirect stays in the language the visitor logged in with.
+LOGIN_REDIRECT_URL = "home"
 
 # --- Internationalisation ---------------------------------------------------------------------
 

@@ -4,6 +4,8 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from tests.factories import UserFactory
+
 pytestmark = pytest.mark.django_db
 
 HEADER_ENTRY_POINTS = {
@@ -108,3 +110,22 @@ def test_catalogue_pages_use_a_constant_number_of_queries(client, catalogue, dja
     for url in [reverse("home"), reverse("catalogue:index"), eia.get_absolute_url()]:
         with django_assert_max_num_queries(4):
             assert client.get(url).status_code == 200
+
+
+def test_login_returns_the_visitor_to_their_language(client):
+    UserFactory(email="mei@example.test")
+    response = client.post(
+        url_in("zh-hans", "customer:login"),
+        {"login-username": "mei@example.test", "login-password": "correct horse battery", "login_submit": "1"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/zh-hans/"
+
+
+def test_wrong_password_is_explained_not_an_error(client):
+    response = client.post(
+        url_in("en", "customer:login"),
+        {"login-username": "nobody@example.test", "login-password": "wrong", "login_submit": "1"},
+    )
+    assert response.status_code == 200
+    assert "correct email address and password" in response.content.decode()
