@@ -179,6 +179,7 @@ class QualificationNotice(models.Model):
 
     class Kind(models.TextChoices):
         WARNING_30_DAYS = "warning_30", _("30 days before expiry")
+        DUE_TODAY = "due_today", _("Last valid day")
         EXPIRED = "expired", _("Expired")
 
     qualification = models.ForeignKey(Qualification, on_delete=models.CASCADE, related_name="notices")

@@ -404,7 +404,7 @@ def qualification_expire_due(*, today: datetime.date | None = None) -> ExpiryRes
 
     for qualification in approved.filter(valid_until=today):
         # The last valid day: listings still sell today, and tomorrow they stop.
-        if _record_notice(qualification, QualificationNotice.Kind.EXPIRED):
+        if _record_notice(qualification, QualificationNotice.Kind.DUE_TODAY):
             _event(qualification.provider, ProviderEvent.Kind.QUALIFICATION_EXPIRING, qualification=qualification)
             emails.notify_on_commit(qualification.provider, "qualification_expires_today", qualification=qualification)
             warned += 1
