@@ -9,7 +9,7 @@ import datetime
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from marketplace.catalogue.models import Category, Product
+from marketplace.catalogue.models import Category, Product, ProductAttributeValue
 from marketplace.catalogue.services import INTERMEDIARY_SERVICE_SLUG
 from marketplace.partner.models import StockRecord
 
@@ -57,8 +57,10 @@ def with_listing_data(queryset: QuerySet[Product]) -> QuerySet[Product]:
             queryset=StockRecord.objects.select_related("partner__provider"),
         ),
         "categories",
-        "attribute_values__attribute",
-        "attribute_values__value_option",
+        Prefetch(
+            "attribute_values",
+            queryset=ProductAttributeValue.objects.select_related("attribute", "value_option"),
+        ),
     )
 
 
