@@ -10,10 +10,8 @@ from marketplace.core.regions import region_choices
 from marketplace.core.uploads import DOCUMENT_KINDS, IMAGE_KINDS, validate_upload
 from marketplace.core.validators import normalize_credit_code, validate_credit_code
 
-from .models import Provider, ProviderMember
+from .models import LOGO_MAX_SIZE, Provider, ProviderMember
 from .services import SCAN_MAX_SIZE, ListingData
-
-LOGO_MAX_SIZE = 2 * 1024 * 1024
 
 
 class CategoryChoiceField(forms.ModelChoiceField):
@@ -143,6 +141,14 @@ class ListingForm(StyledForm):
     def __init__(self, *args, provider: Provider, **kwargs):
         self.provider = provider
         super().__init__(*args, **kwargs)
+        from .selectors import qualified_categories
+
+        names = [category.localized("name") for category in qualified_categories(provider=provider)]
+        self.fields["category"].help_text = (
+            _("You can publish in: %(names)s.") % {"names": ", ".join(names)}
+            if names
+            else _("You can save listings now and publish them once a qualification for the item is approved.")
+        )
 
     def clean(self):
         data = super().clean()

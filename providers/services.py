@@ -26,12 +26,12 @@ from marketplace.accounts.models import User
 from marketplace.catalogue.models import AttributeOption, Category, Product, ProductCategory
 from marketplace.catalogue.services import product_class_ensure_intermediary_service
 from marketplace.core.regions import validate_region_code
-from marketplace.core.uploads import DOCUMENT_KINDS, validate_upload
+from marketplace.core.uploads import DOCUMENT_KINDS, IMAGE_KINDS, validate_upload
 from marketplace.core.validators import normalize_credit_code, validate_credit_code
 from marketplace.partner.models import Partner, StockRecord
 
 from . import emails, selectors
-from .models import Provider, ProviderEvent, ProviderMember, Qualification, QualificationNotice
+from .models import LOGO_MAX_SIZE, Provider, ProviderEvent, ProviderMember, Qualification, QualificationNotice
 
 S = Provider.Status
 CURRENCY = "CNY"
@@ -150,7 +150,7 @@ def provider_register(*, user: User, credit_code: str, logo=None, **profile) -> 
     partner.users.add(user)
     provider = Provider(partner=partner, credit_code=code, **cleaned)
     if logo:
-        validate_upload(logo, kinds=DOCUMENT_KINDS[1:], max_size=2 * 1024 * 1024)
+        validate_upload(logo, kinds=IMAGE_KINDS, max_size=LOGO_MAX_SIZE)
         provider.logo = logo
     try:
         with transaction.atomic():
@@ -179,7 +179,7 @@ def provider_update(*, provider: Provider, user: User, logo=None, **profile) -> 
     for field in changed:
         setattr(provider, field, cleaned[field])
     if logo:
-        validate_upload(logo, kinds=DOCUMENT_KINDS[1:], max_size=2 * 1024 * 1024)
+        validate_upload(logo, kinds=IMAGE_KINDS, max_size=LOGO_MAX_SIZE)
         provider.logo = logo
         changed.append("logo")
     provider.save()

@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from providers.models import Provider, Qualification
 from tests.factories import (
@@ -301,3 +301,38 @@ def test_draft_provider_has_no_public_profile_but_its_team_can_preview(client):
     assert client.get(provider.get_absolute_url()).status_code == 404
     client.force_login(provider.memberships.get().user)
     assert client.get(provider.get_absolute_url()).status_code == 200
+
+
+def test_profile_edit_saves_and_keeps_the_credit_code(client):
+    provider = make_provider()
+    client.force_login(provider.memberships.get().user)
+    form = client.get(reverse("providers:console-profile")).context["form"]
+    data = {key: value or "" for key, value in form.initial.items()}
+    data.update(name="Renamed Consulting Co., Ltd.", credit_code=make_credit_code(1))
+    response = client.post(reverse("providers:console-profile"), data)
+    assert response.status_code == 302
+    old_code = provider.credit_code
+    provider.refresh_from_db()
+    assert provider.name == "Renamed Consulting Co., Ltd." and provider.credit_code == old_code
+    assert provider.partner.name == "Renamed Consulting Co., Ltd."
+    assert provider.events.filter(kind="updated").exists()
+    response = client.post(reverse("providers:console-profile"), {**data, "region": "12345"})
+    assert "region" in response.context["form"].errors
+
+
+def test_listing_form_names_the_categories_a_provider_may_publish_in(client, eia):
+    provider = make_certified_provider(categories=[eia])
+    client.force_login(provider.memberships.get().user)
+    form = client.get(reverse("providers:console-listing-create")).context["form"]
+    assert "You can publish in: Environmental impact assessment." in form.fields["category"].help_text
+
+
+def test_chinese_listing_pages(client, eia):
+    provider = make_certified_provider(categories=[eia])
+    product = make_listing(provider, eia, pricing_mode="from")
+    html = client.get("/zh-hans" + product.get_absolute_url()).content.decode()
+    assert "环境影响报告书编制" in html and "起" in html and "暂无评分" in html
+    with translation.override("zh-hans"):
+        url = eia.get_absolute_url()
+    html = client.get(url).content.decode()
+    assert provider.name_zh in html
