@@ -257,7 +257,7 @@ def load() -> dict:
             if lapsed:
                 qualification_status = Qualification.Status.EXPIRED
             valid_until = (
-                today - datetime.timedelta(days=7) if lapsed else today + datetime.timedelta(days=200 + 40 * n)
+                today - datetime.timedelta(days=7) if lapsed else today + datetime.timedelta(days=200 + 25 * n)
             )
             qualification = Qualification(
                 provider=provider,
