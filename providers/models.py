@@ -217,6 +217,7 @@ class ProviderEvent(models.Model):
         QUALIFICATION_EXPIRED = "qualification_expired", _("Qualification expired")
         MEMBER_ADDED = "member_added", _("Team member added")
         MEMBER_REMOVED = "member_removed", _("Team member removed")
+        MEMBER_ROLE_CHANGED = "member_role_changed", _("Team member's role changed")
         LISTING_CREATED = "listing_created", _("Listing created")
         LISTING_UPDATED = "listing_updated", _("Listing updated")
         LISTING_PUBLISHED = "listing_published", _("Listing published")

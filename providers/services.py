@@ -489,6 +489,26 @@ def member_remove(*, provider: Provider, actor: User, membership: ProviderMember
     _event(provider, ProviderEvent.Kind.MEMBER_REMOVED, actor=actor, member=user.email)
 
 
+@transaction.atomic
+def member_set_role(*, provider: Provider, actor: User, membership: ProviderMember, role: str) -> ProviderMember:
+    """An owner makes a member an owner, or an owner a member; the last owner stays an owner."""
+    _require_member(provider, actor, owner=True)
+    if membership.provider_id != provider.pk:
+        raise NotPermitted(_("This person is not in your team."), code="not_in_team")
+    if role not in ProviderMember.Role.values:
+        raise ValidationError({"role": _("Choose owner or member.")})
+    owners = ProviderMember.objects.select_for_update().filter(provider=provider, role=ProviderMember.Role.OWNER)
+    if membership.is_owner and role != ProviderMember.Role.OWNER and owners.count() <= 1:
+        raise ValidationError(
+            _("A provider needs at least one owner; make someone else an owner first."), code="last_owner"
+        )
+    if membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+        _event(provider, ProviderEvent.Kind.MEMBER_ROLE_CHANGED, actor=actor, member=membership.user.email, role=role)
+    return membership
+
+
 # --- Listings ------------------------------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ urlpatterns = [
     ),
     path("console/team/", views.ConsoleTeamView.as_view(), name="console-team"),
     path("console/team/<int:pk>/remove/", views.ConsoleTeamRemoveView.as_view(), name="console-team-remove"),
+    path("console/team/<int:pk>/role/", views.ConsoleTeamRoleView.as_view(), name="console-team-role"),
     path("qualifications/<int:pk>/scan/", views.QualificationScanView.as_view(), name="qualification-scan"),
     path("review/", views.ReviewQueueView.as_view(), name="review"),
     path("review/<int:pk>/", views.ReviewProviderView.as_view(), name="review-provider"),

@@ -300,6 +300,23 @@ class ConsoleTeamView(ConsoleMixin, TemplateView):
         return self.render_to_response(self.get_context_data(form=form))
 
 
+class ConsoleTeamRoleView(ConsoleMixin, View):
+    def post(self, request, pk):
+        try:
+            membership = self.provider.memberships.select_related("user").get(pk=pk)
+        except ProviderMember.DoesNotExist:
+            raise Http404("No such team member") from None
+        try:
+            services.member_set_role(
+                provider=self.provider, actor=request.user, membership=membership, role=request.POST.get("role", "")
+            )
+        except ValidationError as error:
+            _flash_errors(request, error)
+        else:
+            messages.success(request, _("Role changed."))
+        return redirect("providers:console-team")
+
+
 class ConsoleTeamRemoveView(ConsoleMixin, View):
     def post(self, request, pk):
         try:

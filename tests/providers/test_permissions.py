@@ -55,6 +55,7 @@ def test_object_urls_need_login(client, world):
         ("get", reverse("providers:console-listing-edit", args=[world["b_listing"].pk])),
         ("post", reverse("providers:console-listing-publish", args=[world["b_listing"].pk])),
         ("post", reverse("providers:console-team-remove", args=[world["b_member"].pk])),
+        ("post", reverse("providers:console-team-role", args=[world["b_member"].pk])),
         ("get", reverse("providers:qualification-scan", args=[world["b_qualification"].pk])),
         ("get", reverse("providers:review")),
         ("get", reverse("providers:review-provider", args=[world["b"].pk])),
@@ -103,6 +104,14 @@ def test_provider_a_cannot_remove_provider_bs_team_member(client, world):
     response = client.post(reverse("providers:console-team-remove", args=[world["b_member"].pk]))
     assert response.status_code == 404
     assert world["b"].memberships.count() == 2
+
+
+def test_provider_a_cannot_change_roles_in_provider_bs_team(client, world):
+    client.force_login(world["a_owner"])
+    response = client.post(reverse("providers:console-team-role", args=[world["b_member"].pk]), {"role": "owner"})
+    assert response.status_code == 404
+    world["b_member"].refresh_from_db()
+    assert world["b_member"].role == "member"
 
 
 def test_provider_a_cannot_act_on_b_through_form_fields(client, world):

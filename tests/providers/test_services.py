@@ -297,3 +297,25 @@ def test_emails_are_bilingual(eia, reviewer, django_capture_on_commit_callbacks)
         services.provider_certify(provider=provider, reviewer=reviewer)
     message = mail.outbox[-1]
     assert "certified" in message.subject and "认证" in message.subject
+
+
+def test_owner_changes_roles_but_never_leaves_the_provider_ownerless():
+    provider = make_provider()
+    owner = provider.memberships.get().user
+    colleague = services.member_add(provider=provider, actor=owner, email=UserFactory().email)
+    with pytest.raises(services.NotPermitted):
+        services.member_set_role(provider=provider, actor=colleague.user, membership=colleague, role="owner")
+    owner_membership = provider.memberships.get(user=owner)
+    with pytest.raises(ValidationError, match="at least one owner"):
+        services.member_set_role(provider=provider, actor=owner, membership=owner_membership, role="member")
+    services.member_set_role(provider=provider, actor=owner, membership=colleague, role="owner")
+    services.member_set_role(provider=provider, actor=owner, membership=owner_membership, role="member")
+    colleague.refresh_from_db()
+    owner_membership.refresh_from_db()
+    assert (colleague.role, owner_membership.role) == ("owner", "member")
+    assert provider.events.filter(kind=ProviderEvent.Kind.MEMBER_ROLE_CHANGED).count() == 2
+    other = make_provider()
+    with pytest.raises(services.NotPermitted):
+        services.member_set_role(
+            provider=provider, actor=colleague.user, membership=other.memberships.get(), role="member"
+        )
