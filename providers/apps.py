@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class ProvidersConfig(AppConfig):
     name = "providers"
     verbose_name = _("Providers")
+
+    def ready(self):
+        from celery.schedules import crontab
+        from django.conf import settings
+
+        # Daily, early in the morning (Asia/Shanghai): warnings reach providers before office hours.
+        settings.CELERY_BEAT_SCHEDULE.setdefault(
+            "providers-expire-qualifications",
+            {"task": "providers.expire_qualifications", "schedule": crontab(hour=6, minute=0)},
+        )

@@ -7,8 +7,11 @@ configuration picks them up through ``get_class``).
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.views.generic import TemplateView
 
+from providers import selectors as provider_selectors
+from providers.listings import listing_info, listing_infos
+
 from . import selectors
-from .models import Category
+from .models import Category, Product
 
 
 class CatalogueView(TemplateView):
@@ -37,5 +40,34 @@ class ProductCategoryView(TemplateView):
         return super().get_context_data(
             category=self.category,
             subcategories=list(selectors.service_item_children(category=self.category)),
+            listings=listing_infos(provider_selectors.category_listings(category=self.category)),
+            **kwargs,
+        )
+
+
+class ProductDetailView(TemplateView):
+    """A listing: price, promised days, regions, deliverables and its provider.
+
+    The public sees only purchasable listings (404 otherwise); the provider's own team and staff
+    may preview a listing that is unpublished or off sale, with a notice saying so.
+    """
+
+    template_name = "catalogue/detail.html"
+
+    def get(self, request, *args, **kwargs):
+        try:
+            self.product = provider_selectors.public_listing(pk=kwargs["pk"], user=request.user)
+        except Product.DoesNotExist:
+            raise Http404("No such listing") from None
+        if kwargs.get("product_slug") != self.product.slug:
+            return HttpResponsePermanentRedirect(self.product.get_absolute_url())
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        info = listing_info(self.product)
+        return super().get_context_data(
+            product=self.product,
+            listing=info,
+            is_on_sale=provider_selectors.listing_is_purchasable(product=self.product),
             **kwargs,
         )

@@ -1,6 +1,27 @@
 """factory_boy factories, one module per app; import them from here."""
 
 from .accounts import UserFactory
-from .enterprises import EnterpriseFactory, EnterpriseMemberFactory
+from .enterprises import EnterpriseFactory, EnterpriseMemberFactory, make_credit_code
+from .providers import (
+    add_qualification,
+    listing_data,
+    make_certified_provider,
+    make_listing,
+    make_provider,
+    pdf_upload,
+    staff_user,
+)
 
-__all__ = ["EnterpriseFactory", "EnterpriseMemberFactory", "UserFactory"]
+__all__ = [
+    "EnterpriseFactory",
+    "EnterpriseMemberFactory",
+    "UserFactory",
+    "add_qualification",
+    "listing_data",
+    "make_certified_provider",
+    "make_credit_code",
+    "make_listing",
+    "make_provider",
+    "pdf_upload",
+    "staff_user",
+]

@@ -1,0 +1,52 @@
+"""OneWindow's pricing and availability: who may buy which listing, at what price, in CNY.
+
+A listing is available to buy only while ``providers.selectors`` counts it as purchasable (its
+provider certified, holding an approved unexpired qualification for the listing's category, and
+the listing published) and its pricing mode is not "quote only" (those are hired through a request
+for quotes). Prices carry no separate tax line: intermediary fees are quoted tax-inclusive.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from oscar.apps.partner import availability
+from oscar.apps.partner.strategy import NoTax, Structured, UseFirstStockRecord
+from oscar.apps.partner.strategy import Selector as CoreSelector  # noqa: F401 - documents what we replace
+
+
+class NotOnSale(availability.Unavailable):
+    code = "not_on_sale"
+    message = _("Not on sale")
+
+
+class QuoteOnly(availability.Unavailable):
+    code = "quote_only"
+    message = _("Quote only: request a quote")
+
+
+class ListingAvailability:
+    def availability_policy(self, product, stockrecord):
+        from providers import selectors
+        from providers.listings import listing_info
+
+        if not stockrecord:
+            return NotOnSale()
+        # Pages that already filtered on the purchasable rule annotate it, saving a query per product.
+        purchasable = getattr(product, "is_purchasable", None)
+        if purchasable is None:
+            purchasable = selectors.listing_is_purchasable(product=product)
+        if not purchasable:
+            return NotOnSale()
+        if listing_info(product).is_quote_only:
+            return QuoteOnly()
+        return availability.Available()
+
+    def parent_availability_policy(self, product, children_stock):
+        return NotOnSale()
+
+
+class OneWindow(UseFirstStockRecord, ListingAvailability, NoTax, Structured):
+    """The one strategy every request uses."""
+
+
+class Selector:
+    def strategy(self, request=None, user=None, **kwargs):
+        return OneWindow(request)

@@ -1,0 +1,92 @@
+"""A listing as pages show it: one read-only view over an Oscar product, its stock record and
+attributes, built from prefetched data only (see ``selectors.with_listing_data``) so rendering a
+page of listings adds no query per listing.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+from marketplace.core.i18n import is_chinese_active
+from marketplace.core.regions import region_name
+
+PRICING_MODE_LABELS = {
+    "fixed": _("Fixed price"),
+    "from": _("From price"),
+    "quote": _("Quote only"),
+}
+
+
+@dataclass(frozen=True)
+class ListingInfo:
+    product: object
+    provider: object | None
+    category: object | None
+    pricing_mode: str
+    price: Decimal | None
+    currency: str
+    price_unit: str
+    service_days: int | None
+    regions_served: tuple[str, ...] = field(default_factory=tuple)
+    deliverables: str = ""
+    deliverables_zh: str = ""
+
+    @property
+    def pricing_mode_label(self) -> str:
+        return PRICING_MODE_LABELS.get(self.pricing_mode, "")
+
+    @property
+    def is_quote_only(self) -> bool:
+        return self.pricing_mode == "quote"
+
+    @property
+    def region_names(self) -> list[str]:
+        return [region_name(code) for code in self.regions_served]
+
+    @property
+    def deliverables_localized(self) -> str:
+        if is_chinese_active() and self.deliverables_zh:
+            return self.deliverables_zh
+        return self.deliverables
+
+    @property
+    def deliverable_lines(self) -> list[str]:
+        return [line.strip() for line in self.deliverables_localized.splitlines() if line.strip()]
+
+
+def _attribute_value(value) -> object:
+    if value.value_option_id is not None:
+        return value.value_option.code or value.value_option.option
+    for name in ("value_text", "value_integer", "value_float", "value_boolean", "value_richtext"):
+        stored = getattr(value, name)
+        if stored is not None and stored != "":
+            return stored
+    return None
+
+
+def listing_info(product) -> ListingInfo:
+    """Build from prefetched relations (``stockrecords``, ``categories``, ``attribute_values``)."""
+    values = {value.attribute.code: _attribute_value(value) for value in product.attribute_values.all()}
+    stockrecords = list(product.stockrecords.all())
+    stockrecord = stockrecords[0] if stockrecords else None
+    provider = getattr(stockrecord.partner, "provider", None) if stockrecord else None
+    categories = list(product.categories.all())
+    regions = tuple(code for code in (values.get("regions_served") or "").replace(",", " ").split() if code)
+    return ListingInfo(
+        product=product,
+        provider=provider,
+        category=categories[0] if categories else None,
+        pricing_mode=values.get("pricing_mode") or "quote",
+        price=stockrecord.price if stockrecord else None,
+        currency=stockrecord.price_currency if stockrecord else "CNY",
+        price_unit=values.get("price_unit") or "",
+        service_days=values.get("service_days"),
+        regions_served=regions,
+        deliverables=values.get("deliverables") or "",
+        deliverables_zh=values.get("deliverables_zh") or "",
+    )
+
+
+def listing_infos(products) -> list[ListingInfo]:
+    return [listing_info(product) for product in products]

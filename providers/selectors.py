@@ -1,0 +1,190 @@
+"""Read queries about providers and listings, always scoped to who is asking.
+
+``purchasable_listings_q`` is the single definition of "public and purchasable": category pages,
+listing detail, the partner strategy, and later search and hiring all use it.
+"""
+
+import datetime
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from marketplace.catalogue.models import Category, Product, ProductAttributeValue
+from marketplace.catalogue.services import INTERMEDIARY_SERVICE_SLUG
+from marketplace.partner.models import StockRecord
+
+from .models import Provider, ProviderMember, Qualification
+
+LISTING_ATTRIBUTE_CODES = (
+    "pricing_mode",
+    "price_unit",
+    "service_days",
+    "regions_served",
+    "deliverables",
+    "deliverables_zh",
+)
+
+
+def qualified_listing_exists(*, today: datetime.date | None = None) -> Exists:
+    """Whether a product's provider holds an in-force qualification for one of its categories."""
+    return Exists(
+        Qualification.objects.in_force(today=today).filter(
+            provider__partner__stockrecords__product=OuterRef("pk"),
+            category__product=OuterRef("pk"),
+        )
+    )
+
+
+def purchasable_listings_q(*, today: datetime.date | None = None) -> Q:
+    """Published listings of certified providers holding an in-force qualification for the category."""
+    return Q(
+        qualified_listing_exists(today=today),
+        product_class__slug=INTERMEDIARY_SERVICE_SLUG,
+        is_public=True,
+        stockrecords__partner__provider__status=Provider.Status.CERTIFIED,
+    )
+
+
+def all_listings() -> QuerySet[Product]:
+    return Product.objects.filter(product_class__slug=INTERMEDIARY_SERVICE_SLUG)
+
+
+def with_listing_data(queryset: QuerySet[Product]) -> QuerySet[Product]:
+    """Everything a listing card shows, in a constant number of queries however many listings."""
+    return queryset.select_related("product_class").prefetch_related(
+        Prefetch(
+            "stockrecords",
+            queryset=StockRecord.objects.select_related("partner__provider"),
+        ),
+        "categories",
+        Prefetch(
+            "attribute_values",
+            queryset=ProductAttributeValue.objects.select_related("attribute", "value_option"),
+        ),
+    )
+
+
+def purchasable_listings(*, today: datetime.date | None = None) -> QuerySet[Product]:
+    return all_listings().filter(purchasable_listings_q(today=today)).distinct()
+
+
+def listing_is_purchasable(*, product: Product, today: datetime.date | None = None) -> bool:
+    return purchasable_listings(today=today).filter(pk=product.pk).exists()
+
+
+def category_listings(*, category: Category) -> QuerySet[Product]:
+    """The purchasable listings of one service item, cheapest first, ready to render."""
+    return with_listing_data(
+        purchasable_listings().filter(categories=category).order_by("stockrecords__price", "title", "pk")
+    )
+
+
+def public_listing(*, pk: int, user=None) -> Product:
+    """A listing by id as the public may see it; its owners and staff also see unpublished ones.
+
+    Raises ``Product.DoesNotExist`` otherwise.
+    """
+    queryset = all_listings()
+    visible = purchasable_listings_q()
+    if user is not None and user.is_authenticated:
+        if user.is_staff:
+            visible = Q()
+        else:
+            visible |= Q(stockrecords__partner__provider__memberships__user=user)
+    return with_listing_data(queryset.filter(visible).distinct()).get(pk=pk)
+
+
+# --- Providers -----------------------------------------------------------------------------------
+
+
+def providers_for_user(*, user) -> QuerySet[Provider]:
+    """The providers a user acts for (at most one today); empty for anonymous users."""
+    if not user.is_authenticated:
+        return Provider.objects.none()
+    return Provider.objects.filter(memberships__user=user)
+
+
+def provider_for_user(*, user) -> Provider | None:
+    return providers_for_user(user=user).select_related("partner").first()
+
+
+def membership_for_user(*, user) -> ProviderMember | None:
+    if not user.is_authenticated:
+        return None
+    return ProviderMember.objects.select_related("provider__partner").filter(user=user).first()
+
+
+def provider_listings(*, provider: Provider) -> QuerySet[Product]:
+    """All of a provider's listings, published or not, for its console."""
+    return with_listing_data(all_listings().filter(stockrecords__partner=provider.partner).order_by("-date_updated"))
+
+
+def provider_listing(*, provider: Provider, pk: int) -> Product:
+    """One of the provider's own listings; ``Product.DoesNotExist`` for anyone else's."""
+    return provider_listings(provider=provider).get(pk=pk)
+
+
+def provider_qualification(*, provider: Provider, pk: int) -> Qualification:
+    return provider.qualifications.select_related("category").get(pk=pk)
+
+
+def qualified_categories(*, provider: Provider, today: datetime.date | None = None) -> QuerySet[Category]:
+    return Category.objects.filter(
+        qualifications__in=Qualification.objects.in_force(today=today).filter(provider=provider)
+    ).distinct()
+
+
+def qualification_for_scan(*, user, pk: int) -> Qualification:
+    """A qualification whose scan ``user`` may download: their own provider's, or any for staff."""
+    queryset = Qualification.objects.select_related("provider")
+    if not user.is_authenticated:
+        raise Qualification.DoesNotExist
+    if not user.is_staff:
+        queryset = queryset.filter(provider__memberships__user=user)
+    return queryset.get(pk=pk)
+
+
+def public_providers() -> QuerySet[Provider]:
+    """Providers with a public profile: certified or suspended (suspension is public record)."""
+    return Provider.objects.filter(status__in=[Provider.Status.CERTIFIED, Provider.Status.SUSPENDED])
+
+
+def public_provider(*, pk: int, user=None) -> Provider:
+    queryset = Provider.objects.all()
+    if user is None or not user.is_authenticated:
+        queryset = public_providers()
+    elif not user.is_staff:
+        queryset = queryset.filter(
+            Q(status__in=[Provider.Status.CERTIFIED, Provider.Status.SUSPENDED]) | Q(memberships__user=user)
+        ).distinct()
+    return queryset.get(pk=pk)
+
+
+def provider_public_qualifications(*, provider: Provider) -> QuerySet[Qualification]:
+    return (
+        provider.qualifications.filter(status__in=[Qualification.Status.APPROVED, Qualification.Status.EXPIRED])
+        .select_related("category")
+        .order_by("category__path", "-valid_until")
+    )
+
+
+def provider_public_listings(*, provider: Provider) -> QuerySet[Product]:
+    return with_listing_data(purchasable_listings().filter(stockrecords__partner=provider.partner).order_by("title"))
+
+
+# --- Staff review --------------------------------------------------------------------------------
+
+
+def providers_for_review(*, status: str | None = None) -> QuerySet[Provider]:
+    queryset = Provider.objects.all().order_by("submitted_at", "name")
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset
+
+
+def pending_qualifications() -> QuerySet[Qualification]:
+    return Qualification.objects.filter(status=Qualification.Status.PENDING).select_related("provider", "category")
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
