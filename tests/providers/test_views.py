@@ -58,7 +58,10 @@ def test_join_page_explains_and_links_anonymous_visitors_to_login(client):
 
 def test_join_page_is_translated(client):
     html = client.get("/zh-hans/providers/join/").content.decode()
-    assert "中介入驻" in html
+    assert "登录或注册账户以登记您的机构" in html
+    client.force_login(UserFactory())
+    html = client.get("/zh-hans/providers/join/").content.decode()
+    assert "注册您的机构" in html and "统一社会信用代码" in html
 
 
 def test_logged_in_user_registers_an_organisation(client):
