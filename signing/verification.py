@@ -48,7 +48,10 @@ from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolic
 from pyhanko_certvalidator.registry import SimpleTrustManager
 from pyhanko_certvalidator.revinfo.archival import CRLContainer
 
+from .isolation import IsolationError, ResourceLimits, run_isolated
+
 __all__ = [
+    "Analysis",
     "DocumentInfo",
     "PermitRegistry",
     "RegistryRecord",
@@ -56,6 +59,8 @@ __all__ = [
     "TrustAnchors",
     "Verdict",
     "VerificationReport",
+    "analyse_pdf",
+    "decide",
     "verify_pdf",
 ]
 
@@ -112,6 +117,7 @@ REASONS = {
     "revocation_unknown": _("The revocation status of the seal certificate could not be established."),
     "unknown_document": _("The seal is genuine, but the registry has no record of this document."),
     "validation_failed": _("The seal could not be validated."),
+    "too_complex": _("The file took too long or too much memory to check; it may be damaged or crafted."),
 }
 
 
@@ -401,20 +407,24 @@ def _registry_verdict(record: RegistryRecord, today: dt.date) -> tuple[Verdict, 
     return Verdict.INDETERMINATE, "validation_failed"
 
 
-def verify_pdf(
-    data: bytes,
-    *,
-    trust: TrustAnchors,
-    registry: PermitRegistry,
-    max_bytes: int,
-    today: dt.date | None = None,
-) -> VerificationReport:
-    """Verify ``data`` (the bytes of an uploaded file) and return the report. Never raises for
-    bad input: every failure is a verdict."""
+@dataclass(frozen=True)
+class Analysis:
+    """What the file alone proves, before the registry is asked. Picklable: it crosses the
+    boundary from the isolated worker process."""
+
+    document: DocumentInfo
+    signatures: tuple[SignatureReport, ...] = ()
+    verdict: Verdict | None = None  # None: every seal passed; the registry decides
+    reason: str = ""
+    digests: tuple[str, ...] = ()
+
+
+def analyse_pdf(data: bytes, *, trust: TrustAnchors, max_bytes: int) -> Analysis:
+    """Everything the verifier can decide from the bytes alone. Never raises for bad input."""
     document = DocumentInfo(sha256=hashlib.sha256(data).hexdigest(), size=len(data), pages=None)
 
-    def finish(verdict, reason, **extra) -> VerificationReport:
-        return VerificationReport(verdict=verdict, reason=reason, document=document, **extra)
+    def finish(verdict, reason, **extra) -> Analysis:
+        return Analysis(document=document, verdict=verdict, reason=reason, **extra)
 
     if not data:
         return finish(Verdict.UNREADABLE, "empty")
@@ -473,9 +483,57 @@ def verify_pdf(
         trust_problem = _trust_problem(report)
         if trust_problem:
             return finish(*trust_problem, signatures=signatures)
+    return Analysis(document=document, signatures=signatures, digests=tuple(revision_digests(data)))
 
-    record = registry.find_by_sha256(revision_digests(data))
+
+def decide(analysis: Analysis, *, registry: PermitRegistry, today: dt.date | None = None) -> VerificationReport:
+    """Turn an analysis into the final report, asking the registry only when every seal passed."""
+    if analysis.verdict is not None:
+        return VerificationReport(
+            verdict=analysis.verdict, reason=analysis.reason, document=analysis.document, signatures=analysis.signatures
+        )
+    record = registry.find_by_sha256(analysis.digests)
     if record is None:
-        return finish(Verdict.INDETERMINATE, "unknown_document", signatures=signatures, matches_issued_document=False)
+        return VerificationReport(
+            verdict=Verdict.INDETERMINATE,
+            reason="unknown_document",
+            document=analysis.document,
+            signatures=analysis.signatures,
+            matches_issued_document=False,
+        )
     verdict, reason = _registry_verdict(record, today or timezone.localdate())
-    return finish(verdict, reason, signatures=signatures, permit=record, matches_issued_document=True)
+    return VerificationReport(
+        verdict=verdict,
+        reason=reason,
+        document=analysis.document,
+        signatures=analysis.signatures,
+        permit=record,
+        matches_issued_document=True,
+    )
+
+
+def verify_pdf(
+    data: bytes,
+    *,
+    trust: TrustAnchors,
+    registry: PermitRegistry,
+    max_bytes: int,
+    today: dt.date | None = None,
+    limits: ResourceLimits | None = None,
+) -> VerificationReport:
+    """Verify ``data`` (the bytes of an uploaded file). Never raises for bad input: every
+    failure is a verdict. With ``limits``, the file is analysed in a separate process that is
+    killed when it exceeds them (a crafted PDF must not hang or exhaust the web process)."""
+    if limits is None:
+        analysis = analyse_pdf(data, trust=trust, max_bytes=max_bytes)
+    else:
+        try:
+            analysis = run_isolated(analyse_pdf, data, trust=trust, max_bytes=max_bytes, limits=limits)
+        except IsolationError as exc:
+            logger.warning("Verification worker stopped: %s", exc)
+            analysis = Analysis(
+                document=DocumentInfo(sha256=hashlib.sha256(data).hexdigest(), size=len(data), pages=None),
+                verdict=Verdict.UNREADABLE,
+                reason="too_complex",
+            )
+    return decide(analysis, registry=registry, today=today)
