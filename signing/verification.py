@@ -51,6 +51,8 @@ from pyhanko_certvalidator.revinfo.archival import CRLContainer
 from .isolation import IsolationError, ResourceLimits, run_isolated
 
 __all__ = [
+    "REASONS",
+    "VERDICT_LABELS",
     "Analysis",
     "DocumentInfo",
     "PermitRegistry",
@@ -61,6 +63,8 @@ __all__ = [
     "VerificationReport",
     "analyse_pdf",
     "decide",
+    "record_as_dict",
+    "report_as_dict",
     "verify_pdf",
 ]
 
@@ -149,6 +153,12 @@ class RegistryRecord:
 class PermitRegistry(Protocol):
     def find_by_sha256(self, digests: Sequence[str]) -> RegistryRecord | None:
         """The record whose issued file has one of these SHA-256 digests (hex), if any."""
+
+    def find_by_number(self, number: str, code: str) -> RegistryRecord | None:
+        """The record with this number whose printed verification code is ``code``, if any."""
+
+    def find_by_token(self, token: str) -> RegistryRecord | None:
+        """The record behind a QR code's token, if any."""
 
 
 @dataclass(frozen=True)
@@ -537,3 +547,60 @@ def verify_pdf(
                 reason="too_complex",
             )
     return decide(analysis, registry=registry, today=today)
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def record_as_dict(record: RegistryRecord) -> dict:
+    """The registry record in the API's stable field names (no verification token: it is the
+    holder's to share, not the verifier's to learn)."""
+    return {
+        "number": record.number,
+        "kind": record.kind,
+        "status": record.status,
+        "status_reason": record.status_reason,
+        "holder": record.holder,
+        "issuer": record.issuer,
+        "valid_from": _iso(record.valid_from),
+        "valid_until": _iso(record.valid_until),
+        "sha256": record.sha256,
+    }
+
+
+def report_as_dict(report: VerificationReport) -> dict:
+    """The JSON contract of POST /api/verify/ and ``verify_pdf --json``."""
+    return {
+        "verdict": report.verdict.value,
+        "label": str(report.label),
+        "reason": report.reason,
+        "message": str(report.message),
+        "checked_at": _iso(report.checked_at),
+        "document": {"sha256": report.document.sha256, "size": report.document.size, "pages": report.document.pages},
+        "matches_issued_document": report.matches_issued_document,
+        "permit": record_as_dict(report.permit) if report.permit is not None else None,
+        "signatures": [
+            {
+                "field_name": sig.field_name,
+                "kind": sig.kind,
+                "signer": sig.signer,
+                "organisation": sig.organisation,
+                "certificate_chain": list(sig.certificate_chain),
+                "signing_time": _iso(sig.signing_time),
+                "timestamp_time": _iso(sig.timestamp_time),
+                "pades_level": sig.pades_level,
+                "indication": sig.indication,
+                "sub_indication": sig.sub_indication,
+                "intact": sig.intact,
+                "valid": sig.valid,
+                "trusted": sig.trusted,
+                "revoked": sig.revoked,
+                "coverage": sig.coverage,
+                "modification_level": sig.modification_level,
+                "certification": sig.certification,
+                "docmdp_ok": sig.docmdp_ok,
+            }
+            for sig in report.signatures
+        ],
+    }

@@ -32,14 +32,21 @@ TODAY = dt.date(2026, 11, 30)
 
 
 class MemoryRegistry:
-    def __init__(self, *records: RegistryRecord):
+    def __init__(self, *records: RegistryRecord, codes: dict[str, str] | None = None):
         self.records = {record.sha256: record for record in records}
+        self.codes = codes or {}
 
     def find_by_sha256(self, digests):
         for digest in digests:
             if digest in self.records:
                 return self.records[digest]
         return None
+
+    def find_by_number(self, number, code):
+        return next((r for r in self.records.values() if r.number == number and self.codes.get(r.number) == code), None)
+
+    def find_by_token(self, token):
+        return next((r for r in self.records.values() if r.token and r.token == token), None)
 
 
 def record_for(pdf: bytes, **overrides) -> RegistryRecord:
