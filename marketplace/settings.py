@@ -284,5 +284,8 @@ LOGGING = {
     "loggers": {
         # Oscar logs every missing optional class at INFO; not useful to operators.
         "oscar": {"level": "WARNING"},
+        # pyHanko logs every validation step at INFO; one line per verification would drown the log.
+        "pyhanko": {"level": "WARNING"},
+        "pyhanko_certvalidator": {"level": "WARNING"},
     },
 }
