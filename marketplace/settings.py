@@ -232,6 +232,20 @@ if SEARCH_BACKEND == "elasticsearch" and not ELASTICSEARCH_URL:
 # until the search app replaces them.
 HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"}}
 
+# --- Verification ---------------------------------------------------------------------------
+
+# Where the verifier's trust anchors and registry come from: a callable returning
+# (TrustAnchors, PermitRegistry).
+VERIFICATION_SOURCES = env.str("VERIFICATION_SOURCES", default="signing.verification_sources.platform_sources")
+# Uploads above this are refused with HTTP 413 before they are read.
+VERIFY_MAX_UPLOAD_BYTES = env.int("VERIFY_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
+# Each upload is analysed in a child process that is killed past these limits.
+VERIFY_ISOLATE = env.bool("VERIFY_ISOLATE", default=True)
+VERIFY_TIME_LIMIT_SECONDS = env.float("VERIFY_TIME_LIMIT_SECONDS", default=10.0)
+VERIFY_MEMORY_LIMIT_MB = env.int("VERIFY_MEMORY_LIMIT_MB", default=1024)
+# Anonymous verifications per client address per minute (API and portal alike); 0 turns it off.
+VERIFY_RATE_LIMIT_PER_MINUTE = env.int("VERIFY_RATE_LIMIT_PER_MINUTE", default=30)
+
 # --- Oscar ------------------------------------------------------------------------------------
 
 OSCAR_SHOP_NAME = "OneWindow"
@@ -270,5 +284,8 @@ LOGGING = {
     "loggers": {
         # Oscar logs every missing optional class at INFO; not useful to operators.
         "oscar": {"level": "WARNING"},
+        # pyHanko logs every validation step at INFO; one line per verification would drown the log.
+        "pyhanko": {"level": "WARNING"},
+        "pyhanko_certvalidator": {"level": "WARNING"},
     },
 }

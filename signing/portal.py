@@ -1,0 +1,118 @@
+"""The public verification portal and its JSON API. No account needed; nothing uploaded is kept."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.template.defaultfilters import filesizeformat
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from . import ratelimit, verifier
+from .forms import VerifyNumberForm, VerifyUploadForm
+from .verification import record_as_dict, report_as_dict
+
+RATE_SCOPE = "verify"
+
+
+def _too_large(request) -> bool:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > settings.VERIFY_MAX_UPLOAD_BYTES + 64 * 1024
+    except ValueError:
+        return False
+
+
+def _size_message() -> str:
+    return _("The file is larger than the verification limit of %(limit)s.") % {
+        "limit": filesizeformat(settings.VERIFY_MAX_UPLOAD_BYTES)
+    }
+
+
+def _rate_message(retry_after: int) -> str:
+    return _("Too many verifications from your address; please try again in %(seconds)d seconds.") % {
+        "seconds": retry_after
+    }
+
+
+# Verification does no writes; holding a database transaction open during it would only block.
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
+class VerifyPortalView(View):
+    template_name = "signing/verify.html"
+    result_template = "signing/verify_result.html"
+
+    def get(self, request):
+        return self._form_page(request)
+
+    def post(self, request):
+        if _too_large(request):
+            return self._form_page(request, status=413, error=_size_message())
+        retry_after = ratelimit.hit(request, scope=RATE_SCOPE, limit=settings.VERIFY_RATE_LIMIT_PER_MINUTE)
+        if retry_after:
+            response = self._form_page(request, status=429, error=_rate_message(retry_after))
+            response["Retry-After"] = str(retry_after)
+            return response
+        if "number" in request.POST:
+            return self._lookup(request)
+        form = VerifyUploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self._form_page(request, upload_form=form, status=400)
+        report = verifier.verify_document(form.cleaned_data["file"].read())
+        return render(request, self.result_template, {"report": report})
+
+    def _lookup(self, request):
+        form = VerifyNumberForm(request.POST)
+        if not form.is_valid():
+            return self._form_page(request, number_form=form, status=400)
+        record = verifier.lookup_by_number(form.cleaned_data["number"], form.cleaned_data["code"])
+        if record is None:
+            # One message for "no such number" and "wrong code": the code must not be guessable
+            # number by number.
+            form.add_error(None, _("No permit matches this number and verification code. Please check both."))
+            return self._form_page(request, number_form=form, status=404)
+        return render(request, "signing/permit_record.html", {"record": record})
+
+    def _form_page(self, request, *, upload_form=None, number_form=None, status=200, error=None):
+        context = {
+            "upload_form": upload_form or VerifyUploadForm(),
+            "number_form": number_form or VerifyNumberForm(),
+            "error": error,
+            "max_size": settings.VERIFY_MAX_UPLOAD_BYTES,
+        }
+        return render(request, self.template_name, context, status=status)
+
+
+def _json_error(code: str, message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": code, "message": message}, status=status)
+
+
+@csrf_exempt  # an anonymous, read-only API: there is no session whose authority could be forged
+@require_POST
+@transaction.non_atomic_requests
+def verify_api(request):
+    if _too_large(request):
+        return _json_error("too_large", _size_message(), 413)
+    retry_after = ratelimit.hit(request, scope=RATE_SCOPE, limit=settings.VERIFY_RATE_LIMIT_PER_MINUTE)
+    if retry_after:
+        response = _json_error("rate_limited", _rate_message(retry_after), 429)
+        response["Retry-After"] = str(retry_after)
+        return response
+    upload = request.FILES.get("file")
+    if upload is None:
+        return _json_error("missing_file", _("Send the PDF as the multipart form field 'file'."), 400)
+    if upload.size > settings.VERIFY_MAX_UPLOAD_BYTES:
+        return _json_error("too_large", _size_message(), 413)
+    report = verifier.verify_document(upload.read())
+    return JsonResponse(report_as_dict(report))
+
+
+@require_GET
+def permit_api(request, token: str):
+    record = verifier.lookup_by_token(token)
+    if record is None:
+        return _json_error("not_found", _("No permit has this verification token."), 404)
+    return JsonResponse(record_as_dict(record))

@@ -1,0 +1,606 @@
+"""Verify a sealed PDF and answer one honest verdict, with the technical detail behind it.
+
+The verifier fails closed: anything it does not fully understand is not ``valid``. The order of
+the checks is the order of the verdicts' precedence:
+
+1. ``unreadable``: empty, over the size limit, not a PDF, encrypted, or not parseable.
+2. ``not_sealed``: a readable PDF without a seal (a signature that is not a document timestamp).
+3. ``tampered``: a hash failure, an invalid signature value, byte ranges that do not cover the
+   whole signed revision, or any change after sealing other than signature maintenance (DSS and
+   document timestamps) that the certification (DocMDP) level does not allow.
+4. ``untrusted``: cryptographically sound but not chained to a trusted root, or the seal
+   certificate is revoked.
+5. ``indeterminate``: facts needed to decide are missing (revocation status unavailable, or a
+   trusted seal on a document the registry does not know).
+6. ``revoked`` / ``suspended`` / ``expired`` / ``valid``: the registry's word on the document,
+   once the file is proven to be (a signature-maintenance extension of) the issued file.
+
+Per signature, the report uses the ETSI EN 319 102-1 vocabulary (``TOTAL_PASSED``,
+``TOTAL_FAILED``, ``INDETERMINATE`` and their sub-indications) that pyHanko's AdES validation
+produces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import enum
+import hashlib
+import io
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from asn1crypto import crl as asn1_crl
+from asn1crypto import x509 as asn1_x509
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from pyhanko.pdf_utils import misc
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.ades.report import AdESStatus
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.validation import SignatureCoverageLevel, ades, policy_decl, validate_pdf_timestamp
+from pyhanko.sign.validation.errors import SignatureValidationError
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.context import CertValidationPolicySpec
+from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
+from pyhanko_certvalidator.registry import SimpleTrustManager
+from pyhanko_certvalidator.revinfo.archival import CRLContainer
+
+from .isolation import IsolationError, ResourceLimits, run_isolated
+
+__all__ = [
+    "REASONS",
+    "VERDICT_LABELS",
+    "Analysis",
+    "DocumentInfo",
+    "PermitRegistry",
+    "RegistryRecord",
+    "SignatureReport",
+    "TrustAnchors",
+    "Verdict",
+    "VerificationReport",
+    "analyse_pdf",
+    "decide",
+    "record_as_dict",
+    "report_as_dict",
+    "verify_pdf",
+]
+
+logger = logging.getLogger(__name__)
+
+PDF_HEADER = b"%PDF-"
+# The PDF header may be preceded by junk (ISO 32000 tolerates up to 1024 bytes in practice).
+HEADER_SEARCH_WINDOW = 1024
+
+
+class Verdict(enum.StrEnum):
+    VALID = "valid"
+    REVOKED = "revoked"
+    SUSPENDED = "suspended"
+    EXPIRED = "expired"
+    TAMPERED = "tampered"
+    UNTRUSTED = "untrusted"
+    NOT_SEALED = "not_sealed"
+    UNREADABLE = "unreadable"
+    INDETERMINATE = "indeterminate"
+
+
+VERDICT_LABELS = {
+    Verdict.VALID: _("Genuine and in force"),
+    Verdict.REVOKED: _("Genuine, but revoked"),
+    Verdict.SUSPENDED: _("Genuine, but suspended"),
+    Verdict.EXPIRED: _("Genuine, but expired"),
+    Verdict.TAMPERED: _("Altered after sealing"),
+    Verdict.UNTRUSTED: _("Not sealed by a trusted authority"),
+    Verdict.NOT_SEALED: _("Not sealed"),
+    Verdict.UNREADABLE: _("Cannot be read"),
+    Verdict.INDETERMINATE: _("Cannot be decided"),
+}
+
+# Reason codes are stable (the API returns them); the sentences are for people.
+REASONS = {
+    "ok": _("Every seal is genuine, nothing was changed after sealing, and the registry confirms the document."),
+    "registry_revoked": _("The issuing authority has revoked this document."),
+    "registry_suspended": _("The issuing authority has suspended this document."),
+    "registry_expired": _("This document's period of validity has ended."),
+    "registry_not_yet_in_force": _("This document is not in force yet."),
+    "empty": _("The file is empty."),
+    "too_large": _("The file is larger than the verification limit."),
+    "not_pdf": _("The file is not a PDF document."),
+    "encrypted": _("The PDF is encrypted, so its seal cannot be checked."),
+    "corrupt": _("The PDF is damaged and cannot be read."),
+    "no_seal": _("The PDF carries no electronic seal."),
+    "hash_mismatch": _("The content was changed after it was sealed: it no longer matches the seal."),
+    "signature_invalid": _("The seal's signature value is invalid."),
+    "partial_coverage": _("The seal does not cover the whole document."),
+    "modified_after_sealing": _("The document was modified after sealing in a way the seal does not allow."),
+    "untrusted_signer": _("The seal was not made with a certificate from a trusted authority."),
+    "certificate_revoked": _("The seal certificate was revoked."),
+    "revocation_unknown": _("The revocation status of the seal certificate could not be established."),
+    "unknown_document": _("The seal is genuine, but the registry has no record of this document."),
+    "validation_failed": _("The seal could not be validated."),
+    "too_complex": _("The file took too long or too much memory to check; it may be damaged or crafted."),
+}
+
+
+@dataclass(frozen=True)
+class TrustAnchors:
+    """What the verifier trusts: root certificates, and the CRLs it already knows locally."""
+
+    roots: tuple[asn1_x509.Certificate, ...]
+    crls: tuple[asn1_crl.CertificateList, ...] = ()
+    intermediates: tuple[asn1_x509.Certificate, ...] = ()
+
+
+@dataclass(frozen=True)
+class RegistryRecord:
+    """The registry's record of an issued document, as a verifier may see it."""
+
+    number: str
+    kind: str
+    status: str  # valid | suspended | revoked | expired
+    holder: str
+    issuer: str
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+    sha256: str
+    token: str = ""
+    status_reason: str = ""
+
+
+class PermitRegistry(Protocol):
+    def find_by_sha256(self, digests: Sequence[str]) -> RegistryRecord | None:
+        """The record whose issued file has one of these SHA-256 digests (hex), if any."""
+
+    def find_by_number(self, number: str, code: str) -> RegistryRecord | None:
+        """The record with this number whose printed verification code is ``code``, if any."""
+
+    def find_by_token(self, token: str) -> RegistryRecord | None:
+        """The record behind a QR code's token, if any."""
+
+
+@dataclass(frozen=True)
+class SignatureReport:
+    field_name: str
+    kind: str  # "seal" or "document_timestamp"
+    signer: str
+    organisation: str
+    certificate_chain: tuple[str, ...]
+    signing_time: dt.datetime | None
+    timestamp_time: dt.datetime | None
+    pades_level: str | None
+    indication: str  # TOTAL_PASSED | TOTAL_FAILED | INDETERMINATE
+    sub_indication: str | None
+    intact: bool
+    valid: bool
+    trusted: bool
+    revoked: bool
+    coverage: str | None
+    modification_level: str | None
+    certification: str | None  # DocMDP permission of a certification signature, else None
+    docmdp_ok: bool | None
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    sha256: str
+    size: int
+    pages: int | None
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    verdict: Verdict
+    reason: str
+    document: DocumentInfo
+    signatures: tuple[SignatureReport, ...] = ()
+    permit: RegistryRecord | None = None
+    # Whether the upload is the registry's issued file (or that file plus signature maintenance).
+    matches_issued_document: bool | None = None
+    checked_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+    @property
+    def label(self):
+        return VERDICT_LABELS[self.verdict]
+
+    @property
+    def message(self):
+        return REASONS.get(self.reason, REASONS["validation_failed"])
+
+    @property
+    def is_valid(self) -> bool:
+        return self.verdict is Verdict.VALID
+
+
+def revision_digests(data: bytes) -> list[str]:
+    """SHA-256 of the whole file and of every prefix that ends an incremental update.
+
+    The registry keeps the digest of the file as issued; a holder's copy may carry later
+    signature-maintenance updates (a fresher DSS, another document timestamp), so each revision
+    boundary is a candidate. Whether those later updates are harmless is decided by the
+    difference analysis, not here.
+    """
+    digests = []
+    start = 0
+    while (index := data.find(b"%%EOF", start)) != -1:
+        end = index + len(b"%%EOF")
+        # An EOL after the marker belongs to the revision.
+        if data[end : end + 2] == b"\r\n":
+            end += 2
+        elif data[end : end + 1] in (b"\n", b"\r"):
+            end += 1
+        digests.append(hashlib.sha256(data[:end]).hexdigest())
+        start = end
+    whole = hashlib.sha256(data).hexdigest()
+    if whole not in digests:
+        digests.append(whole)
+    return digests
+
+
+def _filled_signature_fields(reader: PdfFileReader) -> int:
+    """How many signature fields carry a value, whether or not pyHanko could parse it."""
+    acroform = reader.root.get("/AcroForm")
+    if acroform is None:
+        return 0
+    count = 0
+    pending = list(acroform.get_object().get("/Fields", ()))
+    seen = 0
+    while pending and seen < 10_000:  # bounded: a crafted file may loop its field tree
+        seen += 1
+        node = pending.pop().get_object()
+        if node.get("/FT") == "/Sig" and "/V" in node:
+            count += 1
+        pending.extend(node.get("/Kids", ()))
+    return count
+
+
+def _subject(cert: asn1_x509.Certificate) -> str:
+    return cert.subject.human_friendly
+
+
+def _organisation(cert: asn1_x509.Certificate) -> str:
+    return cert.subject.native.get("organization_name", "") or ""
+
+
+def _validation_spec(trust: TrustAnchors) -> policy_decl.PdfSignatureValidationSpec:
+    return policy_decl.PdfSignatureValidationSpec(
+        signature_validation_spec=policy_decl.SignatureValidationSpec(
+            cert_validation_policy=CertValidationPolicySpec(
+                trust_manager=SimpleTrustManager.build(trust_roots=list(trust.roots)),
+                revinfo_policy=CertRevTrustPolicy(REQUIRE_REVINFO),
+            ),
+            # Never fetch: a verifier that calls out to URLs found in an uploaded file can be made
+            # to hang or to probe the network. Revocation comes from the DSS and local CRLs.
+            revinfo_gathering_policy=policy_decl.RevocationInfoGatheringSpec(
+                online_fetching_rule=policy_decl.RevinfoOnlineFetchingRule.LOCAL_ONLY
+            ),
+            local_knowledge=policy_decl.LocalKnowledge(
+                known_crls=[CRLContainer(crl) for crl in trust.crls],
+                known_certs=list(trust.intermediates),
+            ),
+        )
+    )
+
+
+def _timestamp_context(trust: TrustAnchors) -> ValidationContext:
+    return ValidationContext(
+        trust_roots=list(trust.roots),
+        other_certs=list(trust.intermediates),
+        crls=list(trust.crls),
+        allow_fetching=False,
+    )
+
+
+def _chain(status) -> tuple[str, ...]:
+    path = getattr(status, "validation_path", None)
+    if path is None:
+        return (_subject(status.signing_cert),)
+    return tuple(_subject(cert) for cert in path.iter_certs(include_root=True))
+
+
+def _pades_level(status, *, has_dss: bool, later_doc_timestamp: bool) -> str | None:
+    if not (status.intact and status.valid):
+        return None
+    timestamp = status.timestamp_validity
+    has_signature_timestamp = timestamp is not None and timestamp.intact and timestamp.valid
+    if not has_signature_timestamp:
+        return "B-B"
+    if not has_dss:
+        return "B-T"
+    return "B-LTA" if later_doc_timestamp else "B-LT"
+
+
+def _docmdp_name(embedded_sig) -> str | None:
+    permission = embedded_sig.docmdp_level
+    return permission.name.lower() if permission is not None else None
+
+
+def _seal_report(embedded_sig, result, *, has_dss: bool, later_doc_timestamp: bool) -> SignatureReport:
+    status = result.api_status
+    sub = result.ades_subindic
+    indication = {
+        AdESStatus.PASSED: "TOTAL_PASSED",
+        AdESStatus.FAILED: "TOTAL_FAILED",
+        AdESStatus.INDETERMINATE: "INDETERMINATE",
+    }[sub.status]
+    timestamp = status.timestamp_validity
+    return SignatureReport(
+        field_name=embedded_sig.field_name,
+        kind="seal",
+        signer=_subject(status.signing_cert),
+        organisation=_organisation(status.signing_cert),
+        certificate_chain=_chain(status),
+        signing_time=status.signer_reported_dt,
+        timestamp_time=timestamp.timestamp if timestamp is not None else None,
+        pades_level=_pades_level(status, has_dss=has_dss, later_doc_timestamp=later_doc_timestamp),
+        indication=indication,
+        sub_indication=None if sub.status is AdESStatus.PASSED else sub.standard_name,
+        intact=status.intact,
+        valid=status.valid,
+        trusted=status.trusted,
+        revoked=status.revoked,
+        coverage=status.coverage.name if status.coverage is not None else None,
+        modification_level=status.modification_level.name if status.modification_level is not None else None,
+        certification=_docmdp_name(embedded_sig),
+        docmdp_ok=status.docmdp_ok,
+    )
+
+
+def _timestamp_report(embedded_sig, status) -> SignatureReport:
+    passed = status.intact and status.valid and status.trusted
+    return SignatureReport(
+        field_name=embedded_sig.field_name or "",
+        kind="document_timestamp",
+        signer=_subject(status.signing_cert),
+        organisation=_organisation(status.signing_cert),
+        certificate_chain=_chain(status),
+        signing_time=None,
+        timestamp_time=status.timestamp,
+        pades_level=None,
+        indication="TOTAL_PASSED" if passed else ("TOTAL_FAILED" if not status.intact else "INDETERMINATE"),
+        sub_indication=None if passed else ("HASH_FAILURE" if not status.intact else "NO_CERTIFICATE_CHAIN_FOUND"),
+        intact=status.intact,
+        valid=status.valid,
+        trusted=status.trusted,
+        revoked=status.revoked,
+        coverage=status.coverage.name if status.coverage is not None else None,
+        modification_level=status.modification_level.name if status.modification_level is not None else None,
+        certification=None,
+        docmdp_ok=None,
+    )
+
+
+def _integrity_problem(report: SignatureReport, *, is_last_seal: bool) -> str | None:
+    """The reason a signature proves the file was altered, or None."""
+    if not report.intact:
+        return "hash_mismatch"
+    if not report.valid:
+        return "signature_invalid"
+    if report.coverage not in (SignatureCoverageLevel.ENTIRE_FILE.name, SignatureCoverageLevel.ENTIRE_REVISION.name):
+        return "partial_coverage"
+    if report.kind == "seal" and report.docmdp_ok is False:
+        return "modified_after_sealing"
+    # After the last seal only signature maintenance may follow; earlier seals may also be
+    # followed by later seals (form filling), which DocMDP has already judged.
+    allowed = ModificationLevel.LTA_UPDATES if is_last_seal else ModificationLevel.FORM_FILLING
+    if report.modification_level is None or ModificationLevel[report.modification_level] > allowed:
+        return "modified_after_sealing"
+    return None
+
+
+def _trust_problem(report: SignatureReport) -> tuple[Verdict, str] | None:
+    if report.revoked or report.sub_indication in {"REVOKED", "REVOKED_NO_POE", "REVOKED_CA_NO_POE"}:
+        return Verdict.UNTRUSTED, "certificate_revoked"
+    if not report.trusted:
+        if report.sub_indication in {"TRY_LATER", "REVOCATION_OUT_OF_BOUNDS_NO_POE"}:
+            return Verdict.INDETERMINATE, "revocation_unknown"
+        return Verdict.UNTRUSTED, "untrusted_signer"
+    if report.indication != "TOTAL_PASSED":
+        return Verdict.INDETERMINATE, "revocation_unknown"
+    return None
+
+
+def _registry_verdict(record: RegistryRecord, today: dt.date) -> tuple[Verdict, str]:
+    if record.status == "revoked":
+        return Verdict.REVOKED, "registry_revoked"
+    if record.status == "suspended":
+        return Verdict.SUSPENDED, "registry_suspended"
+    if record.status == "expired" or (record.valid_until is not None and record.valid_until < today):
+        return Verdict.EXPIRED, "registry_expired"
+    if record.valid_from is not None and record.valid_from > today:
+        return Verdict.INDETERMINATE, "registry_not_yet_in_force"
+    if record.status == "valid":
+        return Verdict.VALID, "ok"
+    # A status this verifier does not know is not a reason to say valid.
+    return Verdict.INDETERMINATE, "validation_failed"
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the file alone proves, before the registry is asked. Picklable: it crosses the
+    boundary from the isolated worker process."""
+
+    document: DocumentInfo
+    signatures: tuple[SignatureReport, ...] = ()
+    verdict: Verdict | None = None  # None: every seal passed; the registry decides
+    reason: str = ""
+    digests: tuple[str, ...] = ()
+
+
+def analyse_pdf(data: bytes, *, trust: TrustAnchors, max_bytes: int) -> Analysis:
+    """Everything the verifier can decide from the bytes alone. Never raises for bad input."""
+    document = DocumentInfo(sha256=hashlib.sha256(data).hexdigest(), size=len(data), pages=None)
+
+    def finish(verdict, reason, **extra) -> Analysis:
+        return Analysis(document=document, verdict=verdict, reason=reason, **extra)
+
+    if not data:
+        return finish(Verdict.UNREADABLE, "empty")
+    if len(data) > max_bytes:
+        return finish(Verdict.UNREADABLE, "too_large")
+    if PDF_HEADER not in data[:HEADER_SEARCH_WINDOW]:
+        return finish(Verdict.UNREADABLE, "not_pdf")
+
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=True)
+        if reader.encrypted:
+            return finish(Verdict.UNREADABLE, "encrypted")
+        document = DocumentInfo(sha256=document.sha256, size=document.size, pages=int(reader.root["/Pages"]["/Count"]))
+        filled_fields = _filled_signature_fields(reader)
+        seals = list(reader.embedded_regular_signatures)
+        doc_timestamps = list(reader.embedded_timestamp_signatures)
+        has_dss = "/DSS" in reader.root
+    except SignatureValidationError as exc:
+        # A signature dictionary pyHanko refuses to read was damaged or crafted after sealing.
+        logger.info("Malformed seal in %s: %s", document.sha256[:12], exc)
+        return finish(Verdict.TAMPERED, "signature_invalid")
+    # pyHanko reports malformed input through several exception types (and plain
+    # KeyError/TypeError for structurally wrong dictionaries); all of them mean "cannot read".
+    except (misc.PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError) as exc:
+        logger.info("Unreadable PDF %s: %s", document.sha256[:12], type(exc).__name__)
+        return finish(Verdict.UNREADABLE, "corrupt")
+
+    if filled_fields > len(seals) + len(doc_timestamps):
+        # A filled signature field that does not parse as a signature: a seal was damaged.
+        return finish(Verdict.TAMPERED, "signature_invalid")
+    if not seals:
+        return finish(Verdict.NOT_SEALED, "no_seal")
+
+    reports: list[SignatureReport] = []
+    spec = _validation_spec(trust)
+    try:
+        for embedded_sig in seals:
+            later_ts = any(ts.signed_revision > embedded_sig.signed_revision for ts in doc_timestamps)
+            result = asyncio.run(ades.ades_lta_validation(embedded_sig, spec))
+            reports.append(_seal_report(embedded_sig, result, has_dss=has_dss, later_doc_timestamp=later_ts))
+        ts_context = _timestamp_context(trust)
+        for embedded_ts in doc_timestamps:
+            reports.append(_timestamp_report(embedded_ts, validate_pdf_timestamp(embedded_ts, ts_context)))
+    except (SignatureValidationError, misc.PdfError, ValueError, KeyError, TypeError) as exc:
+        # A seal pyHanko cannot even evaluate is damaged or crafted: never valid.
+        logger.info("Seal validation failed for %s: %s", document.sha256[:12], type(exc).__name__)
+        return finish(Verdict.TAMPERED, "signature_invalid", signatures=tuple(reports))
+
+    signatures = tuple(reports)
+    last_seal = max(seals, key=lambda sig: sig.signed_revision)
+    for report, embedded in zip(reports, [*seals, *doc_timestamps], strict=True):
+        problem = _integrity_problem(report, is_last_seal=embedded is last_seal or report.kind != "seal")
+        if problem:
+            return finish(Verdict.TAMPERED, problem, signatures=signatures)
+    for report in reports:
+        trust_problem = _trust_problem(report)
+        if trust_problem:
+            return finish(*trust_problem, signatures=signatures)
+    return Analysis(document=document, signatures=signatures, digests=tuple(revision_digests(data)))
+
+
+def decide(analysis: Analysis, *, registry: PermitRegistry, today: dt.date | None = None) -> VerificationReport:
+    """Turn an analysis into the final report, asking the registry only when every seal passed."""
+    if analysis.verdict is not None:
+        return VerificationReport(
+            verdict=analysis.verdict, reason=analysis.reason, document=analysis.document, signatures=analysis.signatures
+        )
+    record = registry.find_by_sha256(analysis.digests)
+    if record is None:
+        return VerificationReport(
+            verdict=Verdict.INDETERMINATE,
+            reason="unknown_document",
+            document=analysis.document,
+            signatures=analysis.signatures,
+            matches_issued_document=False,
+        )
+    verdict, reason = _registry_verdict(record, today or timezone.localdate())
+    return VerificationReport(
+        verdict=verdict,
+        reason=reason,
+        document=analysis.document,
+        signatures=analysis.signatures,
+        permit=record,
+        matches_issued_document=True,
+    )
+
+
+def verify_pdf(
+    data: bytes,
+    *,
+    trust: TrustAnchors,
+    registry: PermitRegistry,
+    max_bytes: int,
+    today: dt.date | None = None,
+    limits: ResourceLimits | None = None,
+) -> VerificationReport:
+    """Verify ``data`` (the bytes of an uploaded file). Never raises for bad input: every
+    failure is a verdict. With ``limits``, the file is analysed in a separate process that is
+    killed when it exceeds them (a crafted PDF must not hang or exhaust the web process)."""
+    if limits is None:
+        analysis = analyse_pdf(data, trust=trust, max_bytes=max_bytes)
+    else:
+        try:
+            analysis = run_isolated(analyse_pdf, data, trust=trust, max_bytes=max_bytes, limits=limits)
+        except IsolationError as exc:
+            logger.warning("Verification worker stopped: %s", exc)
+            analysis = Analysis(
+                document=DocumentInfo(sha256=hashlib.sha256(data).hexdigest(), size=len(data), pages=None),
+                verdict=Verdict.UNREADABLE,
+                reason="too_complex",
+            )
+    return decide(analysis, registry=registry, today=today)
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def record_as_dict(record: RegistryRecord) -> dict:
+    """The registry record in the API's stable field names (no verification token: it is the
+    holder's to share, not the verifier's to learn)."""
+    return {
+        "number": record.number,
+        "kind": record.kind,
+        "status": record.status,
+        "status_reason": record.status_reason,
+        "holder": record.holder,
+        "issuer": record.issuer,
+        "valid_from": _iso(record.valid_from),
+        "valid_until": _iso(record.valid_until),
+        "sha256": record.sha256,
+    }
+
+
+def report_as_dict(report: VerificationReport) -> dict:
+    """The JSON contract of POST /api/verify/ and ``verify_pdf --json``."""
+    return {
+        "verdict": report.verdict.value,
+        "label": str(report.label),
+        "reason": report.reason,
+        "message": str(report.message),
+        "checked_at": _iso(report.checked_at),
+        "document": {"sha256": report.document.sha256, "size": report.document.size, "pages": report.document.pages},
+        "matches_issued_document": report.matches_issued_document,
+        "permit": record_as_dict(report.permit) if report.permit is not None else None,
+        "signatures": [
+            {
+                "field_name": sig.field_name,
+                "kind": sig.kind,
+                "signer": sig.signer,
+                "organisation": sig.organisation,
+                "certificate_chain": list(sig.certificate_chain),
+                "signing_time": _iso(sig.signing_time),
+                "timestamp_time": _iso(sig.timestamp_time),
+                "pades_level": sig.pades_level,
+                "indication": sig.indication,
+                "sub_indication": sig.sub_indication,
+                "intact": sig.intact,
+                "valid": sig.valid,
+                "trusted": sig.trusted,
+                "revoked": sig.revoked,
+                "coverage": sig.coverage,
+                "modification_level": sig.modification_level,
+                "certification": sig.certification,
+                "docmdp_ok": sig.docmdp_ok,
+            }
+            for sig in report.signatures
+        ],
+    }
