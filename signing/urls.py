@@ -4,4 +4,15 @@ from . import views
 
 urlpatterns = [
     path("verify/", views.VerifyPortalView.as_view(), name="verify"),
+    path("v/<str:token>", views.PublicPermitView.as_view(), name="permit-public"),
+    path("permits/", views.MyPermitsView.as_view(), name="my-permits"),
+    path("permits/<int:pk>/download/", views.MyPermitDownloadView.as_view(), name="my-permit-download"),
+    path("authority/permits/", views.AuthorityPermitListView.as_view(), name="authority-permits"),
+    path("authority/permits/issue/", views.PermitIssueView.as_view(), name="permit-issue"),
+    path("authority/permits/<int:pk>/", views.AuthorityPermitDetailView.as_view(), name="authority-permit"),
+    path(
+        "authority/permits/<int:pk>/download/",
+        views.AuthorityPermitDownloadView.as_view(),
+        name="authority-permit-download",
+    ),
 ]

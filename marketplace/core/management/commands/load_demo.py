@@ -6,6 +6,7 @@ from django.db import transaction
 
 from marketplace.catalogue import services as catalogue_services
 from marketplace.core import demo as core_demo
+from signing import demo as signing_demo
 
 
 class Command(BaseCommand):
@@ -21,11 +22,12 @@ class Command(BaseCommand):
             catalogue_services.product_class_ensure_intermediary_service()
             logins = core_demo.load()
             # Each later part of the platform adds its demo data here, in dependency order.
+            permits_issued = signing_demo.load()
 
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: service items {result.created} created, {result.updated} updated, "
-                f"{result.unchanged} unchanged."
+                f"{result.unchanged} unchanged; sealed permits issued: {permits_issued}."
             )
         )
         if not options["quiet_logins"]:
