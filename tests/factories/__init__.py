@@ -2,5 +2,12 @@
 
 from .accounts import UserFactory
 from .enterprises import EnterpriseFactory, EnterpriseMemberFactory
+from .signing import AuthorityMemberFactory, IssuingAuthorityFactory
 
-__all__ = ["EnterpriseFactory", "EnterpriseMemberFactory", "UserFactory"]
+__all__ = [
+    "AuthorityMemberFactory",
+    "EnterpriseFactory",
+    "EnterpriseMemberFactory",
+    "IssuingAuthorityFactory",
+    "UserFactory",
+]
