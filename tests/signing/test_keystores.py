@@ -137,8 +137,9 @@ def softhsm_token(tmp_path, monkeypatch):
     conf = tmp_path / "softhsm2.conf"
     conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n")
     monkeypatch.setenv("SOFTHSM2_CONF", str(conf))
-    subprocess.run(
-        [shutil.which("softhsm2-util"), "--init-token", "--free", "--label", "ow-test", "--so-pin", "5678", "--pin", "1234"],
+    util = shutil.which("softhsm2-util")
+    subprocess.run(  # noqa: S603 - fixed arguments, the tool found on PATH above
+        [util, "--init-token", "--free", "--label", "ow-test", "--so-pin", "5678", "--pin", "1234"],
         check=True,
         capture_output=True,
         env={**os.environ, "SOFTHSM2_CONF": str(conf)},
@@ -172,9 +173,7 @@ def test_pkcs11_seal_signs_on_a_softhsm_token(softhsm_token, authority, holder, 
     )
     officer = AuthorityMemberFactory(authority=authority).user
     services.grant_create(seal=seal, user=officer, document_kind=DocumentKind.PERMIT)
-    permit = services.permit_issue(
-        authority=authority, actor=officer, data=permit_data(holder), seal=seal
-    )
+    permit = services.permit_issue(authority=authority, actor=officer, data=permit_data(holder), seal=seal)
     status = services_validate(permit, pki)
     assert status.bottom_line, status.pretty_print_details()
     assert status.signing_cert.serial_number == cert.serial_number
