@@ -270,6 +270,8 @@ def _check_may_seal(*, seal: Seal, actor, document_kind: str, document_number: s
             _("You hold no current grant to apply the seal “%(seal)s” to this kind of document.") % {"seal": seal.name}
         )
     if problem:
+        # seal_log_append commits its own savepoint; the exception is raised only after it, so a
+        # caller that is not itself rolled back keeps the refusal on record.
         seal_log_append(
             seal=seal,
             actor=actor,
@@ -397,8 +399,7 @@ def permit_issue(
     if seal.authority_id != authority.pk:
         raise PermitError(_("The seal belongs to another authority."))
     # Checked (and a refusal logged) before the main transaction, so the refusal entry survives.
-    with transaction.atomic():
-        _check_may_seal(seal=seal, actor=actor, document_kind=DocumentKind.PERMIT)
+    _check_may_seal(seal=seal, actor=actor, document_kind=DocumentKind.PERMIT)
     if sealer is None:
         with sealing_session(seal=seal) as own_sealer:
             return permit_issue(
