@@ -38,6 +38,10 @@ class MyPermitsView(LoginRequiredMixin, ListView):
     def get_queryset(self):
         return selectors.permits_held_by_user(user=self.request.user)
 
+    def get_context_data(self, **kwargs):
+        is_officer = selectors.authorities_for_user(user=self.request.user).exists()
+        return super().get_context_data(is_officer=is_officer, **kwargs)
+
 
 class MyPermitDownloadView(LoginRequiredMixin, View):
     def get(self, request, pk):
