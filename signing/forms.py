@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from marketplace.core.validators import normalize_credit_code
 from marketplace.enterprises.models import Enterprise
@@ -8,7 +9,9 @@ from marketplace.enterprises.models import Enterprise
 class PermitIssueForm(forms.Form):
     holder_credit_code = forms.CharField(label=_("Holder's unified social credit code"), max_length=18, min_length=18)
     matter = forms.CharField(label=_("Approval matter"), max_length=300)
-    scope = forms.CharField(label=_("Scope"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    scope = forms.CharField(
+        label=pgettext_lazy("permit", "Scope"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
     conditions = forms.CharField(
         label=_("Conditions"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000, required=False
     )

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from marketplace.core.i18n import BilingualMixin
 
@@ -259,7 +260,7 @@ class Permit(models.Model):
     authority = models.ForeignKey(IssuingAuthority, on_delete=models.PROTECT, related_name="permits")
     holder = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, related_name="permits")
     matter = models.CharField(_("Approval matter"), max_length=300)
-    scope = models.TextField(_("Scope"))
+    scope = models.TextField(pgettext_lazy("permit", "Scope"))
     conditions = models.TextField(_("Conditions"), blank=True)
     valid_from = models.DateField(_("Valid from"))
     valid_until = models.DateField(_("Valid until"))
