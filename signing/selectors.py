@@ -18,7 +18,6 @@ def permits_held_by_user(*, user) -> QuerySet[Permit]:
     return (
         Permit.objects.filter(holder__in=enterprises_for_user(user=user))
         .select_related("authority", "holder")
-        .defer("authority__created_at")
     )
 
 

@@ -99,7 +99,9 @@ def test_misconfigured_search_stops_at_start_up(env, message):
 
 
 def test_deploy_check_is_clean_with_production_variables():
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    # tests/e2e/conftest.py sets DJANGO_ALLOW_ASYNC_UNSAFE for the live server when the whole suite
+    # is collected; a deployment would never have it, and `check --deploy` rightly rejects it.
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update(PRODUCTION_ENV)
     result = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
