@@ -15,10 +15,7 @@ def authorities_for_user(*, user) -> QuerySet[IssuingAuthority]:
 
 def permits_held_by_user(*, user) -> QuerySet[Permit]:
     """Permits of the enterprises ``user`` acts for."""
-    return (
-        Permit.objects.filter(holder__in=enterprises_for_user(user=user))
-        .select_related("authority", "holder")
-    )
+    return Permit.objects.filter(holder__in=enterprises_for_user(user=user)).select_related("authority", "holder")
 
 
 def permits_issued_by_user_authorities(*, user) -> QuerySet[Permit]:
