@@ -66,3 +66,26 @@ def test_sealer_wraps_pyhanko_errors_for_a_non_pdf(seal, pki):
 
     with sealing_session(seal=seal, pki=pki) as sealer, pytest.raises(SealingError):
         sealer.seal(SealRequest(pdf=b"this is not a PDF", level="B-B"))
+
+
+def test_a_certificate_revoked_on_the_crl_cannot_seal_at_b_lta(authority, pki):
+    """The database still says active, but the CA has revoked the certificate: fail closed."""
+    from signing import services
+
+    seal = services.seal_create(authority=authority, name="Soon revoked", pki=pki)
+    pki.revoke(serial=int(seal.certificate_serial), reason="compromised")
+    with services.sealing_session(seal=seal, pki=pki) as sealer, pytest.raises(SealingError):
+        sealer.seal(SealRequest(pdf=_blank_pdf(), level="B-LTA"))
+
+
+def _blank_pdf() -> bytes:
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    c.drawString(100, 700, "blank")
+    c.showPage()
+    c.save()
+    return buf.getvalue()
