@@ -2,7 +2,6 @@
 
 import csv
 import datetime as dt
-import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -65,12 +64,7 @@ class Command(BaseCommand):
             out.flush()
 
         try:
-            result = services.permits_issue_bulk(
-                authority=authority,
-                actor=officer,
-                rows=rows,
-                progress=progress if sys.stdout.isatty() or total else None,
-            )
+            result = services.permits_issue_bulk(authority=authority, actor=officer, rows=rows, progress=progress)
         except SigningError as exc:
             raise CommandError(str(exc)) from exc
         out.write("")
