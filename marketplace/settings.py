@@ -289,3 +289,20 @@ LOGGING = {
         "pyhanko_certvalidator": {"level": "WARNING"},
     },
 }
+
+# --- Signing (e-seals) ------------------------------------------------------------------------
+
+# The platform PKI (root CA, seal CA, TSA, CRLs, encrypted seal keys) made by `manage.py init_pki`.
+SIGNING_PKI_DIR = env.path("SIGNING_PKI_DIR", default=BASE_DIR / "var" / "pki")
+# AES-256 key-encryption key for seal keys at rest (urlsafe base64 of 32 bytes). Never in the
+# database. Without it only DEBUG may use a public development KEK; otherwise sealing is refused.
+SEAL_KEY_ENCRYPTION_KEY = env.str("SEAL_KEY_ENCRYPTION_KEY", default="")
+# PKCS#11 key store (HSM) for seals whose key_store is "pkcs11".
+SEAL_PKCS11_LIB = env.str("SEAL_PKCS11_LIB", default="/usr/lib/softhsm/libsofthsm2.so")
+SEAL_PKCS11_TOKEN = env.str("SEAL_PKCS11_TOKEN", default="onewindow")
+SEAL_PKCS11_PIN = env.str("SEAL_PKCS11_PIN", default="")
+# RFC 3161 timestamp authority for production; empty = the platform's local TSA, in process.
+SIGNING_TSA_URL = env.str("SIGNING_TSA_URL", default="")
+SIGNING_TSA_TIMEOUT = env.int("SIGNING_TSA_TIMEOUT", default=10)
+# PAdES level of issued documents: B-B, B-T, B-LT or B-LTA.
+SIGNING_PADES_LEVEL = env.str("SIGNING_PADES_LEVEL", default="B-LTA")

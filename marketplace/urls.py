@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from marketplace.core.views import HomeView
+from signing.views import crl_view
 
 # English at /, Simplified Chinese at /zh-hans/.
 urlpatterns = i18n_patterns(
@@ -20,6 +21,8 @@ urlpatterns = i18n_patterns(
     path("", include(apps.get_app_config("oscar").urls[0])),
     prefix_default_language=False,
 )
+# Certificates point at these CRL URLs; they must not move with the language prefix.
+urlpatterns = [path("pki/<str:name>.crl", crl_view, name="pki-crl"), *urlpatterns]
 
 if settings.DEBUG:
     from django.conf.urls.static import static

@@ -2,6 +2,43 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from marketplace.core.validators import normalize_credit_code
+from marketplace.enterprises.models import Enterprise
+
+
+class PermitIssueForm(forms.Form):
+    holder_credit_code = forms.CharField(label=_("Holder's unified social credit code"), max_length=18, min_length=18)
+    matter = forms.CharField(label=_("Approval matter"), max_length=300)
+    scope = forms.CharField(
+        label=pgettext_lazy("permit", "Scope"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+    conditions = forms.CharField(
+        label=_("Conditions"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000, required=False
+    )
+    valid_from = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_until = forms.DateField(label=_("Valid until"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_holder_credit_code(self):
+        code = normalize_credit_code(self.cleaned_data["holder_credit_code"])
+        holder = Enterprise.objects.filter(credit_code=code).first()
+        if holder is None:
+            raise forms.ValidationError(_("No enterprise is registered with this credit code."))
+        self.cleaned_data["holder"] = holder
+        return code
+
+    def clean(self):
+        data = super().clean()
+        if data.get("valid_from") and data.get("valid_until") and data["valid_until"] < data["valid_from"]:
+            self.add_error("valid_until", _("The permit must end on or after the day it starts."))
+        return data
+
+
+class PermitStatusForm(forms.Form):
+    ACTIONS = [("suspend", _("Suspend")), ("reinstate", _("Reinstate")), ("revoke", _("Revoke"))]
+    action = forms.ChoiceField(choices=ACTIONS, widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("Reason"), max_length=500)
 
 
 class VerifyUploadForm(forms.Form):

@@ -1,9 +1,20 @@
 from django.urls import path
 
-from . import portal
+from . import portal, views
 
 urlpatterns = [
     path("verify/", portal.VerifyPortalView.as_view(), name="verify"),
     path("api/verify/", portal.verify_api, name="api-verify"),
     path("api/permits/<str:token>/", portal.permit_api, name="api-permit"),
+    path("v/<str:token>", views.PublicPermitView.as_view(), name="permit-public"),
+    path("permits/", views.MyPermitsView.as_view(), name="my-permits"),
+    path("permits/<int:pk>/download/", views.MyPermitDownloadView.as_view(), name="my-permit-download"),
+    path("authority/permits/", views.AuthorityPermitListView.as_view(), name="authority-permits"),
+    path("authority/permits/issue/", views.PermitIssueView.as_view(), name="permit-issue"),
+    path("authority/permits/<int:pk>/", views.AuthorityPermitDetailView.as_view(), name="authority-permit"),
+    path(
+        "authority/permits/<int:pk>/download/",
+        views.AuthorityPermitDownloadView.as_view(),
+        name="authority-permit-download",
+    ),
 ]

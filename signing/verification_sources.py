@@ -1,25 +1,59 @@
-"""The platform's own trust anchors and registry for the verifier.
-
-Until the platform's PKI and permit registry exist (the e-seals part), the platform trusts no
-root and knows no document, so every upload is at best ``untrusted`` or ``indeterminate``:
-failing closed, never ``valid``.
-"""
+"""The platform's own trust anchors and permit registry, as the verifier sees them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from django.utils.crypto import constant_time_compare
+
+from .models import Permit, normalize_verification_code
+from .pki import Pki
 from .verification import PermitRegistry, RegistryRecord, TrustAnchors
 
 
-class EmptyRegistry:
-    def find_by_sha256(self, digests) -> RegistryRecord | None:
-        return None
+def _record(permit: Permit) -> RegistryRecord:
+    return RegistryRecord(
+        number=permit.number,
+        kind="permit",
+        status=permit.current_status,
+        holder=permit.holder.display_name,
+        issuer=permit.authority.display_name,
+        valid_from=permit.valid_from,
+        valid_until=permit.valid_until,
+        sha256=permit.sha256,
+        token=permit.token,
+        status_reason=permit.status_reason if permit.status != Permit.Status.VALID else "",
+    )
+
+
+class DatabaseRegistry:
+    """Issued permits, looked up the three ways a verifier can reach them."""
+
+    def _permits(self):
+        return Permit.objects.select_related("holder", "authority")
+
+    def find_by_sha256(self, digests: Sequence[str]) -> RegistryRecord | None:
+        permit = self._permits().filter(sha256__in=list(digests)).first()
+        return _record(permit) if permit else None
 
     def find_by_number(self, number: str, code: str) -> RegistryRecord | None:
-        return None
+        permit = self._permits().filter(number=number).first()
+        if permit is None or not constant_time_compare(permit.verification_code, normalize_verification_code(code)):
+            return None
+        return _record(permit)
 
     def find_by_token(self, token: str) -> RegistryRecord | None:
-        return None
+        permit = self._permits().filter(token=token).first()
+        return _record(permit) if permit else None
 
 
 def platform_sources() -> tuple[TrustAnchors, PermitRegistry]:
-    return TrustAnchors(roots=()), EmptyRegistry()
+    """The platform root (and its CRLs) as the only trust anchor; before ``init_pki`` has run the
+    platform trusts nothing, so nothing verifies as valid."""
+    pki = Pki.default()
+    if not pki.exists():
+        return TrustAnchors(roots=()), DatabaseRegistry()
+    return (
+        TrustAnchors(roots=(pki.root(),), crls=tuple(pki.crls()), intermediates=(pki.seal_ca(),)),
+        DatabaseRegistry(),
+    )

@@ -1,7 +1,155 @@
-from django.views.generic import TemplateView
+"""Thin views: parse, call a selector or service, render. Every lookup is scoped to the user."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import DetailView, FormView, ListView, TemplateView
+
+from . import selectors, services
+from .exceptions import SigningError
+from .forms import PermitIssueForm, PermitStatusForm
+from .models import Permit
+from .pki import CRL_NAMES, Pki
 
 
-class VerifyPortalView(TemplateView):
-    """The verification portal's entry; the verifier itself arrives with the verification issue."""
+def _pdf_response(permit: Permit) -> HttpResponse:
+    response = HttpResponse(bytes(permit.document.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="permit-{permit.number}.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
-    template_name = "signing/verify.html"
+
+class MyPermitsView(LoginRequiredMixin, ListView):
+    """Permits held by the enterprises the user acts for."""
+
+    template_name = "signing/my_permits.html"
+    context_object_name = "permits"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return selectors.permits_held_by_user(user=self.request.user)
+
+    def get_context_data(self, **kwargs):
+        is_officer = selectors.authorities_for_user(user=self.request.user).exists()
+        return super().get_context_data(is_officer=is_officer, **kwargs)
+
+
+class MyPermitDownloadView(LoginRequiredMixin, View):
+    def get(self, request, pk):
+        permit = get_object_or_404(selectors.permits_held_by_user(user=request.user).select_related("document"), pk=pk)
+        return _pdf_response(permit)
+
+
+class AuthorityRequiredMixin(LoginRequiredMixin):
+    """Officers of at least one issuing authority; the first one is the acting authority."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.authority = selectors.authorities_for_user(user=request.user).first()
+            if self.authority is None:
+                raise Http404(_("You are not an officer of an issuing authority."))
+        return super().dispatch(request, *args, **kwargs)
+
+
+class AuthorityPermitListView(AuthorityRequiredMixin, ListView):
+    template_name = "signing/authority_permits.html"
+    context_object_name = "permits"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return selectors.permits_issued_by_user_authorities(user=self.request.user)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(authority=self.authority, **kwargs)
+
+
+class PermitIssueView(AuthorityRequiredMixin, FormView):
+    template_name = "signing/permit_issue.html"
+    form_class = PermitIssueForm
+
+    def form_valid(self, form):
+        data = services.PermitData(
+            holder=form.cleaned_data["holder"],
+            matter=form.cleaned_data["matter"],
+            scope=form.cleaned_data["scope"],
+            conditions=form.cleaned_data["conditions"],
+            valid_from=form.cleaned_data["valid_from"],
+            valid_until=form.cleaned_data["valid_until"],
+        )
+        try:
+            permit = services.permit_issue(authority=self.authority, actor=self.request.user, data=data)
+        except SigningError as exc:
+            # The message names the seal or the rule, never key material (see exceptions.py).
+            form.add_error(None, str(exc))
+            return self.form_invalid(form)
+        messages.success(self.request, _("Permit %(number)s was issued and sealed.") % {"number": permit.number})
+        return redirect("signing:authority-permit", pk=permit.pk)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(authority=self.authority, **kwargs)
+
+
+class AuthorityPermitDetailView(AuthorityRequiredMixin, DetailView):
+    template_name = "signing/authority_permit.html"
+    context_object_name = "permit"
+
+    def get_queryset(self):
+        return selectors.permits_issued_by_user_authorities(user=self.request.user)
+
+    def get_context_data(self, **kwargs):
+        events = self.object.events.select_related("actor")
+        return super().get_context_data(events=events, status_form=PermitStatusForm(), **kwargs)
+
+    def post(self, request, pk):
+        self.object = permit = self.get_object()
+        form = PermitStatusForm(request.POST)
+        if form.is_valid():
+            action = {
+                "suspend": services.permit_suspend,
+                "reinstate": services.permit_reinstate,
+                "revoke": services.permit_revoke,
+            }[form.cleaned_data["action"]]
+            try:
+                action(permit=permit, actor=request.user, reason=form.cleaned_data["reason"])
+            except SigningError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, _("The permit's status was changed."))
+            return redirect("signing:authority-permit", pk=permit.pk)
+        messages.error(request, _("Give a reason for the change."))
+        return redirect("signing:authority-permit", pk=permit.pk)
+
+
+class AuthorityPermitDownloadView(AuthorityRequiredMixin, View):
+    def get(self, request, pk):
+        permit = get_object_or_404(
+            selectors.permits_issued_by_user_authorities(user=request.user).select_related("document"), pk=pk
+        )
+        return _pdf_response(permit)
+
+
+class PublicPermitView(TemplateView):
+    """The public registry entry a permit's QR code points to (holder, matter, issuer, status)."""
+
+    template_name = "signing/public_permit.html"
+
+    def get_context_data(self, token, **kwargs):
+        permit = selectors.permit_public(token=token)
+        if permit is None:
+            raise Http404(_("No permit has this verification code."))
+        return super().get_context_data(permit=permit, **kwargs)
+
+
+def crl_view(request, name):
+    if name not in CRL_NAMES:
+        raise Http404
+    try:
+        der = Pki.default().crl_der(name)
+    except SigningError:
+        raise Http404 from None
+    response = HttpResponse(der, content_type="application/pkix-crl")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response

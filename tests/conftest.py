@@ -33,3 +33,30 @@ def _english_by_default():
 
     with translation.override("en"):
         yield
+
+
+# --- Signing: one PKI per test session ---------------------------------------------------------
+
+TEST_SEAL_KEK = "dGVzdC1vbmx5LWtleS1lbmNyeXB0aW9uLWtleS0zMmI="  # base64 of 32 test bytes
+
+
+@pytest.fixture(scope="session")
+def pki_dir(tmp_path_factory):
+    """The platform PKI (root CA, seal CA, TSA, CRLs), built once per session in a tmp dir.
+
+    Every test reuses it; seal keys made by tests are added to it, never to the developer's var/.
+    """
+    from django.test import override_settings
+
+    from signing.pki import Pki
+
+    directory = tmp_path_factory.mktemp("pki")
+    with override_settings(SIGNING_PKI_DIR=directory, SEAL_KEY_ENCRYPTION_KEY=TEST_SEAL_KEK):
+        Pki(directory).init()
+    return directory
+
+
+@pytest.fixture(autouse=True)
+def _signing_pki(settings, pki_dir):
+    settings.SIGNING_PKI_DIR = pki_dir
+    settings.SEAL_KEY_ENCRYPTION_KEY = TEST_SEAL_KEK

@@ -11,10 +11,13 @@ from .providers import (
     pdf_upload,
     staff_user,
 )
+from .signing import AuthorityMemberFactory, IssuingAuthorityFactory
 
 __all__ = [
+    "AuthorityMemberFactory",
     "EnterpriseFactory",
     "EnterpriseMemberFactory",
+    "IssuingAuthorityFactory",
     "UserFactory",
     "add_qualification",
     "listing_data",

@@ -1,0 +1,76 @@
+"""Issue one permit, or many from a CSV file (``--from-csv``), sealed with the authority's seal."""
+
+import csv
+import datetime as dt
+
+from django.core.management.base import BaseCommand, CommandError
+
+from marketplace.accounts.models import User
+from signing import services
+from signing.exceptions import SigningError
+from signing.models import IssuingAuthority
+
+
+class Command(BaseCommand):
+    help = "Issue a sealed permit. CSV columns: " + ", ".join(services.CSV_COLUMNS) + " (dates as YYYY-MM-DD)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--authority", required=True, help="Code of the issuing authority.")
+        parser.add_argument("--officer", required=True, help="Email of the officer who issues.")
+        parser.add_argument("--from-csv", dest="csv", help="Issue one permit per row of this CSV file.")
+        parser.add_argument("--holder", help="Credit code of the holder enterprise.")
+        parser.add_argument("--matter")
+        parser.add_argument("--scope")
+        parser.add_argument("--conditions", default="")
+        parser.add_argument("--valid-from", type=dt.date.fromisoformat)
+        parser.add_argument("--valid-until", type=dt.date.fromisoformat)
+
+    def handle(self, *args, **opts):
+        authority = IssuingAuthority.objects.filter(code=opts["authority"]).first()
+        if authority is None:
+            raise CommandError(f"No issuing authority with code {opts['authority']!r}.")
+        officer = User.objects.filter(email=opts["officer"]).first()
+        if officer is None:
+            raise CommandError(f"No user {opts['officer']!r}.")
+        if opts["csv"]:
+            return self._bulk(authority, officer, opts["csv"])
+        row = {
+            "holder_credit_code": opts["holder"] or "",
+            "matter": opts["matter"] or "",
+            "scope": opts["scope"] or "",
+            "conditions": opts["conditions"],
+            "valid_from": opts["valid_from"].isoformat() if opts["valid_from"] else "",
+            "valid_until": opts["valid_until"].isoformat() if opts["valid_until"] else "",
+        }
+        try:
+            permit = services.permit_issue(authority=authority, actor=officer, data=services._row_to_data(row))
+        except SigningError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(self.style.SUCCESS(f"Issued {permit.number} (SHA-256 {permit.sha256})."))
+
+    def _bulk(self, authority, officer, path):
+        try:
+            with open(path, newline="", encoding="utf-8-sig") as fh:
+                rows = list(csv.DictReader(fh))
+        except OSError as exc:
+            raise CommandError(f"Cannot read {path}: {exc.strerror}.") from exc
+        total = len(rows)
+        out = self.stdout
+
+        def progress(done):
+            width = 30
+            filled = int(width * done / total) if total else width
+            out.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", ending="")
+            out.flush()
+
+        try:
+            result = services.permits_issue_bulk(authority=authority, actor=officer, rows=rows, progress=progress)
+        except SigningError as exc:
+            raise CommandError(str(exc)) from exc
+        out.write("")
+        out.write(self.style.SUCCESS(f"Issued {len(result.issued)} of {total} permits."))
+        if result.errors:
+            out.write(self.style.ERROR(f"{len(result.errors)} row(s) not issued:"))
+            for error in result.errors:
+                # Row numbers count data rows from 1; the CSV file line is one more (the header).
+                out.write(f"  row {error.row} (line {error.row + 1}): {error.message}")

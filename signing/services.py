@@ -1,0 +1,620 @@
+"""Every state change of the signing app: one keyword-only function per use case.
+
+Sealing happens inside the transaction that writes the document's record, so a failure anywhere
+(rendering, key store, TSA, database) rolls back the number, the PDF and the log entry together.
+A refused sealing is the exception: its log entry is written in a savepoint of its own before the
+refusal is raised, so the caller's handler (a view or command that catches GrantRequired) keeps it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from marketplace.enterprises.models import Enterprise
+
+from . import rendering
+from .engine import (
+    GrantRequired,
+    PermitError,
+    SealAppearance,
+    Sealer,
+    SealingError,
+    SealNotUsable,
+    SealRequest,
+    SealResult,
+    SigningError,
+    platform_validation_context,
+    timestamper_from_settings,
+)
+from .keystores import ENCRYPTED, key_store_for
+from .models import (
+    AuthorityMember,
+    DocumentKind,
+    IssuingAuthority,
+    Permit,
+    PermitEvent,
+    PermitSequence,
+    Seal,
+    SealedDocument,
+    SealGrant,
+    SealLogHead,
+    SealUse,
+)
+from .pki import Pki, load_pem_chain
+
+logger = logging.getLogger(__name__)
+
+# --- authorities and seals --------------------------------------------------------------------
+
+
+@transaction.atomic
+def authority_ensure(
+    *, code: str, name: str, name_zh: str = "", number_prefix: str, region: str = "", is_platform: bool = False
+) -> IssuingAuthority:
+    authority, _created = IssuingAuthority.objects.get_or_create(
+        code=code,
+        defaults={
+            "name": name,
+            "name_zh": name_zh,
+            "number_prefix": number_prefix,
+            "region": region,
+            "is_platform": is_platform,
+        },
+    )
+    return authority
+
+
+@transaction.atomic
+def authority_member_add(*, authority: IssuingAuthority, user, role: str = AuthorityMember.Role.OFFICER):
+    member, _created = AuthorityMember.objects.get_or_create(authority=authority, user=user, defaults={"role": role})
+    return member
+
+
+def _seal_from_chain(
+    *, authority: IssuingAuthority, name: str, purpose: str, chain_pem: str, key_store: str, key_ref: str
+) -> Seal:
+    cert = x509.load_pem_x509_certificates(chain_pem.encode())[0]
+    return Seal.objects.create(
+        authority=authority,
+        name=name,
+        purpose=purpose,
+        certificate_chain=chain_pem,
+        certificate_serial=str(cert.serial_number),
+        certificate_subject=cert.subject.rfc4514_string(),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+        key_store=key_store,
+        key_ref=key_ref,
+        stamp_png=rendering.render_stamp_png(name=authority.name_zh or authority.name),
+    )
+
+
+@transaction.atomic
+def seal_create(
+    *, authority: IssuingAuthority, name: str, purpose: str = "", pki: Pki | None = None, label: str | None = None
+) -> Seal:
+    """A new seal with a fresh key (encrypted at rest) certified by the platform's seal CA."""
+    pki = pki or Pki.default()
+    label = label or f"{authority.code}-{timezone.now():%Y%m%d%H%M%S%f}"
+    cert, key_ref = pki.issue_seal(label=label, common_name=f"{authority.name} Seal", organisation=authority.name)
+    return _seal_from_chain(
+        authority=authority,
+        name=name,
+        purpose=purpose,
+        chain_pem=pki.chain_pem(cert),
+        key_store=ENCRYPTED,
+        key_ref=key_ref,
+    )
+
+
+@transaction.atomic
+def seal_register_pkcs11(
+    *, authority: IssuingAuthority, name: str, key_label: str, chain_pem: str, purpose: str = ""
+) -> Seal:
+    """A seal whose key stays on the PKCS#11 token under ``key_label``."""
+    return _seal_from_chain(
+        authority=authority, name=name, purpose=purpose, chain_pem=chain_pem, key_store="pkcs11", key_ref=key_label
+    )
+
+
+@transaction.atomic
+def seal_import_pkcs12(
+    *,
+    authority: IssuingAuthority,
+    name: str,
+    data: bytes,
+    password: bytes | None,
+    purpose: str = "",
+    pki: Pki | None = None,
+) -> Seal:
+    """Import a production seal (key + certificate + chain) from PKCS#12; the key is re-encrypted
+    under the platform KEK and the PKCS#12 bytes are not kept."""
+    try:
+        key, cert, extra = pkcs12.load_key_and_certificates(data, password)
+    except ValueError:
+        raise SigningError(_("The PKCS#12 file could not be opened: wrong password or not a PKCS#12 file.")) from None
+    if key is None or cert is None:
+        raise SigningError(_("The PKCS#12 file must contain a private key and its certificate."))
+    pki = pki or Pki.default()
+    key_ref = f"seals/{authority.code}-import-{cert.serial_number:x}.key.enc"
+    pki.keys.store(key_ref=key_ref, private_key=key)
+    chain_pem = "".join(c.public_bytes(serialization.Encoding.PEM).decode() for c in [cert, *(extra or [])])
+    return _seal_from_chain(
+        authority=authority, name=name, purpose=purpose, chain_pem=chain_pem, key_store=ENCRYPTED, key_ref=key_ref
+    )
+
+
+@transaction.atomic
+def seal_revoke(*, seal: Seal, actor=None, reason: str, pki: Pki | None = None) -> Seal:
+    """Revoke a seal: no further sealing, and its certificate goes on the seal CA's CRL."""
+    seal = Seal.objects.select_for_update().get(pk=seal.pk)
+    seal.status = Seal.Status.REVOKED
+    seal.status_reason = reason
+    seal.status_changed_at = timezone.now()
+    seal.save(update_fields=["status", "status_reason", "status_changed_at"])
+    pki = pki or Pki.default()
+    issuer = x509.load_pem_x509_certificates(seal.certificate_chain.encode())[0].issuer
+    if pki.exists() and issuer == pki.certificate("seal-ca").subject:
+        pki.revoke(serial=int(seal.certificate_serial), reason=reason)
+    logger.info("Seal %s revoked by %s", seal.pk, getattr(actor, "pk", None))
+    return seal
+
+
+@transaction.atomic
+def grant_create(
+    *, seal: Seal, user, document_kind: str, granted_by=None, valid_from=None, valid_until=None
+) -> SealGrant:
+    return SealGrant.objects.create(
+        seal=seal,
+        user=user,
+        document_kind=document_kind,
+        granted_by=granted_by,
+        valid_from=valid_from or timezone.now(),
+        valid_until=valid_until,
+    )
+
+
+@transaction.atomic
+def grant_revoke(*, grant: SealGrant, actor=None) -> SealGrant:
+    grant.revoked_at = timezone.now()
+    grant.revoked_by = actor
+    grant.save(update_fields=["revoked_at", "revoked_by"])
+    return grant
+
+
+# --- seal-use log -----------------------------------------------------------------------------
+
+
+def seal_log_append(
+    *,
+    seal: Seal,
+    actor,
+    document_kind: str,
+    document_number: str = "",
+    document_sha256: str = "",
+    outcome: str,
+    detail: str = "",
+) -> SealUse:
+    """Append one entry, chained to the previous one; the head row lock serialises writers."""
+    with transaction.atomic():
+        head, _created = SealLogHead.objects.select_for_update().get_or_create(pk=1)
+        entry = SealUse(
+            seal=seal,
+            actor=actor,
+            actor_email=getattr(actor, "email", "") or "",
+            document_kind=document_kind,
+            document_number=document_number,
+            document_sha256=document_sha256,
+            outcome=outcome,
+            detail=detail[:300],
+            created_at=timezone.now(),
+            prev_hash=head.last_hash,
+        )
+        entry.entry_hash = entry.compute_hash()
+        entry.save(force_insert=True)
+        head.last_hash = entry.entry_hash
+        head.entries += 1
+        head.save(update_fields=["last_hash", "entries"])
+    return entry
+
+
+@dataclass(frozen=True)
+class LogVerification:
+    ok: bool
+    checked: int
+    first_broken_id: int | None = None
+    problem: str = ""
+
+
+def seal_log_verify() -> LogVerification:
+    """Recompute the chain from the start; report the first entry that does not match."""
+    prev = "0" * 64
+    checked = 0
+    for entry in SealUse.objects.order_by("id").iterator(chunk_size=2000):
+        if entry.prev_hash != prev:
+            return LogVerification(False, checked, entry.pk, "previous-hash link does not match")
+        if entry.compute_hash() != entry.entry_hash:
+            return LogVerification(False, checked, entry.pk, "entry content does not match its hash")
+        prev = entry.entry_hash
+        checked += 1
+    head = SealLogHead.objects.filter(pk=1).first()
+    if head is not None and (head.last_hash != prev or head.entries != checked):
+        return LogVerification(False, checked, None, "entries are missing at the end of the log")
+    return LogVerification(True, checked)
+
+
+# --- applying a seal --------------------------------------------------------------------------
+
+
+def _check_may_seal(*, seal: Seal, actor, document_kind: str, document_number: str = "") -> None:
+    """Refuse (and log the refusal durably) unless ``actor`` holds a current grant."""
+    problem = None
+    if not seal.is_usable():
+        problem = "seal not usable"
+        exc = SealNotUsable(_("The seal “%(seal)s” is not active.") % {"seal": seal.name})
+    elif not SealGrant.objects.current().filter(seal=seal, user=actor, document_kind=document_kind).exists():
+        problem = "no current grant"
+        exc = GrantRequired(
+            _("You hold no current grant to apply the seal “%(seal)s” to this kind of document.") % {"seal": seal.name}
+        )
+    if problem:
+        # seal_log_append commits its own savepoint; the exception is raised only after it, so a
+        # caller that is not itself rolled back keeps the refusal on record.
+        seal_log_append(
+            seal=seal,
+            actor=actor,
+            document_kind=document_kind,
+            document_number=document_number,
+            outcome=SealUse.Outcome.REFUSED,
+            detail=problem,
+        )
+        logger.warning(
+            "Sealing refused: seal=%s actor=%s kind=%s reason=%s",
+            seal.pk,
+            getattr(actor, "pk", None),
+            document_kind,
+            problem,
+        )
+        raise exc
+
+
+@contextlib.contextmanager
+def sealing_session(*, seal: Seal, pki: Pki | None = None) -> Iterator[Sealer]:
+    """A :class:`Sealer` for one seal, its key opened once for a whole batch."""
+    pki = pki or Pki.default()
+    chain = load_pem_chain(seal.certificate_chain)
+    level = settings.SIGNING_PADES_LEVEL
+    store = key_store_for(seal.key_store)
+    with store.open_signer(key_ref=seal.key_ref, certificate=chain[0], chain=chain[1:]) as signer:
+        yield Sealer(
+            signer=signer,
+            timestamper=timestamper_from_settings(pki) if level != "B-B" else None,
+            validation_context=platform_validation_context(pki) if level in ("B-LT", "B-LTA") else None,
+        )
+
+
+def seal_apply(
+    *,
+    seal: Seal,
+    actor,
+    document_kind: str,
+    document_number: str,
+    pdf: bytes,
+    sealer: Sealer,
+    appearance: SealAppearance | None = None,
+    certify: bool = True,
+    docmdp: int = 1,
+    reason: str = "",
+) -> SealResult:
+    """Seal ``pdf`` and log it. Call inside the transaction that stores the result."""
+    _check_may_seal(seal=seal, actor=actor, document_kind=document_kind, document_number=document_number)
+    result = sealer.seal(
+        SealRequest(
+            pdf=pdf,
+            level=settings.SIGNING_PADES_LEVEL,
+            certify=certify,
+            docmdp=docmdp,
+            reason=reason,
+            location=seal.authority.name,
+            appearance=appearance,
+        )
+    )
+    seal_log_append(
+        seal=seal,
+        actor=actor,
+        document_kind=document_kind,
+        document_number=document_number,
+        document_sha256=result.sha256,
+        outcome=SealUse.Outcome.SEALED,
+    )
+    return result
+
+
+# --- permits ----------------------------------------------------------------------------------
+
+
+def permit_seal_for(authority: IssuingAuthority) -> Seal:
+    seal = authority.seals.filter(status=Seal.Status.ACTIVE).order_by("-created_at").first()
+    if seal is None:
+        raise SealNotUsable(_("%(authority)s has no active seal.") % {"authority": authority.name})
+    return seal
+
+
+def _next_permit_number(authority: IssuingAuthority, year: int) -> str:
+    PermitSequence.objects.get_or_create(authority=authority, year=year)
+    seq = PermitSequence.objects.select_for_update().get(authority=authority, year=year)
+    seq.last += 1
+    seq.save(update_fields=["last"])
+    return f"{authority.number_prefix}-{year}-{seq.last:06d}"
+
+
+@dataclass(frozen=True)
+class PermitData:
+    """What an officer fills in; validated by the form or the CSV reader."""
+
+    holder: Enterprise
+    matter: str
+    scope: str
+    conditions: str
+    valid_from: dt.date
+    valid_until: dt.date
+
+
+def _validate_permit_data(data: PermitData) -> None:
+    if data.valid_until < data.valid_from:
+        raise PermitError(_("The permit must end on or after the day it starts."))
+    if not data.matter.strip() or not data.scope.strip():
+        raise PermitError(_("Approval matter and scope are required."))
+
+
+def permit_issue(
+    *,
+    authority: IssuingAuthority,
+    actor,
+    data: PermitData,
+    seal: Seal | None = None,
+    sealer: Sealer | None = None,
+    _fail_after_sealing: Callable[[], None] | None = None,
+) -> Permit:
+    """Number, render, seal and record a permit, all or nothing.
+
+    ``sealer`` lets a batch reuse one opened key; without it a session is opened for this permit.
+    """
+    _validate_permit_data(data)
+    if not AuthorityMember.objects.filter(authority=authority, user=actor).exists():
+        raise PermitError(_("Only officers of %(authority)s may issue its permits.") % {"authority": authority.name})
+    seal = seal or permit_seal_for(authority)
+    if seal.authority_id != authority.pk:
+        raise PermitError(_("The seal belongs to another authority."))
+    # Checked (and a refusal logged) before the main transaction, so the refusal entry survives.
+    _check_may_seal(seal=seal, actor=actor, document_kind=DocumentKind.PERMIT)
+    if sealer is None:
+        with sealing_session(seal=seal) as own_sealer:
+            return permit_issue(
+                authority=authority,
+                actor=actor,
+                data=data,
+                seal=seal,
+                sealer=own_sealer,
+                _fail_after_sealing=_fail_after_sealing,
+            )
+    now = timezone.now()
+    with transaction.atomic():
+        number = _next_permit_number(authority, timezone.localdate(now).year)
+        permit = Permit(
+            number=number,
+            authority=authority,
+            holder=data.holder,
+            matter=data.matter.strip(),
+            scope=data.scope.strip(),
+            conditions=data.conditions.strip(),
+            valid_from=data.valid_from,
+            valid_until=data.valid_until,
+            issued_by=actor,
+            issued_at=now,
+        )
+        content = rendering.PermitContent(
+            number=number,
+            authority_name=authority.name,
+            authority_name_zh=authority.name_zh,
+            holder_name=data.holder.name,
+            holder_name_zh=data.holder.name_zh,
+            holder_credit_code=data.holder.credit_code,
+            matter=permit.matter,
+            scope=permit.scope,
+            conditions=permit.conditions,
+            valid_from=data.valid_from,
+            valid_until=data.valid_until,
+            issued_on=timezone.localdate(now),
+            verification_url=permit.verification_url,
+            verification_code=permit.verification_code,
+        )
+        result = seal_apply(
+            seal=seal,
+            actor=actor,
+            document_kind=DocumentKind.PERMIT,
+            document_number=number,
+            pdf=rendering.render_permit(content),
+            sealer=sealer,
+            appearance=SealAppearance(box=rendering.STAMP_BOX, stamp_png=bytes(seal.stamp_png)),
+            reason=_("Issued permit %(number)s") % {"number": number},
+        )
+        if _fail_after_sealing is not None:
+            _fail_after_sealing()  # test hook: simulates a crash between sealing and recording
+        permit.document = SealedDocument.objects.create(
+            kind=DocumentKind.PERMIT,
+            number=number,
+            seal=seal,
+            pdf=result.pdf,
+            sha256=result.sha256,
+            size=len(result.pdf),
+            pades_level=result.level,
+            sealed_at=result.sealed_at,
+        )
+        permit.sha256 = result.sha256
+        permit.save(force_insert=True)
+        PermitEvent.objects.create(
+            permit=permit, action=PermitEvent.Action.ISSUED, to_status=Permit.Status.VALID, actor=actor, at=now
+        )
+    return permit
+
+
+_TRANSITIONS = {
+    PermitEvent.Action.SUSPENDED: ({Permit.Status.VALID}, Permit.Status.SUSPENDED),
+    PermitEvent.Action.REINSTATED: ({Permit.Status.SUSPENDED}, Permit.Status.VALID),
+    PermitEvent.Action.REVOKED: (
+        {Permit.Status.VALID, Permit.Status.SUSPENDED, Permit.Status.EXPIRED},
+        Permit.Status.REVOKED,
+    ),
+}
+
+
+def _permit_change(*, permit: Permit, actor, action: str, reason: str) -> Permit:
+    if not reason.strip():
+        raise PermitError(_("Give a reason; it is shown in the permit's public record."))
+    if actor is not None and not AuthorityMember.objects.filter(authority_id=permit.authority_id, user=actor).exists():
+        raise PermitError(_("Only officers of the issuing authority may change this permit."))
+    with transaction.atomic():
+        permit = Permit.objects.select_for_update().get(pk=permit.pk)
+        allowed_from, to_status = _TRANSITIONS[action]
+        if permit.status not in allowed_from:
+            raise PermitError(
+                _("A %(status)s permit cannot be %(action)s.")
+                % {"status": permit.get_status_display().lower(), "action": PermitEvent.Action(action).label.lower()}
+            )
+        now = timezone.now()
+        from_status = permit.status
+        permit.status = to_status
+        permit.status_reason = reason.strip()
+        permit.status_changed_at = now
+        permit.save(update_fields=["status", "status_reason", "status_changed_at"])
+        PermitEvent.objects.create(
+            permit=permit,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason.strip(),
+            actor=actor,
+            at=now,
+        )
+    return permit
+
+
+def permit_suspend(*, permit: Permit, actor, reason: str) -> Permit:
+    return _permit_change(permit=permit, actor=actor, action=PermitEvent.Action.SUSPENDED, reason=reason)
+
+
+def permit_reinstate(*, permit: Permit, actor, reason: str) -> Permit:
+    return _permit_change(permit=permit, actor=actor, action=PermitEvent.Action.REINSTATED, reason=reason)
+
+
+def permit_revoke(*, permit: Permit, actor, reason: str) -> Permit:
+    """Revocation keeps the permit, its PDF and its history; only the status changes."""
+    return _permit_change(permit=permit, actor=actor, action=PermitEvent.Action.REVOKED, reason=reason)
+
+
+@transaction.atomic
+def permits_expire(*, today: dt.date | None = None) -> int:
+    """Mark valid permits past their end date as expired (periodic task)."""
+    today = today or timezone.localdate()
+    count = 0
+    for permit in Permit.objects.select_for_update().filter(status=Permit.Status.VALID, valid_until__lt=today):
+        permit.status = Permit.Status.EXPIRED
+        permit.status_reason = "validity period ended"
+        permit.status_changed_at = timezone.now()
+        permit.save(update_fields=["status", "status_reason", "status_changed_at"])
+        PermitEvent.objects.create(
+            permit=permit,
+            action=PermitEvent.Action.EXPIRED,
+            from_status=Permit.Status.VALID,
+            to_status=Permit.Status.EXPIRED,
+            reason=permit.status_reason,
+        )
+        count += 1
+    return count
+
+
+# --- bulk issuance ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BulkRowError:
+    row: int
+    message: str
+
+
+@dataclass
+class BulkResult:
+    issued: list[str] = field(default_factory=list)
+    errors: list[BulkRowError] = field(default_factory=list)
+
+
+CSV_COLUMNS = ("holder_credit_code", "matter", "scope", "conditions", "valid_from", "valid_until")
+
+
+def _row_to_data(row: dict) -> PermitData:
+    missing = [c for c in CSV_COLUMNS if c != "conditions" and not (row.get(c) or "").strip()]
+    if missing:
+        raise PermitError(_("Missing value(s): %(columns)s") % {"columns": ", ".join(missing)})
+    code = row["holder_credit_code"].strip().upper()
+    holder = Enterprise.objects.filter(credit_code=code).first()
+    if holder is None:
+        raise PermitError(_("No enterprise with credit code %(code)s.") % {"code": code})
+    try:
+        valid_from = dt.date.fromisoformat(row["valid_from"].strip())
+        valid_until = dt.date.fromisoformat(row["valid_until"].strip())
+    except ValueError:
+        raise PermitError(_("Dates must be written as YYYY-MM-DD.")) from None
+    return PermitData(
+        holder=holder,
+        matter=row["matter"],
+        scope=row["scope"],
+        conditions=row.get("conditions") or "",
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
+
+
+def permits_issue_bulk(
+    *,
+    authority: IssuingAuthority,
+    actor,
+    rows: Iterable[dict],
+    progress: Callable[[int], None] | None = None,
+    _fail_after_sealing: Callable[[int], None] | None = None,
+) -> BulkResult:
+    """Issue one permit per row with one opened key; a bad row is reported and skipped.
+
+    Each permit is its own transaction (see :func:`permit_issue`): a crash mid-batch leaves the
+    permits issued so far complete and nothing of the one in progress.
+    """
+    result = BulkResult()
+    seal = permit_seal_for(authority)
+    with sealing_session(seal=seal) as sealer:
+        for index, row in enumerate(rows, start=1):
+            try:
+                data = _row_to_data(row)
+                hook = (lambda i=index: _fail_after_sealing(i)) if _fail_after_sealing else None
+                permit = permit_issue(
+                    authority=authority, actor=actor, data=data, seal=seal, sealer=sealer, _fail_after_sealing=hook
+                )
+                result.issued.append(permit.number)
+            except (GrantRequired, SealNotUsable):
+                raise  # nothing else in the batch could succeed either
+            except (PermitError, SealingError, IntegrityError) as exc:
+                result.errors.append(BulkRowError(index, str(exc)))
+            if progress:
+                progress(index)
+    return result

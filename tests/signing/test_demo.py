@@ -1,0 +1,34 @@
+"""init_pki and the demo permits: idempotent, complete, and using the real services."""
+
+import pytest
+from django.core.management import call_command
+
+from signing.models import AuthorityMember, IssuingAuthority, Permit, Seal, SealUse
+from signing.services import seal_log_verify
+
+pytestmark = pytest.mark.django_db
+
+
+def test_init_pki_is_idempotent(capsys):
+    call_command("init_pki")
+    first = capsys.readouterr().out
+    assert "seal:onewindow" in first and "seal:bj-eeb" in first
+    seals = list(Seal.objects.values_list("pk", "certificate_serial"))
+    call_command("init_pki")
+    assert "nothing to do" in capsys.readouterr().out
+    assert list(Seal.objects.values_list("pk", "certificate_serial")) == seals
+    assert IssuingAuthority.objects.filter(is_platform=True).count() == 1
+
+
+def test_load_demo_issues_ten_sealed_permits_once(capsys):
+    call_command("load_demo", "--quiet-logins")
+    authority = IssuingAuthority.objects.get(code="bj-eeb")
+    assert AuthorityMember.objects.filter(authority=authority, user__email="officer@demo.onewindow.local").exists()
+    permits = Permit.objects.filter(authority=authority)
+    assert permits.count() == 10
+    assert sorted(permits.values_list("status", flat=True)) == ["revoked", "suspended"] + ["valid"] * 8
+    assert SealUse.objects.filter(outcome="sealed").count() == 10
+    assert Permit.objects.filter(holder__members__email="buyer@demo.onewindow.local").exists()
+    call_command("load_demo", "--quiet-logins")
+    assert Permit.objects.count() == 10 and SealUse.objects.count() == 10
+    assert seal_log_verify().ok
