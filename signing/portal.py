@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.utils.decorators import method_decorator
@@ -13,7 +13,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from . import ratelimit, verifier
+from . import ratelimit, selectors, verifier
 from .forms import VerifyNumberForm, VerifyUploadForm
 from .verification import record_as_dict, report_as_dict
 
@@ -84,6 +84,45 @@ class VerifyPortalView(View):
             "max_size": settings.VERIFY_MAX_UPLOAD_BYTES,
         }
         return render(request, self.template_name, context, status=status)
+
+
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
+class PermitLandingView(View):
+    """Where a permit's QR code leads: the registry record, and a form to check the PDF that the
+    holder showed against it."""
+
+    template_name = "signing/public_permit.html"
+
+    def _permit(self, token):
+        permit = selectors.permit_public(token=token)
+        if permit is None:
+            raise Http404(_("No permit has this verification code."))
+        return permit
+
+    def get(self, request, token):
+        return render(request, self.template_name, {"permit": self._permit(token), "upload_form": VerifyUploadForm()})
+
+    def post(self, request, token):
+        permit = self._permit(token)
+        if _too_large(request):
+            context = {"permit": permit, "upload_form": VerifyUploadForm(), "error": _size_message()}
+            return render(request, self.template_name, context, status=413)
+        retry_after = ratelimit.hit(request, scope=RATE_SCOPE, limit=settings.VERIFY_RATE_LIMIT_PER_MINUTE)
+        if retry_after:
+            context = {"permit": permit, "upload_form": VerifyUploadForm(), "error": _rate_message(retry_after)}
+            response = render(request, self.template_name, context, status=429)
+            response["Retry-After"] = str(retry_after)
+            return response
+        form = VerifyUploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return render(request, self.template_name, {"permit": permit, "upload_form": form}, status=400)
+        report = verifier.verify_document(form.cleaned_data["file"].read())
+        context = {
+            "report": report,
+            "expected_permit": permit,
+            "is_expected_permit": report.permit is not None and report.permit.token == permit.token,
+        }
+        return render(request, "signing/verify_result.html", context)
 
 
 def _json_error(code: str, message: str, status: int) -> JsonResponse:

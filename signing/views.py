@@ -6,7 +6,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views import View
-from django.views.generic import DetailView, FormView, ListView, TemplateView
+from django.views.generic import DetailView, FormView, ListView
 
 from . import selectors, services
 from .exceptions import SigningError
@@ -129,18 +129,6 @@ class AuthorityPermitDownloadView(AuthorityRequiredMixin, View):
             selectors.permits_issued_by_user_authorities(user=request.user).select_related("document"), pk=pk
         )
         return _pdf_response(permit)
-
-
-class PublicPermitView(TemplateView):
-    """The public registry entry a permit's QR code points to (holder, matter, issuer, status)."""
-
-    template_name = "signing/public_permit.html"
-
-    def get_context_data(self, token, **kwargs):
-        permit = selectors.permit_public(token=token)
-        if permit is None:
-            raise Http404(_("No permit has this verification code."))
-        return super().get_context_data(permit=permit, **kwargs)
 
 
 def crl_view(request, name):
