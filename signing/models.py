@@ -21,6 +21,7 @@ class DocumentKind(models.TextChoices):
     PERMIT = "permit", _("Permit")
     PROVIDER_CERTIFICATE = "provider_certificate", _("Provider certification certificate")
     SERVICE_CONTRACT = "service_contract", _("Service contract")
+    VERIFICATION_REPORT = "verification_report", _("Verification report")
 
 
 class IssuingAuthority(BilingualMixin, models.Model):

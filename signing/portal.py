@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.utils.decorators import method_decorator
@@ -13,11 +16,28 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from . import ratelimit, selectors, verifier
+from . import ratelimit, selectors, services, verifier
+from .exceptions import SigningError
 from .forms import VerifyNumberForm, VerifyUploadForm
+from .models import DocumentKind
+from .report_pdf import render_verification_report
 from .verification import record_as_dict, report_as_dict
 
 RATE_SCOPE = "verify"
+# A verification's result (never the uploaded file) is kept this long so its report can be asked for.
+REPORT_CACHE_SECONDS = 60 * 60
+
+
+def _remember(report) -> str:
+    """Keep the report (not the file) briefly under a random id, for the sealed-report download."""
+    report_id = uuid.uuid4().hex
+    cache.set(f"verification-report:{report_id}", report, REPORT_CACHE_SECONDS)
+    return report_id
+
+
+def _result_page(request, report, **extra):
+    context = {"report": report, "report_id": _remember(report), **extra}
+    return render(request, "signing/verify_result.html", context)
 
 
 def _too_large(request) -> bool:
@@ -62,7 +82,7 @@ class VerifyPortalView(View):
         if not form.is_valid():
             return self._form_page(request, upload_form=form, status=400)
         report = verifier.verify_document(form.cleaned_data["file"].read())
-        return render(request, self.result_template, {"report": report})
+        return _result_page(request, report)
 
     def _lookup(self, request):
         form = VerifyNumberForm(request.POST)
@@ -117,12 +137,49 @@ class PermitLandingView(View):
         if not form.is_valid():
             return render(request, self.template_name, {"permit": permit, "upload_form": form}, status=400)
         report = verifier.verify_document(form.cleaned_data["file"].read())
-        context = {
-            "report": report,
-            "expected_permit": permit,
-            "is_expected_permit": report.permit is not None and report.permit.token == permit.token,
-        }
-        return render(request, "signing/verify_result.html", context)
+        return _result_page(
+            request,
+            report,
+            expected_permit=permit,
+            is_expected_permit=report.permit is not None and report.permit.token == permit.token,
+        )
+
+
+@require_POST
+@transaction.non_atomic_requests
+def verification_report_download(request, report_id: str):
+    """The sealed PDF report of a verification done in the last hour, in the reader's language."""
+    report = cache.get(f"verification-report:{report_id}") if len(report_id) == 32 else None
+    if report is None:
+        return render(
+            request,
+            "signing/verify.html",
+            {
+                "upload_form": VerifyUploadForm(),
+                "number_form": VerifyNumberForm(),
+                "error": _("That verification has expired; please check the document again."),
+                "max_size": settings.VERIFY_MAX_UPLOAD_BYTES,
+            },
+            status=410,
+        )
+    pdf = render_verification_report(report=report, reference=report_id, language=request.LANGUAGE_CODE)
+    try:
+        document = services.platform_seal_document(
+            document_kind=DocumentKind.VERIFICATION_REPORT,
+            document_number=report_id,
+            pdf=pdf,
+            reason=_("Verification report"),
+        )
+    except SigningError as exc:
+        return render(
+            request,
+            "signing/verify_result.html",
+            {"report": report, "report_id": report_id, "report_error": str(exc)},
+            status=503,
+        )
+    response = HttpResponse(bytes(document.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="verification-report-{report_id[:12]}.pdf"'
+    return response
 
 
 def _json_error(code: str, message: str, status: int) -> JsonResponse:

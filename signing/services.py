@@ -342,6 +342,51 @@ def seal_apply(
     return result
 
 
+def platform_seal_document(*, document_kind: str, document_number: str, pdf: bytes, reason: str) -> SealedDocument:
+    """Seal a document the platform itself issues (a verification report) with the platform's seal
+    and keep it, so the sealed copy is itself verifiable.
+
+    No person's grant is checked: nobody chooses what goes into these documents, the platform
+    writes them. The seal-use log records the sealing with no actor.
+    """
+    authority = IssuingAuthority.objects.filter(is_platform=True).first()
+    if authority is None:
+        raise SealNotUsable(_("The platform has no seal yet (run init_pki)."))
+    seal = permit_seal_for(authority)
+    with sealing_session(seal=seal) as sealer:
+        result = sealer.seal(
+            SealRequest(
+                pdf=pdf,
+                level=settings.SIGNING_PADES_LEVEL,
+                certify=True,
+                docmdp=1,
+                reason=reason,
+                location=authority.name,
+            )
+        )
+    with transaction.atomic():
+        document = SealedDocument.objects.create(
+            kind=document_kind,
+            number=document_number,
+            seal=seal,
+            pdf=result.pdf,
+            sha256=result.sha256,
+            size=len(result.pdf),
+            pades_level=result.level,
+            sealed_at=result.sealed_at,
+        )
+        seal_log_append(
+            seal=seal,
+            actor=None,
+            document_kind=document_kind,
+            document_number=document_number,
+            document_sha256=result.sha256,
+            outcome=SealUse.Outcome.SEALED,
+            detail="platform",
+        )
+    return document
+
+
 # --- permits ----------------------------------------------------------------------------------
 
 

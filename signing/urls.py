@@ -4,6 +4,7 @@ from . import portal, views
 
 urlpatterns = [
     path("verify/", portal.VerifyPortalView.as_view(), name="verify"),
+    path("verify/report/<str:report_id>/", portal.verification_report_download, name="verify-report"),
     path("api/verify/", portal.verify_api, name="api-verify"),
     path("api/permits/<str:token>/", portal.permit_api, name="api-permit"),
     path("v/<str:token>", portal.PermitLandingView.as_view(), name="permit-public"),

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from django.utils.crypto import constant_time_compare
 
-from .models import Permit, normalize_verification_code
+from .models import DocumentKind, Permit, SealedDocument, normalize_verification_code
 from .pki import Pki
 from .verification import PermitRegistry, RegistryRecord, TrustAnchors
 
@@ -34,7 +34,26 @@ class DatabaseRegistry:
 
     def find_by_sha256(self, digests: Sequence[str]) -> RegistryRecord | None:
         permit = self._permits().filter(sha256__in=list(digests)).first()
-        return _record(permit) if permit else None
+        if permit is not None:
+            return _record(permit)
+        # The platform's own sealed verification reports are registered documents too.
+        report = (
+            SealedDocument.objects.select_related("seal__authority")
+            .filter(kind=DocumentKind.VERIFICATION_REPORT, sha256__in=list(digests))
+            .first()
+        )
+        if report is None:
+            return None
+        return RegistryRecord(
+            number=report.number,
+            kind=report.kind,
+            status="valid",
+            holder="",
+            issuer=report.seal.authority.display_name,
+            valid_from=None,
+            valid_until=None,
+            sha256=report.sha256,
+        )
 
     def find_by_number(self, number: str, code: str) -> RegistryRecord | None:
         permit = self._permits().filter(number=number).first()

@@ -111,3 +111,33 @@ def test_cli_exits_zero_for_an_issued_permit(issued_permit, tmp_path, capsys):
     path.write_bytes(pdf_of(issued_permit))
     call_command("verify_pdf", str(path), "--json")
     assert json.loads(capsys.readouterr().out)["verdict"] == "valid"
+
+
+def report_id_from(html: str) -> str:
+    marker = "/verify/report/"
+    start = html.index(marker) + len(marker)
+    return html[start : html.index("/", start)]
+
+
+def test_sealed_verification_report_can_be_downloaded_and_verifies_itself(client, issued_permit, settings):
+    from signing.demo import pki_init
+
+    pki_init()  # the platform's own seal (and the demo authority's)
+    result = client.post(reverse("signing:verify"), {"file": upload(pdf_of(issued_permit))})
+    report_id = report_id_from(result.content.decode())
+
+    response = client.post(reverse("signing:verify-report", args=[report_id]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    report_pdf = response.content
+
+    body = verify(client, report_pdf)
+    assert body["verdict"] == "valid", body["reason"]
+    assert body["permit"]["kind"] == "verification_report"
+    assert body["permit"]["number"] == report_id
+
+
+def test_an_expired_or_unknown_report_id_is_explained(client):
+    response = client.post(reverse("signing:verify-report", args=["0" * 32]))
+    assert response.status_code == 410
+    assert "expired" in response.content.decode()

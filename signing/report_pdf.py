@@ -1,0 +1,116 @@
+"""The verification report a verifier can download: the verdict, the details and the time of the
+check, on one A4 page in the reader's language, sealed by the platform afterwards."""
+
+from __future__ import annotations
+
+import io
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+from reportlab.lib import colors
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from .rendering import FONT, _escape, _para, register_font
+from .verification import VerificationReport
+
+VERDICT_COLOURS = {
+    "valid": colors.HexColor("#1e7b3a"),
+    "tampered": colors.HexColor("#b8232f"),
+    "untrusted": colors.HexColor("#b8232f"),
+    "revoked": colors.HexColor("#b8232f"),
+}
+
+
+def _row(label: str, value) -> list:
+    return [
+        Paragraph(_escape(label), _para("", 9, color=colors.HexColor("#5b6776"))),
+        Paragraph(_escape(str(value)), _para("", 9)),
+    ]
+
+
+def render_verification_report(*, report: VerificationReport, reference: str, language: str) -> bytes:
+    """One A4 page in ``language``; the platform seals it afterwards."""
+    register_font()
+    with translation.override(language):
+        buffer = io.BytesIO()
+        doc = SimpleDocTemplate(
+            buffer,
+            leftMargin=20 * mm,
+            rightMargin=20 * mm,
+            topMargin=18 * mm,
+            bottomMargin=20 * mm,
+            title=_("Verification report"),
+            author="OneWindow",
+        )
+        colour = VERDICT_COLOURS.get(report.verdict.value, colors.HexColor("#a35a00"))
+        story = [
+            Paragraph(_escape(_("Verification report")), _para("", 18)),
+            Paragraph(_escape(_("Reference %(reference)s") % {"reference": reference}), _para("", 9)),
+            Spacer(1, 6 * mm),
+            Paragraph(_escape(str(report.label)), _para("", 16, color=colour)),
+            Paragraph(_escape(str(report.message)), _para("", 10.5)),
+            Spacer(1, 5 * mm),
+        ]
+        facts = [
+            _row(_("Verdict (code)"), f"{report.verdict.value} / {report.reason}"),
+            _row(_("Checked at"), report.checked_at.strftime("%Y-%m-%d %H:%M:%S UTC")),
+            _row(_("Document SHA-256"), report.document.sha256),
+            _row(_("Pages"), report.document.pages if report.document.pages is not None else "—"),
+        ]
+        if report.permit is not None:
+            permit = report.permit
+            facts += [
+                _row(_("Permit number"), permit.number),
+                _row(_("Holder"), permit.holder),
+                _row(_("Issued by"), permit.issuer),
+                _row(_("Valid"), f"{permit.valid_from or '—'} – {permit.valid_until or '—'}"),
+                _row(_("Registry status"), permit.status),
+            ]
+        story.append(_table(facts))
+        for sig in report.signatures:
+            story += [
+                Spacer(1, 5 * mm),
+                Paragraph(
+                    _escape(f"{_('Seal') if sig.kind == 'seal' else _('Document timestamp')} {sig.field_name}"),
+                    _para("", 11),
+                ),
+            ]
+            rows = [
+                _row(_("Signer"), sig.signer),
+                _row(_("Certificate chain"), " → ".join(sig.certificate_chain)),
+                _row(_("Indication"), sig.indication + (f" / {sig.sub_indication}" if sig.sub_indication else "")),
+                _row(_("PAdES level"), sig.pades_level or "—"),
+                _row(_("Timestamp"), sig.timestamp_time.isoformat() if sig.timestamp_time else "—"),
+                _row(_("Coverage"), sig.coverage or "—"),
+                _row(_("Changes after it"), sig.modification_level or "—"),
+            ]
+            story.append(_table(rows))
+        story += [
+            Spacer(1, 8 * mm),
+            Paragraph(
+                _escape(
+                    _(
+                        "This report states what OneWindow's verifier found at the time above. It is sealed by the platform; check it like any sealed document."  # noqa: E501 - one translatable sentence
+                    )
+                ),
+                _para("", 8.5, color=colors.HexColor("#5b6776")),
+            ),
+        ]
+        doc.build(story)
+        return buffer.getvalue()
+
+
+def _table(rows: list) -> Table:
+    table = Table(rows, colWidths=[42 * mm, None])
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), FONT),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#d8dee6")),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ]
+        )
+    )
+    return table
