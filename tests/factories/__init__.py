@@ -2,5 +2,6 @@
 
 from .accounts import UserFactory
 from .enterprises import EnterpriseFactory, EnterpriseMemberFactory
+from .listings import make_listing
 
-__all__ = ["EnterpriseFactory", "EnterpriseMemberFactory", "UserFactory"]
+__all__ = ["EnterpriseFactory", "EnterpriseMemberFactory", "UserFactory", "make_listing"]
