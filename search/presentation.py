@@ -5,7 +5,7 @@ import re
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.urls import translate_url
+from django.conf import settings
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -75,8 +75,12 @@ def _url(base: str, query: SearchQuery, **changes) -> str:
 
 
 def localized_url(url: str) -> str:
-    language = get_language() or "en"
-    return translate_url(url, language) if url else url
+    """Documents store paths in the default language (unprefixed); other languages live under
+    ``/<language>/`` (``i18n_patterns`` with ``prefix_default_language=False``)."""
+    language = get_language() or settings.LANGUAGE_CODE
+    if not url.startswith("/") or language == settings.LANGUAGE_CODE:
+        return url
+    return f"/{language}{url}"
 
 
 def present_hit(document: ListingDocument, query: SearchQuery) -> dict:

@@ -18,7 +18,7 @@ from functools import cache
 
 from django.conf import settings
 from django.utils import timezone
-from elasticsearch import Elasticsearch, NotFoundError, TransportError
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 from elasticsearch import helpers as es_helpers
 from elasticsearch_dsl import (
     Boolean,
@@ -395,7 +395,7 @@ class ElasticsearchBackend(SearchBackend):
     def _bulk(self, actions) -> int:
         try:
             written, _errors = es_helpers.bulk(self.client, actions, raise_on_error=False, raise_on_exception=True)
-        except TransportError as error:
+        except (ApiError, TransportError) as error:
             raise SearchUnavailable(str(error)) from error
         return written
 
@@ -445,7 +445,7 @@ class ElasticsearchBackend(SearchBackend):
             body = self.client.search(index=self.alias, body=request).body
         except NotFoundError:
             return SearchResult(query=query, hits=(), total=0, facets={})
-        except TransportError as error:
+        except (ApiError, TransportError) as error:
             raise SearchUnavailable(str(error)) from error
         return parse_search_response(query, body)
 
@@ -458,6 +458,6 @@ class ElasticsearchBackend(SearchBackend):
             ).body
         except NotFoundError:
             return []
-        except TransportError as error:
+        except (ApiError, TransportError) as error:
             raise SearchUnavailable(str(error)) from error
         return parse_suggest_response(body, prefix, language, limit=limit)

@@ -40,9 +40,7 @@ class Command(BaseCommand):
             stream.write("\n")
         self.stdout.write(
             self.style.SUCCESS(
-                _(
-                    "Indexed %(indexed)d of %(total)d listings into the %(backend)s backend in %(seconds).2f s (%(rate)s docs/s)."
-                )
+                _("Indexed %(indexed)d of %(total)d listings (%(backend)s) in %(seconds).2f s: %(rate)s docs/s.")
                 % {
                     "indexed": indexed,
                     "total": total,
