@@ -5,6 +5,7 @@ Bad input never raises: ``parse_search_params`` drops what it cannot use and say
 never a 500.
 """
 
+import difflib
 import json
 import re
 import unicodedata
@@ -57,6 +58,35 @@ def category_codes_for_term(term: str) -> tuple[str, ...]:
     """Service items an abbreviation or common name stands for: '环评' and 'EIA' both give eia."""
     term = term.lower()
     return tuple(code for code, terms in synonyms().items() if term in terms or term == code)
+
+
+@cache
+def vocabulary() -> tuple[str, ...]:
+    """Latin words of the service items' names and abbreviations: what a typo is corrected towards."""
+    from marketplace.catalogue.services import load_service_items
+
+    words = set()
+    for item in load_service_items():
+        words.update(re.findall(r"[a-z]{3,}", item["name"].lower()))
+    for terms in synonyms().values():
+        for term in terms:
+            words.update(re.findall(r"[a-z]{3,}", term))
+    return tuple(sorted(words))
+
+
+def spelling_correction(q: str) -> str:
+    """``q`` with misspelt Latin words replaced by the closest catalogue word ("assesment" ->
+    "assessment"); returns "" when nothing changes. Chinese is left alone."""
+    changed, words = False, []
+    for word in q.split():
+        if word.isascii() and word.isalpha() and len(word) >= 4 and word.lower() not in vocabulary():
+            close = difflib.get_close_matches(word.lower(), vocabulary(), n=1, cutoff=0.8)
+            if close:
+                words.append(close[0])
+                changed = True
+                continue
+        words.append(word)
+    return " ".join(words) if changed else ""
 
 
 def has_cjk(text: str) -> bool:
@@ -137,6 +167,7 @@ class SearchResult:
     hits: tuple[Hit, ...]
     total: int
     facets: dict[str, Facet] = field(default_factory=dict)
+    corrected_q: str = ""  # set when nothing matched q and a spelling correction did
 
     @property
     def page_count(self) -> int:

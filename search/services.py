@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from . import indexing
 from .backends import get_backend
 from .backends.base import BATCH_SIZE
-from .query import SearchQuery, SearchResult
+from .query import SearchQuery, SearchResult, spelling_correction
 
 
 def listings_changed(listing_ids: Iterable[int]) -> None:
@@ -49,6 +49,14 @@ def search_listings(*, query: SearchQuery) -> tuple[SearchResult, list[str]]:
     backend = get_backend()
     result = backend.search(query)
     messages = []
+    if result.total == 0 and query.q and (corrected := spelling_correction(query.q)):
+        retry = backend.search(replace(query, q=corrected))
+        if retry.total:
+            result = replace(retry, corrected_q=corrected)
+            messages.append(
+                _("Nothing matched “%(q)s”; showing results for “%(corrected)s”.")
+                % {"q": query.q, "corrected": corrected}
+            )
     if query.page > 1 and query.page > result.page_count:
         messages.append(_("There is no page %(page)d; showing the last page.") % {"page": query.page})
         result = backend.search(replace(query, page=result.page_count))

@@ -1,32 +1,42 @@
 """The embedded default: search over ``search.ListingIndexEntry`` with the ORM.
 
-The same queries run on SQLite and PostgreSQL; on PostgreSQL the text lookups hit the pg_trgm
-GIN indexes of migration 0002 and a trigram "word similarity" clause forgives typos in Latin
-words. Every search costs four queries whatever the result size: the page of hits, one
-aggregate (total, price and rating bands), the category facet and the region facet.
+On PostgreSQL the text match is one ``@@`` against a weighted token vector (``search.tokens``:
+Latin words, Chinese character bigrams, the service item) behind a GIN index, ranked by
+``ts_rank``. On SQLite the same filters, facets and sorts run over ``LIKE`` matches.
+
+Every search costs four queries whatever the result size (plus two that steer the PostgreSQL
+planner for text searches): the page of hits, one aggregate (total, price and rating bands), the
+category facet and the region facet.
 """
 
 from collections.abc import Iterable
 
+from django.contrib.postgres.search import SearchQuery as TsQuery
+from django.contrib.postgres.search import SearchRank
 from django.db import connection, transaction
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
 
 from marketplace.core.regions import get_region
 
 from ..documents import ListingDocument
-from ..models import ListingIndexEntry, ListingRegion
-from ..query import PRICE_BANDS, QUOTE_BAND, RATING_BANDS, Facet, FacetValue, Hit, SearchQuery, SearchResult, has_cjk
+from ..models import ListingIndexEntry, ListingIndexText, ListingRegion
+from ..query import (
+    PRICE_BANDS,
+    QUOTE_BAND,
+    RATING_BANDS,
+    Facet,
+    FacetValue,
+    Hit,
+    SearchQuery,
+    SearchResult,
+    category_codes_for_term,
+)
+from ..tokens import category_token, term_tsquery, tsvector_literal
 from .base import BATCH_SIZE, SearchBackend, Suggestion, batched
 
 ENTRY_FIELDS = (
     "listing_id",
     "provider_id",
-    "provider_name",
-    "provider_name_zh",
-    "title",
-    "title_zh",
-    "description",
-    "description_zh",
     "category_id",
     "category_code",
     "category_name",
@@ -39,16 +49,40 @@ ENTRY_FIELDS = (
     "rating_count",
     "certified",
     "credit_grade",
-    "url",
     "updated_at",
 )
+TEXT_FIELDS = ("provider_name", "provider_name_zh", "title", "title_zh", "description", "description_zh", "url")
 # Relevance weights: a word in the title beats one in the description; a query that names the
 # service item (by name or abbreviation) puts that item's listings first.
 CATEGORY_WEIGHT, TITLE_WEIGHT, TEXT_WEIGHT = 50, 10, 1
 
 
+def vector_literal(document: ListingDocument) -> str:
+    return tsvector_literal(
+        [
+            (document.title, "A"),
+            (document.title_zh, "A"),
+            (f"cat:{document.category_code}", "B"),
+            *((f"cat:{code}", "B") for code in document.category_path),
+            (document.category_name, "B"),
+            (document.category_name_zh, "B"),
+            (" ".join(document.extra_terms), "B"),
+            (document.provider_name, "C"),
+            (document.provider_name_zh, "C"),
+            (document.description, "D"),
+            (document.description_zh, "D"),
+        ]
+    )
+
+
 def entry_from_document(document: ListingDocument) -> ListingIndexEntry:
-    values = {name: getattr(document, name) for name in ENTRY_FIELDS}
+    return ListingIndexEntry(
+        **{name: getattr(document, name) for name in ENTRY_FIELDS},
+        category_path="/" + "".join(f"{code}/" for code in document.category_path),
+    )
+
+
+def text_from_document(document: ListingDocument, entry_id: int, *, with_vector: bool) -> ListingIndexText:
     title_text = " ".join([document.title, document.title_zh]).lower()
     search_text = " ".join(
         [
@@ -63,23 +97,26 @@ def entry_from_document(document: ListingDocument) -> ListingIndexEntry:
             document.description_zh,
         ]
     ).lower()
-    return ListingIndexEntry(
-        **values,
-        category_path="/" + "".join(f"{code}/" for code in document.category_path),
+    return ListingIndexText(
+        entry_id=entry_id,
+        **{name: getattr(document, name) for name in TEXT_FIELDS},
         region_codes=" ".join(document.region_codes),
-        extra_terms=" ".join(document.extra_terms)[:512],
+        extra_terms="|".join(document.extra_terms)[:512],
         title_text=title_text[:1024],
-        search_text=search_text,
+        # PostgreSQL matches the vector; only the SQLite fallback scans this text.
+        search_text="" if with_vector else search_text,
+        vector=vector_literal(document) if with_vector else None,
     )
 
 
 def document_from_entry(entry: ListingIndexEntry) -> ListingDocument:
-    values = {name: getattr(entry, name) for name in ENTRY_FIELDS}
+    text = entry.text
     return ListingDocument(
-        **values,
+        **{name: getattr(entry, name) for name in ENTRY_FIELDS},
+        **{name: getattr(text, name) for name in TEXT_FIELDS},
         category_path=tuple(code for code in entry.category_path.split("/") if code),
-        region_codes=tuple(entry.region_codes.split()),
-        extra_terms=tuple(entry.extra_terms.split()),
+        region_codes=tuple(text.region_codes.split()),
+        extra_terms=tuple(term for term in text.extra_terms.split("|") if term),
     )
 
 
@@ -93,6 +130,7 @@ class DatabaseBackend(SearchBackend):
         written = 0
         for batch in batched(documents, BATCH_SIZE):
             ListingIndexEntry.objects.filter(listing_id__in=[d.listing_id for d in batch]).delete()
+            postgres = connection.vendor == "postgresql"
             entries = ListingIndexEntry.objects.bulk_create([entry_from_document(d) for d in batch])
             if connection.features.can_return_rows_from_bulk_insert:
                 ids = {entry.listing_id: entry.pk for entry in entries}
@@ -102,10 +140,18 @@ class DatabaseBackend(SearchBackend):
                         "listing_id", "pk"
                     )
                 )
+            ListingIndexText.objects.bulk_create(
+                text_from_document(d, ids[d.listing_id], with_vector=postgres) for d in batch
+            )
             ListingRegion.objects.bulk_create(
-                ListingRegion(entry_id=ids[d.listing_id], code=code, province_code=code[:2] + "0000")
+                ListingRegion(
+                    entry_id=ids[d.listing_id],
+                    code=code,
+                    province_code=code[:2] + "0000",
+                    counts_for_province=code[:2] + "0000" not in {c[:2] + "0000" for c in d.region_codes[:position]},
+                )
                 for d in batch
-                for code in dict.fromkeys(d.region_codes)
+                for position, code in enumerate(d.region_codes)
             )
             written += len(batch)
         return written
@@ -115,6 +161,7 @@ class DatabaseBackend(SearchBackend):
 
     def clear(self) -> None:
         ListingRegion.objects.all().delete()
+        ListingIndexText.objects.all().delete()
         ListingIndexEntry.objects.all().delete()
 
     def count(self) -> int:
@@ -127,26 +174,36 @@ class DatabaseBackend(SearchBackend):
 
     # --- reading ------------------------------------------------------------------------------
 
-    def _text_filter(self, query: SearchQuery) -> Q:
-        """Every word must match somewhere; a word naming a service item matches that item's listings."""
-        condition = Q()
-        postgres = connection.vendor == "postgresql"
+    @staticmethod
+    def _tsquery(query: SearchQuery) -> str:
+        """Every word must match; a word naming a service item also matches that item's listings."""
+        clauses = []
         for term in query.terms:
-            from ..query import category_codes_for_term
+            alternatives = [f"({part})" for part in [term_tsquery(term)] if part]
+            alternatives += [category_token(code) for code in category_codes_for_term(term)]
+            if alternatives:
+                clauses.append("(" + " | ".join(alternatives) + ")")
+        text = " & ".join(clauses)
+        if len(query.terms) > 1 and query.expanded_categories:
+            # "environmental assessment" names eia as a phrase even though each word alone does not
+            named = " | ".join(category_token(code) for code in query.expanded_categories)
+            text = f"({text}) | {named}" if text else named
+        return text
 
-            alternatives = Q(search_text__contains=term)
+    def _text_filter(self, query: SearchQuery) -> Q:
+        if connection.vendor == "postgresql":
+            return Q(text__vector=TsQuery(self._tsquery(query) or "''", search_type="raw", config="simple"))
+        condition = Q()
+        for term in query.terms:
+            alternatives = Q(text__search_text__contains=term)
             codes = category_codes_for_term(term)
             if codes:
                 alternatives |= Q(category_code__in=codes)
-            if postgres and not has_cjk(term) and len(term) >= 4:
-                alternatives |= Q(title_text__trigram_word_similar=term)
             condition &= alternatives
         whole = query.q.strip().lower()
-        codes = query.expanded_categories
-        if codes and len(query.terms) > 1:
-            # "environmental assessment" names eia as a phrase even though each word alone does not
-            condition |= Q(category_code__in=codes)
-        if whole and len(query.terms) > 1:
+        if len(query.terms) > 1:
+            if query.expanded_categories:
+                condition |= Q(category_code__in=query.expanded_categories)
             condition |= Q(category_name__iexact=whole) | Q(category_name_zh=whole)
         return condition
 
@@ -155,7 +212,11 @@ class DatabaseBackend(SearchBackend):
         if query.terms:
             entries = entries.filter(self._text_filter(query))
         if query.category:
-            entries = entries.filter(category_path__contains=f"/{query.category}/")
+            # The item itself, or anything under it when it is a top-level item (today's catalogue
+            # is one level deep); both are index lookups, unlike a substring match on the path.
+            entries = entries.filter(
+                Q(category_code=query.category) | Q(category_path__startswith=f"/{query.category}/")
+            )
         if query.region and (region := get_region(query.region)):
             if region.is_province:
                 served = ListingRegion.objects.filter(province_code=region.code)
@@ -176,14 +237,23 @@ class DatabaseBackend(SearchBackend):
 
     def _score(self, query: SearchQuery):
         whole = query.q.strip().lower()
-        score = Value(0, output_field=IntegerField())
         category_match = Q(category_name__iexact=whole) | Q(category_name_zh=whole)
         if query.expanded_categories:
             category_match |= Q(category_code__in=query.expanded_categories)
-        score = score + Case(When(category_match, then=Value(CATEGORY_WEIGHT)), default=Value(0))
+        score = Case(When(category_match, then=Value(float(CATEGORY_WEIGHT))), default=Value(0.0))
+        if connection.vendor == "postgresql":
+            # ts_rank weighs title (A) over service item (B), provider (C) and description (D) tokens.
+            rank = SearchRank(
+                F("text__vector"), TsQuery(self._tsquery(query) or "''", search_type="raw", config="simple")
+            )
+            return score + rank * Value(float(TITLE_WEIGHT), output_field=FloatField())
         for term in query.terms:
-            score = score + Case(When(title_text__contains=term, then=Value(TITLE_WEIGHT)), default=Value(0))
-            score = score + Case(When(search_text__contains=term, then=Value(TEXT_WEIGHT)), default=Value(0))
+            score = score + Case(
+                When(text__title_text__contains=term, then=Value(float(TITLE_WEIGHT))), default=Value(0.0)
+            )
+            score = score + Case(
+                When(text__search_text__contains=term, then=Value(float(TEXT_WEIGHT))), default=Value(0.0)
+            )
         return score
 
     def _ordered(self, entries: QuerySet, query: SearchQuery) -> QuerySet:
@@ -200,10 +270,23 @@ class DatabaseBackend(SearchBackend):
             entries = entries.annotate(score=self._score(query))
             order = (F("score").desc(), *best_rated)
         else:
-            order = (F("certified").desc(), *best_rated)
+            order = best_rated
         return entries.order_by(*order, "listing_id")
 
     def search(self, query: SearchQuery) -> SearchResult:
+        if not (query.terms and connection.vendor == "postgresql"):
+            return self._search(query)
+        with transaction.atomic(), connection.cursor() as cursor:
+            # PostgreSQL prices ``@@`` on a token vector like a cheap comparison and so prefers a
+            # sequential scan over the GIN index for any broad term, which is 10x slower in
+            # practice (measured by bench/search.py). Steer these few statements only; SET LOCAL
+            # dies with the transaction and is put back to the default right after.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            result = self._search(query)
+            cursor.execute("SET LOCAL enable_seqscan TO DEFAULT")
+        return result
+
+    def _search(self, query: SearchQuery) -> SearchResult:
         entries = self.filtered(query)
         bands = {f"price:{key}": Count("pk", filter=_price_band(low, high)) for key, low, high in PRICE_BANDS} | {
             f"price:{QUOTE_BAND}": Count("pk", filter=Q(price__isnull=True))
@@ -212,7 +295,7 @@ class DatabaseBackend(SearchBackend):
         counts = entries.aggregate(total=Count("pk"), **bands)
         total = counts.pop("total")
 
-        page = list(self._ordered(entries, query)[query.offset : query.offset + query.page_size])
+        page = list(self._ordered(entries, query).select_related("text")[query.offset : query.offset + query.page_size])
         categories = (
             entries.order_by()
             .values("category_code", "category_name", "category_name_zh")
@@ -220,9 +303,9 @@ class DatabaseBackend(SearchBackend):
             .order_by("-n", "category_code")
         )
         provinces = (
-            ListingRegion.objects.filter(entry__in=entries.order_by().values("pk"))
+            ListingRegion.objects.filter(counts_for_province=True, entry__in=entries.order_by().values("pk"))
             .values("province_code")
-            .annotate(n=Count("entry", distinct=True))
+            .annotate(n=Count("pk"))
             .order_by("-n", "province_code")
         )
         zh = query.language == "zh"
@@ -259,8 +342,6 @@ class DatabaseBackend(SearchBackend):
         term = prefix.strip().lower()[:50]
         if not term:
             return []
-        from ..query import category_codes_for_term
-
         zh = language.lower().startswith("zh")
         codes = category_codes_for_term(term)
         category_match = Q(category_name__istartswith=term) | Q(category_name_zh__startswith=term)
@@ -284,15 +365,15 @@ class DatabaseBackend(SearchBackend):
             for row in categories
         ]
         listings = (
-            ListingIndexEntry.objects.filter(title_text__contains=term)
-            .order_by(F("rating").desc(nulls_last=True), "listing_id")
-            .values("listing_id", "title", "title_zh", "url")[: limit - len(suggestions)]
+            ListingIndexText.objects.filter(title_text__contains=term)
+            .order_by(F("entry__rating").desc(nulls_last=True), "entry__listing_id")
+            .values("entry__listing_id", "title", "title_zh", "url")[: limit - len(suggestions)]
         )
         suggestions += [
             Suggestion(
                 text=(zh and row["title_zh"]) or row["title"],
                 kind="listing",
-                value=str(row["listing_id"]),
+                value=str(row["entry__listing_id"]),
                 url=row["url"],
             )
             for row in listings

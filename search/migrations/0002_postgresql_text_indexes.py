@@ -1,23 +1,23 @@
-"""PostgreSQL only: pg_trgm and GIN indexes so substring (Chinese), typo and full-text matching
-use an index. On SQLite this migration does nothing; the database backend falls back to plain
-``LIKE`` scans there, which is fine at embedded scale.
+"""PostgreSQL only: a GIN index on the token vector (full-text and Chinese bigram matching) and
+pg_trgm on titles (the header's autocomplete matches title substrings), and the
+default "best rated" order. On SQLite this migration does nothing; the database
+backend falls back to ``LIKE`` scans there, which is fine at embedded scale.
 """
 
 from django.db import migrations
 
 FORWARD = (
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    "CREATE INDEX IF NOT EXISTS search_entry_text_trgm ON search_listingindexentry "
-    "USING gin (search_text gin_trgm_ops)",
-    "CREATE INDEX IF NOT EXISTS search_entry_title_trgm ON search_listingindexentry "
+    "CREATE INDEX IF NOT EXISTS search_entry_vector ON search_listingindextext USING gin (vector)",
+    "CREATE INDEX IF NOT EXISTS search_entry_title_trgm ON search_listingindextext "
     "USING gin (title_text gin_trgm_ops)",
-    "CREATE INDEX IF NOT EXISTS search_entry_text_fts ON search_listingindexentry "
-    "USING gin (to_tsvector('simple', search_text))",
+    "CREATE INDEX IF NOT EXISTS search_entry_best_rated ON search_listingindexentry "
+    "(rating DESC NULLS LAST, rating_count DESC, listing_id)",
 )
 BACKWARD = (
-    "DROP INDEX IF EXISTS search_entry_text_fts",
+    "DROP INDEX IF EXISTS search_entry_best_rated",
     "DROP INDEX IF EXISTS search_entry_title_trgm",
-    "DROP INDEX IF EXISTS search_entry_text_trgm",
+    "DROP INDEX IF EXISTS search_entry_vector",
 )
 
 

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from marketplace.catalogue import services as catalogue_services
 from marketplace.core import demo as core_demo
+from search import services as search_services
 
 
 class Command(BaseCommand):
@@ -22,10 +23,13 @@ class Command(BaseCommand):
             logins = core_demo.load()
             # Each later part of the platform adds its demo data here, in dependency order.
 
+        # Listings index themselves after commit; a full rebuild also covers a database loaded
+        # some other way (a restored dump, a copied SQLite file). Idempotent.
+        indexed = search_services.index_rebuild()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: service items {result.created} created, {result.updated} updated, "
-                f"{result.unchanged} unchanged."
+                f"{result.unchanged} unchanged; {indexed} listings searchable."
             )
         )
         if not options["quiet_logins"]:
