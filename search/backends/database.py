@@ -4,9 +4,9 @@ On PostgreSQL the text match is one ``@@`` against a weighted token vector (``se
 Latin words, Chinese character bigrams, the service item) behind a GIN index, ranked by
 ``ts_rank``. On SQLite the same filters, facets and sorts run over ``LIKE`` matches.
 
-Every search costs four queries whatever the result size (plus two that steer the PostgreSQL
-planner for text searches): the page of hits, one aggregate (total, price and rating bands), the
-category facet and the region facet.
+Every search costs four queries whatever the result size: the page of hits, one aggregate
+(total, price and rating bands), the category facet and the region facet. Long text lives in
+``ListingIndexText`` so that facet scans over many entries read few pages.
 """
 
 from collections.abc import Iterable
@@ -274,17 +274,7 @@ class DatabaseBackend(SearchBackend):
         return entries.order_by(*order, "listing_id")
 
     def search(self, query: SearchQuery) -> SearchResult:
-        if not (query.terms and connection.vendor == "postgresql"):
-            return self._search(query)
-        with transaction.atomic(), connection.cursor() as cursor:
-            # PostgreSQL prices ``@@`` on a token vector like a cheap comparison and so prefers a
-            # sequential scan over the GIN index for any broad term, which is 10x slower in
-            # practice (measured by bench/search.py). Steer these few statements only; SET LOCAL
-            # dies with the transaction and is put back to the default right after.
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            result = self._search(query)
-            cursor.execute("SET LOCAL enable_seqscan TO DEFAULT")
-        return result
+        return self._search(query)
 
     def _search(self, query: SearchQuery) -> SearchResult:
         entries = self.filtered(query)
