@@ -128,3 +128,15 @@ def test_search_page_query_count_is_constant_whatever_the_result_size(client, li
     for n in range(25):
         listing(title=f"Survey {n}", category="surveying" if n % 2 else "eia", regions=("610100", "440300"))
     assert count() == few
+
+
+def test_a_misspelt_word_is_corrected_towards_the_catalogue(client, two_listings):
+    data = client.get("/api/search/", {"q": "asessment"}).json()
+    assert data["total"] == 1
+    assert "showing results for “assessment”" in data["errors"][0]
+
+
+def test_search_page_in_chinese_translates_the_frame(client, two_listings):
+    html = client.get("/zh-hans/search/", {"q": "测量", "region": "440000"}).content.decode()
+    assert "已选筛选条件" in html and "地区：广东省" in html
+    assert "<mark>测量</mark>" in html
