@@ -1,5 +1,6 @@
 """Search's operations: keep the index in step with listings, rebuild it, and answer searches."""
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
@@ -11,17 +12,36 @@ from .backends import get_backend
 from .backends.base import BATCH_SIZE
 from .query import SearchQuery, SearchResult, spelling_correction
 
+_pending = threading.local()
+
 
 def listings_changed(listing_ids: Iterable[int]) -> None:
     """Queue a re-index of these listings once the current transaction commits (never before:
     a rolled-back edit must not reach the index). Other apps call this when anything that makes a
-    listing findable changes: provider certification, qualification, rating."""
-    ids = sorted({int(pk) for pk in listing_ids})
+    listing findable changes: provider certification, qualification, rating.
+
+    Saving one listing touches several rows (product, attributes, category, stock record); their
+    ids gather in one set per thread and the first commit callback sends them as one task. Every
+    call registers its own callback, so a callback lost to a rolled-back savepoint never loses
+    an update: at worst a listing is rebuilt once more from committed data, which is harmless.
+    """
+    ids = {int(pk) for pk in listing_ids}
     if not ids:
         return
-    from .tasks import update_listings
+    pending = getattr(_pending, "ids", None)
+    if pending is None:
+        pending = _pending.ids = set()
+    pending.update(ids)
+    transaction.on_commit(_flush_pending)
 
-    transaction.on_commit(lambda: update_listings.delay(ids))
+
+def _flush_pending() -> None:
+    ids = sorted(getattr(_pending, "ids", None) or ())
+    _pending.ids = set()
+    if ids:
+        from .tasks import update_listings
+
+        update_listings.delay(ids)
 
 
 def listing_changed(listing_id: int) -> None:

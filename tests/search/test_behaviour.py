@@ -156,3 +156,24 @@ def _refresh():
     from tests.search.conftest import _refresh as refresh
 
     refresh()
+
+
+@pytest.mark.parametrize("backend_name", ["database"], indirect=True)
+def test_saving_a_listing_sends_one_index_task(backend_name, catalogue, django_capture_on_commit_callbacks):
+    from celery.signals import task_prerun
+
+    from tests.factories import make_listing
+
+    runs = []
+
+    def record(sender=None, args=None, **kwargs):
+        runs.append(args)
+
+    task_prerun.connect(record)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            product = make_listing(title="One task")  # product, attributes, category, stock record
+    finally:
+        task_prerun.disconnect(record)
+    assert [list(args) for args in runs] == [[[product.pk]]]
+    assert ids(search(q="task")) == [product.pk]
