@@ -4,8 +4,8 @@ On PostgreSQL the text match is one ``@@`` against a weighted token vector (``se
 Latin words, Chinese character bigrams, the service item) behind a GIN index, ranked by
 ``ts_rank``. On SQLite the same filters, facets and sorts run over ``LIKE`` matches.
 
-Every search costs four queries whatever the result size: the page of hits, one aggregate
-(total, price and rating bands), the category facet and the region facet. Long text lives in
+Every search costs three queries whatever the result size: the page of hits, the category
+facet (which also yields the total and the price and rating bands), and the region facet. Long text lives in
 ``ListingIndexText`` so that facet scans over many entries read few pages.
 """
 
@@ -282,16 +282,17 @@ class DatabaseBackend(SearchBackend):
             f"price:{QUOTE_BAND}": Count("pk", filter=Q(price__isnull=True))
         }
         bands |= {f"rating:{band}": Count("pk", filter=Q(rating__gte=float(band))) for band in RATING_BANDS}
-        counts = entries.aggregate(total=Count("pk"), **bands)
-        total = counts.pop("total")
-
-        page = list(self._ordered(entries, query).select_related("text")[query.offset : query.offset + query.page_size])
-        categories = (
+        # One grouped query gives the category facet and, summed here, the total and the bands.
+        categories = list(
             entries.order_by()
             .values("category_code", "category_name", "category_name_zh")
-            .annotate(n=Count("pk"))
+            .annotate(n=Count("pk"), **bands)
             .order_by("-n", "category_code")
         )
+        total = sum(row["n"] for row in categories)
+        counts = {key: sum(row[key] for row in categories) for key in bands}
+
+        page = list(self._ordered(entries, query).select_related("text")[query.offset : query.offset + query.page_size])
         provinces = (
             ListingRegion.objects.filter(counts_for_province=True, entry__in=entries.order_by().values("pk"))
             .values("province_code")
