@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "django.contrib.flatpages",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # trigram lookups for search on PostgreSQL; inert on SQLite
     # Oscar, with the apps this project forks replaced by their dotted AppConfig paths.
     "oscar.config.Shop",
     "oscar.apps.analytics.apps.AnalyticsConfig",
@@ -121,7 +122,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "oscar.apps.search.context_processors.search_form",
+                "search.context_processors.search_form",
                 "oscar.apps.communication.notifications.context_processors.notifications",
                 "oscar.apps.checkout.context_processors.checkout",
                 "oscar.core.context_processors.metadata",
@@ -227,6 +228,13 @@ if SEARCH_BACKEND not in {"database", "elasticsearch"}:
     raise ImproperlyConfigured("SEARCH_BACKEND must be 'database' or 'elasticsearch'.")
 if SEARCH_BACKEND == "elasticsearch" and not ELASTICSEARCH_URL:
     raise ImproperlyConfigured("SEARCH_BACKEND=elasticsearch needs ELASTICSEARCH_URL.")
+# The alias searches go through; `reindex` builds <alias>-<timestamp> indices behind it.
+SEARCH_ES_INDEX = env.str("SEARCH_ES_INDEX", default="onewindow-listings")
+# How Elasticsearch analyses Chinese: smartcn / icu need that plugin on the cluster; ngram needs none.
+SEARCH_ES_CHINESE_ANALYZER = env.str("SEARCH_ES_CHINESE_ANALYZER", default="ngram")
+if SEARCH_ES_CHINESE_ANALYZER not in {"ngram", "smartcn", "icu"}:
+    raise ImproperlyConfigured("SEARCH_ES_CHINESE_ANALYZER must be 'ngram', 'smartcn' or 'icu'.")
+SEARCH_ES_TIMEOUT = env.float("SEARCH_ES_TIMEOUT", default=5.0)  # seconds per Elasticsearch request
 
 # Oscar still ships Haystack-based views; the simple engine keeps them working on the database
 # until the search app replaces them.

@@ -17,6 +17,7 @@ urlpatterns = i18n_patterns(
     path("admin/", admin.site.urls),
     path("providers/", include(("providers.urls", "providers"))),
     path("", include(("signing.urls", "signing"))),
+    path("api/search/", include(("search.api_urls", "search-api"))),
     # Oscar last: its root "" only redirects to OSCAR_HOMEPAGE, which the line above serves.
     path("", include(apps.get_app_config("oscar").urls[0])),
     prefix_default_language=False,

@@ -2,6 +2,7 @@
 
 from .accounts import UserFactory
 from .enterprises import EnterpriseFactory, EnterpriseMemberFactory, make_credit_code
+from .listings import make_search_listing
 from .providers import (
     add_qualification,
     listing_data,
@@ -24,6 +25,7 @@ __all__ = [
     "make_certified_provider",
     "make_credit_code",
     "make_listing",
+    "make_search_listing",
     "make_provider",
     "pdf_upload",
     "staff_user",

@@ -7,6 +7,7 @@ from django.db import transaction
 from marketplace.catalogue import services as catalogue_services
 from marketplace.core import demo as core_demo
 from providers import demo as providers_demo
+from search import services as search_services
 from signing import demo as signing_demo
 
 
@@ -26,11 +27,15 @@ class Command(BaseCommand):
             provider_result = providers_demo.load()
             permits_issued = signing_demo.load()
 
+        # Listings index themselves after commit; a full rebuild also covers a database loaded
+        # some other way (a restored dump, a copied SQLite file). Idempotent.
+        indexed = search_services.index_rebuild()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: service items {result.created} created, {result.updated} updated, "
                 f"{result.unchanged} unchanged; providers {provider_result['providers']} created, "
-                f"listings {provider_result['listings']} created; sealed permits issued: {permits_issued}."
+                f"listings {provider_result['listings']} created; sealed permits issued: {permits_issued}; "
+                f"{indexed} listings searchable."
             )
         )
         if not options["quiet_logins"]:

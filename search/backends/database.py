@@ -1,0 +1,381 @@
+"""The embedded default: search over ``search.ListingIndexEntry`` with the ORM.
+
+On PostgreSQL the text match is one ``@@`` against a weighted token vector (``search.tokens``:
+Latin words, Chinese character bigrams, the service item) behind a GIN index, ranked by
+``ts_rank``. On SQLite the same filters, facets and sorts run over ``LIKE`` matches.
+
+Every search costs three queries whatever the result size: the page of hits, the category
+facet (which also yields the total and the price and rating bands), and the region facet. Long text lives in
+``ListingIndexText`` so that facet scans over many entries read few pages.
+"""
+
+from collections.abc import Iterable
+
+from django.contrib.postgres.search import SearchQuery as TsQuery
+from django.contrib.postgres.search import SearchRank
+from django.db import connection, transaction
+from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
+
+from marketplace.core.regions import get_region
+
+from ..documents import ListingDocument
+from ..models import ListingIndexEntry, ListingIndexText, ListingRegion
+from ..query import (
+    PRICE_BANDS,
+    QUOTE_BAND,
+    RATING_BANDS,
+    Facet,
+    FacetValue,
+    Hit,
+    SearchQuery,
+    SearchResult,
+    category_codes_for_term,
+)
+from ..tokens import category_token, term_tsquery, tsvector_literal
+from .base import BATCH_SIZE, SearchBackend, Suggestion, batched
+
+ENTRY_FIELDS = (
+    "listing_id",
+    "provider_id",
+    "category_id",
+    "category_code",
+    "category_name",
+    "category_name_zh",
+    "pricing_mode",
+    "price",
+    "currency",
+    "service_days",
+    "rating",
+    "rating_count",
+    "certified",
+    "credit_grade",
+    "updated_at",
+)
+TEXT_FIELDS = ("provider_name", "provider_name_zh", "title", "title_zh", "description", "description_zh", "url")
+# Relevance weights: a word in the title beats one in the description; a query that names the
+# service item (by name or abbreviation) puts that item's listings first.
+CATEGORY_WEIGHT, TITLE_WEIGHT, TEXT_WEIGHT = 50, 10, 1
+
+
+def vector_literal(document: ListingDocument) -> str:
+    return tsvector_literal(
+        [
+            (document.title, "A"),
+            (document.title_zh, "A"),
+            (f"cat:{document.category_code}", "B"),
+            *((f"cat:{code}", "B") for code in document.category_path),
+            (document.category_name, "B"),
+            (document.category_name_zh, "B"),
+            (" ".join(document.extra_terms), "B"),
+            (document.provider_name, "C"),
+            (document.provider_name_zh, "C"),
+            (document.description, "D"),
+            (document.description_zh, "D"),
+        ]
+    )
+
+
+def entry_from_document(document: ListingDocument) -> ListingIndexEntry:
+    return ListingIndexEntry(
+        **{name: getattr(document, name) for name in ENTRY_FIELDS},
+        category_path="/" + "".join(f"{code}/" for code in document.category_path),
+    )
+
+
+def text_from_document(document: ListingDocument, entry_id: int, *, with_vector: bool) -> ListingIndexText:
+    title_text = " ".join([document.title, document.title_zh]).lower()
+    search_text = " ".join(
+        [
+            document.title,
+            document.title_zh,
+            document.provider_name,
+            document.provider_name_zh,
+            document.category_name,
+            document.category_name_zh,
+            " ".join(document.extra_terms),
+            document.description,
+            document.description_zh,
+        ]
+    ).lower()
+    return ListingIndexText(
+        entry_id=entry_id,
+        **{name: getattr(document, name) for name in TEXT_FIELDS},
+        region_codes=" ".join(document.region_codes),
+        extra_terms="|".join(document.extra_terms)[:512],
+        title_text=title_text[:1024],
+        # PostgreSQL matches the vector; only the SQLite fallback scans this text.
+        search_text="" if with_vector else search_text,
+        vector=vector_literal(document) if with_vector else None,
+    )
+
+
+def document_from_entry(entry: ListingIndexEntry) -> ListingDocument:
+    text = entry.text
+    return ListingDocument(
+        **{name: getattr(entry, name) for name in ENTRY_FIELDS},
+        **{name: getattr(text, name) for name in TEXT_FIELDS},
+        category_path=tuple(code for code in entry.category_path.split("/") if code),
+        region_codes=tuple(text.region_codes.split()),
+        extra_terms=tuple(term for term in text.extra_terms.split("|") if term),
+    )
+
+
+class DatabaseBackend(SearchBackend):
+    name = "database"
+
+    # --- writing ------------------------------------------------------------------------------
+
+    @transaction.atomic
+    def index(self, documents: Iterable[ListingDocument]) -> int:
+        written = 0
+        for batch in batched(documents, BATCH_SIZE):
+            ListingIndexEntry.objects.filter(listing_id__in=[d.listing_id for d in batch]).delete()
+            postgres = connection.vendor == "postgresql"
+            entries = ListingIndexEntry.objects.bulk_create([entry_from_document(d) for d in batch])
+            if connection.features.can_return_rows_from_bulk_insert:
+                ids = {entry.listing_id: entry.pk for entry in entries}
+            else:  # old SQLite: ask for the ids the insert gave
+                ids = dict(
+                    ListingIndexEntry.objects.filter(listing_id__in=[d.listing_id for d in batch]).values_list(
+                        "listing_id", "pk"
+                    )
+                )
+            ListingIndexText.objects.bulk_create(
+                text_from_document(d, ids[d.listing_id], with_vector=postgres) for d in batch
+            )
+            ListingRegion.objects.bulk_create(
+                ListingRegion(
+                    entry_id=ids[d.listing_id],
+                    code=code,
+                    province_code=code[:2] + "0000",
+                    counts_for_province=code[:2] + "0000" not in {c[:2] + "0000" for c in d.region_codes[:position]},
+                )
+                for d in batch
+                for position, code in enumerate(d.region_codes)
+            )
+            written += len(batch)
+        return written
+
+    def remove(self, listing_ids: Iterable[int]) -> None:
+        ListingIndexEntry.objects.filter(listing_id__in=list(listing_ids)).delete()
+
+    def clear(self) -> None:
+        ListingRegion.objects.all().delete()
+        ListingIndexText.objects.all().delete()
+        ListingIndexEntry.objects.all().delete()
+
+    def count(self) -> int:
+        return ListingIndexEntry.objects.count()
+
+    def rebuild(self, documents, *, batch_size=BATCH_SIZE, progress=None) -> int:
+        # One transaction: on PostgreSQL searches keep seeing the old index until the new one commits.
+        with transaction.atomic():
+            return super().rebuild(documents, batch_size=batch_size, progress=progress)
+
+    # --- reading ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _tsquery(query: SearchQuery) -> str:
+        """Every word must match; a word naming a service item also matches that item's listings."""
+        clauses = []
+        for term in query.terms:
+            alternatives = [f"({part})" for part in [term_tsquery(term)] if part]
+            alternatives += [category_token(code) for code in category_codes_for_term(term)]
+            if alternatives:
+                clauses.append("(" + " | ".join(alternatives) + ")")
+        text = " & ".join(clauses)
+        if len(query.terms) > 1 and query.expanded_categories:
+            # "environmental assessment" names eia as a phrase even though each word alone does not
+            named = " | ".join(category_token(code) for code in query.expanded_categories)
+            text = f"({text}) | {named}" if text else named
+        return text
+
+    def _text_filter(self, query: SearchQuery) -> Q:
+        if connection.vendor == "postgresql":
+            return Q(text__vector=TsQuery(self._tsquery(query) or "''", search_type="raw", config="simple"))
+        condition = Q()
+        for term in query.terms:
+            alternatives = Q(text__search_text__contains=term)
+            codes = category_codes_for_term(term)
+            if codes:
+                alternatives |= Q(category_code__in=codes)
+            condition &= alternatives
+        whole = query.q.strip().lower()
+        if len(query.terms) > 1:
+            if query.expanded_categories:
+                condition |= Q(category_code__in=query.expanded_categories)
+            condition |= Q(category_name__iexact=whole) | Q(category_name_zh=whole)
+        return condition
+
+    def filtered(self, query: SearchQuery) -> QuerySet:
+        entries = ListingIndexEntry.objects.all()
+        if query.terms:
+            entries = entries.filter(self._text_filter(query))
+        if query.category:
+            # The item itself, or anything under it when it is a top-level item (today's catalogue
+            # is one level deep); both are index lookups, unlike a substring match on the path.
+            entries = entries.filter(
+                Q(category_code=query.category) | Q(category_path__startswith=f"/{query.category}/")
+            )
+        if query.region and (region := get_region(query.region)):
+            if region.is_province:
+                served = ListingRegion.objects.filter(province_code=region.code)
+            else:  # a city is served by listings for the city itself or its whole province
+                served = ListingRegion.objects.filter(code__in=[region.code, region.province_code])
+            entries = entries.filter(Exists(served.filter(entry=OuterRef("pk"))))
+        if query.price_min is not None:
+            entries = entries.filter(price__gte=query.price_min)
+        if query.price_max is not None:
+            entries = entries.filter(price__lte=query.price_max)
+        if query.rating_min is not None:
+            entries = entries.filter(rating__gte=float(query.rating_min))
+        if query.max_days is not None:
+            entries = entries.filter(service_days__lte=query.max_days)
+        if query.certified is not None:
+            entries = entries.filter(certified=query.certified)
+        return entries
+
+    def _score(self, query: SearchQuery):
+        whole = query.q.strip().lower()
+        category_match = Q(category_name__iexact=whole) | Q(category_name_zh=whole)
+        if query.expanded_categories:
+            category_match |= Q(category_code__in=query.expanded_categories)
+        score = Case(When(category_match, then=Value(float(CATEGORY_WEIGHT))), default=Value(0.0))
+        if connection.vendor == "postgresql":
+            # ts_rank weighs title (A) over service item (B), provider (C) and description (D) tokens.
+            rank = SearchRank(
+                F("text__vector"), TsQuery(self._tsquery(query) or "''", search_type="raw", config="simple")
+            )
+            return score + rank * Value(float(TITLE_WEIGHT), output_field=FloatField())
+        for term in query.terms:
+            score = score + Case(
+                When(text__title_text__contains=term, then=Value(float(TITLE_WEIGHT))), default=Value(0.0)
+            )
+            score = score + Case(
+                When(text__search_text__contains=term, then=Value(float(TEXT_WEIGHT))), default=Value(0.0)
+            )
+        return score
+
+    def _ordered(self, entries: QuerySet, query: SearchQuery) -> QuerySet:
+        best_rated = (F("rating").desc(nulls_last=True), F("rating_count").desc())
+        if query.sort == "price_asc":
+            order = (F("price").asc(nulls_last=True), *best_rated)
+        elif query.sort == "price_desc":
+            order = (F("price").desc(nulls_last=True), *best_rated)
+        elif query.sort == "rating":
+            order = best_rated
+        elif query.sort == "service_days":
+            order = (F("service_days").asc(nulls_last=True), *best_rated)
+        elif query.terms:
+            entries = entries.annotate(score=self._score(query))
+            order = (F("score").desc(), *best_rated)
+        else:
+            order = best_rated
+        return entries.order_by(*order, "listing_id")
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        return self._search(query)
+
+    def _search(self, query: SearchQuery) -> SearchResult:
+        entries = self.filtered(query)
+        bands = {f"price:{key}": Count("pk", filter=_price_band(low, high)) for key, low, high in PRICE_BANDS} | {
+            f"price:{QUOTE_BAND}": Count("pk", filter=Q(price__isnull=True))
+        }
+        bands |= {f"rating:{band}": Count("pk", filter=Q(rating__gte=float(band))) for band in RATING_BANDS}
+        # One grouped query gives the category facet and, summed here, the total and the bands.
+        categories = list(
+            entries.order_by()
+            .values("category_code", "category_name", "category_name_zh")
+            .annotate(n=Count("pk"), **bands)
+            .order_by("-n", "category_code")
+        )
+        total = sum(row["n"] for row in categories)
+        counts = {key: sum(row[key] for row in categories) for key in bands}
+
+        page = list(self._ordered(entries, query).select_related("text")[query.offset : query.offset + query.page_size])
+        provinces = (
+            ListingRegion.objects.filter(counts_for_province=True, entry__in=entries.order_by().values("pk"))
+            .values("province_code")
+            .annotate(n=Count("pk"))
+            .order_by("-n", "province_code")
+        )
+        zh = query.language == "zh"
+        facets = {
+            "category": Facet(
+                "category",
+                tuple(
+                    FacetValue(row["category_code"], row["n"], (zh and row["category_name_zh"]) or row["category_name"])
+                    for row in categories
+                    if row["category_code"]
+                ),
+            ),
+            "region": Facet(
+                "region",
+                tuple(FacetValue(row["province_code"], row["n"]) for row in provinces),
+            ),
+            "price": Facet(
+                "price",
+                tuple(
+                    FacetValue(key.split(":", 1)[1], n) for key, n in counts.items() if key.startswith("price:") and n
+                ),
+            ),
+            "rating": Facet(
+                "rating",
+                tuple(
+                    FacetValue(key.split(":", 1)[1], n) for key, n in counts.items() if key.startswith("rating:") and n
+                ),
+            ),
+        }
+        hits = tuple(Hit(document_from_entry(entry), float(getattr(entry, "score", 0) or 0)) for entry in page)
+        return SearchResult(query=query, hits=hits, total=total, facets=facets)
+
+    def suggest(self, prefix: str, language: str, *, limit: int = 8) -> list[Suggestion]:
+        term = prefix.strip().lower()[:50]
+        if not term:
+            return []
+        zh = language.lower().startswith("zh")
+        codes = category_codes_for_term(term)
+        category_match = Q(category_name__istartswith=term) | Q(category_name_zh__startswith=term)
+        if codes:
+            category_match |= Q(category_code__in=codes)
+        if len(term) > 1:
+            category_match |= Q(category_name__icontains=term) | Q(category_name_zh__contains=term)
+        categories = (
+            ListingIndexEntry.objects.filter(category_match)
+            .exclude(category_code="")
+            .values("category_code", "category_name", "category_name_zh")
+            .annotate(n=Count("pk"))
+            .order_by("-n")[:3]
+        )
+        suggestions = [
+            Suggestion(
+                text=(zh and row["category_name_zh"]) or row["category_name"],
+                kind="category",
+                value=row["category_code"],
+            )
+            for row in categories
+        ]
+        listings = (
+            ListingIndexText.objects.filter(title_text__contains=term)
+            .order_by(F("entry__rating").desc(nulls_last=True), "entry__listing_id")
+            .values("entry__listing_id", "title", "title_zh", "url")[: limit - len(suggestions)]
+        )
+        suggestions += [
+            Suggestion(
+                text=(zh and row["title_zh"]) or row["title"],
+                kind="listing",
+                value=str(row["entry__listing_id"]),
+                url=row["url"],
+            )
+            for row in listings
+        ]
+        return suggestions
+
+
+def _price_band(low, high) -> Q:
+    condition = Q(price__isnull=False)
+    if low is not None:
+        condition &= Q(price__gte=low)
+    if high is not None:
+        condition &= Q(price__lt=high)
+    return condition

@@ -1,0 +1,82 @@
+"""The database backend's index: one denormalised row per purchasable listing.
+
+Rows are written only by ``search.backends.database`` from ``ListingDocument``s, never by hand,
+so the index holds exactly what ``build_listing_document`` allowed: nothing unpurchasable.
+"""
+
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ListingIndexEntry(models.Model):
+    """The narrow part: what filters, sorts and facets read. Facet counts scan these rows, so
+    long text lives in ``ListingIndexText`` and a scan of 100,000 entries stays a few MB."""
+
+    listing_id = models.BigIntegerField(_("Listing"), unique=True)
+    provider_id = models.BigIntegerField(null=True, blank=True)
+    category_id = models.BigIntegerField(null=True, blank=True)
+    category_code = models.CharField(max_length=128, blank=True, db_index=True)
+    # "/root/child/" of category codes, so a parent filter matches its sub-items.
+    category_path = models.CharField(max_length=512, blank=True, db_index=True)
+    category_name = models.CharField(max_length=255, blank=True)
+    category_name_zh = models.CharField(max_length=255, blank=True)
+    pricing_mode = models.CharField(max_length=8, default="fixed")
+    price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True, db_index=True)
+    currency = models.CharField(max_length=3, default="CNY")
+    service_days = models.PositiveIntegerField(null=True, blank=True, db_index=True)
+    rating = models.FloatField(null=True, blank=True, db_index=True)
+    rating_count = models.PositiveIntegerField(default=0)
+    certified = models.BooleanField(default=True)
+    credit_grade = models.PositiveSmallIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Search index entry")
+        verbose_name_plural = _("Search index entries")
+
+    def __str__(self):
+        return str(self.listing_id)
+
+
+class ListingIndexText(models.Model):
+    """The wide part of an entry: text shown in results and matched by queries."""
+
+    entry = models.OneToOneField(ListingIndexEntry, on_delete=models.CASCADE, primary_key=True, related_name="text")
+    provider_name = models.CharField(max_length=255, blank=True)
+    provider_name_zh = models.CharField(max_length=255, blank=True)
+    title = models.CharField(max_length=255)
+    title_zh = models.CharField(max_length=255, blank=True)
+    description = models.TextField(blank=True)
+    description_zh = models.TextField(blank=True)
+    region_codes = models.CharField(max_length=512, blank=True)  # space-separated, for display
+    url = models.CharField(max_length=512, blank=True)
+    extra_terms = models.CharField(max_length=512, blank=True)
+    # Lower-cased titles, names, category names, abbreviations, description: what q matches.
+    title_text = models.CharField(max_length=1024, blank=True)
+    search_text = models.TextField(blank=True)
+    # PostgreSQL: weighted tokens (search.tokens) behind a GIN index; unused (NULL) on SQLite.
+    vector = SearchVectorField(null=True, blank=True)
+
+    def __str__(self):
+        return self.title
+
+
+class ListingRegion(models.Model):
+    """One row per region a listing serves, with its province: region filters and facets join here."""
+
+    entry = models.ForeignKey(ListingIndexEntry, on_delete=models.CASCADE, related_name="regions")
+    code = models.CharField(max_length=6)
+    province_code = models.CharField(max_length=6)
+    # True on exactly one row per (listing, province), so the province facet counts without DISTINCT.
+    counts_for_province = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["code", "entry"], name="search_region_code_entry"),
+            models.Index(fields=["province_code", "entry"], name="search_region_prov_entry"),
+            models.Index(fields=["entry", "counts_for_province", "province_code"], name="search_region_facet"),
+        ]
+
+    def __str__(self):
+        return self.code

@@ -1,0 +1,83 @@
+"""Search's operations: keep the index in step with listings, rebuild it, and answer searches."""
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from . import indexing
+from .backends import get_backend
+from .backends.base import BATCH_SIZE
+from .query import SearchQuery, SearchResult, spelling_correction
+
+_pending = threading.local()
+
+
+def listings_changed(listing_ids: Iterable[int]) -> None:
+    """Queue a re-index of these listings once the current transaction commits (never before:
+    a rolled-back edit must not reach the index). Other apps call this when anything that makes a
+    listing findable changes: provider certification, qualification, rating.
+
+    Saving one listing touches several rows (product, attributes, category, stock record); their
+    ids gather in one set per thread and the first commit callback sends them as one task. Every
+    call registers its own callback, so a callback lost to a rolled-back savepoint never loses
+    an update: at worst a listing is rebuilt once more from committed data, which is harmless.
+    """
+    ids = {int(pk) for pk in listing_ids}
+    if not ids:
+        return
+    pending = getattr(_pending, "ids", None)
+    if pending is None:
+        pending = _pending.ids = set()
+    pending.update(ids)
+    transaction.on_commit(_flush_pending)
+
+
+def _flush_pending() -> None:
+    ids = sorted(getattr(_pending, "ids", None) or ())
+    _pending.ids = set()
+    if ids:
+        from .tasks import update_listings
+
+        update_listings.delay(ids)
+
+
+def listing_changed(listing_id: int) -> None:
+    listings_changed([listing_id])
+
+
+def index_update_listings(*, listing_ids: Iterable[int]) -> tuple[int, int]:
+    """Index the findable listings among ``listing_ids`` and drop the rest; returns (indexed, removed)."""
+    documents, gone = indexing.build_listing_documents(listing_ids)
+    backend = get_backend()
+    if documents:
+        backend.index(documents)
+    if gone:
+        backend.remove(gone)
+    return len(documents), len(gone)
+
+
+def index_rebuild(*, batch_size: int = BATCH_SIZE, progress: Callable[[int], None] | None = None) -> int:
+    """Rebuild the whole index from the listings; on Elasticsearch behind a new index and an alias swap."""
+    return get_backend().rebuild(indexing.iter_listing_documents(), batch_size=batch_size, progress=progress)
+
+
+def search_listings(*, query: SearchQuery) -> tuple[SearchResult, list[str]]:
+    """Run ``query``; a page past the end shows the last page, with a message saying so."""
+    backend = get_backend()
+    result = backend.search(query)
+    messages = []
+    if result.total == 0 and query.q and (corrected := spelling_correction(query.q)):
+        retry = backend.search(replace(query, q=corrected))
+        if retry.total:
+            result = replace(retry, corrected_q=corrected)
+            messages.append(
+                _("Nothing matched “%(q)s”; showing results for “%(corrected)s”.")
+                % {"q": query.q, "corrected": corrected}
+            )
+    if query.page > 1 and query.page > result.page_count:
+        messages.append(_("There is no page %(page)d; showing the last page.") % {"page": query.page})
+        result = backend.search(replace(query, page=result.page_count))
+    return result, messages

@@ -1,0 +1,49 @@
+"""Signals only to decouple: any change to a listing's rows queues its re-index after commit.
+
+The receivers carry no rule about what is findable; ``search.indexing`` decides that when the
+task runs, from the committed data.
+"""
+
+from django.db.models.signals import post_delete, post_save
+
+from marketplace.catalogue.models import Product, ProductAttributeValue, ProductCategory
+from marketplace.partner.models import StockRecord
+from providers.models import Provider, Qualification
+
+from .services import listings_changed
+
+
+def _product_changed(sender, instance, raw=False, **kwargs):
+    if not raw:
+        listings_changed([instance.pk])
+
+
+def _related_changed(sender, instance, raw=False, **kwargs):
+    if not raw and instance.product_id:
+        listings_changed([instance.product_id])
+
+
+def _provider_listings(partner_id) -> list[int]:
+    return list(Product.objects.filter(stockrecords__partner_id=partner_id).values_list("pk", flat=True))
+
+
+def _provider_changed(sender, instance, raw=False, **kwargs):
+    # Certification, suspension or revocation decides whether all of its listings are findable.
+    if not raw and instance.partner_id:
+        listings_changed(_provider_listings(instance.partner_id))
+
+
+def _qualification_changed(sender, instance, raw=False, **kwargs):
+    # Approval, rejection or expiry decides whether the listings in that service item are findable.
+    if not raw:
+        partner_id = Provider.objects.filter(pk=instance.provider_id).values_list("partner_id", flat=True).first()
+        listings_changed(_provider_listings(partner_id))
+
+
+def connect() -> None:
+    for signal in (post_save, post_delete):
+        signal.connect(_product_changed, sender=Product, dispatch_uid=f"search-product-{signal}")
+        for model in (StockRecord, ProductAttributeValue, ProductCategory):
+            signal.connect(_related_changed, sender=model, dispatch_uid=f"search-{model.__name__}-{signal}")
+        signal.connect(_provider_changed, sender=Provider, dispatch_uid=f"search-provider-{signal}")
+        signal.connect(_qualification_changed, sender=Qualification, dispatch_uid=f"search-qualification-{signal}")
