@@ -215,6 +215,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 # Without a broker every task runs in-process, at once: the embedded default needs no worker.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if not CELERY_BROKER_URL:
+    # Eager tasks never touch a broker; naming the in-memory one keeps kombu from warning about it.
+    CELERY_BROKER_URL = "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="")
 CELERY_TIMEZONE = TIME_ZONE
@@ -295,6 +298,8 @@ LOGGING = {
         # pyHanko logs every validation step at INFO; one line per verification would drown the log.
         "pyhanko": {"level": "WARNING"},
         "pyhanko_certvalidator": {"level": "WARNING"},
+        # Celery logs every task at INFO; in the eager default that is a line per saved listing.
+        "celery.app.trace": {"level": "WARNING"},
     },
 }
 
