@@ -5,6 +5,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-requirements
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# Test processes (pytest-xdist); 2 matches the 2-core machines this project targets.
+WORKERS ?= 2
 
 .PHONY: install demo serve test test-fast e2e lint messages bench clean
 
@@ -27,10 +29,10 @@ demo: install
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(WORKERS)
 
 test-fast: install
-	$(PY) -m pytest -m "not e2e"
+	$(PY) -m pytest -n $(WORKERS) -m "not e2e"
 
 e2e: install
 	$(PY) -m pytest -m e2e
@@ -40,7 +42,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 messages: install
-	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var
+	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --no-obsolete
 	$(PY) manage.py compilemessages --ignore=.venv
 
 clean:
