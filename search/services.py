@@ -1,6 +1,5 @@
 """Search's operations: keep the index in step with listings, rebuild it, and answer searches."""
 
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
@@ -12,7 +11,20 @@ from .backends import get_backend
 from .backends.base import BATCH_SIZE
 from .query import SearchQuery, SearchResult, spelling_correction
 
-_pending = threading.local()
+
+class _IndexBatch:
+    """The listings one transaction changed, sent as one task when it commits."""
+
+    def __init__(self):
+        self.ids: set[int] = set()
+        self.sent = False
+
+    def __call__(self) -> None:
+        self.sent = True
+        if self.ids:
+            from .tasks import update_listings
+
+            update_listings.delay(sorted(self.ids))
 
 
 def listings_changed(listing_ids: Iterable[int]) -> None:
@@ -21,27 +33,22 @@ def listings_changed(listing_ids: Iterable[int]) -> None:
     listing findable changes: provider certification, qualification, rating.
 
     Saving one listing touches several rows (product, attributes, category, stock record); their
-    ids gather in one set per thread and the first commit callback sends them as one task. Every
-    call registers its own callback, so a callback lost to a rolled-back savepoint never loses
-    an update: at worst a listing is rebuilt once more from committed data, which is harmless.
+    ids join the batch already registered on this transaction, so it sends one task. The batch
+    lives in the connection's own commit callbacks, so a rolled-back transaction takes its ids
+    with it instead of leaking them into the next one.
     """
     ids = {int(pk) for pk in listing_ids}
     if not ids:
         return
-    pending = getattr(_pending, "ids", None)
-    if pending is None:
-        pending = _pending.ids = set()
-    pending.update(ids)
-    transaction.on_commit(_flush_pending)
-
-
-def _flush_pending() -> None:
-    ids = sorted(getattr(_pending, "ids", None) or ())
-    _pending.ids = set()
-    if ids:
-        from .tasks import update_listings
-
-        update_listings.delay(ids)
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        for _savepoints, callback, _robust in connection.run_on_commit:
+            if isinstance(callback, _IndexBatch) and not callback.sent:
+                callback.ids.update(ids)
+                return
+    batch = _IndexBatch()
+    batch.ids.update(ids)
+    transaction.on_commit(batch)
 
 
 def listing_changed(listing_id: int) -> None:
