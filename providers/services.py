@@ -29,6 +29,7 @@ from marketplace.core.regions import validate_region_code
 from marketplace.core.uploads import DOCUMENT_KINDS, IMAGE_KINDS, validate_upload
 from marketplace.core.validators import normalize_credit_code, validate_credit_code
 from marketplace.partner.models import Partner, StockRecord
+from signing import tasks as certificate_tasks
 
 from . import emails, selectors
 from .models import LOGO_MAX_SIZE, Provider, ProviderEvent, ProviderMember, Qualification, QualificationNotice
@@ -219,7 +220,10 @@ def provider_certify(*, provider: Provider, reviewer: User) -> Provider:
             _("Approve at least one unexpired qualification before certifying this provider."),
             code="no_approved_qualification",
         )
-    return _transition(provider, S.CERTIFIED, ProviderEvent.Kind.CERTIFIED, actor=reviewer, certified=True)
+    provider = _transition(provider, S.CERTIFIED, ProviderEvent.Kind.CERTIFIED, actor=reviewer, certified=True)
+    # The platform seals a certificate of certification once the certification is committed.
+    transaction.on_commit(lambda: certificate_tasks.provider_certificate_issue.delay(provider.pk))
+    return provider
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ urlpatterns = [
     # The console always acts for the signed-in person's own provider: no provider id in its URLs.
     path("console/", views.ConsoleHomeView.as_view(), name="console"),
     path("console/submit/", views.ConsoleSubmitView.as_view(), name="console-submit"),
+    path("console/certificate/", views.ConsoleCertificateView.as_view(), name="console-certificate"),
     path("console/profile/", views.ConsoleProfileView.as_view(), name="console-profile"),
     path("console/qualifications/", views.ConsoleQualificationsView.as_view(), name="console-qualifications"),
     path("console/listings/", views.ConsoleListingsView.as_view(), name="console-listings"),

@@ -10,7 +10,7 @@ from pathlib import PurePath
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -122,7 +122,21 @@ class ConsoleHomeView(ConsoleMixin, TemplateView):
         context["qualifications"] = self.provider.qualifications.select_related("category")
         context["listing_count"] = selectors.provider_listings(provider=self.provider).count()
         context["events"] = self.provider.events.select_related("actor", "qualification")[:10]
+        context["certificate"] = self.provider.certificates.select_related("document").first()
         return context
+
+
+class ConsoleCertificateView(ConsoleMixin, View):
+    """The latest sealed certificate of certification of the signed-in member's own provider."""
+
+    def get(self, request):
+        certificate = self.provider.certificates.select_related("document").first()
+        if certificate is None:
+            raise Http404(_("No certificate has been issued yet."))
+        response = HttpResponse(bytes(certificate.document.pdf), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{certificate.document.number}.pdf"'
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 class ConsoleSubmitView(ConsoleMixin, View):

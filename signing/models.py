@@ -344,3 +344,22 @@ class PermitEvent(models.Model):
 
     def __str__(self):
         return f"{self.permit_id} {self.action}"
+
+
+class ProviderCertificate(models.Model):
+    """The sealed certificate the platform issues when it certifies a provider.
+
+    Its standing follows the provider's: valid while certified, suspended or revoked with it.
+    """
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.PROTECT, related_name="certificates")
+    document = models.OneToOneField(SealedDocument, on_delete=models.PROTECT, related_name="provider_certificate")
+    issued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("Provider certificate")
+        verbose_name_plural = _("Provider certificates")
+        ordering = ["-issued_at", "-id"]
+
+    def __str__(self):
+        return self.document.number

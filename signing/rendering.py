@@ -172,6 +172,67 @@ def render_permit(content: PermitContent) -> bytes:
     return buf.getvalue()
 
 
+@dataclass(frozen=True)
+class ProviderCertificateContent:
+    number: str
+    provider_name: str
+    provider_name_zh: str
+    credit_code: str
+    service_items: tuple[str, ...]  # "环境影响评价 Environmental impact assessment", ...
+    certified_on: dt.date
+    profile_url: str
+    issuer_name: str
+    issuer_name_zh: str
+
+
+def render_provider_certificate(content: ProviderCertificateContent) -> bytes:
+    """An A4 certificate of certification, one page; the platform seals it into :data:`STAMP_BOX`."""
+    register_font()
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4, invariant=0, pageCompression=1)
+    c.setTitle(f"入驻认证证书 Certificate {content.number}")
+    c.setAuthor(content.issuer_name)
+    c.setStrokeColor(colors.HexColor("#1f4e8c"))
+    c.setLineWidth(2)
+    c.rect(15 * mm, 15 * mm, PAGE_W - 30 * mm, PAGE_H - 30 * mm)
+    c.setFillColor(colors.HexColor("#1f4e8c"))
+    c.setFont(FONT, 26)
+    c.drawCentredString(PAGE_W / 2, PAGE_H - 45 * mm, "中介服务机构入驻认证证书")
+    c.setFont(FONT, 12)
+    c.drawCentredString(PAGE_W / 2, PAGE_H - 53 * mm, "CERTIFICATE OF CERTIFICATION — INTERMEDIARY SERVICE PROVIDER")
+    c.setFillColor(colors.black)
+    c.setFont(FONT, 10)
+    c.drawCentredString(PAGE_W / 2, PAGE_H - 62 * mm, f"证书编号 No. {content.number}")
+
+    body = [
+        f"<b>{_escape(content.provider_name_zh or content.provider_name)}</b>",
+        _escape(content.provider_name),
+        _escape(f"统一社会信用代码 Unified social credit code: {content.credit_code}"),
+        "",
+        _escape("经审核，该机构已获一窗通中介服务超市入驻认证，可提供以下服务事项："),
+        _escape("Having been reviewed, this organisation is certified on OneWindow for these service items:"),
+    ]
+    body += [_escape(f"• {item}") for item in content.service_items]
+    body += [
+        "",
+        _escape(f"认证日期 Certified on: {content.certified_on:%Y年%m月%d日} / {content.certified_on.isoformat()}"),
+        _escape(f"认证状态以平台公示为准 Current status: {content.profile_url}"),
+    ]
+    frame_top = PAGE_H - 75 * mm
+    for line in body:
+        paragraph = Paragraph(line or "&nbsp;", _para("", 11.5))
+        _, height = paragraph.wrap(PAGE_W - 50 * mm, 40 * mm)
+        paragraph.drawOn(c, 25 * mm, frame_top - height)
+        frame_top -= height + 1.5 * mm
+    c.setFont(FONT, 11)
+    c.drawRightString(STAMP_BOX[0] - 4 * mm, STAMP_BOX[1] + 20 * mm, content.issuer_name_zh or content.issuer_name)
+    c.setFont(FONT, 9)
+    c.drawRightString(STAMP_BOX[0] - 4 * mm, STAMP_BOX[1] + 14 * mm, content.issuer_name)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
 def render_stamp_png(*, name: str, size: int = 360) -> bytes:
     """A round red seal with ``name`` around the rim and a star in the middle, transparent background."""
     from PIL import Image, ImageDraw, ImageFont

@@ -46,6 +46,7 @@ from .models import (
     Permit,
     PermitEvent,
     PermitSequence,
+    ProviderCertificate,
     Seal,
     SealedDocument,
     SealGrant,
@@ -342,7 +343,9 @@ def seal_apply(
     return result
 
 
-def platform_seal_document(*, document_kind: str, document_number: str, pdf: bytes, reason: str) -> SealedDocument:
+def platform_seal_document(
+    *, document_kind: str, document_number: str, pdf: bytes, reason: str, stamp_box=None
+) -> SealedDocument:
     """Seal a document the platform itself issues (a verification report) with the platform's seal
     and keep it, so the sealed copy is itself verifiable.
 
@@ -362,6 +365,7 @@ def platform_seal_document(*, document_kind: str, document_number: str, pdf: byt
                 docmdp=1,
                 reason=reason,
                 location=authority.name,
+                appearance=SealAppearance(box=stamp_box, stamp_png=bytes(seal.stamp_png)) if stamp_box else None,
             )
         )
     with transaction.atomic():
@@ -385,6 +389,52 @@ def platform_seal_document(*, document_kind: str, document_number: str, pdf: byt
             detail="platform",
         )
     return document
+
+
+def provider_certificate_issue(*, provider) -> ProviderCertificate:
+    """Render and seal a certified provider's certificate with the platform seal, and record it."""
+    from providers.selectors import qualified_categories
+
+    if provider.status != "certified":
+        raise PermitError(_("Only a certified provider receives a certificate."))
+    platform = IssuingAuthority.objects.filter(is_platform=True).first()
+    year = timezone.localdate().year
+    sequence = ProviderCertificate.objects.filter(provider=provider).count() + 1
+    number = f"OW-C-{year}-{provider.pk:06d}-{sequence:02d}"
+    content = rendering.ProviderCertificateContent(
+        number=number,
+        provider_name=provider.name,
+        provider_name_zh=provider.name_zh,
+        credit_code=provider.credit_code,
+        service_items=tuple(
+            f"{category.name_zh} {category.name}".strip() for category in qualified_categories(provider=provider)
+        ),
+        certified_on=timezone.localdate(provider.certified_at or timezone.now()),
+        profile_url=f"{settings.PUBLIC_BASE_URL}/providers/{provider.pk}/",
+        issuer_name=platform.name if platform else "OneWindow",
+        issuer_name_zh=platform.name_zh if platform else "",
+    )
+    document = platform_seal_document(
+        document_kind=DocumentKind.PROVIDER_CERTIFICATE,
+        document_number=number,
+        pdf=rendering.render_provider_certificate(content),
+        reason=_("Certificate of certification %(number)s") % {"number": number},
+        stamp_box=rendering.STAMP_BOX,
+    )
+    return ProviderCertificate.objects.create(provider=provider, document=document)
+
+
+def provider_certificates_backfill() -> int:
+    """Certificates for certified providers that have none (certified before the platform had a
+    seal, or loaded as data). Idempotent; returns how many were issued."""
+    from providers.models import Provider
+
+    missing = Provider.objects.filter(status="certified", certificates__isnull=True)
+    issued = 0
+    for provider in missing:
+        provider_certificate_issue(provider=provider)
+        issued += 1
+    return issued
 
 
 # --- permits ----------------------------------------------------------------------------------

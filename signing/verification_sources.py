@@ -26,6 +26,31 @@ def _record(permit: Permit) -> RegistryRecord:
     )
 
 
+# A provider's standing, as the registry status of its certificate.
+CERTIFICATE_STATUS = {"certified": "valid", "suspended": "suspended", "revoked": "revoked"}
+
+
+def _document_record(document: SealedDocument, *, status: str, holder: str, reason: str = "") -> RegistryRecord:
+    return RegistryRecord(
+        number=document.number,
+        kind=document.kind,
+        status=status,
+        holder=holder,
+        issuer=document.seal.authority.display_name,
+        valid_from=None,
+        valid_until=None,
+        sha256=document.sha256,
+        status_reason=reason,
+    )
+
+
+def _certificate_record(document: SealedDocument) -> RegistryRecord:
+    provider = document.provider_certificate.provider
+    status = CERTIFICATE_STATUS.get(provider.status, "revoked")
+    reason = provider.status_reason if status != "valid" else ""
+    return _document_record(document, status=status, holder=provider.display_name, reason=reason)
+
+
 class DatabaseRegistry:
     """Issued permits, looked up the three ways a verifier can reach them."""
 
@@ -33,27 +58,19 @@ class DatabaseRegistry:
         return Permit.objects.select_related("holder", "authority")
 
     def find_by_sha256(self, digests: Sequence[str]) -> RegistryRecord | None:
-        permit = self._permits().filter(sha256__in=list(digests)).first()
-        if permit is not None:
-            return _record(permit)
-        # The platform's own sealed verification reports are registered documents too.
-        report = (
-            SealedDocument.objects.select_related("seal__authority")
-            .filter(kind=DocumentKind.VERIFICATION_REPORT, sha256__in=list(digests))
-            .first()
-        )
-        if report is None:
+        """Any document the platform sealed and kept: a permit, a provider's certificate, a
+        verification report. Each kind's standing comes from what it certifies."""
+        document = SealedDocument.objects.select_related("seal__authority").filter(sha256__in=list(digests)).first()
+        if document is None:
             return None
-        return RegistryRecord(
-            number=report.number,
-            kind=report.kind,
-            status="valid",
-            holder="",
-            issuer=report.seal.authority.display_name,
-            valid_from=None,
-            valid_until=None,
-            sha256=report.sha256,
-        )
+        if document.kind == DocumentKind.PERMIT:
+            return _record(self._permits().get(document=document))
+        if document.kind == DocumentKind.PROVIDER_CERTIFICATE:
+            return _certificate_record(document)
+        if document.kind == DocumentKind.VERIFICATION_REPORT:
+            return _document_record(document, status="valid", holder="")
+        # A kind this registry cannot judge yet (a service contract) is not vouched for.
+        return None
 
     def find_by_number(self, number: str, code: str) -> RegistryRecord | None:
         permit = self._permits().filter(number=number).first()

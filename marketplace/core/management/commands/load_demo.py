@@ -9,6 +9,7 @@ from marketplace.core import demo as core_demo
 from providers import demo as providers_demo
 from search import services as search_services
 from signing import demo as signing_demo
+from signing import services as signing_services
 
 
 class Command(BaseCommand):
@@ -26,6 +27,7 @@ class Command(BaseCommand):
             # Each later part of the platform adds its demo data here, in dependency order.
             provider_result = providers_demo.load()
             permits_issued = signing_demo.load()
+            certificates_issued = signing_services.provider_certificates_backfill()
 
         # Listings index themselves after commit; a full rebuild also covers a database loaded
         # some other way (a restored dump, a copied SQLite file). Idempotent.
@@ -34,7 +36,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Demo data ready: service items {result.created} created, {result.updated} updated, "
                 f"{result.unchanged} unchanged; providers {provider_result['providers']} created, "
-                f"listings {provider_result['listings']} created; sealed permits issued: {permits_issued}; "
+                f"listings {provider_result['listings']} created; sealed permits issued: {permits_issued}, "
+                f"provider certificates issued: {certificates_issued}; "
                 f"{indexed} listings searchable."
             )
         )

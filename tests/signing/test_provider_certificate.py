@@ -1,0 +1,71 @@
+"""Certifying a provider issues a certificate sealed by the platform; its standing follows the
+provider's, and anyone can verify it like a permit."""
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from providers import services as provider_services
+from signing.demo import pki_init
+from signing.models import DocumentKind, ProviderCertificate
+from tests.factories import make_certified_provider, staff_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _platform_seal(settings):
+    settings.VERIFY_ISOLATE = False
+    cache.clear()
+    pki_init()
+
+
+@pytest.fixture
+def certified(catalogue, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        return make_certified_provider(categories=[catalogue.get(code="eia")])
+
+
+def verify(client, pdf: bytes) -> dict:
+    upload = SimpleUploadedFile("certificate.pdf", pdf, content_type="application/pdf")
+    return client.post(reverse("signing:api-verify"), {"file": upload}).json()
+
+
+def test_certification_issues_a_sealed_certificate_that_verifies(client, certified):
+    certificate = ProviderCertificate.objects.get(provider=certified)
+    assert certificate.document.kind == DocumentKind.PROVIDER_CERTIFICATE
+    body = verify(client, bytes(certificate.document.pdf))
+    assert body["verdict"] == "valid", body["reason"]
+    assert body["permit"]["kind"] == "provider_certificate"
+    assert body["permit"]["holder"] == certified.name
+
+
+def test_a_suspended_providers_certificate_verifies_as_suspended(client, certified):
+    certificate = ProviderCertificate.objects.get(provider=certified)
+    provider_services.provider_suspend(provider=certified, reviewer=staff_user(), reason="Quality complaints")
+    body = verify(client, bytes(certificate.document.pdf))
+    assert body["verdict"] == "suspended"
+    assert body["permit"]["status_reason"] == "Quality complaints"
+
+
+def test_members_download_their_certificate_and_nobody_else_does(client, certified, catalogue):
+    owner = certified.memberships.first().user
+    client.force_login(owner)
+    response = client.get(reverse("providers:console-certificate"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+
+    other = make_certified_provider(categories=[catalogue.get(code="surveying")])  # no on_commit: no certificate
+    client.force_login(other.memberships.first().user)
+    assert client.get(reverse("providers:console-certificate")).status_code == 404
+
+
+def test_without_a_platform_seal_certification_still_succeeds(catalogue, django_capture_on_commit_callbacks, settings):
+    from signing.models import IssuingAuthority
+
+    IssuingAuthority.objects.filter(is_platform=True).update(is_platform=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        provider = make_certified_provider(categories=[catalogue.get(code="eia")])
+    assert provider.status == "certified"
+    assert not ProviderCertificate.objects.filter(provider=provider).exists()
