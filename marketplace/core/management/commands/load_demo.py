@@ -6,6 +6,7 @@ from django.db import transaction
 
 from marketplace.catalogue import services as catalogue_services
 from marketplace.core import demo as core_demo
+from marketplace.hiring import demo as hiring_demo
 from providers import demo as providers_demo
 
 
@@ -23,12 +24,14 @@ class Command(BaseCommand):
             logins = core_demo.load()
             # Each later part of the platform adds its demo data here, in dependency order.
             provider_result = providers_demo.load()
+            hiring_result = hiring_demo.load()
 
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: service items {result.created} created, {result.updated} updated, "
                 f"{result.unchanged} unchanged; providers {provider_result['providers']} created, "
-                f"listings {provider_result['listings']} created."
+                f"listings {provider_result['listings']} created; requests {hiring_result['requests']}, "
+                f"orders {hiring_result['orders']}, ratings {hiring_result['ratings']} created."
             )
         )
         if not options["quiet_logins"]:
