@@ -16,6 +16,7 @@ urlpatterns = i18n_patterns(
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("providers/", include(("providers.urls", "providers"))),
+    path("enterprise/", include(("marketplace.enterprises.urls", "enterprises"))),
     path("requests/", include(("marketplace.procurement.urls", "procurement"))),
     path("orders/", include(("marketplace.hiring.urls", "hiring"))),
     # Replaces Oscar's shipping-based checkout at the same address (this pattern is matched first).
