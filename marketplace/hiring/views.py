@@ -125,6 +125,12 @@ class OrderActionView(_OrderPost):
                     days=form.cleaned_data["days"],
                     reason=form.cleaned_data["reason"],
                 )
+            elif action == "record-payment":
+                from marketplace.payments import services as payments
+
+                payments.payment_record_manual(
+                    service_order=service_order, user=request.user, reference=request.POST.get("reference", "")
+                )
             elif action in ACTIONS:
                 ACTIONS[action](service_order, request.user, request.POST, request.FILES)
             else:

@@ -64,3 +64,16 @@ def refund_record(*, service_order: ServiceOrder, amount: Decimal, reference: st
     service_order.refunded_amount += amount
     service_order.save(update_fields=["refunded_amount"])
     return record
+
+
+@transaction.atomic
+def payment_record_manual(*, service_order: ServiceOrder, user, reference: str) -> PaymentRecord:
+    """Staff record a payment received outside the platform (bank transfer) until the gateway lands."""
+    if not (user and user.is_authenticated and user.is_staff):
+        raise ValidationError(_("Only platform staff may record a payment."), code="staff_only")
+    reference = (reference or "").strip()
+    if not reference:
+        raise ValidationError(_("Enter the bank or receipt reference of the payment."), code="reference_required")
+    return payment_record(
+        service_order=service_order, amount=service_order.price, reference=f"manual:{reference}"[:128]
+    )

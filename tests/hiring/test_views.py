@@ -256,3 +256,18 @@ def test_chinese_pages_render(client, sealed, buyer):
     client.force_login(buyer[1])
     for url in (request.get_absolute_url(), reverse("procurement:list"), reverse("hiring:list")):
         assert client.get("/zh-hans" + url).status_code == 200
+
+
+def test_only_staff_record_a_manual_payment(client, buyer, providers, staff):
+    enterprise, owner = buyer
+    so = make_service_order(enterprise=enterprise, buyer=owner, provider=providers[0])
+    url = reverse("hiring:action", kwargs={"pk": so.pk, "action": "record-payment"})
+    client.force_login(owner)
+    client.post(url, {"reference": "BANK-1"})
+    assert ServiceOrder.objects.get(pk=so.pk).order.status == "awaiting_payment"
+    client.force_login(staff)
+    client.post(url, {"reference": ""})
+    assert ServiceOrder.objects.get(pk=so.pk).order.status == "awaiting_payment"
+    client.post(url, {"reference": "BANK-1"})
+    so = ServiceOrder.objects.get(pk=so.pk)
+    assert so.order.status == "in_service" and so.payments.get().reference == "manual:BANK-1"
