@@ -40,7 +40,12 @@ class ProductCategoryView(TemplateView):
     def get_context_data(self, **kwargs):
         products = list(provider_selectors.category_listings(category=self.category))
         rating_selectors.attach_product_ratings(products)
+        sort = "rating" if self.request.GET.get("sort") == "rating" else "price"
+        if sort == "rating":
+            # Bayesian average, so three perfect ratings do not outrank three hundred good ones.
+            rating_selectors.sort_by_rating(products)
         return super().get_context_data(
+            sort=sort,
             category=self.category,
             subcategories=list(selectors.service_item_children(category=self.category)),
             listings=listing_infos(products),

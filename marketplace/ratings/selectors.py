@@ -115,6 +115,12 @@ def attach_product_ratings(products) -> None:
         product.rating_bayesian, product.rating_count = found.get(product.pk, (None, 0))
 
 
+def sort_by_rating(products: list) -> None:
+    """Best Bayesian average first (unrated listings count as the prior), then cheaper; in place."""
+    prior = bayesian_average(total=Decimal("0"), count=0)
+    products.sort(key=lambda p: (-(p.rating_bayesian or prior), -p.rating_count))
+
+
 @dataclass(frozen=True)
 class TrackRecord:
     completed: int

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from marketplace.hiring import services as hiring
+from marketplace.hiring.models import ServiceOrder as ServiceOrderModel
 from marketplace.ratings import selectors, services
 from marketplace.ratings.models import Rating
 from tests.factories import UserFactory, make_service_order, pay, pdf_upload, provider_owner
@@ -82,3 +83,31 @@ def test_summary_has_dimensions_distribution_and_count(buyer, providers, django_
         providers[1].pk: Decimal("4.00"),
     }
     assert Rating.objects.count() == 3
+
+
+def test_category_page_ranks_by_bayesian_average(client, category, buyer, providers):
+    """Three perfect ratings (raw 5.00) rank below twenty ratings averaging 4.75."""
+    from tests.factories import make_listing
+
+    few = make_listing(providers[0], category, title="Few perfect")
+    many = make_listing(providers[1], category, title="Many good")
+    for product, stars, times in ((few, (5, 5, 5, 5), 3), (many, (5, 5, 5, 4), 20)):
+        for _ in range(times):
+            so = completed_order(buyer, product.stockrecords.get().partner.provider)
+            ServiceOrderModel.objects.filter(pk=so.pk).update(product=product)
+            so.refresh_from_db()
+            quality, timeliness, communication, price_fairness = stars
+            services.rating_create(
+                service_order=so,
+                user=buyer[1],
+                quality=quality,
+                timeliness=timeliness,
+                communication=communication,
+                price_fairness=price_fairness,
+            )
+    html = client.get(category.get_absolute_url() + "?sort=rating").content.decode()
+    # (4.0 × 10 + 15) / 13 = 4.23 against (4.0 × 10 + 95) / 30 = 4.50
+    assert "★ 4.23 (3)" in html and "★ 4.50 (20)" in html
+    assert html.index("Many good") < html.index("Few perfect")
+    by_price = client.get(category.get_absolute_url()).content.decode()
+    assert "Sort by" in by_price
