@@ -37,6 +37,7 @@ ENTERPRISES = (
     (5, "Tianfu Food Processing Co., Ltd.", "天府食品加工有限公司", "510100"),
 )
 RATED_ORDERS = 200
+MIN_ORDER_PRICE = Decimal("1000")
 COMMENTS = (
     ("Thorough report, accepted by the bureau on first submission.", "报告扎实，一次通过主管部门审查。"),
     ("Responsive team; a few days late but kept us informed.", "团队响应及时，虽晚了几天但一直保持沟通。"),
@@ -297,7 +298,8 @@ def _story_orders(buyer, provider, listing) -> int:
 def _rated_history(buyers, rng) -> int:
     """About 200 completed, rated orders spread over the certified providers' listings (bulk)."""
     listings = list(with_listing_data(provider_public_listings_all())[:60])
-    listings = [p for p in listings if listing_info(p).provider and listing_info(p).price]
+    # Per-project prices only: a per-m² or per-day unit price is not what a whole order cost.
+    listings = [p for p in listings if listing_info(p).provider and (listing_info(p).price or 0) >= MIN_ORDER_PRICE]
     if not listings:
         return 0
     site = Site.objects.get_current()
