@@ -48,7 +48,14 @@ def test_new_order_awaits_payment_and_tells_the_provider(buyer, providers, djang
     assert status(so) == "awaiting_payment"
     assert so.order.lines.get().partner == providers[0].partner
     assert so.due_at is None and not so.is_overdue()
-    assert any(provider_owner(providers[0]).email in m.to for m in mail.outbox)
+    message = next(m for m in mail.outbox if provider_owner(providers[0]).email in m.to)
+    assert message.subject == f"New order {so.order.number} / 新订单 {so.order.number}"
+    assert so.get_absolute_url() in message.body
+
+
+def test_periodic_jobs_are_scheduled(settings):
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"procurement.close_due_requests", "hiring.auto_accept_deliveries"} <= tasks
 
 
 def test_payment_starts_the_clock_once_and_must_match_the_price(order):
