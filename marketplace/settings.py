@@ -88,6 +88,10 @@ INSTALLED_APPS = [
     "marketplace.core.apps.CoreConfig",
     "marketplace.enterprises.apps.EnterprisesConfig",
     "providers.apps.ProvidersConfig",
+    "marketplace.procurement.apps.ProcurementConfig",
+    "marketplace.hiring.apps.HiringConfig",
+    "marketplace.payments.apps.PaymentsConfig",
+    "marketplace.ratings.apps.RatingsConfig",
     "signing.apps.SigningConfig",
 ]
 
@@ -257,6 +261,22 @@ VERIFY_MEMORY_LIMIT_MB = env.int("VERIFY_MEMORY_LIMIT_MB", default=1024)
 # Anonymous verifications per client address per minute (API and portal alike); 0 turns it off.
 VERIFY_RATE_LIMIT_PER_MINUTE = env.int("VERIFY_RATE_LIMIT_PER_MINUTE", default=30)
 
+# --- Hiring ---------------------------------------------------------------------------------
+
+# Days a selection result stays public for objections before it becomes an order.
+PROCUREMENT_PUBLICITY_DAYS = env.int("PROCUREMENT_PUBLICITY_DAYS", default=3)
+# Published weighting of the scored evaluation (relative weights of price, rating, service days).
+PROCUREMENT_SCORE_WEIGHTS = {
+    "price": env.int("PROCUREMENT_WEIGHT_PRICE", default=60),
+    "rating": env.int("PROCUREMENT_WEIGHT_RATING", default=25),
+    "service_days": env.int("PROCUREMENT_WEIGHT_SERVICE_DAYS", default=15),
+}
+# A delivery the buyer leaves unanswered this many days is accepted automatically.
+ORDER_AUTO_ACCEPT_DAYS = env.int("ORDER_AUTO_ACCEPT_DAYS", default=7)
+# Bayesian average of ratings: (prior_mean * prior_weight + sum) / (prior_weight + count).
+RATING_PRIOR_MEAN = env.float("RATING_PRIOR_MEAN", default=4.0)
+RATING_PRIOR_WEIGHT = env.int("RATING_PRIOR_WEIGHT", default=10)
+
 # --- Oscar ------------------------------------------------------------------------------------
 
 OSCAR_SHOP_NAME = "OneWindow"
@@ -270,6 +290,21 @@ OSCAR_SLUG_ALLOW_UNICODE = False
 OSCAR_HIDDEN_FEATURES = ["wishlists", "reviews"]
 OSCAR_REQUIRED_ADDRESS_FIELDS = ()
 OSCAR_ACCOUNTS_REDIRECT_URL = "customer:profile-view"
+# The service lifecycle is the order pipeline; only marketplace.hiring.services moves along it.
+OSCAR_INITIAL_ORDER_STATUS = "awaiting_payment"
+OSCAR_INITIAL_LINE_STATUS = "awaiting_payment"
+OSCAR_ORDER_STATUS_PIPELINE = {
+    "awaiting_payment": ("in_service", "cancelled"),
+    "in_service": ("delivered", "disputed", "refunded"),
+    "delivered": ("completed", "revision_requested", "disputed"),
+    "revision_requested": ("in_service", "delivered", "disputed"),
+    "disputed": ("completed", "refunded"),
+    "completed": (),
+    "cancelled": (),
+    "refunded": (),
+}
+OSCAR_LINE_STATUS_PIPELINE = OSCAR_ORDER_STATUS_PIPELINE
+OSCAR_ORDER_STATUS_CASCADE = {status: status for status in OSCAR_ORDER_STATUS_PIPELINE}
 
 # --- Security: on whenever DEBUG is off -------------------------------------------------------
 

@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from marketplace.core.views import HomeView
+from marketplace.hiring.views import CheckoutView
 from signing.views import crl_view
 
 # English at /, Simplified Chinese at /zh-hans/.
@@ -16,6 +17,11 @@ urlpatterns = i18n_patterns(
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     path("providers/", include(("providers.urls", "providers"))),
+    path("enterprise/", include(("marketplace.enterprises.urls", "enterprises"))),
+    path("requests/", include(("marketplace.procurement.urls", "procurement"))),
+    path("orders/", include(("marketplace.hiring.urls", "hiring"))),
+    # Replaces Oscar's shipping-based checkout at the same address (this pattern is matched first).
+    path("checkout/", CheckoutView.as_view(), name="direct-checkout"),
     path("", include(("signing.urls", "signing"))),
     path("api/search/", include(("search.api_urls", "search-api"))),
     # Oscar last: its root "" only redirects to OSCAR_HOMEPAGE, which the line above serves.

@@ -18,6 +18,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from marketplace.catalogue.models import Product
+from marketplace.ratings import selectors as rating_selectors
 
 from . import selectors, services
 from .forms import (
@@ -483,7 +484,9 @@ class ProviderProfileView(TemplateView):
             provider = selectors.public_provider(pk=kwargs["pk"], user=self.request.user)
         except Provider.DoesNotExist:
             raise Http404("No such provider") from None
-        listings = listing_infos(selectors.provider_public_listings(provider=provider))
+        products = list(selectors.provider_public_listings(provider=provider))
+        rating_selectors.attach_product_ratings(products)
+        listings = listing_infos(products)
         regions = sorted({code for info in listings for code in info.regions_served})
         context.update(
             provider=provider,
@@ -491,5 +494,8 @@ class ProviderProfileView(TemplateView):
             listings=listings,
             regions_served=regions,
             today=selectors.today(),
+            rating_summary=rating_selectors.provider_summary(provider=provider),
+            reviews=rating_selectors.recent_ratings(provider=provider),
+            track_record=rating_selectors.provider_track_record(provider=provider),
         )
         return context

@@ -7,6 +7,7 @@ configuration picks them up through ``get_class``).
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.views.generic import TemplateView
 
+from marketplace.ratings import selectors as rating_selectors
 from providers import selectors as provider_selectors
 from providers.listings import listing_info, listing_infos
 
@@ -37,10 +38,17 @@ class ProductCategoryView(TemplateView):
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
+        products = list(provider_selectors.category_listings(category=self.category))
+        rating_selectors.attach_product_ratings(products)
+        sort = "rating" if self.request.GET.get("sort") == "rating" else "price"
+        if sort == "rating":
+            # Bayesian average, so three perfect ratings do not outrank three hundred good ones.
+            rating_selectors.sort_by_rating(products)
         return super().get_context_data(
+            sort=sort,
             category=self.category,
             subcategories=list(selectors.service_item_children(category=self.category)),
-            listings=listing_infos(provider_selectors.category_listings(category=self.category)),
+            listings=listing_infos(products),
             **kwargs,
         )
 
@@ -69,5 +77,7 @@ class ProductDetailView(TemplateView):
             product=self.product,
             listing=info,
             is_on_sale=provider_selectors.listing_is_purchasable(product=self.product),
+            rating_summary=rating_selectors.listing_summary(product=self.product),
+            reviews=rating_selectors.recent_ratings(product=self.product),
             **kwargs,
         )

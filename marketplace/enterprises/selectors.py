@@ -6,3 +6,29 @@ def enterprises_for_user(*, user) -> "list[Enterprise]":
     if not user.is_authenticated:
         return Enterprise.objects.none()
     return Enterprise.objects.filter(memberships__user=user)
+
+
+def memberships_for_user(*, user):
+    """The user's memberships with their enterprise and every member, in three queries."""
+    from django.db.models import Prefetch
+
+    from .models import EnterpriseMember
+
+    if not user.is_authenticated:
+        return EnterpriseMember.objects.none()
+    return (
+        EnterpriseMember.objects.filter(user=user)
+        .select_related("enterprise")
+        .prefetch_related(
+            Prefetch("enterprise__memberships", queryset=EnterpriseMember.objects.select_related("user").order_by("pk"))
+        )
+    )
+
+
+def enterprise_membership(*, user, enterprise_pk: int, member_pk: int):
+    """A member row of one of the user's enterprises; ``DoesNotExist`` for anyone else's."""
+    from .models import EnterpriseMember
+
+    return EnterpriseMember.objects.select_related("enterprise").get(
+        pk=member_pk, enterprise_id=enterprise_pk, enterprise__in=enterprises_for_user(user=user)
+    )

@@ -2,6 +2,7 @@
 
 from .accounts import UserFactory
 from .enterprises import EnterpriseFactory, EnterpriseMemberFactory, make_credit_code
+from .hiring import make_buyer, make_quote, make_request, make_service_order, pay, provider_owner
 from .listings import make_search_listing
 from .providers import (
     add_qualification,
@@ -22,6 +23,12 @@ __all__ = [
     "UserFactory",
     "add_qualification",
     "listing_data",
+    "make_buyer",
+    "make_quote",
+    "make_request",
+    "make_service_order",
+    "pay",
+    "provider_owner",
     "make_certified_provider",
     "make_credit_code",
     "make_listing",

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from marketplace.catalogue import services as catalogue_services
 from marketplace.core import demo as core_demo
+from marketplace.hiring import demo as hiring_demo
 from providers import demo as providers_demo
 from search import services as search_services
 from signing import demo as signing_demo
@@ -28,6 +29,7 @@ class Command(BaseCommand):
             provider_result = providers_demo.load()
             permits_issued = signing_demo.load()
             certificates_issued = signing_services.provider_certificates_backfill()
+            hiring_result = hiring_demo.load()
 
         # Listings index themselves after commit; a full rebuild also covers a database loaded
         # some other way (a restored dump, a copied SQLite file). Idempotent.
@@ -37,7 +39,8 @@ class Command(BaseCommand):
                 f"Demo data ready: service items {result.created} created, {result.updated} updated, "
                 f"{result.unchanged} unchanged; providers {provider_result['providers']} created, "
                 f"listings {provider_result['listings']} created; sealed permits issued: {permits_issued}, "
-                f"provider certificates issued: {certificates_issued}; "
+                f"provider certificates issued: {certificates_issued}; requests {hiring_result['requests']}, "
+                f"orders {hiring_result['orders']}, ratings {hiring_result['ratings']} created; "
                 f"{indexed} listings searchable."
             )
         )

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.EnterpriseView.as_view(), name="home"),
+    path("<int:pk>/members/", views.MemberAddView.as_view(), name="member-add"),
+    path("<int:pk>/members/<int:member_pk>/remove/", views.MemberRemoveView.as_view(), name="member-remove"),
+]

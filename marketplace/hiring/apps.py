@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class HiringConfig(AppConfig):
+    name = "marketplace.hiring"
+    label = "hiring"
+    verbose_name = _("Service orders")
+
+    def ready(self):
+        from celery.schedules import crontab
+        from django.conf import settings
+
+        # Hourly: accept deliveries the buyer left unanswered for ORDER_AUTO_ACCEPT_DAYS.
+        settings.CELERY_BEAT_SCHEDULE.setdefault(
+            "hiring-auto-accept", {"task": "hiring.auto_accept_deliveries", "schedule": crontab(minute=15)}
+        )

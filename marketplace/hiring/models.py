@@ -1,0 +1,190 @@
+"""The service side of an Oscar order: who hired whom, the service clock, deliverables, disputes.
+
+The Oscar ``Order.status`` is the lifecycle state (``settings.OSCAR_ORDER_STATUS_PIPELINE``);
+only ``marketplace.hiring.services`` changes it. Amounts are ``Decimal`` CNY (yuan, 2 places).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from marketplace.core.storage import private_storage
+
+
+class Status(models.TextChoices):
+    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+    IN_SERVICE = "in_service", _("In service")
+    DELIVERED = "delivered", _("Delivered")
+    REVISION_REQUESTED = "revision_requested", _("Revision requested")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+    REFUNDED = "refunded", _("Refunded")
+    DISPUTED = "disputed", _("Disputed")
+
+
+PIPELINE = {
+    Status.AWAITING_PAYMENT: (Status.IN_SERVICE, Status.CANCELLED),
+    Status.IN_SERVICE: (Status.DELIVERED, Status.DISPUTED, Status.REFUNDED),
+    Status.DELIVERED: (Status.COMPLETED, Status.REVISION_REQUESTED, Status.DISPUTED),
+    Status.REVISION_REQUESTED: (Status.IN_SERVICE, Status.DELIVERED, Status.DISPUTED),
+    Status.DISPUTED: (Status.COMPLETED, Status.REFUNDED),
+    Status.COMPLETED: (),
+    Status.CANCELLED: (),
+    Status.REFUNDED: (),
+}
+
+
+def deliverable_upload_to(instance, filename):
+    return f"deliverables/{instance.service_order_id}/{filename}"
+
+
+class ServiceOrder(models.Model):
+    class Source(models.TextChoices):
+        DIRECT = "direct", _("Direct order")
+        REQUEST = "request", _("Request for quotes")
+
+    order = models.OneToOneField("order.Order", on_delete=models.CASCADE, related_name="service")
+    enterprise = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, related_name="service_orders")
+    provider = models.ForeignKey("providers.Provider", on_delete=models.PROTECT, related_name="service_orders")
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    category = models.ForeignKey("catalogue.Category", on_delete=models.PROTECT, related_name="+", null=True)
+    product = models.ForeignKey("catalogue.Product", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    request = models.OneToOneField(
+        "procurement.RequestForQuotes", on_delete=models.PROTECT, null=True, blank=True, related_name="order"
+    )
+    source = models.CharField(max_length=20, choices=Source.choices)
+    title = models.CharField(_("Service"), max_length=255)
+    project_name = models.CharField(_("Project name"), max_length=200)
+    site_location = models.CharField(_("Site location"), max_length=300, blank=True)
+    notes = models.TextField(_("Notes"), blank=True)
+    price = models.DecimalField(_("Agreed price (CNY)"), max_digits=12, decimal_places=2)
+    service_days = models.PositiveIntegerField(_("Promised service days"))
+    created_at = models.DateTimeField(default=timezone.now)
+    paid_at = models.DateTimeField(_("Paid at"), null=True, blank=True)
+    due_at = models.DateTimeField(_("Promised deadline"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("Delivered at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("Accepted at"), null=True, blank=True)
+    auto_accepted = models.BooleanField(default=False)
+    refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("Service order")
+        verbose_name_plural = _("Service orders")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return self.order.number
+
+    def get_absolute_url(self):
+        return reverse("hiring:detail", kwargs={"pk": self.pk})
+
+    @property
+    def status(self) -> str:
+        return self.order.status
+
+    def get_status_display(self) -> str:
+        return Status(self.order.status).label if self.order.status in Status.values else self.order.status
+
+    def is_overdue(self, now=None) -> bool:
+        """Past the promised deadline without a delivery in time (the clock stops at acceptance)."""
+        if self.due_at is None:
+            return False
+        if self.delivered_at and self.order.status in (Status.DELIVERED, Status.COMPLETED):
+            return self.delivered_at > self.due_at
+        if self.accepted_at:
+            return self.accepted_at > self.due_at
+        if self.order.status in (Status.CANCELLED, Status.REFUNDED):
+            return False
+        return (now or timezone.now()) > self.due_at
+
+    @property
+    def delivered_on_time(self) -> bool | None:
+        if not self.delivered_at or not self.due_at:
+            return None
+        return self.delivered_at <= self.due_at
+
+
+class OrderEvent(models.Model):
+    service_order = models.ForeignKey(ServiceOrder, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_status = models.CharField(max_length=30, blank=True)
+    to_status = models.CharField(max_length=30, blank=True)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.service_order_id}: {self.kind}"
+
+
+class Deliverable(models.Model):
+    service_order = models.ForeignKey(ServiceOrder, on_delete=models.CASCADE, related_name="deliverables")
+    file = models.FileField(_("File"), upload_to=deliverable_upload_to, storage=private_storage, max_length=255)
+    name = models.CharField(max_length=255)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class Extension(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        GRANTED = "granted", _("Granted")
+        REFUSED = "refused", _("Refused")
+
+    service_order = models.ForeignKey(ServiceOrder, on_delete=models.CASCADE, related_name="extensions")
+    days = models.PositiveIntegerField(_("Extra days"))
+    reason = models.TextField(_("Reason"))
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"+{self.days}d ({self.status})"
+
+
+class Dispute(models.Model):
+    class Outcome(models.TextChoices):
+        COMPLETE = "complete", _("Complete: the provider is paid in full")
+        REFUND = "refund", _("Refund the buyer in full")
+        SPLIT = "split", _("Split: refund part of the price")
+
+    service_order = models.ForeignKey(ServiceOrder, on_delete=models.CASCADE, related_name="disputes")
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    opened_by_party = models.CharField(max_length=20)
+    reason = models.TextField(_("Reason"))
+    previous_status = models.CharField(max_length=30)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    refund_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    decision = models.TextField(_("Decision"), blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"dispute {self.pk} on {self.service_order_id}"

@@ -1,0 +1,34 @@
+"""Orders as the acting user may see them: their enterprises' orders, their provider's, or (staff) all."""
+
+from django.db.models import Q, QuerySet
+
+from marketplace.enterprises.selectors import enterprises_for_user
+from providers.selectors import providers_for_user
+
+from .models import Dispute, ServiceOrder
+
+
+def _base() -> QuerySet[ServiceOrder]:
+    return ServiceOrder.objects.select_related("order", "enterprise", "provider", "category")
+
+
+def orders_for_user(*, user) -> QuerySet[ServiceOrder]:
+    """Orders where the user acts for the buyer enterprise or the provider (never others')."""
+    if not user.is_authenticated:
+        return ServiceOrder.objects.none()
+    return _base().filter(
+        Q(enterprise__in=enterprises_for_user(user=user)) | Q(provider__in=providers_for_user(user=user))
+    )
+
+
+def order_for_user(*, user, pk: int) -> ServiceOrder:
+    """One order for a party to it; staff may open any (they resolve disputes). ``DoesNotExist`` otherwise."""
+    if user.is_authenticated and user.is_staff:
+        return _base().get(pk=pk)
+    return orders_for_user(user=user).get(pk=pk)
+
+
+def disputes_open() -> QuerySet[Dispute]:
+    return Dispute.objects.filter(resolved_at__isnull=True).select_related(
+        "service_order__order", "service_order__enterprise", "service_order__provider"
+    )

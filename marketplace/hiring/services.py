@@ -1,0 +1,580 @@
+"""Every step of the service lifecycle, one function each, with who may take it.
+
+Each function is keyword-only, locks the order row, checks the acting party and the current
+status, moves the Oscar order along ``settings.OSCAR_ORDER_STATUS_PIPELINE``, writes an
+``OrderEvent`` in the same transaction and emails the other party after commit.
+
+    awaiting_payment --payment (payments.services)--> in_service --deliver--> delivered --accept--> completed
+    delivered --revision--> revision_requested --resume/deliver--> in_service / delivered
+    awaiting_payment --cancel--> cancelled
+    in_service / delivered / revision_requested --dispute--> disputed --staff--> completed | refunded
+"""
+
+import datetime
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.sites.models import Site
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from oscar.apps.order.models import Line, Order
+
+from marketplace.core.uploads import DOCUMENT_KINDS, validate_upload
+
+from . import emails
+from .models import Deliverable, Dispute, Extension, OrderEvent, ServiceOrder, Status
+
+CURRENCY = "CNY"
+DELIVERABLE_MAX_SIZE = 20 * 1024 * 1024
+BUYER, PROVIDER, STAFF, SYSTEM = "buyer", "provider", "staff", "system"
+
+
+class NotPermitted(ValidationError):
+    """The acting user is not a party allowed to take this step."""
+
+
+class TransitionNotAllowed(ValidationError):
+    """The order is not in a status that allows this step."""
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def party_of(service_order: ServiceOrder, user) -> str | None:
+    """``buyer`` / ``provider`` / ``staff`` / None: the acting user's side of this order."""
+    if user is None or not user.is_authenticated:
+        return None
+    if service_order.enterprise.memberships.filter(user=user).exists():
+        return BUYER
+    if service_order.provider.memberships.filter(user=user).exists():
+        return PROVIDER
+    if user.is_staff:
+        return STAFF
+    return None
+
+
+def _require(service_order, user, parties: tuple[str, ...]) -> str:
+    party = party_of(service_order, user)
+    if party not in parties:
+        raise NotPermitted(_("You may not take this step on this order."), code="not_permitted")
+    return party
+
+
+def _require_status(service_order, allowed) -> None:
+    if service_order.order.status not in allowed:
+        raise TransitionNotAllowed(
+            _("This cannot be done while the order is “%(status)s”."),
+            code="transition_not_allowed",
+            params={"status": service_order.get_status_display()},
+        )
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Please give a reason; the other party will see it."), code="reason_required")
+    return reason
+
+
+def _lock(service_order: ServiceOrder) -> ServiceOrder:
+    locked = ServiceOrder.objects.select_for_update().get(pk=service_order.pk)
+    locked.order = Order.objects.select_for_update().get(pk=locked.order_id)
+    return locked
+
+
+def _actor(user):
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def _move(service_order, to_status, *, actor=None, kind, reason="", **data) -> OrderEvent:
+    from_status = service_order.order.status
+    service_order.order.set_status(to_status)
+    return OrderEvent.objects.create(
+        service_order=service_order,
+        kind=kind,
+        actor=_actor(actor),
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        data=data,
+    )
+
+
+def _note(service_order, kind, *, actor=None, reason="", **data) -> OrderEvent:
+    status = service_order.order.status
+    return OrderEvent.objects.create(
+        service_order=service_order,
+        kind=kind,
+        actor=_actor(actor),
+        from_status=status,
+        to_status=status,
+        reason=reason,
+        data=data,
+    )
+
+
+def _tell(service_order, *, to: str, subject, body, **params) -> None:
+    recipients = (
+        emails.enterprise_recipients(service_order.enterprise)
+        if to == BUYER
+        else emails.provider_recipients(service_order.provider)
+    )
+    emails.notify(
+        recipients=recipients,
+        subject=subject,
+        body=body,
+        url=service_order.get_absolute_url(),
+        params={"number": service_order.order.number, "title": service_order.title, **params},
+    )
+
+
+def _other(party: str) -> str:
+    return PROVIDER if party == BUYER else BUYER
+
+
+# --- creation ------------------------------------------------------------------------------------
+
+
+def _order_number() -> str:
+    while True:
+        number = f"OW{timezone.localdate():%Y%m%d}{secrets.randbelow(10**6):06d}"
+        if not Order.objects.filter(number=number).exists():
+            return number
+
+
+@transaction.atomic
+def service_order_create(
+    *,
+    enterprise,
+    provider,
+    buyer,
+    title: str,
+    price: Decimal,
+    service_days: int,
+    project_name: str,
+    source: str,
+    category=None,
+    product=None,
+    stockrecord=None,
+    request=None,
+    site_location: str = "",
+    notes: str = "",
+    basket=None,
+    order: Order | None = None,
+) -> ServiceOrder:
+    """An Oscar order in ``awaiting_payment`` with its service record (used by both hiring paths)."""
+    price = Decimal(price).quantize(Decimal("0.01"))
+    if order is None:
+        order = Order.objects.create(
+            number=_order_number(),
+            site=Site.objects.get_current(),
+            basket=basket,
+            user=buyer,
+            currency=CURRENCY,
+            total_incl_tax=price,
+            total_excl_tax=price,
+            shipping_incl_tax=Decimal("0"),
+            shipping_excl_tax=Decimal("0"),
+            shipping_method="",
+            status=settings.OSCAR_INITIAL_ORDER_STATUS,
+        )
+        Line.objects.create(
+            order=order,
+            partner=provider.partner,
+            partner_name=provider.name[:128],
+            partner_sku=stockrecord.partner_sku if stockrecord else f"rfq-{request.pk if request else 0}",
+            stockrecord=stockrecord,
+            product=product,
+            title=title[:255],
+            quantity=1,
+            line_price_incl_tax=price,
+            line_price_excl_tax=price,
+            line_price_before_discounts_incl_tax=price,
+            line_price_before_discounts_excl_tax=price,
+            unit_price_incl_tax=price,
+            unit_price_excl_tax=price,
+            status=settings.OSCAR_INITIAL_LINE_STATUS,
+            num_allocated=0,
+        )
+    service_order = ServiceOrder.objects.create(
+        order=order,
+        enterprise=enterprise,
+        provider=provider,
+        buyer=buyer,
+        category=category,
+        product=product,
+        request=request,
+        source=source,
+        title=title,
+        project_name=project_name,
+        site_location=site_location,
+        notes=notes,
+        price=price,
+        service_days=service_days,
+    )
+    _note(service_order, "created", actor=buyer, source=source)
+    _tell(
+        service_order,
+        to=PROVIDER,
+        subject=_("New order %(number)s"),
+        body=_("You have a new order %(number)s for “%(title)s”. It starts when the buyer has paid."),
+    )
+    return service_order
+
+
+# --- the clock -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def service_order_start(*, service_order: ServiceOrder, paid_at: datetime.datetime | None = None) -> ServiceOrder:
+    """Payment recorded: the service clock starts. Called only by ``payments.services.payment_record``."""
+    service_order = _lock(service_order)
+    _require_status(service_order, (Status.AWAITING_PAYMENT,))
+    paid_at = paid_at or timezone.now()
+    service_order.paid_at = paid_at
+    service_order.due_at = paid_at + datetime.timedelta(days=service_order.service_days)
+    service_order.save(update_fields=["paid_at", "due_at"])
+    _move(service_order, Status.IN_SERVICE, kind="paid")
+    for to in (BUYER, PROVIDER):
+        _tell(
+            service_order,
+            to=to,
+            subject=_("Order %(number)s is paid"),
+            body=_("Payment for order %(number)s is recorded; the service has started and is due on %(due)s."),
+            due=timezone.localtime(service_order.due_at).strftime("%Y-%m-%d"),
+        )
+    return service_order
+
+
+@transaction.atomic
+def extension_request(*, service_order: ServiceOrder, user, days: int, reason: str) -> Extension:
+    service_order = _lock(service_order)
+    _require(service_order, user, (PROVIDER,))
+    _require_status(service_order, (Status.IN_SERVICE, Status.REVISION_REQUESTED))
+    reason = _require_reason(reason)
+    if not isinstance(days, int) or not 1 <= days <= 365:
+        raise ValidationError({"days": _("Ask for between 1 and 365 extra days.")}, code="bad_days")
+    if service_order.extensions.filter(status=Extension.Status.PENDING).exists():
+        raise ValidationError(_("An extension request is already waiting for the buyer."), code="extension_pending")
+    extension = Extension.objects.create(service_order=service_order, days=days, reason=reason, requested_by=user)
+    _note(service_order, "extension_requested", actor=user, reason=reason, days=days)
+    _tell(
+        service_order,
+        to=BUYER,
+        subject=_("Order %(number)s: the provider asks for more time"),
+        body=_("The provider asks for %(days)s more days: %(reason)s"),
+        days=days,
+        reason=reason,
+    )
+    return extension
+
+
+@transaction.atomic
+def extension_decide(*, extension: Extension, user, grant: bool) -> Extension:
+    service_order = _lock(extension.service_order)
+    _require(service_order, user, (BUYER,))
+    extension = Extension.objects.select_for_update().get(pk=extension.pk)
+    if extension.status != Extension.Status.PENDING:
+        raise TransitionNotAllowed(_("This extension request has already been decided."), code="decided")
+    extension.status = Extension.Status.GRANTED if grant else Extension.Status.REFUSED
+    extension.decided_by = user
+    extension.decided_at = timezone.now()
+    extension.save()
+    if grant and service_order.due_at:
+        service_order.due_at += datetime.timedelta(days=extension.days)
+        service_order.save(update_fields=["due_at"])
+    _note(service_order, "extension_granted" if grant else "extension_refused", actor=user, days=extension.days)
+    _tell(
+        service_order,
+        to=PROVIDER,
+        subject=_("Order %(number)s: extension decided"),
+        body=_("The buyer has granted your extension.") if grant else _("The buyer has refused your extension."),
+    )
+    return extension
+
+
+# --- delivery and acceptance ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def deliverable_upload(*, service_order: ServiceOrder, user, file) -> Deliverable:
+    service_order = _lock(service_order)
+    _require(service_order, user, (PROVIDER,))
+    _require_status(service_order, (Status.IN_SERVICE, Status.REVISION_REQUESTED))
+    validate_upload(file, kinds=DOCUMENT_KINDS, max_size=DELIVERABLE_MAX_SIZE)
+    name = (getattr(file, "name", "") or "deliverable")[-200:]
+    deliverable = Deliverable.objects.create(service_order=service_order, file=file, name=name, uploaded_by=user)
+    _note(service_order, "deliverable_uploaded", actor=user, name=name)
+    return deliverable
+
+
+@transaction.atomic
+def service_order_deliver(*, service_order: ServiceOrder, user) -> ServiceOrder:
+    service_order = _lock(service_order)
+    _require(service_order, user, (PROVIDER,))
+    _require_status(service_order, (Status.IN_SERVICE, Status.REVISION_REQUESTED))
+    if not service_order.deliverables.exists():
+        raise ValidationError(_("Upload at least one deliverable before marking the order delivered."), code="no_files")
+    service_order.delivered_at = timezone.now()
+    service_order.save(update_fields=["delivered_at"])
+    _move(service_order, Status.DELIVERED, actor=user, kind="delivered")
+    _tell(
+        service_order,
+        to=BUYER,
+        subject=_("Order %(number)s delivered"),
+        body=_(
+            "The provider has delivered “%(title)s”. Please accept it or ask for a revision within %(days)s days; "
+            "after that it is accepted automatically."
+        ),
+        days=settings.ORDER_AUTO_ACCEPT_DAYS,
+    )
+    return service_order
+
+
+@transaction.atomic
+def service_order_accept(*, service_order: ServiceOrder, user=None, automatic: bool = False) -> ServiceOrder:
+    """The buyer accepts the delivery (or the platform does, after the silence period): the clock stops."""
+    service_order = _lock(service_order)
+    if not automatic:
+        _require(service_order, user, (BUYER,))
+    _require_status(service_order, (Status.DELIVERED,))
+    service_order.accepted_at = timezone.now()
+    service_order.auto_accepted = automatic
+    service_order.save(update_fields=["accepted_at", "auto_accepted"])
+    _move(service_order, Status.COMPLETED, actor=user, kind="auto_accepted" if automatic else "accepted")
+    for to in (PROVIDER, BUYER) if automatic else (PROVIDER,):
+        _tell(
+            service_order,
+            to=to,
+            subject=_("Order %(number)s completed"),
+            body=_("The delivery of “%(title)s” has been accepted and the order is complete."),
+        )
+    return service_order
+
+
+@transaction.atomic
+def service_order_request_revision(*, service_order: ServiceOrder, user, reason: str) -> ServiceOrder:
+    service_order = _lock(service_order)
+    _require(service_order, user, (BUYER,))
+    _require_status(service_order, (Status.DELIVERED,))
+    reason = _require_reason(reason)
+    _move(service_order, Status.REVISION_REQUESTED, actor=user, kind="revision_requested", reason=reason)
+    _tell(
+        service_order,
+        to=PROVIDER,
+        subject=_("Order %(number)s: revision requested"),
+        body=_("The buyer asks for a revision: %(reason)s"),
+        reason=reason,
+    )
+    return service_order
+
+
+@transaction.atomic
+def service_order_resume(*, service_order: ServiceOrder, user) -> ServiceOrder:
+    """The provider takes a revision request back into service."""
+    service_order = _lock(service_order)
+    _require(service_order, user, (PROVIDER,))
+    _require_status(service_order, (Status.REVISION_REQUESTED,))
+    _move(service_order, Status.IN_SERVICE, actor=user, kind="resumed")
+    return service_order
+
+
+def deliveries_due_for_auto_accept(*, now=None):
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.ORDER_AUTO_ACCEPT_DAYS)
+    return ServiceOrder.objects.filter(order__status=Status.DELIVERED, delivered_at__lte=cutoff)
+
+
+def service_orders_auto_accept(*, now=None) -> int:
+    """Accept every delivery left unanswered for ``ORDER_AUTO_ACCEPT_DAYS``; safe to run twice."""
+    accepted = 0
+    for service_order in deliveries_due_for_auto_accept(now=now).only("pk"):
+        try:
+            service_order_accept(service_order=service_order, automatic=True)
+        except TransitionNotAllowed:
+            continue  # the buyer answered between the query and the lock
+        accepted += 1
+    return accepted
+
+
+# --- cancellation and disputes -------------------------------------------------------------------
+
+
+@transaction.atomic
+def service_order_cancel(*, service_order: ServiceOrder, user, reason: str) -> ServiceOrder:
+    """Before payment either party (or staff) may cancel; nothing was paid, so nothing is refunded."""
+    service_order = _lock(service_order)
+    party = _require(service_order, user, (BUYER, PROVIDER, STAFF))
+    _require_status(service_order, (Status.AWAITING_PAYMENT,))
+    reason = _require_reason(reason)
+    _move(service_order, Status.CANCELLED, actor=user, kind="cancelled", reason=reason)
+    for to in (BUYER, PROVIDER) if party == STAFF else (_other(party),):
+        _tell(
+            service_order,
+            to=to,
+            subject=_("Order %(number)s cancelled"),
+            body=_("Order %(number)s was cancelled: %(reason)s"),
+            reason=reason,
+        )
+    return service_order
+
+
+@transaction.atomic
+def dispute_open(*, service_order: ServiceOrder, user, reason: str) -> Dispute:
+    service_order = _lock(service_order)
+    party = _require(service_order, user, (BUYER, PROVIDER))
+    _require_status(service_order, (Status.IN_SERVICE, Status.DELIVERED, Status.REVISION_REQUESTED))
+    reason = _require_reason(reason)
+    dispute = Dispute.objects.create(
+        service_order=service_order,
+        opened_by=user,
+        opened_by_party=party,
+        reason=reason,
+        previous_status=service_order.order.status,
+    )
+    _move(service_order, Status.DISPUTED, actor=user, kind="dispute_opened", reason=reason)
+    _tell(
+        service_order,
+        to=_other(party),
+        subject=_("Order %(number)s is disputed"),
+        body=_("A dispute was opened; platform staff will decide it. Reason: %(reason)s"),
+        reason=reason,
+    )
+    return dispute
+
+
+@transaction.atomic
+def dispute_resolve(
+    *, dispute: Dispute, user, outcome: str, decision: str, refund_amount: Decimal | None = None
+) -> Dispute:
+    """Staff decide: complete (provider paid in full), refund (in full) or split (refund part)."""
+    from marketplace.payments import services as payments
+
+    service_order = _lock(dispute.service_order)
+    if not (user and user.is_authenticated and user.is_staff):
+        raise NotPermitted(_("Only platform staff may decide a dispute."), code="staff_only")
+    dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
+    if dispute.resolved_at:
+        raise TransitionNotAllowed(_("This dispute has already been decided."), code="decided")
+    _require_status(service_order, (Status.DISPUTED,))
+    decision = (decision or "").strip()
+    if not decision:
+        raise ValidationError(
+            {"decision": _("Write the decision; both parties will read it.")}, code="decision_required"
+        )
+    if outcome not in Dispute.Outcome.values:
+        raise ValidationError({"outcome": _("Choose an outcome.")}, code="bad_outcome")
+    paid = payments.amount_paid(service_order=service_order)
+    if outcome == Dispute.Outcome.REFUND:
+        refund_amount = paid
+    elif outcome == Dispute.Outcome.SPLIT:
+        try:
+            refund_amount = Decimal(refund_amount).quantize(Decimal("0.01"))
+        except (TypeError, ArithmeticError, ValueError):
+            refund_amount = None
+        if refund_amount is None or not (Decimal("0") < refund_amount < paid):
+            raise ValidationError(
+                {"refund_amount": _("A split refunds more than nothing and less than the %(paid)s CNY paid.")},
+                code="bad_split",
+                params={"paid": paid},
+            )
+    else:
+        refund_amount = None
+    dispute.outcome = outcome
+    dispute.decision = decision
+    dispute.refund_amount = refund_amount
+    dispute.resolved_by = user
+    dispute.resolved_at = timezone.now()
+    dispute.save()
+    if refund_amount:
+        payments.refund_record(
+            service_order=service_order, amount=refund_amount, reference=f"dispute-{dispute.pk}-refund"
+        )
+    if outcome == Dispute.Outcome.REFUND:
+        _move(service_order, Status.REFUNDED, actor=user, kind="dispute_refunded", reason=decision)
+    else:
+        service_order.accepted_at = service_order.accepted_at or timezone.now()
+        service_order.save(update_fields=["accepted_at"])
+        _move(
+            service_order,
+            Status.COMPLETED,
+            actor=user,
+            kind=f"dispute_{outcome}",
+            reason=decision,
+            refund=str(refund_amount or 0),
+        )
+    for to in (BUYER, PROVIDER):
+        _tell(
+            service_order,
+            to=to,
+            subject=_("Order %(number)s: dispute decided"),
+            body=_("Platform staff decided the dispute: %(decision)s"),
+            decision=decision,
+        )
+    return dispute
+
+
+# --- direct orders from the basket ---------------------------------------------------------------
+
+
+@transaction.atomic
+def direct_orders_place(
+    *, basket, user, enterprise, project_name: str, site_location: str = "", notes: str = ""
+) -> list[ServiceOrder]:
+    """Turn a basket of fixed-price listings into one order per listing, each awaiting payment.
+
+    One order per listing because each has its own provider, deadline and lifecycle. The price is
+    the one Oscar's strategy gives now (``marketplace.partner.strategy``), which also refuses
+    anything no longer purchasable or quote-only.
+    """
+    from providers import selectors as provider_selectors
+    from providers.listings import listing_info
+
+    if not enterprise.memberships.filter(user=user).exists():
+        raise NotPermitted(_("You do not act for this enterprise."), code="not_member")
+    project_name = (project_name or "").strip()
+    if not project_name:
+        raise ValidationError({"project_name": _("Name the project the service is for.")}, code="required")
+    lines = list(basket.all_lines())
+    if not lines:
+        raise ValidationError(_("Your basket is empty."), code="empty_basket")
+    products = {
+        product.pk: product
+        for product in provider_selectors.with_listing_data(
+            provider_selectors.all_listings().filter(pk__in=[line.product_id for line in lines])
+        )
+    }
+    placed = []
+    for line in lines:
+        info = line.purchase_info
+        if not info.availability.is_available_to_buy or not info.price.exists:
+            raise ValidationError(
+                _("“%(title)s” can no longer be hired directly; remove it from your basket."),
+                code="unavailable",
+                params={"title": line.product.get_title()},
+            )
+        product = products[line.product_id]
+        listing = listing_info(product)
+        for _n in range(line.quantity):
+            placed.append(
+                service_order_create(
+                    enterprise=enterprise,
+                    provider=listing.provider,
+                    buyer=user,
+                    title=product.localized("title") if hasattr(product, "localized") else product.title,
+                    price=info.price.incl_tax,
+                    service_days=listing.service_days or 30,
+                    project_name=project_name,
+                    site_location=(site_location or "").strip(),
+                    notes=(notes or "").strip(),
+                    source=ServiceOrder.Source.DIRECT,
+                    category=listing.category,
+                    product=product,
+                    stockrecord=line.stockrecord,
+                    basket=basket,
+                )
+            )
+    basket.submit()
+    return placed

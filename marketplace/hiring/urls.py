@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.OrderListView.as_view(), name="list"),
+    path("<int:pk>/", views.OrderDetailView.as_view(), name="detail"),
+    path("<int:pk>/deliverables/<int:file_pk>/", views.DeliverableDownloadView.as_view(), name="deliverable"),
+    path("<int:pk>/extensions/<int:ext_pk>/<slug:decision>/", views.ExtensionDecideView.as_view(), name="extension"),
+    path("<int:pk>/rate/", views.RateView.as_view(), name="rate"),
+    path("<int:pk>/reply/", views.ReplyView.as_view(), name="reply"),
+    path("<int:pk>/<slug:action>/", views.OrderActionView.as_view(), name="action"),
+    path("disputes/", views.DisputeQueueView.as_view(), name="disputes"),
+    path("disputes/<int:pk>/resolve/", views.DisputeResolveView.as_view(), name="dispute-resolve"),
+]

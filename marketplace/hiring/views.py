@@ -1,0 +1,290 @@
+"""Order pages: list and detail for the parties, one POST endpoint per lifecycle step, staff disputes.
+
+Every lookup goes through ``selectors.order_for_user`` (another organisation's order is a 404); the
+services decide who may take which step and raise a message when they may not.
+"""
+
+import mimetypes
+from pathlib import PurePath
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from marketplace.enterprises.selectors import enterprises_for_user
+from marketplace.ratings import services as rating_services
+from marketplace.ratings.models import Rating
+
+from . import selectors, services
+from .forms import CheckoutForm, DeliverableForm, DisputeResolveForm, ExtensionForm, RatingForm, ReasonForm, ReplyForm
+from .models import Dispute, Extension, ServiceOrder, Status
+
+
+def _flash(request, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+def _get_order(request, pk) -> ServiceOrder:
+    try:
+        return selectors.order_for_user(user=request.user, pk=pk)
+    except ServiceOrder.DoesNotExist:
+        raise Http404("No such order") from None
+
+
+class OrderListView(LoginRequiredMixin, TemplateView):
+    template_name = "hiring/list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        queryset = selectors.orders_for_user(user=self.request.user)
+        status = self.request.GET.get("status", "")
+        if status in Status.values:
+            queryset = queryset.filter(order__status=status)
+        page = Paginator(queryset, 20).get_page(self.request.GET.get("page"))
+        context.update(page=page, orders=page.object_list, statuses=Status.choices, status=status, now=timezone.now())
+        return context
+
+
+class OrderDetailView(LoginRequiredMixin, TemplateView):
+    template_name = "hiring/detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        service_order = _get_order(self.request, kwargs["pk"])
+        party = services.party_of(service_order, self.request.user)
+        status = service_order.order.status
+        rating = Rating.objects.filter(service_order=service_order).first()
+        context.update(
+            so=service_order,
+            party=party,
+            status=status,
+            overdue=service_order.is_overdue(),
+            events=service_order.events.select_related("actor"),
+            deliverables=service_order.deliverables.all(),
+            extensions=service_order.extensions.all(),
+            disputes=service_order.disputes.all(),
+            rating=rating,
+            reason_form=ReasonForm(),
+            deliverable_form=DeliverableForm(),
+            extension_form=ExtensionForm(),
+            rating_form=RatingForm() if party == "buyer" and status == Status.COMPLETED and rating is None else None,
+            reply_form=ReplyForm() if party == "provider" and rating and not rating.replied_at else None,
+            resolve_form=DisputeResolveForm() if party == "staff" and status == Status.DISPUTED else None,
+            open_dispute=service_order.disputes.filter(resolved_at__isnull=True).first(),
+        )
+        return context
+
+
+class _OrderPost(LoginRequiredMixin, View):
+    def get(self, request, pk, **kwargs):
+        return redirect("hiring:detail", pk=pk)
+
+
+ACTIONS = {
+    "deliver": lambda so, user, post, files: services.service_order_deliver(service_order=so, user=user),
+    "accept": lambda so, user, post, files: services.service_order_accept(service_order=so, user=user),
+    "resume": lambda so, user, post, files: services.service_order_resume(service_order=so, user=user),
+    "revision": lambda so, user, post, files: services.service_order_request_revision(
+        service_order=so, user=user, reason=post.get("reason", "")
+    ),
+    "cancel": lambda so, user, post, files: services.service_order_cancel(
+        service_order=so, user=user, reason=post.get("reason", "")
+    ),
+    "dispute": lambda so, user, post, files: services.dispute_open(
+        service_order=so, user=user, reason=post.get("reason", "")
+    ),
+}
+
+
+class OrderActionView(_OrderPost):
+    def post(self, request, pk, action):
+        service_order = _get_order(request, pk)
+        try:
+            if action == "upload":
+                form = DeliverableForm(request.POST, request.FILES)
+                if not form.is_valid():
+                    raise ValidationError(_("Choose a file to upload."))
+                services.deliverable_upload(
+                    service_order=service_order, user=request.user, file=form.cleaned_data["file"]
+                )
+            elif action == "extension":
+                form = ExtensionForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(_("Ask for 1 to 365 extra days and give a reason."))
+                services.extension_request(
+                    service_order=service_order,
+                    user=request.user,
+                    days=form.cleaned_data["days"],
+                    reason=form.cleaned_data["reason"],
+                )
+            elif action == "record-payment":
+                from marketplace.payments import services as payments
+
+                payments.payment_record_manual(
+                    service_order=service_order, user=request.user, reference=request.POST.get("reference", "")
+                )
+            elif action in ACTIONS:
+                ACTIONS[action](service_order, request.user, request.POST, request.FILES)
+            else:
+                raise Http404("No such action")
+        except ValidationError as error:
+            _flash(request, error)
+        else:
+            messages.success(request, _("Done."))
+        return redirect(service_order.get_absolute_url())
+
+
+class ExtensionDecideView(_OrderPost):
+    def post(self, request, pk, ext_pk, decision):
+        service_order = _get_order(request, pk)
+        extension = Extension.objects.filter(pk=ext_pk, service_order=service_order).first()
+        if extension is None or decision not in ("grant", "refuse"):
+            raise Http404("No such extension request")
+        try:
+            services.extension_decide(extension=extension, user=request.user, grant=decision == "grant")
+        except ValidationError as error:
+            _flash(request, error)
+        return redirect(service_order.get_absolute_url())
+
+
+class DeliverableDownloadView(LoginRequiredMixin, View):
+    def get(self, request, pk, file_pk):
+        service_order = _get_order(request, pk)
+        deliverable = service_order.deliverables.filter(pk=file_pk).first()
+        if deliverable is None:
+            raise Http404("No such file")
+        name = PurePath(deliverable.file.name).name
+        try:
+            handle = deliverable.file.open("rb")
+        except FileNotFoundError:
+            raise Http404("The file is missing") from None
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=name,
+            content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class RateView(_OrderPost):
+    def post(self, request, pk):
+        service_order = _get_order(request, pk)
+        form = RatingForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Give 1 to 5 stars for each of the four aspects."))
+            return redirect(service_order.get_absolute_url())
+        try:
+            rating_services.rating_create(
+                service_order=service_order, user=request.user, comment=form.cleaned_data["comment"], **form.stars()
+            )
+        except ValidationError as error:
+            _flash(request, error)
+        else:
+            messages.success(request, _("Thank you for your rating."))
+        return redirect(service_order.get_absolute_url())
+
+
+class ReplyView(_OrderPost):
+    def post(self, request, pk):
+        service_order = _get_order(request, pk)
+        rating = Rating.objects.filter(service_order=service_order).first()
+        if rating is None:
+            raise Http404("No rating")
+        try:
+            rating_services.rating_reply(rating=rating, user=request.user, reply=request.POST.get("reply", ""))
+        except ValidationError as error:
+            _flash(request, error)
+        return redirect(service_order.get_absolute_url())
+
+
+class StaffMixin(LoginRequiredMixin):
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if not request.user.is_staff:
+            raise PermissionDenied(_("Only platform staff may decide disputes."))
+        return super().dispatch(request, *args, **kwargs)
+
+
+class DisputeQueueView(StaffMixin, TemplateView):
+    template_name = "hiring/disputes.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["disputes"] = selectors.disputes_open()
+        return context
+
+
+class DisputeResolveView(StaffMixin, View):
+    def post(self, request, pk):
+        dispute = Dispute.objects.filter(pk=pk).select_related("service_order").first()
+        if dispute is None:
+            raise Http404("No such dispute")
+        form = DisputeResolveForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Choose an outcome and write the decision."))
+        else:
+            try:
+                services.dispute_resolve(
+                    dispute=dispute,
+                    user=request.user,
+                    outcome=form.cleaned_data["outcome"],
+                    decision=form.cleaned_data["decision"],
+                    refund_amount=form.cleaned_data.get("refund_amount"),
+                )
+            except ValidationError as error:
+                _flash(request, error)
+            else:
+                messages.success(request, _("The dispute is decided."))
+        return redirect(dispute.service_order.get_absolute_url())
+
+
+class CheckoutView(LoginRequiredMixin, TemplateView):
+    """Checkout without shipping: project name, site location and notes, then orders awaiting payment.
+
+    Mounted at Oscar's ``/checkout/`` so the basket's "Proceed to checkout" button lands here.
+    """
+
+    template_name = "hiring/checkout.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.enterprises = enterprises_for_user(user=request.user)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", CheckoutForm(enterprises=self.enterprises))
+        context.update(
+            basket=self.request.basket,
+            lines=list(self.request.basket.all_lines()),
+            has_enterprise=self.enterprises.exists(),
+        )
+        return context
+
+    def post(self, request):
+        form = CheckoutForm(request.POST, enterprises=self.enterprises)
+        if form.is_valid():
+            try:
+                placed = services.direct_orders_place(basket=request.basket, user=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                if hasattr(error, "error_dict"):
+                    for field, errors in error.error_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    form.add_error(None, error)
+            else:
+                messages.success(request, _("Your order is placed and awaits payment."))
+                return redirect(placed[0].get_absolute_url() if len(placed) == 1 else "hiring:list")
+        return self.render_to_response(self.get_context_data(form=form), status=400)

@@ -1,0 +1,118 @@
+"""Read queries for requests and quotes, scoped to who asks, and sealed until the request closes.
+
+The sealing rule lives here and only here: while a request is ``open`` no selector returns any
+quote but the acting provider's own, and nothing counts them.
+"""
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from marketplace.enterprises.selectors import enterprises_for_user
+from providers.selectors import membership_for_user
+
+from .models import Objection, Quote, RequestForQuotes
+
+R = RequestForQuotes.Status
+
+
+def _base() -> QuerySet[RequestForQuotes]:
+    return RequestForQuotes.objects.select_related("enterprise", "category")
+
+
+def open_requests(*, category=None, region: str = "") -> QuerySet[RequestForQuotes]:
+    queryset = _base().filter(status=R.OPEN, deadline__gt=timezone.now()).order_by("deadline", "pk")
+    if category is not None:
+        queryset = queryset.filter(category=category)
+    if region:
+        queryset = queryset.filter(region__startswith=region.rstrip("0")[:2] if region.endswith("0000") else region)
+    return queryset
+
+
+def public_request(*, pk: int) -> RequestForQuotes:
+    """Requests are public procurement records; the quotes inside them are not (see below)."""
+    return _base().get(pk=pk)
+
+
+def enterprise_requests(*, user) -> QuerySet[RequestForQuotes]:
+    return _base().filter(enterprise__in=enterprises_for_user(user=user)).order_by("-published_at", "-pk")
+
+
+def enterprise_request(*, user, pk: int) -> RequestForQuotes:
+    """One of the user's enterprises' requests; ``DoesNotExist`` for anyone else's."""
+    return enterprise_requests(user=user).get(pk=pk)
+
+
+def is_buyer(*, user, request: RequestForQuotes) -> bool:
+    return user.is_authenticated and request.enterprise.memberships.filter(user=user).exists()
+
+
+def own_quote(*, user, request: RequestForQuotes) -> Quote | None:
+    membership = membership_for_user(user=user)
+    if membership is None:
+        return None
+    return Quote.objects.filter(request=request, provider=membership.provider).first()
+
+
+def provider_quotes(*, user) -> QuerySet[Quote]:
+    membership = membership_for_user(user=user)
+    if membership is None:
+        return Quote.objects.none()
+    return (
+        Quote.objects.filter(provider=membership.provider)
+        .select_related("request__category", "request__enterprise")
+        .order_by("-submitted_at")
+    )
+
+
+def unsealed_quotes(*, request: RequestForQuotes) -> list[Quote]:
+    """Every quote of a closed request with its provider; empty while the request is open."""
+    if not request.quotes_unsealed:
+        return []
+    return list(request.quotes.select_related("provider").order_by("price", "submitted_at", "pk"))
+
+
+def quote_for_attachment(*, user, request_pk: int, quote_pk: int) -> Quote:
+    """The attachment's quote, for its own provider any time and for the buyer once unsealed."""
+    if not user.is_authenticated:
+        raise Quote.DoesNotExist
+    membership = membership_for_user(user=user)
+    visible = Q(pk__in=[])
+    if membership is not None:
+        visible |= Q(provider=membership.provider)
+    visible |= Q(request__enterprise__in=enterprises_for_user(user=user)) & ~Q(request__status=R.OPEN)
+    if user.is_staff:
+        visible |= ~Q(request__status=R.OPEN)
+    return (
+        Quote.objects.select_related("request")
+        .filter(visible)
+        .exclude(attachment="")
+        .get(pk=quote_pk, request_id=request_pk)
+    )
+
+
+def current_selection(*, request: RequestForQuotes):
+    if not request.quotes_unsealed:
+        return None
+    return request.selections.filter(superseded=False).select_related("winner__provider").first()
+
+
+def past_selections(*, request: RequestForQuotes):
+    if not request.quotes_unsealed:
+        return []
+    return list(request.selections.filter(superseded=True).select_related("winner__provider"))
+
+
+def visible_objections(*, user, request: RequestForQuotes) -> list[Objection]:
+    """Staff and the buyer see every objection; a provider sees its own; decisions are public."""
+    queryset = request.objections.select_related("provider")
+    if user.is_authenticated and (user.is_staff or is_buyer(user=user, request=request)):
+        return list(queryset)
+    membership = membership_for_user(user=user)
+    mine = Q(provider=membership.provider) if membership else Q(pk__in=[])
+    return list(queryset.filter(mine | ~Q(status=Objection.Status.PENDING)))
+
+
+def pending_objections() -> QuerySet[Objection]:
+    return Objection.objects.filter(status=Objection.Status.PENDING).select_related(
+        "request__enterprise", "provider", "selection__winner__provider"
+    )

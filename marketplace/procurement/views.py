@@ -1,0 +1,318 @@
+"""Request-for-quotes pages. Thin: selectors scoped to the acting user (another organisation's id
+gives 404), one service call per POST, and the sealed-quote rule enforced in ``selectors``.
+"""
+
+import mimetypes
+from pathlib import PurePath
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from marketplace.catalogue.models import Category
+from marketplace.enterprises.selectors import enterprises_for_user
+from providers.selectors import membership_for_user
+
+from . import selection, selectors, services
+from .forms import ObjectionDecisionForm, QuoteForm, ReasonForm, RepublishForm, RequestForm
+from .models import Objection, Quote, RequestForQuotes
+
+
+def _apply_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _flash(request, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+class RequestListView(TemplateView):
+    template_name = "procurement/list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        category = None
+        category_id = self.request.GET.get("category", "")
+        if category_id.isdigit():
+            category = Category.objects.filter(pk=category_id).first()
+        page = Paginator(selectors.open_requests(category=category), 20).get_page(self.request.GET.get("page"))
+        context.update(page=page, requests=page.object_list, category=category)
+        return context
+
+
+class MyRequestsView(LoginRequiredMixin, TemplateView):
+    template_name = "procurement/mine.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        page = Paginator(selectors.enterprise_requests(user=self.request.user), 20).get_page(
+            self.request.GET.get("page")
+        )
+        context.update(
+            page=page, requests=page.object_list, has_enterprise=enterprises_for_user(user=self.request.user).exists()
+        )
+        return context
+
+
+class MyQuotesView(LoginRequiredMixin, TemplateView):
+    template_name = "procurement/my_quotes.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        page = Paginator(selectors.provider_quotes(user=self.request.user), 20).get_page(self.request.GET.get("page"))
+        context.update(page=page, quotes=page.object_list)
+        return context
+
+
+class RequestCreateView(LoginRequiredMixin, TemplateView):
+    template_name = "procurement/create.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.enterprises = enterprises_for_user(user=request.user)
+            if not self.enterprises.exists():
+                raise PermissionDenied(_("Only members of an enterprise may publish requests for quotes."))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", RequestForm(enterprises=self.enterprises))
+        return context
+
+    def post(self, request):
+        form = RequestForm(request.POST, enterprises=self.enterprises)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                created = services.request_publish(
+                    enterprise=data["enterprise"],
+                    user=request.user,
+                    category=data["category"],
+                    title=data["title"],
+                    description=data["description"],
+                    region=data["region"],
+                    budget=data["budget"],
+                    deadline=data["deadline"],
+                    method=data["method"],
+                    required_grade=data.get("required_grade") or "",
+                )
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                messages.success(request, _("Your request is published."))
+                return redirect(created.get_absolute_url())
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class RequestDetailView(TemplateView):
+    template_name = "procurement/detail.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            self.rfq = selectors.public_request(pk=kwargs["pk"])
+        except RequestForQuotes.DoesNotExist:
+            raise Http404("No such request") from None
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        rfq = self.rfq
+        membership = membership_for_user(user=user)
+        own = selectors.own_quote(user=user, request=rfq)
+        is_buyer = selectors.is_buyer(user=user, request=rfq)
+        current = selectors.current_selection(request=rfq)
+        quotes = selectors.unsealed_quotes(request=rfq)
+        by_id = {quote.pk: quote for quote in quotes}
+        table = []
+        if current:
+            for row in current.table:
+                table.append({**row, "quote": by_id.get(row["quote_id"])})
+        ineligible = None
+        if membership and rfq.status == RequestForQuotes.Status.OPEN:
+            ineligible = services.provider_ineligibility(provider=membership.provider, request=rfq)
+        if own and "quote_form" not in context:
+            context["quote_form"] = QuoteForm(
+                initial={"price": own.price, "service_days": own.service_days, "note": own.note}
+            )
+        context.setdefault("quote_form", QuoteForm())
+        context.setdefault("objection_form", ReasonForm())
+        context.update(
+            rfq=rfq,
+            now=timezone.now(),
+            membership=membership,
+            own_quote=own,
+            is_buyer=is_buyer,
+            can_quote=bool(membership) and ineligible is None and rfq.status == "open" and not rfq.deadline_passed(),
+            ineligible=ineligible,
+            current=current,
+            table=table,
+            quotes=quotes,
+            show_notes=is_buyer or (user.is_authenticated and user.is_staff),
+            past_selections=selectors.past_selections(request=rfq),
+            objections=selectors.visible_objections(user=user, request=rfq),
+            can_object=bool(own) and rfq.status == "publicity" and current and current.winner_id != own.pk,
+            republish_form=RepublishForm() if is_buyer and rfq.status in ("failed", "cancelled") else None,
+            algorithm=selection.RANDOM_DRAW_ALGORITHM,
+            service_order=getattr(rfq, "order", None) if rfq.status == "awarded" else None,
+        )
+        return context
+
+
+class _RequestPost(LoginRequiredMixin, View):
+    def get(self, request, pk):
+        return redirect("procurement:detail", pk=pk)
+
+
+class QuoteView(_RequestPost):
+    def post(self, request, pk):
+        try:
+            rfq = selectors.public_request(pk=pk)
+        except RequestForQuotes.DoesNotExist:
+            raise Http404("No such request") from None
+        form = QuoteForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                services.quote_submit(
+                    request=rfq,
+                    user=request.user,
+                    price=form.cleaned_data["price"],
+                    service_days=form.cleaned_data["service_days"],
+                    note=form.cleaned_data["note"],
+                    attachment=form.cleaned_data.get("attachment"),
+                )
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                messages.success(request, _("Your quote is submitted and sealed until the deadline."))
+                return redirect(rfq.get_absolute_url())
+        view = RequestDetailView()
+        view.setup(request, pk=pk)
+        view.rfq = rfq
+        return view.render_to_response(view.get_context_data(quote_form=form), status=400)
+
+
+class ChooseView(_RequestPost):
+    def post(self, request, pk):
+        try:
+            rfq = selectors.enterprise_request(user=request.user, pk=pk)
+        except RequestForQuotes.DoesNotExist:
+            raise Http404("No such request") from None
+        try:
+            services.request_choose(request=rfq, user=request.user, quote_id=request.POST.get("quote", ""))
+        except ValidationError as error:
+            _flash(request, error)
+        else:
+            messages.success(request, _("Your choice is published for the publicity period."))
+        return redirect(rfq.get_absolute_url())
+
+
+class RepublishView(_RequestPost):
+    def post(self, request, pk):
+        try:
+            rfq = selectors.enterprise_request(user=request.user, pk=pk)
+        except RequestForQuotes.DoesNotExist:
+            raise Http404("No such request") from None
+        form = RepublishForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Enter a valid new deadline."))
+            return redirect(rfq.get_absolute_url())
+        try:
+            again = services.request_republish(request=rfq, user=request.user, deadline=form.cleaned_data["deadline"])
+        except ValidationError as error:
+            _flash(request, error)
+            return redirect(rfq.get_absolute_url())
+        messages.success(request, _("The request is published again."))
+        return redirect(again.get_absolute_url())
+
+
+class ObjectionView(_RequestPost):
+    def post(self, request, pk):
+        try:
+            rfq = selectors.public_request(pk=pk)
+        except RequestForQuotes.DoesNotExist:
+            raise Http404("No such request") from None
+        form = ReasonForm(request.POST)
+        try:
+            services.objection_file(request=rfq, user=request.user, reason=form.data.get("reason", ""))
+        except ValidationError as error:
+            _flash(request, error)
+        else:
+            messages.success(request, _("Your objection is filed; platform staff will decide it."))
+        return redirect(rfq.get_absolute_url())
+
+
+class QuoteAttachmentView(LoginRequiredMixin, View):
+    def get(self, request, pk, quote_pk):
+        try:
+            quote = selectors.quote_for_attachment(user=request.user, request_pk=pk, quote_pk=quote_pk)
+        except Quote.DoesNotExist:
+            raise Http404("No such attachment") from None
+        name = PurePath(quote.attachment.name).name
+        try:
+            handle = quote.attachment.open("rb")
+        except FileNotFoundError:
+            raise Http404("The file is missing") from None
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=name,
+            content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class StaffMixin(LoginRequiredMixin):
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if not request.user.is_staff:
+            raise PermissionDenied(_("Only platform staff may decide objections."))
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ObjectionQueueView(StaffMixin, TemplateView):
+    template_name = "procurement/objections.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(objections=selectors.pending_objections(), form=ObjectionDecisionForm())
+        return context
+
+
+class ObjectionDecideView(StaffMixin, View):
+    def post(self, request, pk):
+        objection = Objection.objects.filter(pk=pk).select_related("request").first()
+        if objection is None:
+            raise Http404("No such objection")
+        form = ObjectionDecisionForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Choose a decision and write its reason."))
+            return redirect("procurement:objections")
+        try:
+            services.objection_decide(
+                objection=objection,
+                user=request.user,
+                uphold=form.cleaned_data["decision"] == "uphold",
+                outcome=form.cleaned_data.get("outcome") or "",
+                decision=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            _flash(request, error)
+        else:
+            messages.success(request, _("The objection is decided."))
+        return redirect("procurement:objections")

@@ -1,0 +1,66 @@
+"""Requests, quotes and orders built through the real services."""
+
+import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from marketplace.enterprises.models import EnterpriseMember
+from marketplace.hiring import services as hiring
+from marketplace.hiring.models import ServiceOrder
+from marketplace.payments import services as payments
+from marketplace.procurement import services as procurement
+
+from .accounts import UserFactory
+from .enterprises import EnterpriseFactory
+
+
+def make_buyer(**enterprise_fields):
+    """An enterprise with an owner; returns (enterprise, owner)."""
+    enterprise = EnterpriseFactory(**enterprise_fields)
+    owner = UserFactory()
+    EnterpriseMember.objects.create(enterprise=enterprise, user=owner, role=EnterpriseMember.Role.OWNER)
+    return enterprise, owner
+
+
+def make_request(*, enterprise, user, category, method="lowest_price", budget="100000", hours=48, **extra):
+    values = {
+        "title": "EIA report for a new workshop",
+        "description": "Environmental impact report for a 2,000 m² workshop.",
+        "region": "110000",
+        "budget": Decimal(budget),
+        "deadline": timezone.now() + datetime.timedelta(hours=hours),
+        "method": method,
+        **extra,
+    }
+    return procurement.request_publish(enterprise=enterprise, user=user, category=category, **values)
+
+
+def provider_owner(provider):
+    return provider.memberships.first().user
+
+
+def make_quote(request, provider, *, price="50000", days=30, now=None, **extra):
+    return procurement.quote_submit(
+        request=request, user=provider_owner(provider), price=Decimal(price), service_days=days, now=now, **extra
+    )
+
+
+def make_service_order(*, enterprise, buyer, provider, category=None, price="48000", days=30) -> ServiceOrder:
+    return hiring.service_order_create(
+        enterprise=enterprise,
+        provider=provider,
+        buyer=buyer,
+        title="Safety assessment",
+        price=Decimal(price),
+        service_days=days,
+        project_name="Workshop extension",
+        source=ServiceOrder.Source.DIRECT,
+        category=category,
+    )
+
+
+def pay(service_order, reference=None):
+    return payments.payment_record(
+        service_order=service_order, amount=service_order.price, reference=reference or f"test-{service_order.pk}"
+    )
