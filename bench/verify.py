@@ -8,7 +8,7 @@ noise hits them alike. The bare side is what a minimal integration does:
 analysis policy beyond the default, no document timestamp, no registry). The project side is
 ``signing.verification.verify_pdf``: AdES LTA validation with revocation from the DSS, the
 document timestamp chain, difference analysis, registry lookup — inline, and again isolated
-in a child process with time and memory limits (the production default).
+in a reused worker process with time and memory limits (the production default).
 
 Target (issue: verification): p95 of the full verdict under 100 ms, and within 2x the bare call.
 """

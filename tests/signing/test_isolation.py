@@ -28,6 +28,10 @@ def test_time_limit_kills_a_runaway_worker():
     assert time.monotonic() - started < 10  # killed, not waited for
 
 
+def slow_analysis(data, **kwargs):
+    time.sleep(30)
+
+
 def allocate_a_lot():
     return len(bytearray(2 * 1024 * 1024 * 1024))
 
@@ -35,6 +39,15 @@ def allocate_a_lot():
 def test_memory_limit_stops_a_worker_that_allocates_too_much():
     with pytest.raises(IsolationError, match="memory"):
         run_isolated(allocate_a_lot, limits=ResourceLimits(seconds=10, memory_bytes=256 * 1024 * 1024))
+
+
+def test_a_worker_is_reused_and_replaced_after_it_is_killed():
+    first = run_isolated(os.getpid, limits=LIMITS)
+    assert run_isolated(os.getpid, limits=LIMITS) == first  # no fork per call
+    limits = ResourceLimits(seconds=0.5)
+    with pytest.raises(IsolationError):
+        run_isolated(time.sleep, 30, limits=limits)
+    assert run_isolated(sum, [2, 3], limits=limits) == 5  # a fresh worker took over
 
 
 def test_verdict_is_the_same_isolated_or_inline():
@@ -51,10 +64,6 @@ def test_verdict_is_the_same_isolated_or_inline():
 def test_a_file_that_takes_too_long_is_unreadable_not_a_hang(monkeypatch):
     """The slow analysis is simulated (a crafted PDF that loops pyHanko for seconds is not
     something to keep in a test suite); the limit and the verdict are real."""
-
-    def slow_analysis(data, **kwargs):
-        time.sleep(30)
-
     monkeypatch.setattr(verification, "analyse_pdf", slow_analysis)
     trust = TrustAnchors(roots=())
     report = verify_pdf(
