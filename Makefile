@@ -21,7 +21,7 @@ $(STAMP): requirements.txt
 install: $(STAMP)
 
 demo: install
-	$(PY) manage.py migrate --noinput
+	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py load_demo
 	@echo ""
 	@echo "OneWindow is starting on http://$(HOST):$(PORT)/  (中文: http://$(HOST):$(PORT)/zh-hans/)"
