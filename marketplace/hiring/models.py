@@ -106,6 +106,28 @@ class ServiceOrder(models.Model):
         return self.delivered_at <= self.due_at
 
 
+# What each event in an order's history says, for people; unknown kinds show their code.
+EVENT_LABELS = {
+    "created": _("Order placed"),
+    "paid": _("Payment received"),
+    "deliverable_uploaded": _("Deliverable uploaded"),
+    "delivered": _("Marked as delivered"),
+    "accepted": _("Accepted by the buyer"),
+    "auto_accepted": _("Accepted automatically after the review period"),
+    "revision_requested": _("Revision requested"),
+    "resumed": _("Work resumed"),
+    "extension_requested": _("Deadline extension requested"),
+    "extension_granted": _("Deadline extension granted"),
+    "extension_refused": _("Deadline extension refused"),
+    "cancelled": _("Cancelled"),
+    "dispute_opened": _("Dispute opened"),
+    "dispute_complete": _("Dispute resolved: completed"),
+    "dispute_refund": _("Dispute resolved: refunded"),
+    "dispute_split": _("Dispute resolved: split"),
+    "dispute_refunded": _("Refund recorded"),
+}
+
+
 class OrderEvent(models.Model):
     service_order = models.ForeignKey(ServiceOrder, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=40)
@@ -123,6 +145,14 @@ class OrderEvent(models.Model):
 
     def __str__(self):
         return f"{self.service_order_id}: {self.kind}"
+
+    @property
+    def label(self):
+        return EVENT_LABELS.get(self.kind, self.kind)
+
+    @property
+    def to_status_label(self):
+        return Status(self.to_status).label if self.to_status in Status.values else self.to_status
 
 
 class Deliverable(models.Model):

@@ -226,3 +226,16 @@ def test_every_transition_writes_an_event(order, buyer, providers):
     services.service_order_accept(service_order=order, user=buyer[1])
     kinds = list(order.events.values_list("kind", flat=True))
     assert kinds == ["created", "paid", "deliverable_uploaded", "delivered", "accepted"]
+
+
+def test_order_history_reads_in_words_in_both_languages():
+    from django.utils import translation
+
+    from marketplace.hiring.models import EVENT_LABELS, OrderEvent
+
+    event = OrderEvent(kind="extension_refused", from_status="in_service", to_status="in_service")
+    assert str(event.label) == "Deadline extension refused"
+    with translation.override("zh-hans"):
+        assert str(event.label) == "拒绝延长期限"
+        assert str(OrderEvent(kind="paid", to_status="in_service").to_status_label) == "服务中"
+    assert set(EVENT_LABELS) >= {"created", "paid", "delivered", "accepted", "auto_accepted", "dispute_opened"}
