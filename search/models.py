@@ -30,6 +30,9 @@ class ListingIndexEntry(models.Model):
     certified = models.BooleanField(default=True)
     credit_grade = models.PositiveSmallIntegerField(null=True, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True)
+    # Space-separated provinces served (each once): the province facet reads them from the
+    # hits themselves on PostgreSQL; filters still go through ``ListingRegion``.
+    province_codes = models.CharField(max_length=512, blank=True, default="")
 
     class Meta:
         verbose_name = _("Search index entry")

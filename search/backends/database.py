@@ -79,6 +79,7 @@ def entry_from_document(document: ListingDocument) -> ListingIndexEntry:
     return ListingIndexEntry(
         **{name: getattr(document, name) for name in ENTRY_FIELDS},
         category_path="/" + "".join(f"{code}/" for code in document.category_path),
+        province_codes=" ".join(dict.fromkeys(code[:2] + "0000" for code in document.region_codes)),
     )
 
 
@@ -274,7 +275,86 @@ class DatabaseBackend(SearchBackend):
         return entries.order_by(*order, "listing_id")
 
     def search(self, query: SearchQuery) -> SearchResult:
+        if connection.vendor == "postgresql":
+            return self._search_postgresql(query)
         return self._search(query)
+
+    # PostgreSQL: the text match is the expensive part (a GIN lookup, then each hit's row read
+    # for its rank), so it runs once per search: a MATERIALIZED CTE holds the narrow columns of
+    # every hit with its score, and one statement reads the category facet (with the total and
+    # the price and rating bands), the province facet and the page's ids from it. A second query
+    # loads the page's rows by primary key: two queries whatever the result size.
+    _ORDER_SQL = {
+        "price_asc": "price ASC NULLS LAST, ",
+        "price_desc": "price DESC NULLS LAST, ",
+        "service_days": "service_days ASC NULLS LAST, ",
+        "rating": "",
+    }
+    _BEST_RATED_SQL = "rating DESC NULLS LAST, rating_count DESC, listing_id ASC"
+
+    def _search_postgresql(self, query: SearchQuery) -> SearchResult:
+        entries = self.filtered(query).order_by()
+        ranked = bool(query.terms) and query.sort not in self._ORDER_SQL
+        columns = ["id", "listing_id", "category_code", "category_name", "category_name_zh"]
+        columns += ["price", "rating", "rating_count", "service_days", "province_codes"]
+        if ranked:
+            entries = entries.annotate(score=self._score(query))
+            order = "score DESC, " + self._BEST_RATED_SQL
+        else:
+            order = self._ORDER_SQL.get(query.sort, "") + self._BEST_RATED_SQL
+        hits_sql, hits_params = entries.values(*columns, *(["score"] if ranked else [])).query.sql_with_params()
+        band_sql, band_params = [], []
+        for _key, low, high in PRICE_BANDS:
+            conditions = ["price IS NOT NULL"]
+            if low is not None:
+                conditions.append("price >= %s")
+                band_params.append(low)
+            if high is not None:
+                conditions.append("price < %s")
+                band_params.append(high)
+            band_sql.append(f"COUNT(*) FILTER (WHERE {' AND '.join(conditions)})")
+        band_sql.append("COUNT(*) FILTER (WHERE price IS NULL)")
+        for band in RATING_BANDS:
+            band_sql.append("COUNT(*) FILTER (WHERE rating >= %s)")
+            band_params.append(float(band))
+        zeros = ", 0" * len(band_sql)
+        score = "score" if ranked else "0.0::float8"
+        # Only fixed SQL fragments of this module are interpolated; every value is a parameter.
+        sql = f"""
+            WITH hits AS MATERIALIZED ({hits_sql})
+            SELECT 'c', category_code, category_name, category_name_zh, COUNT(*), {", ".join(band_sql)}, 0.0::float8
+            FROM hits GROUP BY category_code, category_name, category_name_zh
+            UNION ALL
+            SELECT 'r', province, '', '', COUNT(*){zeros}, 0.0::float8
+            FROM hits, unnest(string_to_array(hits.province_codes, ' ')) AS province GROUP BY province
+            UNION ALL
+            SELECT 'p', page.id::text, '', '', row_number() OVER (){zeros}, page.score
+            FROM (SELECT id, {score} AS score FROM hits ORDER BY {order} LIMIT %s OFFSET %s) page
+        """  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(sql, (*hits_params, *band_params, query.page_size, query.offset))
+            rows = cursor.fetchall()
+        keys = [f"price:{key}" for key, _low, _high in PRICE_BANDS] + [f"price:{QUOTE_BAND}"]
+        keys += [f"rating:{band}" for band in RATING_BANDS]
+        categories = sorted(
+            (
+                {"category_code": row[1], "category_name": row[2], "category_name_zh": row[3], "n": row[4]}
+                | dict(zip(keys, row[5:-1], strict=True))
+                for row in rows
+                if row[0] == "c"
+            ),
+            key=lambda row: (-row["n"], row["category_code"]),
+        )
+        provinces = sorted(
+            ({"province_code": row[1], "n": row[4]} for row in rows if row[0] == "r"),
+            key=lambda row: (-row["n"], row["province_code"]),
+        )
+        page = sorted((row[4], int(row[1]), row[-1]) for row in rows if row[0] == "p")
+        loaded = ListingIndexEntry.objects.select_related("text").in_bulk([pk for _pos, pk, _score in page])
+        hits = tuple(
+            Hit(document_from_entry(loaded[pk]), float(score or 0)) for _pos, pk, score in page if pk in loaded
+        )
+        return self._result(query, categories, provinces, hits)
 
     def _search(self, query: SearchQuery) -> SearchResult:
         entries = self.filtered(query)
@@ -289,9 +369,6 @@ class DatabaseBackend(SearchBackend):
             .annotate(n=Count("pk"), **bands)
             .order_by("-n", "category_code")
         )
-        total = sum(row["n"] for row in categories)
-        counts = {key: sum(row[key] for row in categories) for key in bands}
-
         page = list(self._ordered(entries, query).select_related("text")[query.offset : query.offset + query.page_size])
         provinces = (
             ListingRegion.objects.filter(counts_for_province=True, entry__in=entries.order_by().values("pk"))
@@ -299,6 +376,15 @@ class DatabaseBackend(SearchBackend):
             .annotate(n=Count("pk"))
             .order_by("-n", "province_code")
         )
+        hits = tuple(Hit(document_from_entry(entry), float(getattr(entry, "score", 0) or 0)) for entry in page)
+        return self._result(query, categories, provinces, hits)
+
+    @staticmethod
+    def _result(query: SearchQuery, categories: list[dict], provinces, hits: tuple[Hit, ...]) -> SearchResult:
+        total = sum(row["n"] for row in categories)
+        keys = [f"price:{key}" for key, _low, _high in PRICE_BANDS] + [f"price:{QUOTE_BAND}"]
+        keys += [f"rating:{band}" for band in RATING_BANDS]
+        counts = {key: sum(row[key] for row in categories) for key in keys}
         zh = query.language == "zh"
         facets = {
             "category": Facet(
@@ -326,7 +412,6 @@ class DatabaseBackend(SearchBackend):
                 ),
             ),
         }
-        hits = tuple(Hit(document_from_entry(entry), float(getattr(entry, "score", 0) or 0)) for entry in page)
         return SearchResult(query=query, hits=hits, total=total, facets=facets)
 
     def suggest(self, prefix: str, language: str, *, limit: int = 8) -> list[Suggestion]:
