@@ -83,3 +83,13 @@ class ListingRegion(models.Model):
 
     def __str__(self):
         return self.code
+
+
+class IndexVersion(models.Model):
+    """One row whose token changes with every write to the database backend's index (in the
+    writing transaction), so cached facet counts keyed by it are never read after a change."""
+
+    token = models.CharField(max_length=32)
+
+    def __str__(self):
+        return self.token
