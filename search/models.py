@@ -30,6 +30,9 @@ class ListingIndexEntry(models.Model):
     certified = models.BooleanField(default=True)
     credit_grade = models.PositiveSmallIntegerField(null=True, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True)
+    # Space-separated provinces served (each once): the province facet reads them from the
+    # hits themselves on PostgreSQL; filters still go through ``ListingRegion``.
+    province_codes = models.CharField(max_length=512, blank=True, default="")
 
     class Meta:
         verbose_name = _("Search index entry")
@@ -80,3 +83,13 @@ class ListingRegion(models.Model):
 
     def __str__(self):
         return self.code
+
+
+class IndexVersion(models.Model):
+    """One row whose token changes with every write to the database backend's index (in the
+    writing transaction), so cached facet counts keyed by it are never read after a change."""
+
+    token = models.CharField(max_length=32)
+
+    def __str__(self):
+        return self.token

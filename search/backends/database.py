@@ -9,17 +9,20 @@ facet (which also yields the total and the price and rating bands), and the regi
 ``ListingIndexText`` so that facet scans over many entries read few pages.
 """
 
+import hashlib
 from collections.abc import Iterable
+from uuid import uuid4
 
 from django.contrib.postgres.search import SearchQuery as TsQuery
 from django.contrib.postgres.search import SearchRank
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
 
 from marketplace.core.regions import get_region
 
 from ..documents import ListingDocument
-from ..models import ListingIndexEntry, ListingIndexText, ListingRegion
+from ..models import IndexVersion, ListingIndexEntry, ListingIndexText, ListingRegion
 from ..query import (
     PRICE_BANDS,
     QUOTE_BAND,
@@ -55,6 +58,13 @@ TEXT_FIELDS = ("provider_name", "provider_name_zh", "title", "title_zh", "descri
 # Relevance weights: a word in the title beats one in the description; a query that names the
 # service item (by name or abbreviation) puts that item's listings first.
 CATEGORY_WEIGHT, TITLE_WEIGHT, TEXT_WEIGHT = 50, 10, 1
+# Set per search on PostgreSQL (EXPLAIN ANALYZE on 100,000 listings, bench/search.py): the
+# index's pages are in memory, so a random read costs about a sequential one and the GIN bitmap
+# scan (20-40 ms) beats the sequential scan of the text table the default 4.0 picks (90 ms);
+# parallel workers cost more to start than they save on searches this size, on two cores.
+PLANNER_SETTINGS = {"random_page_cost": "1.1", "max_parallel_workers_per_gather": "0"}
+# Filter-only facet counts are cached under the index version token; this only bounds memory.
+FACET_CACHE_SECONDS = 3600
 
 
 def vector_literal(document: ListingDocument) -> str:
@@ -79,6 +89,7 @@ def entry_from_document(document: ListingDocument) -> ListingIndexEntry:
     return ListingIndexEntry(
         **{name: getattr(document, name) for name in ENTRY_FIELDS},
         category_path="/" + "".join(f"{code}/" for code in document.category_path),
+        province_codes=" ".join(dict.fromkeys(code[:2] + "0000" for code in document.region_codes)),
     )
 
 
@@ -125,9 +136,17 @@ class DatabaseBackend(SearchBackend):
 
     # --- writing ------------------------------------------------------------------------------
 
+    @staticmethod
+    def _bump_version() -> None:
+        """A new token in the writing transaction: cached facets keyed by the old one go unread.
+        A random token, not a counter, so a rolled-back write can never reuse a key."""
+        if not IndexVersion.objects.filter(pk=1).update(token=uuid4().hex):
+            IndexVersion.objects.create(pk=1, token=uuid4().hex)
+
     @transaction.atomic
     def index(self, documents: Iterable[ListingDocument]) -> int:
         written = 0
+        self._bump_version()
         for batch in batched(documents, BATCH_SIZE):
             ListingIndexEntry.objects.filter(listing_id__in=[d.listing_id for d in batch]).delete()
             postgres = connection.vendor == "postgresql"
@@ -156,10 +175,14 @@ class DatabaseBackend(SearchBackend):
             written += len(batch)
         return written
 
+    @transaction.atomic
     def remove(self, listing_ids: Iterable[int]) -> None:
+        self._bump_version()
         ListingIndexEntry.objects.filter(listing_id__in=list(listing_ids)).delete()
 
+    @transaction.atomic
     def clear(self) -> None:
+        self._bump_version()
         ListingRegion.objects.all().delete()
         ListingIndexText.objects.all().delete()
         ListingIndexEntry.objects.all().delete()
@@ -274,7 +297,117 @@ class DatabaseBackend(SearchBackend):
         return entries.order_by(*order, "listing_id")
 
     def search(self, query: SearchQuery) -> SearchResult:
+        if connection.vendor == "postgresql":
+            return self._search_postgresql(query)
         return self._search(query)
+
+    # PostgreSQL: the text match is the expensive part (a GIN lookup, then each hit's row read
+    # for its rank), so it runs once per search: a MATERIALIZED CTE holds the narrow columns of
+    # every hit with its score, and one statement reads the category facet (with the total and
+    # the price and rating bands), the province facet and the page's ids from it. A second query
+    # loads the page's rows by primary key: two queries whatever the result size.
+    _ORDER_SQL = {
+        "price_asc": "price ASC NULLS LAST, ",
+        "price_desc": "price DESC NULLS LAST, ",
+        "service_days": "service_days ASC NULLS LAST, ",
+        "rating": "",
+    }
+    _BEST_RATED_SQL = "rating DESC NULLS LAST, rating_count DESC, listing_id ASC"
+
+    def _search_postgresql(self, query: SearchQuery) -> SearchResult:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # Planner settings for this search only (restored below; a failure rolls them back
+            # with the savepoint), and the index version token, in one round trip.
+            names = list(PLANNER_SETTINGS)
+            settings_sql = ", ".join(f"current_setting('{name}'), set_config('{name}', %s, true)" for name in names)
+            cursor.execute(
+                f"SELECT {settings_sql}, (SELECT token FROM {IndexVersion._meta.db_table} WHERE id = 1)",  # noqa: S608
+                [PLANNER_SETTINGS[name] for name in names],
+            )
+            row = cursor.fetchone()
+            previous, token = row[0:-1:2], row[-1]
+            result = self._search_planned(query, cursor, token)
+            cursor.execute("SELECT " + ", ".join(f"set_config('{name}', %s, true)" for name in names), list(previous))
+        return result
+
+    def _search_planned(self, query: SearchQuery, cursor, token: str | None) -> SearchResult:
+        key = None
+        if not query.terms and token:
+            # Without a text match the facets depend on the filters alone: cached per index version.
+            filters = repr(sorted(query.filters().items())).encode()
+            key = f"search:facets:{token}:{hashlib.sha256(filters).hexdigest()[:32]}"
+            cached = cache.get(key)
+            if cached is not None:
+                categories, provinces = cached
+                page = self._ordered(self.filtered(query), query).select_related("text")
+                hits = tuple(
+                    Hit(document_from_entry(entry), 0.0)
+                    for entry in page[query.offset : query.offset + query.page_size]
+                )
+                return self._result(query, categories, provinces, hits)
+        entries = self.filtered(query).order_by()
+        ranked = bool(query.terms) and query.sort not in self._ORDER_SQL
+        columns = ["id", "listing_id", "category_code", "category_name", "category_name_zh"]
+        columns += ["price", "rating", "rating_count", "service_days", "province_codes"]
+        if ranked:
+            entries = entries.annotate(score=self._score(query))
+            order = "score DESC, " + self._BEST_RATED_SQL
+        else:
+            order = self._ORDER_SQL.get(query.sort, "") + self._BEST_RATED_SQL
+        hits_sql, hits_params = entries.values(*columns, *(["score"] if ranked else [])).query.sql_with_params()
+        band_sql, band_params = [], []
+        for _key, low, high in PRICE_BANDS:
+            conditions = ["price IS NOT NULL"]
+            if low is not None:
+                conditions.append("price >= %s")
+                band_params.append(low)
+            if high is not None:
+                conditions.append("price < %s")
+                band_params.append(high)
+            band_sql.append(f"COUNT(*) FILTER (WHERE {' AND '.join(conditions)})")
+        band_sql.append("COUNT(*) FILTER (WHERE price IS NULL)")
+        for band in RATING_BANDS:
+            band_sql.append("COUNT(*) FILTER (WHERE rating >= %s)")
+            band_params.append(float(band))
+        zeros = ", 0" * len(band_sql)
+        score = "score" if ranked else "0.0::float8"
+        # Only fixed SQL fragments of this module are interpolated; every value is a parameter.
+        sql = f"""
+            WITH hits AS MATERIALIZED ({hits_sql})
+            SELECT 'c', category_code, category_name, category_name_zh, COUNT(*), {", ".join(band_sql)}, 0.0::float8
+            FROM hits GROUP BY category_code, category_name, category_name_zh
+            UNION ALL
+            SELECT 'r', province, '', '', COUNT(*){zeros}, 0.0::float8
+            FROM hits, unnest(string_to_array(hits.province_codes, ' ')) AS province GROUP BY province
+            UNION ALL
+            SELECT 'p', page.id::text, '', '', row_number() OVER (){zeros}, page.score
+            FROM (SELECT id, {score} AS score FROM hits ORDER BY {order} LIMIT %s OFFSET %s) page
+        """  # noqa: S608
+        cursor.execute(sql, (*hits_params, *band_params, query.page_size, query.offset))
+        rows = cursor.fetchall()
+        keys = [f"price:{key}" for key, _low, _high in PRICE_BANDS] + [f"price:{QUOTE_BAND}"]
+        keys += [f"rating:{band}" for band in RATING_BANDS]
+        categories = sorted(
+            (
+                {"category_code": row[1], "category_name": row[2], "category_name_zh": row[3], "n": row[4]}
+                | dict(zip(keys, row[5:-1], strict=True))
+                for row in rows
+                if row[0] == "c"
+            ),
+            key=lambda row: (-row["n"], row["category_code"]),
+        )
+        provinces = sorted(
+            ({"province_code": row[1], "n": row[4]} for row in rows if row[0] == "r"),
+            key=lambda row: (-row["n"], row["province_code"]),
+        )
+        if key:
+            cache.set(key, (categories, provinces), FACET_CACHE_SECONDS)
+        page = sorted((row[4], int(row[1]), row[-1]) for row in rows if row[0] == "p")
+        loaded = ListingIndexEntry.objects.select_related("text").in_bulk([pk for _pos, pk, _score in page])
+        hits = tuple(
+            Hit(document_from_entry(loaded[pk]), float(score or 0)) for _pos, pk, score in page if pk in loaded
+        )
+        return self._result(query, categories, provinces, hits)
 
     def _search(self, query: SearchQuery) -> SearchResult:
         entries = self.filtered(query)
@@ -289,9 +422,6 @@ class DatabaseBackend(SearchBackend):
             .annotate(n=Count("pk"), **bands)
             .order_by("-n", "category_code")
         )
-        total = sum(row["n"] for row in categories)
-        counts = {key: sum(row[key] for row in categories) for key in bands}
-
         page = list(self._ordered(entries, query).select_related("text")[query.offset : query.offset + query.page_size])
         provinces = (
             ListingRegion.objects.filter(counts_for_province=True, entry__in=entries.order_by().values("pk"))
@@ -299,6 +429,15 @@ class DatabaseBackend(SearchBackend):
             .annotate(n=Count("pk"))
             .order_by("-n", "province_code")
         )
+        hits = tuple(Hit(document_from_entry(entry), float(getattr(entry, "score", 0) or 0)) for entry in page)
+        return self._result(query, categories, provinces, hits)
+
+    @staticmethod
+    def _result(query: SearchQuery, categories: list[dict], provinces, hits: tuple[Hit, ...]) -> SearchResult:
+        total = sum(row["n"] for row in categories)
+        keys = [f"price:{key}" for key, _low, _high in PRICE_BANDS] + [f"price:{QUOTE_BAND}"]
+        keys += [f"rating:{band}" for band in RATING_BANDS]
+        counts = {key: sum(row[key] for row in categories) for key in keys}
         zh = query.language == "zh"
         facets = {
             "category": Facet(
@@ -326,7 +465,6 @@ class DatabaseBackend(SearchBackend):
                 ),
             ),
         }
-        hits = tuple(Hit(document_from_entry(entry), float(getattr(entry, "score", 0) or 0)) for entry in page)
         return SearchResult(query=query, hits=hits, total=total, facets=facets)
 
     def suggest(self, prefix: str, language: str, *, limit: int = 8) -> list[Suggestion]:

@@ -64,3 +64,31 @@ def test_reindexing_a_document_replaces_it_and_remove_drops_it(indexed, backend_
 def test_rebuild_replaces_everything(indexed):
     assert indexed.rebuild([doc(10), doc(11)], batch_size=1) == 2
     assert indexed.count() == 2
+
+
+def test_filter_only_facets_follow_every_index_write(indexed, backend_name):
+    """The database backend caches filter-only facet counts per index version: each write
+    (index, remove, clear, rebuild) must make the next search count afresh."""
+
+    def counts():
+        if backend_name == "elasticsearch":
+            indexed.refresh()
+        result = indexed.search(SearchQuery(rating_min=Decimal("3")))
+        return result.total, {v.value: v.count for v in result.facets["category"].values}
+
+    assert counts() == (3, {"eia": 3})
+    assert counts() == (3, {"eia": 3})  # served again, now possibly from the cache
+    indexed.index([doc(5, rating=4.0, category_code="surveying", category_path=("surveying",))])
+    assert counts() == (4, {"eia": 3, "surveying": 1})
+    indexed.remove([1])
+    assert counts() == (3, {"eia": 2, "surveying": 1})
+    indexed.rebuild([doc(6, rating=5.0)])
+    assert counts() == (1, {"eia": 1})
+    indexed.clear()
+    assert counts() == (0, {})
+
+
+def test_a_query_page_beyond_the_hits_is_empty_but_keeps_the_facets(indexed):
+    result = indexed.search(SearchQuery(q="listing", page=5))
+    assert result.hits == () and result.total == 4
+    assert {v.value: v.count for v in result.facets["category"].values} == {"eia": 4}
