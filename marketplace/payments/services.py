@@ -336,13 +336,10 @@ def webhook_process(*, payload: bytes, signature: str | None) -> str:
             StripeEvent.objects.create(event_id=event["id"], type=event.get("type", "")[:100])
     except IntegrityError:
         return "duplicate"
-    if event.get("type") in HANDLED_EVENTS:
-        obj = event.get("data", {}).get("object", {})
-        try:
-            intent = gateway.payment_intent_retrieve(intent_id=obj.get("id", ""))
-        except gateway.GatewayError:
-            raise  # not recorded: the transaction rolls back and Stripe retries
-        payment_apply(intent=intent)
+    intent_id = (event.get("data") or {}).get("object", {}).get("id", "")
+    if event.get("type") in HANDLED_EVENTS and StripePayment.objects.filter(intent_id=intent_id).exists():
+        # A GatewayError propagates: nothing is recorded, the transaction rolls back and Stripe retries.
+        payment_apply(intent=gateway.payment_intent_retrieve(intent_id=intent_id))
     return "processed"
 
 

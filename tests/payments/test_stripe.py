@@ -13,6 +13,7 @@ import urllib.request
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from marketplace.hiring import services as hiring
@@ -272,3 +273,20 @@ def test_pages_are_scoped(stripe_settings, deal, client):
         client.force_login(user)
         assert client.get(reverse("payments:pay", args=[order.pk])).status_code == pay, user
         assert client.get(reverse("payments:ledger", args=[order.pk])).status_code == ledger, user
+
+
+def test_staff_connecting_an_account_releases_pending_payouts(deal, monkeypatch, django_capture_on_commit_callbacks):
+    """Connect transfers are not implemented by localstripe: the stripe client's HTTP layer is replaced
+    by ``RecordingHTTPClient``."""
+    order, buyer, provider_user, _staff = deal
+    services.payment_record(service_order=order, amount=order.price, reference="manual:bank-3")
+    order.deliverables.create(file="x.pdf", name="report.pdf")
+    hiring.service_order_deliver(service_order=order, user=provider_user)
+    hiring.service_order_accept(service_order=order, user=buyer)
+    with pytest.raises(ValidationError):
+        services.payout_account_set(provider=order.provider, stripe_account_id="not-an-account")
+    monkeypatch.setattr(gateway, "_HTTP_CLIENT", RecordingHTTPClient())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.payout_account_set(provider=order.provider, stripe_account_id="acct_later")
+    assert Payout.objects.get().status == "paid"
+    assert_ledger(order, held=0, fees=240_000, transferred=4_560_000)
