@@ -290,3 +290,19 @@ def test_staff_connecting_an_account_releases_pending_payouts(deal, monkeypatch,
         services.payout_account_set(provider=order.provider, stripe_account_id="acct_later")
     assert Payout.objects.get().status == "paid"
     assert_ledger(order, held=0, fees=240_000, transferred=4_560_000)
+
+
+def test_pages_in_chinese_and_odd_requests_get_answers_not_errors(stripe_settings, deal, client):
+    order, buyer, provider_user, staff = deal
+    client.force_login(buyer)
+    page = client.get(f"/zh-hans/payments/orders/{order.pk}/pay/").content.decode()
+    assert "支付订单" in page and "银行卡" in page
+    assert client.post(reverse("payments:pay", args=[order.pk]), {"payment_method": "nonsense"}).status_code == 400
+    assert client.post(reverse("payments:pay-check", args=[order.pk])).status_code == 302
+    junk = b"not json"
+    assert post_event(client, junk, signed(junk, secret=stripe_settings.STRIPE_WEBHOOK_SECRET)).status_code == 400
+    assert client.get(WEBHOOK).status_code == 405
+    client.force_login(staff)
+    assert "资金台账" in client.get(f"/zh-hans/payments/orders/{order.pk}/ledger/").content.decode()
+    client.force_login(provider_user)
+    assert "待结算" in client.get("/zh-hans/payments/earnings/").content.decode()
