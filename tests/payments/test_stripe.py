@@ -306,3 +306,14 @@ def test_pages_in_chinese_and_odd_requests_get_answers_not_errors(stripe_setting
     assert "资金台账" in client.get(f"/zh-hans/payments/orders/{order.pk}/ledger/").content.decode()
     client.force_login(provider_user)
     assert "待结算" in client.get("/zh-hans/payments/earnings/").content.decode()
+
+
+def test_cancelling_an_order_closes_its_open_payment_intent(stripe_settings, deal, django_capture_on_commit_callbacks):
+    order, buyer, _provider, _staff = deal
+    payment = services.payment_intent_for_order(service_order=order)
+    with django_capture_on_commit_callbacks(execute=True):
+        hiring.service_order_cancel(service_order=order, user=buyer, reason="Changed plans")
+    payment.refresh_from_db()
+    assert payment.status == "canceled"
+    assert gateway.payment_intent_retrieve(intent_id=payment.intent_id).status == "canceled"
+    assert_ledger(order, held=0, charged=0)
