@@ -5,6 +5,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-requirements
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# localstripe (the offline Stripe) beside the demo server, on loopback.
+STRIPE_PORT ?= 8420
 # Test processes (pytest-xdist); 2 matches the 2-core machines this project targets.
 WORKERS ?= 2
 
@@ -26,7 +28,19 @@ demo: install
 	@echo ""
 	@echo "OneWindow is starting on http://$(HOST):$(PORT)/  (中文: http://$(HOST):$(PORT)/zh-hans/)"
 	@echo "Log in with one of the accounts above. Stop with Ctrl+C."
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "Card payments go to localstripe on http://127.0.0.1:$(STRIPE_PORT)/ (test card 4242 4242 4242 4242)."
+	@mkdir -p var
+	@$(PY) -m marketplace.payments.devstripe --port $(STRIPE_PORT) > var/localstripe.log 2>&1 & LS=$$!; \
+	trap 'kill $$LS 2>/dev/null' EXIT INT TERM; \
+	$(PY) -c 'import sys, time, urllib.parse, urllib.request; \
+	base = "http://127.0.0.1:$(STRIPE_PORT)"; \
+	hook = urllib.parse.urlencode({"url": "http://$(HOST):$(PORT)/payments/stripe/webhook/", \
+	                               "secret": "whsec_onewindow_localstripe"}).encode(); \
+	[time.sleep(0.2) for _ in range(50) if not __import__("socket").socket().connect_ex(("127.0.0.1", $(STRIPE_PORT))) == 0]; \
+	urllib.request.urlopen(base + "/_config/webhooks/onewindow", data=hook, timeout=5).read()' \
+	|| echo "localstripe did not start (see var/localstripe.log); card payments are unavailable."; \
+	STRIPE_API_BASE=http://127.0.0.1:$(STRIPE_PORT) STRIPE_JS_URL=http://127.0.0.1:$(STRIPE_PORT)/js.stripe.com/v3/ \
+	STRIPE_WEBHOOK_SECRET=whsec_onewindow_localstripe $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install
 	$(PY) -m pytest -n $(WORKERS)

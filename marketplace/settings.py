@@ -6,6 +6,7 @@ Production sets ``DEBUG=False`` and the variables documented in README.md; then 
 settings below switch on and a missing ``SECRET_KEY`` stops the process at start-up.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -354,3 +355,20 @@ SIGNING_TSA_URL = env.str("SIGNING_TSA_URL", default="")
 SIGNING_TSA_TIMEOUT = env.int("SIGNING_TSA_TIMEOUT", default=10)
 # PAdES level of issued documents: B-B, B-T, B-LT or B-LTA.
 SIGNING_PADES_LEVEL = env.str("SIGNING_PADES_LEVEL", default="B-LTA")
+
+# --- Payments (Stripe) ------------------------------------------------------------------------
+
+# Keys of the platform's Stripe account. The defaults work with localstripe, which accepts any
+# sk_/pk_ key; production sets real keys in the environment.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="sk_test_onewindow_localstripe")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="pk_test_onewindow_localstripe")
+# Secret that signs webhooks (whsec_...); the webhook endpoint refuses anything not signed with it.
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_onewindow_localstripe")
+# Oldest webhook signature accepted, in seconds (Stripe's default tolerance).
+STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
+# Where the Stripe API lives: localstripe on loopback in development; https://api.stripe.com in production.
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="http://127.0.0.1:8420")
+# Stripe.js: served by localstripe in development; https://js.stripe.com/v3/ in production.
+STRIPE_JS_URL = env("STRIPE_JS_URL", default="http://127.0.0.1:8420/js.stripe.com/v3/")
+# The platform's share of a completed order, in percent, kept before the transfer to the provider.
+PLATFORM_FEE_PERCENT = Decimal(env.str("PLATFORM_FEE_PERCENT", default="5"))

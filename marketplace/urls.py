@@ -7,6 +7,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from marketplace.core.views import HomeView
 from marketplace.hiring.views import CheckoutView
+from marketplace.payments.views import StripeWebhookView
 from signing.views import crl_view
 
 # English at /, Simplified Chinese at /zh-hans/.
@@ -20,6 +21,7 @@ urlpatterns = i18n_patterns(
     path("enterprise/", include(("marketplace.enterprises.urls", "enterprises"))),
     path("requests/", include(("marketplace.procurement.urls", "procurement"))),
     path("orders/", include(("marketplace.hiring.urls", "hiring"))),
+    path("payments/", include(("marketplace.payments.urls", "payments"))),
     # Replaces Oscar's shipping-based checkout at the same address (this pattern is matched first).
     path("checkout/", CheckoutView.as_view(), name="direct-checkout"),
     path("", include(("signing.urls", "signing"))),
@@ -29,7 +31,12 @@ urlpatterns = i18n_patterns(
     prefix_default_language=False,
 )
 # Certificates point at these CRL URLs; they must not move with the language prefix.
-urlpatterns = [path("pki/<str:name>.crl", crl_view, name="pki-crl"), *urlpatterns]
+# Stripe posts webhooks here whatever the language; csrf-exempt, verified by signature instead.
+urlpatterns = [
+    path("pki/<str:name>.crl", crl_view, name="pki-crl"),
+    path("payments/stripe/webhook/", StripeWebhookView.as_view(), name="stripe-webhook"),
+    *urlpatterns,
+]
 
 if settings.DEBUG:
     from django.conf.urls.static import static

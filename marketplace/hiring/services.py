@@ -336,7 +336,10 @@ def service_order_deliver(*, service_order: ServiceOrder, user) -> ServiceOrder:
 
 @transaction.atomic
 def service_order_accept(*, service_order: ServiceOrder, user=None, automatic: bool = False) -> ServiceOrder:
-    """The buyer accepts the delivery (or the platform does, after the silence period): the clock stops."""
+    """The buyer accepts the delivery (or the platform does, after the silence period): the clock stops
+    and the held money is released to the provider, less the platform fee."""
+    from marketplace.payments import services as payments
+
     service_order = _lock(service_order)
     if not automatic:
         _require(service_order, user, (BUYER,))
@@ -345,6 +348,7 @@ def service_order_accept(*, service_order: ServiceOrder, user=None, automatic: b
     service_order.auto_accepted = automatic
     service_order.save(update_fields=["accepted_at", "auto_accepted"])
     _move(service_order, Status.COMPLETED, actor=user, kind="auto_accepted" if automatic else "accepted")
+    payments.payout_settle(service_order=service_order)
     for to in (PROVIDER, BUYER) if automatic else (PROVIDER,):
         _tell(
             service_order,
@@ -405,11 +409,15 @@ def service_orders_auto_accept(*, now=None) -> int:
 @transaction.atomic
 def service_order_cancel(*, service_order: ServiceOrder, user, reason: str) -> ServiceOrder:
     """Before payment either party (or staff) may cancel; nothing was paid, so nothing is refunded."""
+    from marketplace.payments import services as payments
+
     service_order = _lock(service_order)
     party = _require(service_order, user, (BUYER, PROVIDER, STAFF))
     _require_status(service_order, (Status.AWAITING_PAYMENT,))
     reason = _require_reason(reason)
     _move(service_order, Status.CANCELLED, actor=user, kind="cancelled", reason=reason)
+    # Close any open card payment; one that still succeeds afterwards is refunded in full on arrival.
+    transaction.on_commit(lambda: payments.payment_intents_cancel_open(service_order=service_order))
     for to in (BUYER, PROVIDER) if party == STAFF else (_other(party),):
         _tell(
             service_order,
@@ -505,6 +513,7 @@ def dispute_resolve(
             reason=decision,
             refund=str(refund_amount or 0),
         )
+        payments.payout_settle(service_order=service_order)
     for to in (BUYER, PROVIDER):
         _tell(
             service_order,
