@@ -30,15 +30,10 @@ demo: install
 	@echo "Log in with one of the accounts above. Stop with Ctrl+C."
 	@echo "Card payments go to localstripe on http://127.0.0.1:$(STRIPE_PORT)/ (test card 4242 4242 4242 4242)."
 	@mkdir -p var
-	@$(PY) -m marketplace.payments.devstripe --port $(STRIPE_PORT) > var/localstripe.log 2>&1 & LS=$$!; \
+	@$(PY) -m marketplace.payments.devstripe --port $(STRIPE_PORT) \
+		--webhook-url http://$(HOST):$(PORT)/payments/stripe/webhook/ --webhook-secret whsec_onewindow_localstripe \
+		> var/localstripe.log 2>&1 & LS=$$!; \
 	trap 'kill $$LS 2>/dev/null' EXIT INT TERM; \
-	$(PY) -c 'import sys, time, urllib.parse, urllib.request; \
-	base = "http://127.0.0.1:$(STRIPE_PORT)"; \
-	hook = urllib.parse.urlencode({"url": "http://$(HOST):$(PORT)/payments/stripe/webhook/", \
-	                               "secret": "whsec_onewindow_localstripe"}).encode(); \
-	[time.sleep(0.2) for _ in range(50) if not __import__("socket").socket().connect_ex(("127.0.0.1", $(STRIPE_PORT))) == 0]; \
-	urllib.request.urlopen(base + "/_config/webhooks/onewindow", data=hook, timeout=5).read()' \
-	|| echo "localstripe did not start (see var/localstripe.log); card payments are unavailable."; \
 	STRIPE_API_BASE=http://127.0.0.1:$(STRIPE_PORT) STRIPE_JS_URL=http://127.0.0.1:$(STRIPE_PORT)/js.stripe.com/v3/ \
 	STRIPE_WEBHOOK_SECRET=whsec_onewindow_localstripe $(PY) manage.py runserver $(HOST):$(PORT)
 
