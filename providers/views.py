@@ -4,13 +4,10 @@ Views are thin: they find objects through selectors scoped to the acting user (a
 organisation's id gives 404, never 403, so ids reveal nothing), call one service, and render.
 """
 
-import mimetypes
-from pathlib import PurePath
-
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,6 +15,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from marketplace.catalogue.models import Product
+from marketplace.core.storage import private_file_response
 from marketplace.ratings import selectors as rating_selectors
 
 from . import selectors, services
@@ -360,16 +358,7 @@ class QualificationScanView(LoginRequiredMixin, View):
             qualification = selectors.qualification_for_scan(user=request.user, pk=pk)
         except Qualification.DoesNotExist:
             raise Http404("No such qualification") from None
-        name = PurePath(qualification.scan.name).name
-        try:
-            handle = qualification.scan.open("rb")
-        except FileNotFoundError:
-            raise Http404("The scan file is missing") from None
-        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        response = FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private_file_response(qualification.scan, missing_message="The scan file is missing")
 
 
 # --- Staff review ----------------------------------------------------------------------------------

@@ -1,9 +1,12 @@
 """Storage for files that must never be reachable by URL (qualification scans, keys, evidence)."""
 
+import mimetypes
 import os
+from pathlib import PurePath
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
+from django.http import FileResponse, Http404
 from django.utils.deconstruct import deconstructible
 
 
@@ -32,3 +35,21 @@ class PrivateStorage(FileSystemStorage):
 def private_storage() -> PrivateStorage:
     """Callable for ``FileField(storage=...)`` so migrations reference this function, not a path."""
     return PrivateStorage()
+
+
+def private_file_response(field_file, *, missing_message: str = "The file is missing") -> FileResponse:
+    """Hand out a private file as a download, once the caller has checked who is asking.
+
+    Attachment disposition, a content type from the name only, ``nosniff`` and no caching: a
+    browser must never render an uploaded file inline as if the platform had served it.
+    """
+    name = PurePath(field_file.name).name
+    try:
+        handle = field_file.open("rb")
+    except FileNotFoundError:
+        raise Http404(missing_message) from None
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    response = FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -4,20 +4,18 @@ Every lookup goes through ``selectors.order_for_user`` (another organisation's o
 services decide who may take which step and raise a message when they may not.
 """
 
-import mimetypes
-from pathlib import PurePath
-
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from marketplace.core.storage import private_file_response
 from marketplace.enterprises.selectors import enterprises_for_user
 from marketplace.ratings import services as rating_services
 from marketplace.ratings.models import Rating
@@ -161,20 +159,7 @@ class DeliverableDownloadView(LoginRequiredMixin, View):
         deliverable = service_order.deliverables.filter(pk=file_pk).first()
         if deliverable is None:
             raise Http404("No such file")
-        name = PurePath(deliverable.file.name).name
-        try:
-            handle = deliverable.file.open("rb")
-        except FileNotFoundError:
-            raise Http404("The file is missing") from None
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=name,
-            content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private_file_response(deliverable.file, missing_message="The file is missing")
 
 
 class RateView(_OrderPost):

@@ -2,14 +2,11 @@
 gives 404), one service call per POST, and the sealed-quote rule enforced in ``selectors``.
 """
 
-import mimetypes
-from pathlib import PurePath
-
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +14,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from marketplace.catalogue.models import Category
+from marketplace.core.storage import private_file_response
 from marketplace.enterprises.selectors import enterprises_for_user
 from providers.selectors import membership_for_user
 
@@ -260,20 +258,7 @@ class QuoteAttachmentView(LoginRequiredMixin, View):
             quote = selectors.quote_for_attachment(user=request.user, request_pk=pk, quote_pk=quote_pk)
         except Quote.DoesNotExist:
             raise Http404("No such attachment") from None
-        name = PurePath(quote.attachment.name).name
-        try:
-            handle = quote.attachment.open("rb")
-        except FileNotFoundError:
-            raise Http404("The file is missing") from None
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=name,
-            content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private_file_response(quote.attachment, missing_message="The file is missing")
 
 
 class StaffMixin(LoginRequiredMixin):

@@ -38,3 +38,4 @@ def test_find_an_eia_provider_in_xian_under_budget(page, live_server, catalogue)
 
     page.locator(".search-hit__title a").click()
     expect(page.locator("h1")).to_contain_text("EIA report for factories")
+    assert "/catalogue/" in page.url  # the listing's own page, not a search page
