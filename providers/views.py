@@ -6,15 +6,17 @@ organisation's id gives 404, never 403, so ids reveal nothing), call one service
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
 from marketplace.catalogue.models import Product
+from marketplace.core.permissions import StaffRequiredMixin
 from marketplace.core.storage import private_file_response
 from marketplace.ratings import selectors as rating_selectors
 
@@ -364,13 +366,8 @@ class QualificationScanView(LoginRequiredMixin, View):
 # --- Staff review ----------------------------------------------------------------------------------
 
 
-class StaffMixin(LoginRequiredMixin):
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return self.handle_no_permission()
-        if not request.user.is_staff:
-            raise PermissionDenied(_("Only platform staff may review providers."))
-        return super().dispatch(request, *args, **kwargs)
+class StaffMixin(StaffRequiredMixin):
+    staff_only_message = gettext_lazy("Only platform staff may review providers.")
 
 
 class ReviewQueueView(StaffMixin, TemplateView):

@@ -6,15 +6,17 @@ services decide who may take which step and raise a message when they may not.
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
+from marketplace.core.permissions import StaffRequiredMixin
 from marketplace.core.storage import private_file_response
 from marketplace.enterprises.selectors import enterprises_for_user
 from marketplace.ratings import services as rating_services
@@ -193,13 +195,8 @@ class ReplyView(_OrderPost):
         return redirect(service_order.get_absolute_url())
 
 
-class StaffMixin(LoginRequiredMixin):
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return self.handle_no_permission()
-        if not request.user.is_staff:
-            raise PermissionDenied(_("Only platform staff may decide disputes."))
-        return super().dispatch(request, *args, **kwargs)
+class StaffMixin(StaffRequiredMixin):
+    staff_only_message = gettext_lazy("Only platform staff may decide disputes.")
 
 
 class DisputeQueueView(StaffMixin, TemplateView):

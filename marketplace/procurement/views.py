@@ -10,10 +10,12 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
 from marketplace.catalogue.models import Category
+from marketplace.core.permissions import StaffRequiredMixin
 from marketplace.core.storage import private_file_response
 from marketplace.enterprises.selectors import enterprises_for_user
 from providers.selectors import membership_for_user
@@ -261,13 +263,8 @@ class QuoteAttachmentView(LoginRequiredMixin, View):
         return private_file_response(quote.attachment, missing_message="The file is missing")
 
 
-class StaffMixin(LoginRequiredMixin):
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return self.handle_no_permission()
-        if not request.user.is_staff:
-            raise PermissionDenied(_("Only platform staff may decide objections."))
-        return super().dispatch(request, *args, **kwargs)
+class StaffMixin(StaffRequiredMixin):
+    staff_only_message = gettext_lazy("Only platform staff may decide objections.")
 
 
 class ObjectionQueueView(StaffMixin, TemplateView):
