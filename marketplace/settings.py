@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "marketplace.payments.apps.PaymentsConfig",
     "marketplace.ratings.apps.RatingsConfig",
     "signing.apps.SigningConfig",
+    "marketplace.transparency.apps.TransparencyConfig",
 ]
 
 SITE_ID = 1

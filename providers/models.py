@@ -6,6 +6,7 @@ State changes happen only in ``providers.services``; models hold data and invari
 """
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -70,6 +71,13 @@ class Provider(BilingualMixin, models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(_("Submitted for review at"), null=True, blank=True)
     certified_at = models.DateTimeField(_("Certified at"), null=True, blank=True)
+    # The credit record's latest result, kept here so search and listings read it without a join
+    # (written only by the credit services; None until the first computation).
+    credit_score = models.DecimalField(_("Credit score"), max_digits=5, decimal_places=2, null=True, blank=True)
+    credit_grade = models.PositiveSmallIntegerField(
+        _("Credit grade (stars)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    credit_computed_at = models.DateTimeField(_("Credit computed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("Provider")
