@@ -279,6 +279,18 @@ ORDER_AUTO_ACCEPT_DAYS = env.int("ORDER_AUTO_ACCEPT_DAYS", default=7)
 RATING_PRIOR_MEAN = env.float("RATING_PRIOR_MEAN", default=4.0)
 RATING_PRIOR_WEIGHT = env.int("RATING_PRIOR_WEIGHT", default=10)
 
+# --- Oversight (staff watch lists at /oversight/) ---------------------------------------------
+
+# Providers are judged over the last N days and compared with the N days before.
+OVERSIGHT_WINDOW_DAYS = env.int("OVERSIGHT_WINDOW_DAYS", default=90)
+# A window's mean rating under this, or on-time share under this, puts the provider on the list...
+OVERSIGHT_MIN_RATING = env.float("OVERSIGHT_MIN_RATING", default=3.5)
+OVERSIGHT_MIN_ON_TIME_RATE = env.float("OVERSIGHT_MIN_ON_TIME_RATE", default=0.8)
+# ...but only when the figure rests on at least this many ratings (or completed orders).
+OVERSIGHT_MIN_SAMPLE = env.int("OVERSIGHT_MIN_SAMPLE", default=3)
+# Approved qualifications ending within this many days are listed as expiring.
+OVERSIGHT_EXPIRY_DAYS = env.int("OVERSIGHT_EXPIRY_DAYS", default=30)
+
 # --- Oscar ------------------------------------------------------------------------------------
 
 OSCAR_SHOP_NAME = "OneWindow"

@@ -1,0 +1,271 @@
+"""Read queries behind the staff watch lists (``/oversight/``): what needs a person's attention now.
+
+Each function returns one queryset that renders a whole page in a constant number of queries: the
+figures a row shows (days overdue, window averages, listing counts) are annotations or plain
+arithmetic on loaded fields, never a query per row. Staff see everything, so nothing here is
+scoped to an organisation; the views admit only staff.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import (
+    Avg,
+    BooleanField,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Cast, Coalesce, NullIf
+from django.utils import timezone
+
+from marketplace.catalogue.models import Product
+from marketplace.hiring.models import Dispute, ServiceOrder, Status
+from marketplace.procurement.models import Objection
+from marketplace.ratings.models import Rating
+from providers.models import Provider, Qualification
+from providers.selectors import all_listings
+
+# --- overdue orders ------------------------------------------------------------------------------
+
+# Statuses in which a delivery stops the clock (``ServiceOrder.is_overdue``'s first branch).
+DELIVERY_STANDS = (Status.DELIVERED, Status.COMPLETED)
+# Statuses in which an undelivered order can no longer be late.
+CLOCK_STOPPED = (Status.CANCELLED, Status.REFUNDED)
+
+
+def overdue_orders_q(*, now: datetime.datetime) -> Q:
+    """Orders past their deadline with no delivery standing: ``is_overdue(now)`` minus late deliveries.
+
+    ``ServiceOrder.is_overdue`` also counts a delivery that came late; such an order needs no one's
+    attention now, so the watch list keeps only the branch where the clock is still running:
+    a deadline in the past, no standing delivery, not accepted, not cancelled or refunded.
+    """
+    delivered = Q(delivered_at__isnull=False, order__status__in=DELIVERY_STANDS)
+    return (
+        Q(due_at__isnull=False, due_at__lt=now, accepted_at__isnull=True)
+        & ~delivered
+        & ~Q(order__status__in=CLOCK_STOPPED)
+    )
+
+
+def overdue_orders(*, now: datetime.datetime | None = None) -> QuerySet[ServiceOrder]:
+    """Most overdue first (the earliest deadline); one query per page."""
+    now = now or timezone.now()
+    return (
+        ServiceOrder.objects.filter(overdue_orders_q(now=now))
+        .select_related("order", "enterprise", "provider", "category")
+        .order_by("due_at", "pk")
+    )
+
+
+def days_overdue(service_order: ServiceOrder, *, now: datetime.datetime | None = None) -> int:
+    """Whole days since the deadline passed (0 on the first day it is late)."""
+    return ((now or timezone.now()) - service_order.due_at).days
+
+
+# --- providers below a threshold -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Windows:
+    """The current window ``[current_start, now)`` and the one before it ``[previous_start, current_start)``."""
+
+    now: datetime.datetime
+    days: int
+
+    @property
+    def current_start(self) -> datetime.datetime:
+        return self.now - datetime.timedelta(days=self.days)
+
+    @property
+    def previous_start(self) -> datetime.datetime:
+        return self.now - datetime.timedelta(days=2 * self.days)
+
+
+def _per_provider(queryset: QuerySet, aggregate, output_field):
+    """A correlated subquery: ``aggregate`` over ``queryset``'s rows for the outer provider."""
+    return Subquery(
+        queryset.filter(provider=OuterRef("pk"))
+        .order_by()
+        .values("provider")
+        .annotate(value=aggregate)
+        .values("value")[:1],
+        output_field=output_field,
+    )
+
+
+def _rate(on_time: str, timed: str):
+    """``on_time / timed`` as a fraction, NULL (not a division error) when nothing was timed."""
+    return ExpressionWrapper(Cast(F(on_time), FloatField()) / NullIf(F(timed), 0), output_field=FloatField())
+
+
+def providers_below_threshold(*, now: datetime.datetime | None = None) -> QuerySet[Provider]:
+    """Certified providers whose rating or on-time rate in the current window is under its threshold.
+
+    Rating: the mean ``overall`` of ratings given in the window. On-time rate: of the completed
+    orders delivered in the window with a deadline, the share delivered by it (the rule of the
+    public track record, ``ratings.selectors.provider_track_record``). A figure counts only when
+    it rests on at least ``OVERSIGHT_MIN_SAMPLE`` ratings or orders. The previous window's figures
+    come along for comparison; ``rating_breached`` / ``on_time_breached`` say which threshold fails.
+    """
+    windows = Windows(now=now or timezone.now(), days=settings.OVERSIGHT_WINDOW_DAYS)
+    minimum = settings.OVERSIGHT_MIN_SAMPLE
+    min_rating = Decimal(str(settings.OVERSIGHT_MIN_RATING))
+    min_rate = float(settings.OVERSIGHT_MIN_ON_TIME_RATE)
+
+    def ratings(start, end):
+        return Rating.objects.filter(created_at__gte=start, created_at__lt=end)
+
+    def timed(start, end):
+        return ServiceOrder.objects.filter(
+            order__status=Status.COMPLETED,
+            due_at__isnull=False,
+            delivered_at__gte=start,
+            delivered_at__lt=end,
+        )
+
+    integer, decimal = IntegerField(), DecimalField(max_digits=3, decimal_places=2)
+    on_time = Count("pk", filter=Q(delivered_at__lte=F("due_at")))
+    periods = {
+        "current": (windows.current_start, windows.now),
+        "previous": (windows.previous_start, windows.current_start),
+    }
+    annotations = {}
+    for period, (start, end) in periods.items():
+        annotations |= {
+            f"{period}_rating": _per_provider(ratings(start, end), Avg("overall"), decimal),
+            f"{period}_ratings": Coalesce(_per_provider(ratings(start, end), Count("pk"), integer), 0),
+            f"{period}_timed": Coalesce(_per_provider(timed(start, end), Count("pk"), integer), 0),
+            f"{period}_on_time": Coalesce(_per_provider(timed(start, end), on_time, integer), 0),
+        }
+    rating_breached = Q(current_ratings__gte=minimum, current_rating__lt=min_rating)
+    on_time_breached = Q(current_timed__gte=minimum, current_on_time_rate__lt=min_rate)
+    return (
+        Provider.objects.filter(status=Provider.Status.CERTIFIED)
+        .annotate(**annotations)
+        .annotate(
+            current_on_time_rate=_rate("current_on_time", "current_timed"),
+            previous_on_time_rate=_rate("previous_on_time", "previous_timed"),
+        )
+        .annotate(
+            rating_breached=ExpressionWrapper(rating_breached, output_field=BooleanField()),
+            on_time_breached=ExpressionWrapper(on_time_breached, output_field=BooleanField()),
+        )
+        .filter(rating_breached | on_time_breached)
+        .order_by(
+            F("current_rating").asc(nulls_last=True),
+            F("current_on_time_rate").asc(nulls_last=True),
+            "name",
+            "pk",
+        )
+    )
+
+
+# --- qualifications ------------------------------------------------------------------------------
+
+
+def _published_listings(*, provider_ref: str, category_ref: str) -> QuerySet[Product]:
+    """Published listings of the outer qualification's provider in its service item."""
+    return all_listings().filter(
+        is_public=True,
+        stockrecords__partner__provider=OuterRef(provider_ref),
+        categories=OuterRef(category_ref),
+    )
+
+
+def _with_listing_count(queryset: QuerySet[Qualification]) -> QuerySet[Qualification]:
+    listings = _published_listings(provider_ref="provider", category_ref="category")
+    # COUNT without GROUP BY: one number per outer row (a listing joins one row per stock record).
+    count = Subquery(
+        listings.order_by()
+        .annotate(n=Func(F("pk"), function="COUNT", template="%(function)s(DISTINCT %(expressions)s)"))
+        .values("n"),
+        output_field=IntegerField(),
+    )
+    return queryset.annotate(published_listings=Coalesce(count, 0)).select_related("provider", "category")
+
+
+def expiring_qualifications(*, today: datetime.date | None = None) -> QuerySet[Qualification]:
+    """Approved qualifications whose last valid day is within ``OVERSIGHT_EXPIRY_DAYS``; soonest first."""
+    today = today or timezone.localdate()
+    horizon = today + datetime.timedelta(days=settings.OVERSIGHT_EXPIRY_DAYS)
+    queryset = Qualification.objects.filter(
+        status=Qualification.Status.APPROVED, valid_until__gte=today, valid_until__lte=horizon
+    )
+    return _with_listing_count(queryset).order_by("valid_until", "pk")
+
+
+def expired_qualifications_with_listings(*, today: datetime.date | None = None) -> QuerySet[Qualification]:
+    """Lapsed qualifications whose provider still has a published listing for that service item.
+
+    Lapsed: approved (the nightly expiry has not run yet) or expired, past ``valid_until``. A
+    provider who renewed (another qualification in force for the same item) is not listed: its
+    listings are legitimately on sale.
+    """
+    today = today or timezone.localdate()
+    renewed = Qualification.objects.in_force(today=today).filter(
+        provider=OuterRef("provider"), category=OuterRef("category")
+    )
+    queryset = Qualification.objects.filter(
+        status__in=(Qualification.Status.APPROVED, Qualification.Status.EXPIRED), valid_until__lt=today
+    ).filter(Exists(_published_listings(provider_ref="provider", category_ref="category")), ~Exists(renewed))
+    return _with_listing_count(queryset).order_by("valid_until", "pk")
+
+
+def days_left(qualification: Qualification, *, today: datetime.date | None = None) -> int:
+    """Days until ``valid_until`` (0 on the last valid day, negative once lapsed)."""
+    return (qualification.valid_until - (today or timezone.localdate())).days
+
+
+# --- objections and disputes ---------------------------------------------------------------------
+
+
+def open_objections() -> QuerySet[Objection]:
+    """Pending objections, oldest first."""
+    return (
+        Objection.objects.filter(status=Objection.Status.PENDING)
+        .select_related("request__enterprise", "provider")
+        .order_by("created_at", "pk")
+    )
+
+
+def open_disputes() -> QuerySet[Dispute]:
+    """Unresolved disputes, oldest first."""
+    return (
+        Dispute.objects.filter(resolved_at__isnull=True)
+        .select_related("service_order__order", "service_order__enterprise", "service_order__provider")
+        .order_by("created_at", "pk")
+    )
+
+
+def age_in_days(opened_at: datetime.datetime, *, now: datetime.datetime | None = None) -> int:
+    return ((now or timezone.now()) - opened_at).days
+
+
+# --- overview ------------------------------------------------------------------------------------
+
+
+def overview_counts(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """How many rows each watch list holds: one COUNT query per list."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    return {
+        "overdue": overdue_orders(now=now).count(),
+        "providers": providers_below_threshold(now=now).count(),
+        "expiring": expiring_qualifications(today=today).count(),
+        "expired": expired_qualifications_with_listings(today=today).count(),
+        "objections": open_objections().count(),
+        "disputes": open_disputes().count(),
+    }
