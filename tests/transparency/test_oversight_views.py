@@ -9,7 +9,17 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from marketplace.hiring import services as hiring
-from tests.factories import UserFactory, make_buyer, make_certified_provider, make_listing, staff_user
+from marketplace.procurement import services as procurement
+from tests.factories import (
+    UserFactory,
+    make_buyer,
+    make_certified_provider,
+    make_listing,
+    make_quote,
+    make_request,
+    provider_owner,
+    staff_user,
+)
 from tests.factories.oversight import approved_qualification, days_ago, move, paid_order, rated_order
 
 pytestmark = pytest.mark.django_db
@@ -171,6 +181,24 @@ def _grow(kind, buyer, provider, catalogue, n):
             hiring.dispute_open(service_order=paid_order(buyer, provider), user=buyer[1], reason="Stalled.")
         elif kind == "expiring":
             approved_qualification(provider, catalogue.get(code="surveying"), days=5)
+        elif kind == "expired":
+            legal = catalogue.get(code="legal")
+            holder = make_certified_provider(categories=[catalogue.get(code="eia")])
+            lapsed = approved_qualification(holder, legal, days=100)
+            make_listing(holder, legal)
+            today = timezone.localdate()
+            move(
+                lapsed, valid_from=today - datetime.timedelta(days=300), valid_until=today - datetime.timedelta(days=2)
+            )
+        elif kind == "objections":
+            eia = catalogue.get(code="eia")
+            winner, loser = (make_certified_provider(categories=[eia]) for _ in range(2))
+            request = make_request(enterprise=buyer[0], user=buyer[1], category=eia)
+            make_quote(request, winner, price="100")
+            make_quote(request, loser, price="200")
+            later = timezone.now() + datetime.timedelta(hours=50)
+            procurement.request_close(request=request, now=later)
+            procurement.objection_file(request=request, user=provider_owner(loser), reason="Unfair.", now=later)
         elif kind == "providers":
             poor = make_certified_provider(categories=[catalogue.get(code="eia")])
             for stars in (1, 2, 2):
@@ -184,6 +212,8 @@ def _grow(kind, buyer, provider, catalogue, n):
         ("disputes", "transparency:oversight-disputes", 8),
         ("expiring", "transparency:oversight-expiring", 8),
         ("providers", "transparency:oversight-providers", 8),
+        ("expired", "transparency:oversight-expired", 8),
+        ("objections", "transparency:oversight-objections", 8),
         ("overdue", "transparency:oversight", 12),
     ],
 )
