@@ -230,3 +230,68 @@ def test_query_count_is_flat_as_rows_grow(
     with django_assert_num_queries(queries):
         assert staff_client.get(url).status_code == 200
     assert _count_queries(staff_client, url) == one
+
+
+# --- CSV -----------------------------------------------------------------------------------------
+
+
+def _csv(response) -> list[list[str]]:
+    import csv
+    import io
+
+    assert response["Content-Type"].startswith("text/csv")
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def test_overdue_csv_holds_every_row_with_the_page_figures(staff_client, buyer, provider, category):
+    for days in (3, 12):
+        move(paid_order(buyer, provider, category=category), due_at=timezone.now() - datetime.timedelta(days=days))
+    page = staff_client.get(reverse("transparency:oversight-overdue"))
+    response = staff_client.get(reverse("transparency:oversight-overdue") + "?format=csv")
+    rows = _csv(response)
+    assert "attachment" in response["Content-Disposition"]
+    assert rows[0][:3] == ["Order", "Service", "Days overdue"]
+    assert [row[0] for row in rows[1:]] == [so.order.number for so in page.context["rows"]]
+    assert [row[2] for row in rows[1:]] == ["12", "3"]
+    assert rows[1][4:7] == ["Acme Steel", "Prompt Surveys", category.name]
+
+
+def test_csv_is_not_paginated(staff_client, buyer, provider, monkeypatch):
+    from marketplace.transparency.oversight_views import OpenDisputesView
+
+    monkeypatch.setattr(OpenDisputesView, "per_page", 2)
+    for _ in range(3):
+        hiring.dispute_open(service_order=paid_order(buyer, provider), user=buyer[1], reason="Stalled.")
+    assert len(staff_client.get(reverse("transparency:oversight-disputes")).context["rows"]) == 2
+    assert len(_csv(staff_client.get(reverse("transparency:oversight-disputes") + "?format=csv"))) == 1 + 3
+
+
+def test_csv_quotes_text_a_spreadsheet_would_run_as_a_formula(staff_client, buyer, provider):
+    hiring.dispute_open(service_order=paid_order(buyer, provider), user=buyer[1], reason="=HYPERLINK(evil)")
+    rows = _csv(staff_client.get(reverse("transparency:oversight-disputes") + "?format=csv"))
+    assert rows[1][-1] == "'=HYPERLINK(evil)"
+
+
+def test_csv_headings_and_names_follow_the_language(staff_client, buyer, provider):
+    move(paid_order(buyer, provider), due_at=days_ago(2))
+    with translation.override("zh-hans"):
+        rows = _csv(staff_client.get(reverse("transparency:oversight-overdue") + "?format=csv"))
+    assert rows[0][2] == "逾期天数" and rows[1][4] == "顶峰钢铁"
+
+
+@pytest.mark.parametrize("name", PAGES[1:])
+def test_csv_is_staff_only(client, name):
+    client.force_login(UserFactory())
+    assert client.get(reverse(name) + "?format=csv").status_code == 403
+
+
+def test_csv_query_count_is_flat(staff_client, buyer, provider, catalogue, django_assert_num_queries):
+    url = reverse("transparency:oversight-overdue") + "?format=csv"
+    _grow("overdue", buyer, provider, catalogue, 1)
+    staff_client.get(url)
+    one = _count_queries(staff_client, url)
+    _grow("overdue", buyer, provider, catalogue, 5)
+    with django_assert_num_queries(one):
+        assert len(_csv(staff_client.get(url))) == 1 + 6
