@@ -70,10 +70,10 @@ def rating_reply(*, rating: Rating, user, reply: str) -> Rating:
     return rating
 
 
-def _stars(stars: dict, names) -> dict:
-    """Each named value as an int from 1 to 5, or a ValidationError naming every bad one."""
+def _stars(stars: dict, names, errors: dict | None = None) -> dict:
+    """Each named value as an int from 1 to 5, or a ValidationError naming every bad one (and ``errors``)."""
     values = {}
-    errors = {}
+    errors = dict(errors or {})
     for name in names:
         try:
             value = int(stars.get(name))
@@ -113,7 +113,6 @@ def authority_evaluation_create(
     service_order = ServiceOrder.objects.select_for_update().select_related("order").get(pk=service_order.pk)
     if service_order.order.status != Status.COMPLETED:
         raise ValidationError(_("Only a completed order's deliverable can be evaluated."), code="not_completed")
-    values = _stars({"quality": quality, "timeliness": timeliness}, ("quality", "timeliness"))
     approval_number = (approval_number or "").strip()
     comment = (comment or "").strip()
     errors = {}
@@ -121,8 +120,7 @@ def authority_evaluation_create(
         errors["approval_number"] = _("Give the approval or permit number the deliverable was used in.")
     if not comment:
         errors["comment"] = _("Say briefly what the evaluation is based on.")
-    if errors:
-        raise ValidationError(errors)
+    values = _stars({"quality": quality, "timeliness": timeliness}, ("quality", "timeliness"), errors)
     permit = Permit.objects.filter(number=approval_number).first()
     if permit is not None and (permit.authority_id != authority.pk or permit.holder_id != service_order.enterprise_id):
         raise ValidationError(
@@ -167,7 +165,6 @@ def platform_evaluation_create(
     """Platform staff rate a provider's conduct for one of its orders or for a period, with a reason."""
     if not (user and user.is_authenticated and user.is_staff):
         raise NotPermitted(_("Only platform staff may evaluate a provider's conduct."), code="staff_only")
-    values = _stars({"conduct": conduct}, ("conduct",))
     errors = {}
     if ground not in PlatformEvaluation.Ground.values:
         errors["ground"] = _("Choose a ground.")
@@ -183,8 +180,7 @@ def platform_evaluation_create(
             errors["period_end"] = _("The period cannot end before it starts.")
         elif period_end > timezone.localdate():
             errors["period_end"] = _("The period cannot end in the future.")
-    if errors:
-        raise ValidationError(errors)
+    values = _stars({"conduct": conduct}, ("conduct",), errors)
     evaluation = PlatformEvaluation.objects.create(
         provider=provider,
         service_order=service_order,
