@@ -296,3 +296,28 @@ def test_recompute_command_and_periodic_task(buyer, provider, settings):
     assert score_of(provider) == (D("100.00"), 5)
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "providers.recompute_credit" in tasks
+
+
+def test_dispute_and_objection_decisions_recompute_after_commit(
+    buyer, category, provider, staff, django_capture_on_commit_callbacks
+):
+    enterprise, owner = buyer
+    rate(completed_order(buyer, provider), buyer, 5)
+    services.provider_credit_recompute(provider=provider)
+    assert score_of(provider) == (D("100.00"), 5)
+    so = make_service_order(enterprise=enterprise, buyer=owner, provider=provider)
+    pay(so)
+    dispute = hiring.dispute_open(service_order=so, user=owner, reason="Nothing delivered.")
+    with django_capture_on_commit_callbacks(execute=True):
+        hiring.dispute_resolve(dispute=dispute, user=staff, outcome="refund", decision="Refunded.")
+    assert score_of(provider) == (D("90.00"), 5)
+    rival = make_certified_provider(categories=[category])
+    request = make_request(enterprise=enterprise, user=owner, category=category)
+    make_quote(request, provider, price="100")
+    make_quote(request, rival, price="200")
+    later = timezone.now() + datetime.timedelta(hours=49)
+    procurement.request_close(request=request, now=later)
+    objection = procurement.objection_file(request=request, user=provider_owner(rival), reason="Forged.", now=later)
+    with django_capture_on_commit_callbacks(execute=True):
+        procurement.objection_decide(objection=objection, user=staff, uphold=True, decision="Forged.", outcome="rerun")
+    assert score_of(provider) == (D("80.00"), 4)
