@@ -22,6 +22,7 @@ urlpatterns = i18n_patterns(
     path("requests/", include(("marketplace.procurement.urls", "procurement"))),
     path("orders/", include(("marketplace.hiring.urls", "hiring"))),
     path("payments/", include(("marketplace.payments.urls", "payments"))),
+    path("evaluations/", include(("marketplace.ratings.urls", "ratings"))),
     path("", include(("marketplace.transparency.urls", "transparency"))),
     # Replaces Oscar's shipping-based checkout at the same address (this pattern is matched first).
     path("checkout/", CheckoutView.as_view(), name="direct-checkout"),

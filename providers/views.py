@@ -21,6 +21,7 @@ from marketplace.core.storage import private_file_response
 from marketplace.ratings import selectors as rating_selectors
 
 from . import selectors, services
+from .credit import selectors as credit_selectors
 from .forms import (
     ListingForm,
     MemberAddForm,
@@ -483,5 +484,6 @@ class ProviderProfileView(TemplateView):
             rating_summary=rating_selectors.provider_summary(provider=provider),
             reviews=rating_selectors.recent_ratings(provider=provider),
             track_record=rating_selectors.provider_track_record(provider=provider),
+            suspension=credit_selectors.suspension_of(provider=provider),
         )
         return context

@@ -149,3 +149,47 @@ def provider_track_record(*, provider) -> TrackRecord:
         on_time_rate=round(100 * counts["on_time"] / counts["total"]) if counts["total"] else None,
         median_response_hours=Decimal(str(statistics.median(delays))).quantize(Decimal("0.1")) if delays else None,
     )
+
+
+# --- Authority and platform evaluations ------------------------------------------------------------
+
+
+def evaluating_authorities(*, user):
+    """The issuing authorities ``user`` may evaluate for: their own, never the platform itself."""
+    from signing.selectors import authorities_for_user
+
+    return authorities_for_user(user=user).filter(is_platform=False).order_by("name")
+
+
+def order_for_authority_evaluation(*, user, order_number: str):
+    """A completed order by its number, for an authority officer about to evaluate it; else None.
+
+    Only officers of an authority reach it, and only completed orders; the view shows just what
+    the evaluation needs (number, service, provider, enterprise, completion), never price or files.
+    """
+    from marketplace.hiring.models import ServiceOrder, Status
+
+    number = (order_number or "").strip()
+    if not number or not evaluating_authorities(user=user).exists():
+        return None
+    return (
+        ServiceOrder.objects.select_related("order", "provider", "enterprise", "category")
+        .filter(order__number=number, order__status=Status.COMPLETED)
+        .first()
+    )
+
+
+def authority_evaluations(*, authorities, limit: int = 30):
+    from .models import AuthorityEvaluation
+
+    return list(
+        AuthorityEvaluation.objects.filter(authority__in=authorities).select_related(
+            "service_order__order", "provider", "authority", "author"
+        )[:limit]
+    )
+
+
+def platform_evaluations(*, limit: int = 30):
+    from .models import PlatformEvaluation
+
+    return list(PlatformEvaluation.objects.select_related("provider", "service_order__order", "author")[:limit])

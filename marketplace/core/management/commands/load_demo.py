@@ -8,6 +8,8 @@ from marketplace.catalogue import services as catalogue_services
 from marketplace.core import demo as core_demo
 from marketplace.hiring import demo as hiring_demo
 from providers import demo as providers_demo
+from providers.credit import demo as credit_demo
+from providers.credit import services as credit_services
 from search import services as search_services
 from signing import demo as signing_demo
 from signing import services as signing_services
@@ -30,6 +32,9 @@ class Command(BaseCommand):
             permits_issued = signing_demo.load()
             certificates_issued = signing_services.provider_certificates_backfill()
             hiring_result = hiring_demo.load()
+            credit_result = credit_demo.load()
+        # Every provider's credit grade from the demo history (also the nightly task's job).
+        credit_services.providers_credit_recompute_all()
 
         # Listings index themselves after commit; a full rebuild also covers a database loaded
         # some other way (a restored dump, a copied SQLite file). Idempotent.
@@ -41,6 +46,8 @@ class Command(BaseCommand):
                 f"listings {provider_result['listings']} created; sealed permits issued: {permits_issued}, "
                 f"provider certificates issued: {certificates_issued}; requests {hiring_result['requests']}, "
                 f"orders {hiring_result['orders']}, ratings {hiring_result['ratings']} created; "
+                f"evaluations by the authority {credit_result['authority']}, "
+                f"by the platform {credit_result['platform']} created; "
                 f"{indexed} listings searchable."
             )
         )

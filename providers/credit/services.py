@@ -1,0 +1,129 @@
+"""Every change to a credit record: recompute, appeal, decide an appeal, suspend below the threshold.
+
+``provider_credit_recompute`` is the only writer of ``Provider.credit_score / credit_grade /
+credit_computed_at``. Whatever changes an input (a rating, an evaluation, a dispute decision, an
+objection decision, an appeal decision) asks for it with ``recompute_on_commit`` so the score is
+computed from committed data.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from marketplace.accounts.models import User
+
+from .. import services as provider_services
+from ..models import CreditAppeal, Provider
+from . import formula, selectors
+
+
+@dataclass(frozen=True)
+class Result:
+    score: Decimal | None
+    grade: int | None
+    changed: bool
+
+
+@transaction.atomic
+def provider_credit_recompute(*, provider: Provider, now=None) -> Result:
+    """Compute the score from the provider's entries and store it on the provider row."""
+    now = now or timezone.now()
+    provider = Provider.objects.select_for_update().get(pk=provider.pk)
+    record = selectors.credit_record(provider=provider, now=now)
+    score, grade = record.breakdown.score, record.breakdown.grade
+    changed = (score, grade) != (provider.credit_score, provider.credit_grade)
+    provider.credit_score, provider.credit_grade, provider.credit_computed_at = score, grade, now
+    if changed:
+        # A save, so search re-indexes the listings that rank by grade.
+        provider.save(update_fields=["credit_score", "credit_grade", "credit_computed_at", "updated_at"])
+    else:
+        Provider.objects.filter(pk=provider.pk).update(credit_computed_at=now)
+    return Result(score=score, grade=grade, changed=changed)
+
+
+def providers_credit_recompute_all(*, now=None) -> int:
+    """Recompute every provider that has a public record or a score (one transaction each)."""
+    ids = Provider.objects.filter(
+        status__in=[Provider.Status.CERTIFIED, Provider.Status.SUSPENDED, Provider.Status.REVOKED]
+    ).values_list("pk", flat=True)
+    changed = 0
+    for pk in list(ids):
+        changed += provider_credit_recompute(provider=Provider(pk=pk), now=now).changed
+    return changed
+
+
+def recompute_on_commit(provider_id: int | None) -> None:
+    """Recompute after the current transaction commits (at once outside one)."""
+    if provider_id:
+        transaction.on_commit(lambda: provider_credit_recompute(provider=Provider(pk=provider_id)))
+
+
+# --- Appeals ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def credit_appeal_file(*, provider: Provider, user: User, source: str, source_id: int, reason: str) -> CreditAppeal:
+    """A member of ``provider`` challenges one entry of its own record."""
+    provider_services._require_member(provider, user)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Explain why this entry is wrong.")}, code="reason_required")
+    entry = selectors.credit_entry(provider=provider, source=source, source_id=source_id)
+    if entry is None:
+        raise CreditAppeal.DoesNotExist("No such entry in this provider's record")
+    if not entry.appealable:
+        raise ValidationError(_("This entry already has an open or upheld appeal."), code="already_appealed")
+    summary = f"{entry.source_label} · {entry.date:%Y-%m-%d} · {entry.value} · {entry.detail}"[:300]
+    try:
+        with transaction.atomic():
+            return CreditAppeal.objects.create(
+                provider=provider,
+                source=source,
+                source_id=source_id,
+                entry_summary=summary,
+                reason=reason,
+                filed_by=user,
+            )
+    except IntegrityError:
+        raise ValidationError(_("This entry already has an open or upheld appeal."), code="already_appealed") from None
+
+
+@transaction.atomic
+def credit_appeal_decide(*, appeal: CreditAppeal, reviewer: User, uphold: bool, decision: str) -> CreditAppeal:
+    """Staff uphold (the entry leaves the score) or reject an appeal, with a reason both sides see."""
+    provider_services._require_staff(reviewer)
+    decision = (decision or "").strip()
+    if not decision:
+        raise ValidationError({"decision": _("Write the decision with its reason.")}, code="decision_required")
+    appeal = CreditAppeal.objects.select_for_update().get(pk=appeal.pk)
+    if appeal.status != CreditAppeal.Status.PENDING:
+        raise provider_services.TransitionNotAllowed(_("This appeal has already been decided."), code="decided")
+    appeal.status = CreditAppeal.Status.UPHELD if uphold else CreditAppeal.Status.REJECTED
+    appeal.decision = decision
+    appeal.decided_by = reviewer
+    appeal.decided_at = timezone.now()
+    appeal.save(update_fields=["status", "decision", "decided_by", "decided_at"])
+    recompute_on_commit(appeal.provider_id)
+    return appeal
+
+
+# --- Suspension ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def provider_credit_suspend(*, provider: Provider, reviewer: User, reason: str) -> Provider:
+    """Suspend a certified provider whose credit score is below ``CREDIT_SUSPEND_THRESHOLD``."""
+    provider_services._require_staff(reviewer)
+    config = formula.Config.from_settings()
+    current = Provider.objects.get(pk=provider.pk)
+    if current.credit_score is None or current.credit_score >= config.suspend_threshold:
+        raise ValidationError(
+            _("Only a provider whose credit score is below %(threshold)s can be suspended from here."),
+            code="above_threshold",
+            params={"threshold": config.suspend_threshold},
+        )
+    return provider_services.provider_suspend(provider=current, reviewer=reviewer, reason=reason)

@@ -1,0 +1,134 @@
+"""Credit pages: the public formula, the provider's own record and appeals, and staff's credit desk."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from ..models import CreditAppeal, CreditSource, Provider
+from ..views import ConsoleMixin, StaffMixin, _flash_errors
+from . import formula, selectors, services
+
+
+class CreditFormulaView(TemplateView):
+    """The published formula, with the weights and thresholds actually in force."""
+
+    template_name = "providers/credit/formula.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        config = formula.Config.from_settings()
+        context.update(
+            config=config,
+            party_weights=[
+                (CreditSource.BUYER.label, config.party_weights["buyer"]),
+                (CreditSource.AUTHORITY.label, config.party_weights["authority"]),
+                (CreditSource.PLATFORM.label, config.party_weights["platform"]),
+            ],
+            penalties=config.penalties,
+        )
+        return context
+
+
+class ConsoleCreditView(ConsoleMixin, TemplateView):
+    template_name = "providers/console/credit.html"
+    console_section = "credit"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["record"] = selectors.credit_record(provider=self.provider)
+        context["appeals"] = selectors.appeals_of(provider=self.provider)
+        return context
+
+
+class ConsoleCreditAppealView(ConsoleMixin, View):
+    def post(self, request, source, source_id):
+        if source not in CreditSource.values:
+            raise Http404("No such entry")
+        try:
+            services.credit_appeal_file(
+                provider=self.provider,
+                user=request.user,
+                source=source,
+                source_id=source_id,
+                reason=request.POST.get("reason", ""),
+            )
+        except CreditAppeal.DoesNotExist:
+            raise Http404("No such entry") from None
+        except ValidationError as error:
+            _flash_errors(request, error)
+        else:
+            messages.success(request, _("Appeal filed; platform staff will decide it and give their reason."))
+        return redirect("providers:console-credit")
+
+
+class StaffCreditView(StaffMixin, TemplateView):
+    template_name = "providers/credit/staff.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            config=formula.Config.from_settings(),
+            below=selectors.providers_below_threshold(),
+            appeals=selectors.pending_appeals(),
+        )
+        return context
+
+
+class StaffCreditProviderView(StaffMixin, TemplateView):
+    template_name = "providers/credit/staff_provider.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        try:
+            provider = Provider.objects.get(pk=kwargs["pk"])
+        except Provider.DoesNotExist:
+            raise Http404("No such provider") from None
+        context.update(
+            provider=provider,
+            record=selectors.credit_record(provider=provider),
+            appeals=selectors.appeals_of(provider=provider),
+        )
+        return context
+
+
+class StaffAppealDecideView(StaffMixin, View):
+    def post(self, request, pk, decision):
+        if decision not in ("uphold", "reject"):
+            raise Http404("No such decision")
+        try:
+            appeal = CreditAppeal.objects.get(pk=pk)
+        except CreditAppeal.DoesNotExist:
+            raise Http404("No such appeal") from None
+        try:
+            services.credit_appeal_decide(
+                appeal=appeal,
+                reviewer=request.user,
+                uphold=decision == "uphold",
+                decision=request.POST.get("decision", ""),
+            )
+        except ValidationError as error:
+            _flash_errors(request, error)
+        else:
+            messages.success(request, _("Appeal decided; the provider sees the decision."))
+        return redirect("providers:credit-staff-provider", pk=appeal.provider_id)
+
+
+class StaffCreditSuspendView(StaffMixin, View):
+    def post(self, request, pk):
+        try:
+            provider = Provider.objects.get(pk=pk)
+        except Provider.DoesNotExist:
+            raise Http404("No such provider") from None
+        try:
+            services.provider_credit_suspend(
+                provider=provider, reviewer=request.user, reason=request.POST.get("reason", "")
+            )
+        except ValidationError as error:
+            _flash_errors(request, error)
+        else:
+            messages.success(request, _("Provider suspended; the suspension and its reason are on its public page."))
+        return redirect("providers:credit-staff")
