@@ -18,6 +18,7 @@ from django.contrib.postgres.search import SearchRank
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 
 from marketplace.core.regions import get_region
 
@@ -27,6 +28,7 @@ from ..query import (
     PRICE_BANDS,
     QUOTE_BAND,
     RATING_BANDS,
+    UNGRADED_TIER,
     Facet,
     FacetValue,
     Hit,
@@ -55,9 +57,9 @@ ENTRY_FIELDS = (
     "updated_at",
 )
 TEXT_FIELDS = ("provider_name", "provider_name_zh", "title", "title_zh", "description", "description_zh", "url")
-# Relevance weights: a word in the title beats one in the description; a query that names the
-# service item (by name or abbreviation) puts that item's listings first.
-CATEGORY_WEIGHT, TITLE_WEIGHT, TEXT_WEIGHT = 50, 10, 1
+# Text weights on SQLite: a word in the title beats one in the description. (A query that names
+# the service item puts that item's listings first through a sort key of its own.)
+TITLE_WEIGHT, TEXT_WEIGHT = 10, 1
 # Set per search on PostgreSQL (EXPLAIN ANALYZE on 100,000 listings, bench/search.py): the
 # index's pages are in memory, so a random read costs about a sequential one and the GIN bitmap
 # scan (20-40 ms) beats the sequential scan of the text table the default 4.0 picks (90 ms);
@@ -258,18 +260,25 @@ class DatabaseBackend(SearchBackend):
             entries = entries.filter(certified=query.certified)
         return entries
 
-    def _score(self, query: SearchQuery):
+    @staticmethod
+    def _named(query: SearchQuery):
+        """1 when the query names the listing's service item (by name or abbreviation), else 0."""
         whole = query.q.strip().lower()
         category_match = Q(category_name__iexact=whole) | Q(category_name_zh=whole)
         if query.expanded_categories:
             category_match |= Q(category_code__in=query.expanded_categories)
-        score = Case(When(category_match, then=Value(float(CATEGORY_WEIGHT))), default=Value(0.0))
+        return Case(When(category_match, then=Value(1)), default=Value(0))
+
+    def _score(self, query: SearchQuery):
+        """How well the text matches: title words over the rest (the service item and grade are
+        separate, earlier sort keys, see ``_ordered``)."""
         if connection.vendor == "postgresql":
             # ts_rank weighs title (A) over service item (B), provider (C) and description (D) tokens.
             rank = SearchRank(
                 F("text__vector"), TsQuery(self._tsquery(query) or "''", search_type="raw", config="simple")
             )
-            return score + rank * Value(float(TITLE_WEIGHT), output_field=FloatField())
+            return rank * Value(float(TITLE_WEIGHT), output_field=FloatField())
+        score = Value(0.0)
         for term in query.terms:
             score = score + Case(
                 When(text__title_text__contains=term, then=Value(float(TITLE_WEIGHT))), default=Value(0.0)
@@ -289,11 +298,12 @@ class DatabaseBackend(SearchBackend):
             order = best_rated
         elif query.sort == "service_days":
             order = (F("service_days").asc(nulls_last=True), *best_rated)
-        elif query.terms:
-            entries = entries.annotate(score=self._score(query))
-            order = (F("score").desc(), *best_rated)
-        else:
-            order = best_rated
+        else:  # relevance: the named service item, then the credit grade tier, then the text match
+            entries = entries.annotate(tier=Coalesce("credit_grade", Value(UNGRADED_TIER)))
+            order = (F("tier").desc(), *best_rated)
+            if query.terms:
+                entries = entries.annotate(named=self._named(query), score=self._score(query))
+                order = (F("named").desc(), F("tier").desc(), F("score").desc(), *best_rated)
         return entries.order_by(*order, "listing_id")
 
     def search(self, query: SearchQuery) -> SearchResult:
@@ -313,6 +323,7 @@ class DatabaseBackend(SearchBackend):
         "rating": "",
     }
     _BEST_RATED_SQL = "rating DESC NULLS LAST, rating_count DESC, listing_id ASC"
+    _TIER_SQL = f"COALESCE(credit_grade, {UNGRADED_TIER})"
 
     def _search_postgresql(self, query: SearchQuery) -> SearchResult:
         with transaction.atomic(), connection.cursor() as cursor:
@@ -348,13 +359,16 @@ class DatabaseBackend(SearchBackend):
         entries = self.filtered(query).order_by()
         ranked = bool(query.terms) and query.sort not in self._ORDER_SQL
         columns = ["id", "listing_id", "category_code", "category_name", "category_name_zh"]
-        columns += ["price", "rating", "rating_count", "service_days", "province_codes"]
+        columns += ["price", "rating", "rating_count", "service_days", "province_codes", "credit_grade"]
         if ranked:
-            entries = entries.annotate(score=self._score(query))
-            order = "score DESC, " + self._BEST_RATED_SQL
+            entries = entries.annotate(named=self._named(query), score=self._score(query))
+            columns += ["named", "score"]
+            order = f"named DESC, {self._TIER_SQL} DESC, score DESC, " + self._BEST_RATED_SQL
+        elif query.sort in self._ORDER_SQL:
+            order = self._ORDER_SQL[query.sort] + self._BEST_RATED_SQL
         else:
-            order = self._ORDER_SQL.get(query.sort, "") + self._BEST_RATED_SQL
-        hits_sql, hits_params = entries.values(*columns, *(["score"] if ranked else [])).query.sql_with_params()
+            order = f"{self._TIER_SQL} DESC, " + self._BEST_RATED_SQL
+        hits_sql, hits_params = entries.values(*columns).query.sql_with_params()
         band_sql, band_params = [], []
         for _key, low, high in PRICE_BANDS:
             conditions = ["price IS NOT NULL"]
