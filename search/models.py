@@ -6,7 +6,6 @@ so the index holds exactly what ``build_listing_document`` allowed: nothing unpu
 
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from .query import UNGRADED_TIER
@@ -34,7 +33,7 @@ class ListingIndexEntry(models.Model):
     certified = models.BooleanField(default=True)
     credit_grade = models.PositiveSmallIntegerField(null=True, blank=True)
     # The grade as best match ranks it (ungraded = search.query.UNGRADED_TIER): a plain column,
-    # so the default order (tier, then best rated) is one index scan.
+    # so the default order (tier, then best rated) is one index scan on PostgreSQL (0005).
     grade_tier = models.PositiveSmallIntegerField(default=UNGRADED_TIER)
     updated_at = models.DateTimeField(null=True, blank=True)
     # Space-separated provinces served (each once, sorted): the province facet groups the hits
@@ -45,15 +44,6 @@ class ListingIndexEntry(models.Model):
     vector = SearchVectorField(null=True, blank=True)
 
     class Meta:
-        indexes = [
-            models.Index(
-                F("grade_tier").desc(),
-                F("rating").desc(nulls_last=True),
-                F("rating_count").desc(),
-                "listing_id",
-                name="search_entry_best_match",
-            )
-        ]
         verbose_name = _("Search index entry")
         verbose_name_plural = _("Search index entries")
 

@@ -2,7 +2,8 @@
 facet columns, and gains region tokens and raw Chinese tokens (``search.tokens``): on PostgreSQL a
 search reads one narrow row per hit instead of a ~2 kB text row plus a join, and region filters
 are intersected in the GIN index. ``grade_tier`` (the credit grade as best match ranks it) gets an
-index in the default order: tier, then best rated.
+index in the default order (tier, then best rated), on PostgreSQL like 0002's: SQLite cannot index
+NULLS LAST.
 
 The database index is derived data in a new token format, so on PostgreSQL this empties it (the
 old vectors cannot be reused): run ``python manage.py reindex`` after migrating (``load_demo``
@@ -17,8 +18,10 @@ from django.db import migrations, models
 FORWARD = (
     "TRUNCATE search_listingregion, search_listingindextext, search_listingindexentry",
     "CREATE INDEX IF NOT EXISTS search_entry_match ON search_listingindexentry USING gin (vector)",
+    "CREATE INDEX IF NOT EXISTS search_entry_best_match ON search_listingindexentry "
+    "(grade_tier DESC, rating DESC NULLS LAST, rating_count DESC, listing_id)",
 )
-BACKWARD = ("DROP INDEX IF EXISTS search_entry_match",)
+BACKWARD = ("DROP INDEX IF EXISTS search_entry_best_match", "DROP INDEX IF EXISTS search_entry_match")
 
 
 def _run(statements):
@@ -47,16 +50,6 @@ class Migration(migrations.Migration):
             model_name="listingindexentry",
             name="grade_tier",
             field=models.PositiveSmallIntegerField(default=3),
-        ),
-        migrations.AddIndex(
-            model_name="listingindexentry",
-            index=models.Index(
-                models.OrderBy(models.F("grade_tier"), descending=True),
-                models.OrderBy(models.F("rating"), descending=True, nulls_last=True),
-                models.OrderBy(models.F("rating_count"), descending=True),
-                models.F("listing_id"),
-                name="search_entry_best_match",
-            ),
         ),
         migrations.RunPython(_run(FORWARD), _run(BACKWARD)),
     ]
