@@ -35,6 +35,9 @@ class ListingIndexEntry(models.Model):
     # The grade as best match ranks it (ungraded = search.query.UNGRADED_TIER): a plain column,
     # so the default order (tier, then best rated) is one index scan on PostgreSQL (0005).
     grade_tier = models.PositiveSmallIntegerField(default=UNGRADED_TIER)
+    # The index of the price's band in search.query.PRICE_BANDS (their count: quote only), written
+    # at index time so the facet groups small integers (change the bands: run reindex).
+    price_band = models.PositiveSmallIntegerField(default=0)
     updated_at = models.DateTimeField(null=True, blank=True)
     # Space-separated provinces served (each once, sorted): the province facet groups the hits
     # by this on PostgreSQL. Filters use the vector's region tokens there, ``ListingRegion`` on SQLite.

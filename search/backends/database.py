@@ -85,6 +85,17 @@ class LiteralTsQuery(TsQuery):
     template = "(%(expressions)s)::tsquery"
 
 
+def price_band(price) -> int:
+    """The index of ``price``'s band in PRICE_BANDS, or len(PRICE_BANDS) for quote only."""
+    if price is None:
+        return len(PRICE_BANDS)
+    return next(
+        i
+        for i, (_key, low, high) in enumerate(PRICE_BANDS)
+        if (low is None or price >= low) and (high is None or price < high)
+    )
+
+
 def storage_order(document: ListingDocument) -> tuple:
     """The order rows are written in: a service item's listings (and within it a province's) lie
     on neighbouring pages, so a search naming one reads a few pages, not one page per hit
@@ -119,6 +130,7 @@ def entry_from_document(document: ListingDocument) -> ListingIndexEntry:
         category_path="/" + "".join(f"{code}/" for code in document.category_path),
         province_codes=" ".join(document.province_codes),  # sorted: equal sets group together
         grade_tier=UNGRADED_TIER if document.credit_grade is None else document.credit_grade,
+        price_band=price_band(document.price),
         vector=vector_literal(document) if connection.vendor == "postgresql" else None,
     )
 
@@ -416,7 +428,7 @@ class DatabaseBackend(SearchBackend):
         entries = self.filtered(query).order_by()
         ranked = bool(query.terms) and query.sort not in self._ORDER_SQL
         columns = ["id", "listing_id", "category_code", "category_name", "category_name_zh"]
-        columns += ["price", "rating", "rating_count", "service_days", "province_codes", "grade_tier"]
+        columns += ["price", "price_band", "rating", "rating_count", "service_days", "province_codes", "grade_tier"]
         if ranked:
             entries = entries.annotate(named=self._named(query), score=self._score(query))
             columns += ["named", "score"]
@@ -426,48 +438,43 @@ class DatabaseBackend(SearchBackend):
         else:
             order = f"{self._TIER_SQL} DESC, " + self._BEST_RATED_SQL
         hits_sql, hits_params = entries.values(*columns).query.sql_with_params()
-        band_sql, band_params = [], []
-        for _key, low, high in PRICE_BANDS:
-            conditions = ["price IS NOT NULL"]
-            if low is not None:
-                conditions.append("price >= %s")
-                band_params.append(low)
-            if high is not None:
-                conditions.append("price < %s")
-                band_params.append(high)
-            band_sql.append(f"COUNT(*) FILTER (WHERE {' AND '.join(conditions)})")
-        band_sql.append("COUNT(*) FILTER (WHERE price IS NULL)")
-        for band in RATING_BANDS:
-            band_sql.append("COUNT(*) FILTER (WHERE rating >= %s)")
-            band_params.append(float(band))
-        zeros = ", 0" * len(band_sql)
+        band_sql = ", ".join("COUNT(*) FILTER (WHERE rating >= %s)" for _band in RATING_BANDS)
+        band_params = [float(band) for band in RATING_BANDS]
+        zeros = ", 0" * len(RATING_BANDS)
         score = "score" if ranked else "0.0::float8"
         # Only fixed SQL fragments of this module are interpolated; every value is a parameter.
+        # The category facet is grouped by price band too (a small integer written at index time:
+        # comparing every hit's numeric price with five bands cost more than the match itself).
         sql = f"""
             WITH hits AS MATERIALIZED ({hits_sql})
-            SELECT 'c', category_code, category_name, category_name_zh, COUNT(*), {", ".join(band_sql)}, 0.0::float8
-            FROM hits GROUP BY category_code, category_name, category_name_zh
+            SELECT 'c', category_code, category_name, category_name_zh, COUNT(*), price_band, {band_sql}, 0.0::float8
+            FROM hits GROUP BY category_code, category_name, category_name_zh, price_band
             UNION ALL
-            SELECT 'r', province, '', '', SUM(n)::int{zeros}, 0.0::float8
+            SELECT 'r', province, '', '', SUM(n)::int, 0{zeros}, 0.0::float8
             FROM (SELECT province_codes, COUNT(*) AS n FROM hits GROUP BY province_codes) served,
                 unnest(string_to_array(served.province_codes, ' ')) AS province GROUP BY province
             UNION ALL
-            SELECT 'p', page.id::text, '', '', row_number() OVER (){zeros}, page.score
+            SELECT 'p', page.id::text, '', '', row_number() OVER (), 0{zeros}, page.score
             FROM (SELECT id, {score} AS score FROM hits ORDER BY {order} LIMIT %s OFFSET %s) page
         """  # noqa: S608
         cursor.execute(sql, (*hits_params, *band_params, query.page_size, query.offset))
         rows = cursor.fetchall()
-        keys = [f"price:{key}" for key, _low, _high in PRICE_BANDS] + [f"price:{QUOTE_BAND}"]
-        keys += [f"rating:{band}" for band in RATING_BANDS]
-        categories = sorted(
-            (
-                {"category_code": row[1], "category_name": row[2], "category_name_zh": row[3], "n": row[4]}
-                | dict(zip(keys, row[5:-1], strict=True))
-                for row in rows
-                if row[0] == "c"
-            ),
-            key=lambda row: (-row["n"], row["category_code"]),
-        )
+        price_keys = [f"price:{key}" for key, _low, _high in PRICE_BANDS] + [f"price:{QUOTE_BAND}"]
+        rating_keys = [f"rating:{band}" for band in RATING_BANDS]
+        grouped: dict[str, dict] = {}
+        for kind, code, name, name_zh, n, band, *ratings, _score in rows:
+            if kind != "c":
+                continue
+            row = grouped.setdefault(
+                code,
+                {"category_code": code, "category_name": name, "category_name_zh": name_zh, "n": 0}
+                | dict.fromkeys(price_keys + rating_keys, 0),
+            )
+            row["n"] += n
+            row[price_keys[band]] += n
+            for rating_key, count in zip(rating_keys, ratings, strict=True):
+                row[rating_key] += count
+        categories = sorted(grouped.values(), key=lambda row: (-row["n"], row["category_code"]))
         provinces = sorted(
             ({"province_code": row[1], "n": row[4]} for row in rows if row[0] == "r"),
             key=lambda row: (-row["n"], row["province_code"]),

@@ -1,9 +1,9 @@
 """The match vector moves from the wide text table onto the index entry, beside the filter and
 facet columns, and gains region tokens and raw Chinese tokens (``search.tokens``): on PostgreSQL a
 search reads one narrow row per hit instead of a ~2 kB text row plus a join, and region filters
-are intersected in the GIN index. ``grade_tier`` (the credit grade as best match ranks it) gets an
-index in the default order (tier, then best rated), on PostgreSQL like 0002's: SQLite cannot index
-NULLS LAST.
+are intersected in the GIN index. ``price_band`` lets the price facet group small integers.
+``grade_tier`` (the credit grade as best match ranks it) gets an index in the default order (tier,
+then best rated), on PostgreSQL only like 0002's: SQLite cannot index NULLS LAST.
 
 The database index is derived data in a new token format, so on PostgreSQL this empties it (the
 old vectors cannot be reused): run ``python manage.py reindex`` after migrating (``load_demo``
@@ -50,6 +50,11 @@ class Migration(migrations.Migration):
             model_name="listingindexentry",
             name="grade_tier",
             field=models.PositiveSmallIntegerField(default=3),
+        ),
+        migrations.AddField(
+            model_name="listingindexentry",
+            name="price_band",
+            field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.RunPython(_run(FORWARD), _run(BACKWARD)),
     ]
