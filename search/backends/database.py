@@ -298,9 +298,17 @@ class DatabaseBackend(SearchBackend):
     def filtered(self, query: SearchQuery) -> QuerySet:
         entries = ListingIndexEntry.objects.defer("vector")
         if connection.vendor == "postgresql":
-            if (match := self._match_tsquery(query)) is not None:
-                entries = entries.filter(vector=LiteralTsQuery(match))
-            return self._filtered_columns(entries, query)
+            if (match := self._match_tsquery(query)) is None:
+                return self._filtered_columns(entries, query)
+            # The GIN match picks the rows; the column filters are checked on the rows it fetches
+            # (``+ 0`` keeps the planner from ANDing in a bitmap of, say, half the table's prices,
+            # which cost as much as the whole match on 100,000 listings).
+            entries = entries.filter(vector=LiteralTsQuery(match)).alias(
+                price_checked=F("price") + Value(0),
+                rating_checked=F("rating") + Value(0.0),
+                service_days_checked=F("service_days") + Value(0),
+            )
+            return self._filtered_columns(entries, query, suffix="_checked")
         if query.terms:
             entries = entries.filter(self._text_filter(query))
         if query.category:
@@ -318,16 +326,16 @@ class DatabaseBackend(SearchBackend):
         return self._filtered_columns(entries, query)
 
     @staticmethod
-    def _filtered_columns(entries: QuerySet, query: SearchQuery) -> QuerySet:
-        """The filters on the entry's own columns, the same on every database."""
+    def _filtered_columns(entries: QuerySet, query: SearchQuery, *, suffix: str = "") -> QuerySet:
+        """The filters on the entry's own columns (or on their ``suffix`` aliases)."""
         if query.price_min is not None:
-            entries = entries.filter(price__gte=query.price_min)
+            entries = entries.filter(**{f"price{suffix}__gte": query.price_min})
         if query.price_max is not None:
-            entries = entries.filter(price__lte=query.price_max)
+            entries = entries.filter(**{f"price{suffix}__lte": query.price_max})
         if query.rating_min is not None:
-            entries = entries.filter(rating__gte=float(query.rating_min))
+            entries = entries.filter(**{f"rating{suffix}__gte": float(query.rating_min)})
         if query.max_days is not None:
-            entries = entries.filter(service_days__lte=query.max_days)
+            entries = entries.filter(**{f"service_days{suffix}__lte": query.max_days})
         if query.certified is not None:
             entries = entries.filter(certified=query.certified)
         return entries
