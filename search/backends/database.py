@@ -69,7 +69,8 @@ TEXT_FIELDS = ("provider_name", "provider_name_zh", "title", "title_zh", "descri
 TITLE_WEIGHT, TEXT_WEIGHT = 10, 1
 # Set per search on PostgreSQL (EXPLAIN ANALYZE on 100,000 listings, bench/search.py): the
 # index's pages are in memory, so a random read costs about a sequential one and the GIN bitmap
-# scan (20-40 ms) beats the sequential scan of the text table the default 4.0 picks (90 ms);
+# scan beats the sequential scan of the whole table the default 4.0 picks for broad matches
+# (measured when the vector lived on the text table: 20-40 ms against 90 ms);
 # parallel workers cost more to start than they save on searches this size, on two cores.
 PLANNER_SETTINGS = {"random_page_cost": "1.1", "max_parallel_workers_per_gather": "0"}
 # Documents sorted together into storage order by one ``index`` call (memory: a few MB).
