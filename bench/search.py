@@ -98,6 +98,8 @@ QUALIFIERS = (
     ],
     ["工业园区", "住宅项目", "道路桥梁", "加急服务", "甲级团队", "中小项目", "含专家评审", "含现场踏勘"],
 )
+# Each firm's credit grade (None: not computed yet), so best match orders by grade tiers as live.
+FIRM_GRADES = (5, 4, 4, 3, None, 3, 2, 5, None, 1)
 FIRMS = (
     ["Qinchuan", "Huaxia", "Lingnan", "Zhongyuan", "Bashu", "Jiangnan", "Yanzhao", "Tianfu", "Minyue", "Longyuan"],
     ["秦川", "华夏", "岭南", "中原", "巴蜀", "江南", "燕赵", "天府", "闽越", "陇原"],
@@ -168,6 +170,7 @@ def synthetic_documents(n, regions, names):
             rating=round(rng.uniform(2.5, 5.0), 2) if rated else None,
             rating_count=rng.randint(1, 400) if rated else 0,
             certified=rng.random() < 0.95,
+            credit_grade=FIRM_GRADES[firm],
             url=f"/catalogue/listing_{listing_id}/",
             updated_at=now,
             extra_terms=synonyms().get(code, ()),

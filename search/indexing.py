@@ -2,7 +2,12 @@
 
 Which listings may be found is decided by ``providers.selectors.purchasable_listings`` (certified
 provider, approved unexpired qualification for the service item, published): search never
-re-implements that rule. Ratings and credit grades are not built yet; their fields stay empty.
+re-implements that rule.
+
+A listing's rating is the Bayesian average of its own ratings, the same figure the listing pages
+show (``marketplace.ratings.selectors.bayesian_by_product``; unrated listings have none), read in
+one query per batch. Its credit grade is its provider's (``Provider.credit_grade``, stars 1-5, or
+None until the credit services first compute it).
 """
 
 import logging
@@ -14,8 +19,10 @@ from django.utils import translation
 
 from marketplace.catalogue.models import Product, ProductAttributeValue
 from marketplace.catalogue.services import INTERMEDIARY_SERVICE_SLUG
+from marketplace.ratings.selectors import bayesian_by_product
 from providers.selectors import purchasable_listings
 
+from .backends.base import batched
 from .documents import PRICING_MODES, ListingDocument
 from .query import synonyms
 
@@ -69,11 +76,21 @@ def findable_listings():
     return listing_queryset().filter(pk__in=purchasable_listings().values("pk"))
 
 
-def build_listing_document(product: Product, *, purchasable: bool | None = None) -> ListingDocument | None:
+def listing_ratings(product_ids: Iterable[int]) -> dict[int, tuple[float, int]]:
+    """(Bayesian average, number of ratings) per rated listing id, in one query."""
+    ids = list(product_ids)
+    if not ids:
+        return {}
+    return {pk: (float(value), count) for pk, (value, count) in bayesian_by_product(product_ids=ids).items()}
+
+
+def build_listing_document(
+    product: Product, *, purchasable: bool | None = None, ratings: dict[int, tuple[float, int]] | None = None
+) -> ListingDocument | None:
     """The document for ``product``, or None when it must not be findable (not purchasable).
 
-    Batch callers pass ``purchasable=True`` for products they took from ``findable_listings``;
-    otherwise it is looked up (one query).
+    Batch callers pass ``purchasable=True`` for products they took from ``findable_listings`` and
+    the batch's ``listing_ratings``; otherwise each is looked up (one query each).
     """
     if product.product_class is None or product.product_class.slug != INTERMEDIARY_SERVICE_SLUG:
         return None
@@ -97,6 +114,9 @@ def build_listing_document(product: Product, *, purchasable: bool | None = None)
         url = product.get_absolute_url()
     provider = getattr(record.partner, "provider", None) if record is not None else None
     service_days = attributes.get("service_days")
+    if ratings is None:
+        ratings = listing_ratings([product.pk])
+    rating, rating_count = ratings.get(product.pk, (None, 0))
     return ListingDocument(
         listing_id=product.pk,
         title=product.title or product.title_zh,
@@ -116,11 +136,10 @@ def build_listing_document(product: Product, *, purchasable: bool | None = None)
         price=price,
         currency=(record.price_currency if record is not None else None) or settings.OSCAR_DEFAULT_CURRENCY,
         service_days=int(service_days) if service_days not in (None, "") else None,
-        # Filled once ratings and credit grades exist (hiring and transparency parts).
-        rating=None,
-        rating_count=0,
+        rating=rating,
+        rating_count=rating_count,
         certified=True,  # purchasable implies a certified provider
-        credit_grade=None,
+        credit_grade=provider.credit_grade if provider else None,
         url=url,
         updated_at=product.date_updated,
         extra_terms=synonyms().get(category.code, ()) if category else (),
@@ -131,8 +150,10 @@ def build_listing_documents(listing_ids: Iterable[int]) -> tuple[list[ListingDoc
     """Documents for the listings that may be found, and the ids that must leave the index."""
     ids = list(dict.fromkeys(listing_ids))
     documents, gone = [], set(ids)
-    for product in findable_listings().filter(pk__in=ids):
-        document = build_listing_document(product, purchasable=True)
+    products = list(findable_listings().filter(pk__in=ids))
+    ratings = listing_ratings(product.pk for product in products)
+    for product in products:
+        document = build_listing_document(product, purchasable=True, ratings=ratings)
         if document is not None:
             documents.append(document)
             gone.discard(product.pk)
@@ -141,10 +162,12 @@ def build_listing_documents(listing_ids: Iterable[int]) -> tuple[list[ListingDoc
 
 def iter_listing_documents(*, chunk_size: int = 500) -> Iterator[ListingDocument]:
     """Every findable listing, for ``reindex``; memory stays flat whatever the catalogue size."""
-    for product in findable_listings().iterator(chunk_size=chunk_size):
-        document = build_listing_document(product, purchasable=True)
-        if document is not None:
-            yield document
+    for chunk in batched(findable_listings().iterator(chunk_size=chunk_size), chunk_size):
+        ratings = listing_ratings(product.pk for product in chunk)
+        for product in chunk:
+            document = build_listing_document(product, purchasable=True, ratings=ratings)
+            if document is not None:
+                yield document
 
 
 def count_listings() -> int:

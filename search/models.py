@@ -8,10 +8,13 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .query import UNGRADED_TIER
+
 
 class ListingIndexEntry(models.Model):
-    """The narrow part: what filters, sorts and facets read. Facet counts scan these rows, so
-    long text lives in ``ListingIndexText`` and a scan of 100,000 entries stays a few MB."""
+    """What matching, filters, sorts and facets read: on PostgreSQL one GIN lookup on ``vector``
+    finds the hits and each costs one read of this row, no join. Text for display lives in
+    ``ListingIndexText``."""
 
     listing_id = models.BigIntegerField(_("Listing"), unique=True)
     provider_id = models.BigIntegerField(null=True, blank=True)
@@ -29,10 +32,19 @@ class ListingIndexEntry(models.Model):
     rating_count = models.PositiveIntegerField(default=0)
     certified = models.BooleanField(default=True)
     credit_grade = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The grade as best match ranks it (ungraded = search.query.UNGRADED_TIER): a plain column,
+    # so the default order (tier, then best rated) is one index scan on PostgreSQL (0005).
+    grade_tier = models.PositiveSmallIntegerField(default=UNGRADED_TIER)
+    # The index of the price's band in search.query.PRICE_BANDS (their count: quote only), written
+    # at index time so the facet groups small integers (change the bands: run reindex).
+    price_band = models.PositiveSmallIntegerField(default=0)
     updated_at = models.DateTimeField(null=True, blank=True)
-    # Space-separated provinces served (each once): the province facet reads them from the
-    # hits themselves on PostgreSQL; filters still go through ``ListingRegion``.
+    # Space-separated provinces served (each once, sorted): the province facet groups the hits
+    # by this on PostgreSQL. Filters use the vector's region tokens there, ``ListingRegion`` on SQLite.
     province_codes = models.CharField(max_length=512, blank=True, default="")
+    # PostgreSQL: the tokens q, region and service item filters match (search.tokens), weighted
+    # for ts_rank, behind a GIN index; unused (NULL) on SQLite.
+    vector = SearchVectorField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("Search index entry")
@@ -58,15 +70,14 @@ class ListingIndexText(models.Model):
     # Lower-cased titles, names, category names, abbreviations, description: what q matches.
     title_text = models.CharField(max_length=1024, blank=True)
     search_text = models.TextField(blank=True)
-    # PostgreSQL: weighted tokens (search.tokens) behind a GIN index; unused (NULL) on SQLite.
-    vector = SearchVectorField(null=True, blank=True)
 
     def __str__(self):
         return self.title
 
 
 class ListingRegion(models.Model):
-    """One row per region a listing serves, with its province: region filters and facets join here."""
+    """One row per region a listing serves, with its province: region filters and facets join
+    here on SQLite (PostgreSQL matches the entry's region tokens and writes no rows here)."""
 
     entry = models.ForeignKey(ListingIndexEntry, on_delete=models.CASCADE, related_name="regions")
     code = models.CharField(max_length=6)

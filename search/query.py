@@ -42,6 +42,10 @@ PRICE_BANDS = (
 QUOTE_BAND = "quote"
 # Rating bands are "this or better", as shoppers read them.
 RATING_BANDS = (Decimal("4.5"), Decimal("4"), Decimal("3.5"), Decimal("3"))
+# Best match ("relevance") ranks by the provider's credit grade before the text match (issue #9:
+# top grades rank first), after whether the listing is of the service item the query names. A
+# provider not graded yet sits in the middle tier: neither rewarded nor punished for no record.
+UNGRADED_TIER = 3
 SYNONYMS_FILE = Path(__file__).parent / "data" / "synonyms.json"
 _SPLIT = re.compile(r"[\s,;，；、]+")
 _CJK = re.compile(r"[\u3400-\u9fff]")

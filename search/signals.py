@@ -8,6 +8,7 @@ from django.db.models.signals import post_delete, post_save
 
 from marketplace.catalogue.models import Product, ProductAttributeValue, ProductCategory
 from marketplace.partner.models import StockRecord
+from marketplace.ratings.models import Rating
 from providers.models import Provider, Qualification
 
 from .services import listings_changed
@@ -19,6 +20,7 @@ def _product_changed(sender, instance, raw=False, **kwargs):
 
 
 def _related_changed(sender, instance, raw=False, **kwargs):
+    # A rating counts here too: the listing's indexed Bayesian average and count change with it.
     if not raw and instance.product_id:
         listings_changed([instance.product_id])
 
@@ -28,7 +30,8 @@ def _provider_listings(partner_id) -> list[int]:
 
 
 def _provider_changed(sender, instance, raw=False, **kwargs):
-    # Certification, suspension or revocation decides whether all of its listings are findable.
+    # Certification, suspension or revocation decides whether all of its listings are findable;
+    # its credit grade is indexed on each of them.
     if not raw and instance.partner_id:
         listings_changed(_provider_listings(instance.partner_id))
 
@@ -43,7 +46,7 @@ def _qualification_changed(sender, instance, raw=False, **kwargs):
 def connect() -> None:
     for signal in (post_save, post_delete):
         signal.connect(_product_changed, sender=Product, dispatch_uid=f"search-product-{signal}")
-        for model in (StockRecord, ProductAttributeValue, ProductCategory):
+        for model in (StockRecord, ProductAttributeValue, ProductCategory, Rating):
             signal.connect(_related_changed, sender=model, dispatch_uid=f"search-{model.__name__}-{signal}")
         signal.connect(_provider_changed, sender=Provider, dispatch_uid=f"search-provider-{signal}")
         signal.connect(_qualification_changed, sender=Qualification, dispatch_uid=f"search-qualification-{signal}")

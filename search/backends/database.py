@@ -1,12 +1,20 @@
 """The embedded default: search over ``search.ListingIndexEntry`` with the ORM.
 
-On PostgreSQL the text match is one ``@@`` against a weighted token vector (``search.tokens``:
-Latin words, Chinese character bigrams, the service item) behind a GIN index, ranked by
-``ts_rank``. On SQLite the same filters, facets and sorts run over ``LIKE`` matches.
+On PostgreSQL the text match is one ``@@`` against a token vector (``search.tokens``: Latin words,
+Chinese character bigrams, the service item, the regions served) kept on the entry itself, beside
+the filter and facet columns, behind a GIN index: the words, the region filter and the service
+item filter are intersected inside the index, and each hit costs one narrow row read, no join.
+Hits are ranked by ``ts_rank``. On SQLite the same filters, facets and sorts run over ``LIKE``
+matches and ``ListingRegion`` joins.
 
-Every search costs three queries whatever the result size: the page of hits, the category
-facet (which also yields the total and the price and rating bands), and the region facet. Long text lives in
-``ListingIndexText`` so that facet scans over many entries read few pages.
+Best match orders by: whether the listing is of the service item the query names, then the
+provider's credit grade tier (5 stars first; ungraded providers count as ``UNGRADED_TIER``), then
+the text match, then the best rated. The other sorts are what the buyer asked for and ignore the
+grade.
+
+A search costs two queries on PostgreSQL whatever the result size (hits, facets and the page's
+ids in one statement; the page's rows) and three on SQLite. Long text for display lives in
+``ListingIndexText``.
 """
 
 import hashlib
@@ -27,6 +35,7 @@ from ..query import (
     PRICE_BANDS,
     QUOTE_BAND,
     RATING_BANDS,
+    UNGRADED_TIER,
     Facet,
     FacetValue,
     Hit,
@@ -34,7 +43,7 @@ from ..query import (
     SearchResult,
     category_codes_for_term,
 )
-from ..tokens import category_token, term_tsquery, tsvector_literal
+from ..tokens import category_token, province_token, region_token, term_tsquery, tsvector_literal
 from .base import BATCH_SIZE, SearchBackend, Suggestion, batched
 
 ENTRY_FIELDS = (
@@ -55,19 +64,49 @@ ENTRY_FIELDS = (
     "updated_at",
 )
 TEXT_FIELDS = ("provider_name", "provider_name_zh", "title", "title_zh", "description", "description_zh", "url")
-# Relevance weights: a word in the title beats one in the description; a query that names the
-# service item (by name or abbreviation) puts that item's listings first.
-CATEGORY_WEIGHT, TITLE_WEIGHT, TEXT_WEIGHT = 50, 10, 1
+# Text weights on SQLite: a word in the title beats one in the description. (A query that names
+# the service item puts that item's listings first through a sort key of its own.)
+TITLE_WEIGHT, TEXT_WEIGHT = 10, 1
 # Set per search on PostgreSQL (EXPLAIN ANALYZE on 100,000 listings, bench/search.py): the
 # index's pages are in memory, so a random read costs about a sequential one and the GIN bitmap
-# scan (20-40 ms) beats the sequential scan of the text table the default 4.0 picks (90 ms);
+# scan beats the sequential scan of the whole table the default 4.0 picks for broad matches
+# (measured when the vector lived on the text table: 20-40 ms against 90 ms);
 # parallel workers cost more to start than they save on searches this size, on two cores.
 PLANNER_SETTINGS = {"random_page_cost": "1.1", "max_parallel_workers_per_gather": "0"}
+# Documents sorted together into storage order by one ``index`` call (memory: a few MB).
+SORT_CHUNK = 10_000
 # Filter-only facet counts are cached under the index version token; this only bounds memory.
 FACET_CACHE_SECONDS = 3600
 
 
+class LiteralTsQuery(TsQuery):
+    """A tsquery written as a literal (``'...'::tsquery``), never through a text-search parser:
+    the tokens of ``search.tokens`` mean the same under every database locale."""
+
+    template = "(%(expressions)s)::tsquery"
+
+
+def price_band(price) -> int:
+    """The index of ``price``'s band in PRICE_BANDS, or len(PRICE_BANDS) for quote only."""
+    if price is None:
+        return len(PRICE_BANDS)
+    return next(
+        i
+        for i, (_key, low, high) in enumerate(PRICE_BANDS)
+        if (low is None or price >= low) and (high is None or price < high)
+    )
+
+
+def storage_order(document: ListingDocument) -> tuple:
+    """The order rows are written in: a service item's listings (and within it a province's) lie
+    on neighbouring pages, so a search naming one reads a few pages, not one page per hit
+    (a seventh of the pages for 环境影响 on 100,000 listings). ``index`` sorts SORT_CHUNK documents
+    at a time; ``reindex`` restores the order that single-listing updates erode."""
+    return (document.category_code, document.province_codes, document.listing_id)
+
+
 def vector_literal(document: ListingDocument) -> str:
+    regions = (*(region_token(code) for code in document.region_codes), *map(province_token, document.province_codes))
     return tsvector_literal(
         [
             (document.title, "A"),
@@ -81,7 +120,8 @@ def vector_literal(document: ListingDocument) -> str:
             (document.provider_name_zh, "C"),
             (document.description, "D"),
             (document.description_zh, "D"),
-        ]
+        ],
+        plain=regions,
     )
 
 
@@ -89,11 +129,14 @@ def entry_from_document(document: ListingDocument) -> ListingIndexEntry:
     return ListingIndexEntry(
         **{name: getattr(document, name) for name in ENTRY_FIELDS},
         category_path="/" + "".join(f"{code}/" for code in document.category_path),
-        province_codes=" ".join(dict.fromkeys(code[:2] + "0000" for code in document.region_codes)),
+        province_codes=" ".join(document.province_codes),  # sorted: equal sets group together
+        grade_tier=UNGRADED_TIER if document.credit_grade is None else document.credit_grade,
+        price_band=price_band(document.price),
+        vector=vector_literal(document) if connection.vendor == "postgresql" else None,
     )
 
 
-def text_from_document(document: ListingDocument, entry_id: int, *, with_vector: bool) -> ListingIndexText:
+def text_from_document(document: ListingDocument, entry_id: int, *, postgres: bool) -> ListingIndexText:
     title_text = " ".join([document.title, document.title_zh]).lower()
     search_text = " ".join(
         [
@@ -114,9 +157,8 @@ def text_from_document(document: ListingDocument, entry_id: int, *, with_vector:
         region_codes=" ".join(document.region_codes),
         extra_terms="|".join(document.extra_terms)[:512],
         title_text=title_text[:1024],
-        # PostgreSQL matches the vector; only the SQLite fallback scans this text.
-        search_text="" if with_vector else search_text,
-        vector=vector_literal(document) if with_vector else None,
+        # PostgreSQL matches the entry's vector; only the SQLite fallback scans this text.
+        search_text="" if postgres else search_text,
     )
 
 
@@ -145,35 +187,42 @@ class DatabaseBackend(SearchBackend):
 
     @transaction.atomic
     def index(self, documents: Iterable[ListingDocument]) -> int:
+        """Write ``documents``, SORT_CHUNK at a time in storage order (see ``storage_order``)."""
         written = 0
         self._bump_version()
-        for batch in batched(documents, BATCH_SIZE):
-            ListingIndexEntry.objects.filter(listing_id__in=[d.listing_id for d in batch]).delete()
-            postgres = connection.vendor == "postgresql"
-            entries = ListingIndexEntry.objects.bulk_create([entry_from_document(d) for d in batch])
-            if connection.features.can_return_rows_from_bulk_insert:
-                ids = {entry.listing_id: entry.pk for entry in entries}
-            else:  # old SQLite: ask for the ids the insert gave
-                ids = dict(
-                    ListingIndexEntry.objects.filter(listing_id__in=[d.listing_id for d in batch]).values_list(
-                        "listing_id", "pk"
-                    )
-                )
-            ListingIndexText.objects.bulk_create(
-                text_from_document(d, ids[d.listing_id], with_vector=postgres) for d in batch
-            )
-            ListingRegion.objects.bulk_create(
-                ListingRegion(
-                    entry_id=ids[d.listing_id],
-                    code=code,
-                    province_code=code[:2] + "0000",
-                    counts_for_province=code[:2] + "0000" not in {c[:2] + "0000" for c in d.region_codes[:position]},
-                )
-                for d in batch
-                for position, code in enumerate(d.region_codes)
-            )
-            written += len(batch)
+        for chunk in batched(documents, SORT_CHUNK):
+            chunk.sort(key=storage_order)
+            for batch in batched(chunk, BATCH_SIZE):
+                self._write(batch)
+                written += len(batch)
         return written
+
+    @staticmethod
+    def _write(batch: list[ListingDocument]) -> None:
+        ListingIndexEntry.objects.filter(listing_id__in=[d.listing_id for d in batch]).delete()
+        postgres = connection.vendor == "postgresql"
+        entries = ListingIndexEntry.objects.bulk_create([entry_from_document(d) for d in batch])
+        if connection.features.can_return_rows_from_bulk_insert:
+            ids = {entry.listing_id: entry.pk for entry in entries}
+        else:  # old SQLite: ask for the ids the insert gave
+            ids = dict(
+                ListingIndexEntry.objects.filter(listing_id__in=[d.listing_id for d in batch]).values_list(
+                    "listing_id", "pk"
+                )
+            )
+        ListingIndexText.objects.bulk_create(text_from_document(d, ids[d.listing_id], postgres=postgres) for d in batch)
+        if postgres:  # the vector's region tokens answer region filters there
+            return
+        ListingRegion.objects.bulk_create(
+            ListingRegion(
+                entry_id=ids[d.listing_id],
+                code=code,
+                province_code=code[:2] + "0000",
+                counts_for_province=code[:2] + "0000" not in {c[:2] + "0000" for c in d.region_codes[:position]},
+            )
+            for d in batch
+            for position, code in enumerate(d.region_codes)
+        )
 
     @transaction.atomic
     def remove(self, listing_ids: Iterable[int]) -> None:
@@ -191,9 +240,10 @@ class DatabaseBackend(SearchBackend):
         return ListingIndexEntry.objects.count()
 
     def rebuild(self, documents, *, batch_size=BATCH_SIZE, progress=None) -> int:
-        # One transaction: on PostgreSQL searches keep seeing the old index until the new one commits.
+        # One transaction: on PostgreSQL searches keep seeing the old index until the new one
+        # commits. Whole sort chunks, so a rebuild stores the index in storage order.
         with transaction.atomic():
-            return super().rebuild(documents, batch_size=batch_size, progress=progress)
+            return super().rebuild(documents, batch_size=max(batch_size, SORT_CHUNK), progress=progress)
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -213,9 +263,25 @@ class DatabaseBackend(SearchBackend):
             text = f"({text}) | {named}" if text else named
         return text
 
+    def _match_tsquery(self, query: SearchQuery) -> str | None:
+        """PostgreSQL: the words, the service item filter and the region filter as one tsquery, so
+        the GIN index intersects them (a region filter no longer reads every text hit)."""
+        clauses = []
+        if query.terms:
+            text = self._tsquery(query)
+            if not text:
+                return ""  # words without a token (punctuation): the empty tsquery matches nothing
+            clauses.append(f"({text})")
+        if query.category:
+            clauses.append(category_token(query.category))  # the item or anything under it
+        if query.region and (region := get_region(query.region)):
+            if region.is_province:
+                clauses.append(province_token(region.code))
+            else:  # a city is served by listings for the city itself or its whole province
+                clauses.append(f"({region_token(region.code)} | {region_token(region.province_code)})")
+        return " & ".join(clauses) or None
+
     def _text_filter(self, query: SearchQuery) -> Q:
-        if connection.vendor == "postgresql":
-            return Q(text__vector=TsQuery(self._tsquery(query) or "''", search_type="raw", config="simple"))
         condition = Q()
         for term in query.terms:
             alternatives = Q(text__search_text__contains=term)
@@ -231,7 +297,19 @@ class DatabaseBackend(SearchBackend):
         return condition
 
     def filtered(self, query: SearchQuery) -> QuerySet:
-        entries = ListingIndexEntry.objects.all()
+        entries = ListingIndexEntry.objects.defer("vector")
+        if connection.vendor == "postgresql":
+            if (match := self._match_tsquery(query)) is None:
+                return self._filtered_columns(entries, query)
+            # The GIN match picks the rows; the column filters are checked on the rows it fetches
+            # (``+ 0`` keeps the planner from ANDing in a bitmap of, say, half the table's prices,
+            # which cost as much as the whole match on 100,000 listings).
+            entries = entries.filter(vector=LiteralTsQuery(match)).alias(
+                price_checked=F("price") + Value(0),
+                rating_checked=F("rating") + Value(0.0),
+                service_days_checked=F("service_days") + Value(0),
+            )
+            return self._filtered_columns(entries, query, suffix="_checked")
         if query.terms:
             entries = entries.filter(self._text_filter(query))
         if query.category:
@@ -246,30 +324,40 @@ class DatabaseBackend(SearchBackend):
             else:  # a city is served by listings for the city itself or its whole province
                 served = ListingRegion.objects.filter(code__in=[region.code, region.province_code])
             entries = entries.filter(Exists(served.filter(entry=OuterRef("pk"))))
+        return self._filtered_columns(entries, query)
+
+    @staticmethod
+    def _filtered_columns(entries: QuerySet, query: SearchQuery, *, suffix: str = "") -> QuerySet:
+        """The filters on the entry's own columns (or on their ``suffix`` aliases)."""
         if query.price_min is not None:
-            entries = entries.filter(price__gte=query.price_min)
+            entries = entries.filter(**{f"price{suffix}__gte": query.price_min})
         if query.price_max is not None:
-            entries = entries.filter(price__lte=query.price_max)
+            entries = entries.filter(**{f"price{suffix}__lte": query.price_max})
         if query.rating_min is not None:
-            entries = entries.filter(rating__gte=float(query.rating_min))
+            entries = entries.filter(**{f"rating{suffix}__gte": float(query.rating_min)})
         if query.max_days is not None:
-            entries = entries.filter(service_days__lte=query.max_days)
+            entries = entries.filter(**{f"service_days{suffix}__lte": query.max_days})
         if query.certified is not None:
             entries = entries.filter(certified=query.certified)
         return entries
 
-    def _score(self, query: SearchQuery):
+    @staticmethod
+    def _named(query: SearchQuery):
+        """1 when the query names the listing's service item (by name or abbreviation), else 0."""
         whole = query.q.strip().lower()
         category_match = Q(category_name__iexact=whole) | Q(category_name_zh=whole)
         if query.expanded_categories:
             category_match |= Q(category_code__in=query.expanded_categories)
-        score = Case(When(category_match, then=Value(float(CATEGORY_WEIGHT))), default=Value(0.0))
+        return Case(When(category_match, then=Value(1)), default=Value(0))
+
+    def _score(self, query: SearchQuery):
+        """How well the text matches: title words over the rest (the service item and grade are
+        separate, earlier sort keys, see ``_ordered``)."""
         if connection.vendor == "postgresql":
             # ts_rank weighs title (A) over service item (B), provider (C) and description (D) tokens.
-            rank = SearchRank(
-                F("text__vector"), TsQuery(self._tsquery(query) or "''", search_type="raw", config="simple")
-            )
-            return score + rank * Value(float(TITLE_WEIGHT), output_field=FloatField())
+            rank = SearchRank(F("vector"), LiteralTsQuery(self._tsquery(query)))
+            return rank * Value(float(TITLE_WEIGHT), output_field=FloatField())
+        score = Value(0.0)
         for term in query.terms:
             score = score + Case(
                 When(text__title_text__contains=term, then=Value(float(TITLE_WEIGHT))), default=Value(0.0)
@@ -289,11 +377,11 @@ class DatabaseBackend(SearchBackend):
             order = best_rated
         elif query.sort == "service_days":
             order = (F("service_days").asc(nulls_last=True), *best_rated)
-        elif query.terms:
-            entries = entries.annotate(score=self._score(query))
-            order = (F("score").desc(), *best_rated)
-        else:
-            order = best_rated
+        else:  # relevance: the named service item, then the credit grade tier, then the text match
+            order = (F("grade_tier").desc(), *best_rated)
+            if query.terms:
+                entries = entries.annotate(named=self._named(query), score=self._score(query))
+                order = (F("named").desc(), F("grade_tier").desc(), F("score").desc(), *best_rated)
         return entries.order_by(*order, "listing_id")
 
     def search(self, query: SearchQuery) -> SearchResult:
@@ -301,9 +389,9 @@ class DatabaseBackend(SearchBackend):
             return self._search_postgresql(query)
         return self._search(query)
 
-    # PostgreSQL: the text match is the expensive part (a GIN lookup, then each hit's row read
-    # for its rank), so it runs once per search: a MATERIALIZED CTE holds the narrow columns of
-    # every hit with its score, and one statement reads the category facet (with the total and
+    # PostgreSQL: the match is the expensive part (a GIN lookup, then each hit's row read for its
+    # columns and rank), so it runs once per search: a MATERIALIZED CTE holds the narrow columns
+    # of every hit with its score, and one statement reads the category facet (with the total and
     # the price and rating bands), the province facet and the page's ids from it. A second query
     # loads the page's rows by primary key: two queries whatever the result size.
     _ORDER_SQL = {
@@ -313,6 +401,7 @@ class DatabaseBackend(SearchBackend):
         "rating": "",
     }
     _BEST_RATED_SQL = "rating DESC NULLS LAST, rating_count DESC, listing_id ASC"
+    _TIER_SQL = "grade_tier"
 
     def _search_postgresql(self, query: SearchQuery) -> SearchResult:
         with transaction.atomic(), connection.cursor() as cursor:
@@ -348,54 +437,53 @@ class DatabaseBackend(SearchBackend):
         entries = self.filtered(query).order_by()
         ranked = bool(query.terms) and query.sort not in self._ORDER_SQL
         columns = ["id", "listing_id", "category_code", "category_name", "category_name_zh"]
-        columns += ["price", "rating", "rating_count", "service_days", "province_codes"]
+        columns += ["price", "price_band", "rating", "rating_count", "service_days", "province_codes", "grade_tier"]
         if ranked:
-            entries = entries.annotate(score=self._score(query))
-            order = "score DESC, " + self._BEST_RATED_SQL
+            entries = entries.annotate(named=self._named(query), score=self._score(query))
+            columns += ["named", "score"]
+            order = f"named DESC, {self._TIER_SQL} DESC, score DESC, " + self._BEST_RATED_SQL
+        elif query.sort in self._ORDER_SQL:
+            order = self._ORDER_SQL[query.sort] + self._BEST_RATED_SQL
         else:
-            order = self._ORDER_SQL.get(query.sort, "") + self._BEST_RATED_SQL
-        hits_sql, hits_params = entries.values(*columns, *(["score"] if ranked else [])).query.sql_with_params()
-        band_sql, band_params = [], []
-        for _key, low, high in PRICE_BANDS:
-            conditions = ["price IS NOT NULL"]
-            if low is not None:
-                conditions.append("price >= %s")
-                band_params.append(low)
-            if high is not None:
-                conditions.append("price < %s")
-                band_params.append(high)
-            band_sql.append(f"COUNT(*) FILTER (WHERE {' AND '.join(conditions)})")
-        band_sql.append("COUNT(*) FILTER (WHERE price IS NULL)")
-        for band in RATING_BANDS:
-            band_sql.append("COUNT(*) FILTER (WHERE rating >= %s)")
-            band_params.append(float(band))
-        zeros = ", 0" * len(band_sql)
+            order = f"{self._TIER_SQL} DESC, " + self._BEST_RATED_SQL
+        hits_sql, hits_params = entries.values(*columns).query.sql_with_params()
+        band_sql = ", ".join("COUNT(*) FILTER (WHERE rating >= %s)" for _band in RATING_BANDS)
+        band_params = [float(band) for band in RATING_BANDS]
+        zeros = ", 0" * len(RATING_BANDS)
         score = "score" if ranked else "0.0::float8"
         # Only fixed SQL fragments of this module are interpolated; every value is a parameter.
+        # The category facet is grouped by price band too (a small integer written at index time:
+        # comparing every hit's numeric price with five bands cost more than the match itself).
         sql = f"""
             WITH hits AS MATERIALIZED ({hits_sql})
-            SELECT 'c', category_code, category_name, category_name_zh, COUNT(*), {", ".join(band_sql)}, 0.0::float8
-            FROM hits GROUP BY category_code, category_name, category_name_zh
+            SELECT 'c', category_code, category_name, category_name_zh, COUNT(*), price_band, {band_sql}, 0.0::float8
+            FROM hits GROUP BY category_code, category_name, category_name_zh, price_band
             UNION ALL
-            SELECT 'r', province, '', '', COUNT(*){zeros}, 0.0::float8
-            FROM hits, unnest(string_to_array(hits.province_codes, ' ')) AS province GROUP BY province
+            SELECT 'r', province, '', '', SUM(n)::int, 0{zeros}, 0.0::float8
+            FROM (SELECT province_codes, COUNT(*) AS n FROM hits GROUP BY province_codes) served,
+                unnest(string_to_array(served.province_codes, ' ')) AS province GROUP BY province
             UNION ALL
-            SELECT 'p', page.id::text, '', '', row_number() OVER (){zeros}, page.score
+            SELECT 'p', page.id::text, '', '', row_number() OVER (), 0{zeros}, page.score
             FROM (SELECT id, {score} AS score FROM hits ORDER BY {order} LIMIT %s OFFSET %s) page
         """  # noqa: S608
         cursor.execute(sql, (*hits_params, *band_params, query.page_size, query.offset))
         rows = cursor.fetchall()
-        keys = [f"price:{key}" for key, _low, _high in PRICE_BANDS] + [f"price:{QUOTE_BAND}"]
-        keys += [f"rating:{band}" for band in RATING_BANDS]
-        categories = sorted(
-            (
-                {"category_code": row[1], "category_name": row[2], "category_name_zh": row[3], "n": row[4]}
-                | dict(zip(keys, row[5:-1], strict=True))
-                for row in rows
-                if row[0] == "c"
-            ),
-            key=lambda row: (-row["n"], row["category_code"]),
-        )
+        price_keys = [f"price:{key}" for key, _low, _high in PRICE_BANDS] + [f"price:{QUOTE_BAND}"]
+        rating_keys = [f"rating:{band}" for band in RATING_BANDS]
+        grouped: dict[str, dict] = {}
+        for kind, code, name, name_zh, n, band, *ratings, _score in rows:
+            if kind != "c":
+                continue
+            row = grouped.setdefault(
+                code,
+                {"category_code": code, "category_name": name, "category_name_zh": name_zh, "n": 0}
+                | dict.fromkeys(price_keys + rating_keys, 0),
+            )
+            row["n"] += n
+            row[price_keys[band]] += n
+            for rating_key, count in zip(rating_keys, ratings, strict=True):
+                row[rating_key] += count
+        categories = sorted(grouped.values(), key=lambda row: (-row["n"], row["category_code"]))
         provinces = sorted(
             ({"province_code": row[1], "n": row[4]} for row in rows if row[0] == "r"),
             key=lambda row: (-row["n"], row["province_code"]),
@@ -403,7 +491,9 @@ class DatabaseBackend(SearchBackend):
         if key:
             cache.set(key, (categories, provinces), FACET_CACHE_SECONDS)
         page = sorted((row[4], int(row[1]), row[-1]) for row in rows if row[0] == "p")
-        loaded = ListingIndexEntry.objects.select_related("text").in_bulk([pk for _pos, pk, _score in page])
+        loaded = (
+            ListingIndexEntry.objects.defer("vector").select_related("text").in_bulk([pk for _pos, pk, _score in page])
+        )
         hits = tuple(
             Hit(document_from_entry(loaded[pk]), float(score or 0)) for _pos, pk, score in page if pk in loaded
         )

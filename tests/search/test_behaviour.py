@@ -51,6 +51,32 @@ def test_region_filter_honours_province_and_city_containment(backend_name, listi
     assert ids(search(region="320100")) == []
 
 
+def test_words_region_and_service_item_filters_combine(backend_name, listing):
+    xian = listing(title="EIA report Xi'an", category="eia", regions=("610100",))
+    shaanxi = listing(title="EIA report Shaanxi", category="eia", regions=("610000", "440300"))
+    listing(title="EIA report Shenzhen", category="eia", regions=("440300",))
+    survey = listing(title="Survey report Xi'an", category="surveying", regions=("610100",))
+    assert set(ids(search(q="report", region="610100", category="eia"))) == {xian.pk, shaanxi.pk}
+    assert set(ids(search(q="report", region="610000"))) == {xian.pk, shaanxi.pk, survey.pk}
+    assert ids(search(q="survey", region="440300")) == []
+    assert ids(search(q="report", region="440000", category="surveying")) == []
+
+
+def test_any_single_chinese_character_finds_the_listings_containing_it(backend_name, listing):
+    swc = listing(title="SWC plan", title_zh="水土保持方案", category="soil-water")
+    eia = listing(title="EIA report", title_zh="环评报告", category="eia")
+    assert ids(search(q="保")) == [swc.pk]  # inside a word
+    assert ids(search(q="案")) == [swc.pk]  # at its end
+    assert ids(search(q="告")) == [eia.pk]
+    assert ids(search(q="鱼")) == []
+
+
+def test_words_without_letters_match_nothing_and_raise_nothing(backend_name, listing):
+    listing(title="EIA report", regions=("610100",))
+    assert search(q="!!! ???").total == 0
+    assert search(q="!!!", region="610100", category="eia", sort="price_asc").total == 0
+
+
 def test_price_days_and_category_filters(backend_name, listing):
     cheap = listing(title="Cheap", price=3000, service_days=10)
     mid = listing(title="Middle", price=15000, service_days=40, category="surveying")

@@ -116,15 +116,35 @@ def test_query_with_every_filter():
         {"range": {"service_days": {"lte": 30}}},
         {"term": {"certified": True}},
     ]
-    should = boolean["must"][0]["bool"]["should"]
+    should = boolean["must"][0]["function_score"]["query"]["bool"]["should"]
     assert should[0]["multi_match"]["fields"][:2] == ["title^10", "title_zh^10"]  # titles beat descriptions
     assert should[0]["multi_match"]["operator"] == "and"
     assert {"terms": {"category_code": ["eia"], "boost": 50}} in should  # the named service item first
 
 
 def test_province_filter_uses_province_codes_and_no_query_matches_all():
-    body = es.build_search(SearchQuery(region="610000"), "idx").to_dict()
+    body = es.build_search(SearchQuery(region="610000", sort="price_asc"), "idx").to_dict()
     assert body["query"]["bool"] == {"must": [{"match_all": {}}], "filter": [{"term": {"province_codes": "610000"}}]}
+
+
+def test_best_match_ranks_the_named_item_then_the_credit_grade_then_the_text():
+    body = es.build_search(SearchQuery(q="环评"), "idx").to_dict()
+    ranked = body["query"]["bool"]["must"][0]["function_score"]
+    assert ranked["score_mode"] == "sum" and ranked["boost_mode"] == "sum"  # tiers add to the text score
+    weights = [(function["filter"], function["weight"]) for function in ranked["functions"]]
+    assert weights == [
+        ({"terms": {"category_code": ["eia"]}}, es.NAMED_WEIGHT),
+        *(({"term": {"credit_grade": grade}}, grade * es.GRADE_WEIGHT) for grade in range(1, 6)),
+        ({"bool": {"must_not": [{"exists": {"field": "credit_grade"}}]}}, 3 * es.GRADE_WEIGHT),  # ungraded: middle
+    ]
+    # Five stars outweigh any text score, and the named item outweighs five stars.
+    assert es.NAMED_WEIGHT > 5 * es.GRADE_WEIGHT + 10_000 and es.GRADE_WEIGHT >= 10_000
+    assert body["sort"][0] == "_score"
+    # Without a query the grade still orders best match; explicit sorts ignore it.
+    no_text = es.build_search(SearchQuery(), "idx").to_dict()["query"]["bool"]["must"][0]["function_score"]
+    assert no_text["query"] == {"match_all": {}} and len(no_text["functions"]) == 6
+    for sort in ("price_asc", "price_desc", "rating", "service_days"):
+        assert "function_score" not in str(es.build_search(SearchQuery(q="环评", sort=sort), "idx").to_dict())
 
 
 @pytest.mark.parametrize(
