@@ -31,6 +31,9 @@ class Command(BaseCommand):
             certificates_issued = signing_services.provider_certificates_backfill()
             hiring_result = hiring_demo.load()
 
+        # The orders' contracts were issued after the commit above; seal some, at every stage.
+        contracts = signing_demo.contracts_load()
+
         # Listings index themselves after commit; a full rebuild also covers a database loaded
         # some other way (a restored dump, a copied SQLite file). Idempotent.
         indexed = search_services.index_rebuild()
@@ -41,6 +44,7 @@ class Command(BaseCommand):
                 f"listings {provider_result['listings']} created; sealed permits issued: {permits_issued}, "
                 f"provider certificates issued: {certificates_issued}; requests {hiring_result['requests']}, "
                 f"orders {hiring_result['orders']}, ratings {hiring_result['ratings']} created; "
+                f"contracts {contracts['contracts']} issued late, {contracts['sealings']} contract seals applied; "
                 f"{indexed} listings searchable."
             )
         )

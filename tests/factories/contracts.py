@@ -1,0 +1,48 @@
+"""Parties, seals and contracts for the service-contract tests, built through the real services."""
+
+from marketplace.enterprises.models import EnterpriseMember
+from signing import demo, services
+from signing.models import IssuingAuthority, Seal
+
+from .accounts import UserFactory
+from .hiring import make_buyer, make_service_order
+from .providers import make_certified_provider
+
+
+def seal_from_material(material, **owner) -> Seal:
+    """A seal row over a session-made key and certificate (RSA key generation is the slow part)."""
+    chain_pem, key_ref = material
+    return services._seal_from_chain(
+        **owner, name="Test contract seal", purpose="Service contracts", chain_pem=chain_pem,
+        key_store="encrypted", key_ref=key_ref,
+    )
+
+
+def platform_with_seal(material) -> IssuingAuthority:
+    authority = services.authority_ensure(**demo.PLATFORM)
+    seal_from_material(material, authority=authority)
+    return authority
+
+
+def grant_owners(seal: Seal, organisation) -> None:
+    for membership in organisation.memberships.filter(role="owner"):
+        services.grant_create(seal=seal, user=membership.user, document_kind="service_contract")
+
+
+def contract_parties(*, category, materials):
+    """An order between an enterprise and a certified provider, each with a contract seal granted to
+    its owner. Returns (service_order, buyer owner, provider owner)."""
+    enterprise, buyer = make_buyer(name="Jinghua New Materials Co., Ltd.", name_zh="京华新材料有限公司")
+    provider = make_certified_provider(categories=[category], name="Beijing Green EIA Consulting")
+    provider_user = provider.memberships.first().user
+    grant_owners(seal_from_material(materials["buyer"], enterprise=enterprise), enterprise)
+    grant_owners(seal_from_material(materials["provider"], provider=provider), provider)
+    service_order = make_service_order(enterprise=enterprise, buyer=buyer, provider=provider, category=category)
+    return service_order, buyer, provider_user
+
+
+def plain_member(enterprise):
+    """A member of the enterprise without the owner role (and so without a grant)."""
+    user = UserFactory()
+    EnterpriseMember.objects.create(enterprise=enterprise, user=user, role=EnterpriseMember.Role.MEMBER)
+    return user
