@@ -274,7 +274,7 @@ def render_stamp_png(*, name: str, size: int = 360) -> bytes:
 
 # The three signature fields of a contract (PDF points, on its last page): the platform's
 # certification, then the buyer's and the provider's seals, side by side at the foot.
-_SEAL_W, _SEAL_Y1, _SEAL_Y2 = 46 * mm, 26 * mm, 72 * mm
+_SEAL_W, _SEAL_Y1, _SEAL_Y2 = 42 * mm, 24 * mm, 66 * mm
 CONTRACT_FIELDS = (
     ("PlatformSeal", (22 * mm, _SEAL_Y1, 22 * mm + _SEAL_W, _SEAL_Y2)),
     ("BuyerSeal", ((PAGE_W - _SEAL_W) / 2, _SEAL_Y1, (PAGE_W + _SEAL_W) / 2, _SEAL_Y2)),
@@ -286,7 +286,7 @@ CONTRACT_FIELD_LABELS = (
     ("乙方（服务机构）", "Provider"),
 )
 # Below this the text must not run: the labels and signature fields take the page's foot.
-_CONTRACT_TEXT_FLOOR = _SEAL_Y2 + 16 * mm
+_CONTRACT_TEXT_FLOOR = _SEAL_Y2 + 14 * mm
 
 
 @dataclass(frozen=True)
@@ -421,8 +421,8 @@ def render_contract(content: ContractContent) -> RenderedContract:
     ]
     if content.notes:
         rows.append(("补充约定", "Notes", content.notes[:400]))
-    y = PAGE_H - 74 * mm
-    label_w, value_x = 34 * mm, 58 * mm
+    y = PAGE_H - 72 * mm
+    label_w, value_x = 42 * mm, 66 * mm
     value_w = PAGE_W - value_x - 22 * mm
 
     def room(height: float) -> None:
@@ -433,24 +433,24 @@ def render_contract(content: ContractContent) -> RenderedContract:
             y = PAGE_H - 25 * mm
 
     for zh, en, value in rows:
-        label = Paragraph(f"{zh}<br/><font size=7 color='#555555'>{en}</font>", _para("", 9.5))
-        body = Paragraph(_escape(value), _para("", 9.5))
+        label = Paragraph(f"{zh} <font size=7 color='#555555'>{en}</font>", _para("", 9, leading=12))
+        body = Paragraph(_escape(value), _para("", 9, leading=12))
         _, lh = label.wrap(label_w, 100 * mm)
         _, bh = body.wrap(value_w, 100 * mm)
         room(max(lh, bh))
         label.drawOn(c, 22 * mm, y - lh)
         body.drawOn(c, value_x, y - bh)
-        y -= max(lh, bh) + 2.5 * mm
+        y -= max(lh, bh) + 1.8 * mm
 
     y -= 2 * mm
     for zh, en in _contract_terms(content):
         paragraph = Paragraph(
-            f"{_escape(zh)}<br/><font size=7.5 color='#444444'>{_escape(en)}</font>", _para("", 9, leading=12.5)
+            f"{_escape(zh)}<br/><font size=7 color='#444444'>{_escape(en)}</font>", _para("", 8.5, leading=11)
         )
         _, height = paragraph.wrap(width, 60 * mm)
         room(height)
         paragraph.drawOn(c, 22 * mm, y - height)
-        y -= height + 2 * mm
+        y -= height + 1.5 * mm
 
     # Signature block: labels above the three fields the seals go into.
     for (zh, en), (_name, box) in zip(CONTRACT_FIELD_LABELS, CONTRACT_FIELDS, strict=True):

@@ -1,7 +1,12 @@
 """Parties, seals and contracts for the service-contract tests, built through the real services."""
 
+import uuid
+
+import pytest
+
 from marketplace.enterprises.models import EnterpriseMember
 from signing import demo, services
+from signing.pki import Pki
 from signing.models import IssuingAuthority, Seal
 
 from .accounts import UserFactory
@@ -46,3 +51,25 @@ def plain_member(enterprise):
     user = UserFactory()
     EnterpriseMember.objects.create(enterprise=enterprise, user=user, role=EnterpriseMember.Role.MEMBER)
     return user
+
+
+@pytest.fixture(scope="session")
+def contract_materials(pki_dir):
+    """Keys and certificates for the platform's, a buyer's and a provider's contract seals, made once."""
+    from django.test import override_settings
+
+    from tests.conftest import TEST_SEAL_KEK
+
+    with override_settings(SIGNING_PKI_DIR=pki_dir, SEAL_KEY_ENCRYPTION_KEY=TEST_SEAL_KEK):
+        pki = Pki(pki_dir)
+        materials = {}
+        for party, organisation in (
+            ("platform", "OneWindow Platform"),
+            ("buyer", "Jinghua New Materials Co., Ltd."),
+            ("provider", "Beijing Green EIA Consulting"),
+        ):
+            cert, key_ref = pki.issue_seal(
+                label=f"contract-{party}-{uuid.uuid4().hex[:8]}", common_name=f"{organisation} Seal", organisation=organisation
+            )
+            materials[party] = (pki.chain_pem(cert), key_ref)
+        return materials

@@ -8,6 +8,7 @@ from signing import services
 from signing.models import DocumentKind
 from signing.pki import Pki, load_pem_chain
 from tests.factories import AuthorityMemberFactory, EnterpriseFactory, IssuingAuthorityFactory
+from tests.factories.contracts import contract_materials  # noqa: F401 - a fixture
 
 
 @pytest.fixture(scope="session")
@@ -95,24 +96,3 @@ def trust_context(pki):
 
 __all__ = ["load_pem_chain", "permit_data", "reader_for", "trust_context"]
 
-
-@pytest.fixture(scope="session")
-def contract_materials(pki_dir):
-    """Keys and certificates for the platform's, a buyer's and a provider's contract seals, made once."""
-    from django.test import override_settings
-
-    from tests.conftest import TEST_SEAL_KEK
-
-    with override_settings(SIGNING_PKI_DIR=pki_dir, SEAL_KEY_ENCRYPTION_KEY=TEST_SEAL_KEK):
-        pki = Pki(pki_dir)
-        materials = {}
-        for party, organisation in (
-            ("platform", "OneWindow Platform"),
-            ("buyer", "Jinghua New Materials Co., Ltd."),
-            ("provider", "Beijing Green EIA Consulting"),
-        ):
-            cert, key_ref = pki.issue_seal(
-                label=f"contract-{party}", common_name=f"{organisation} Seal", organisation=organisation
-            )
-            materials[party] = (pki.chain_pem(cert), key_ref)
-        return materials

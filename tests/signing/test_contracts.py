@@ -248,3 +248,46 @@ def test_a_seal_has_exactly_one_owner(parties):
         type(seal).objects.filter(pk=seal.pk).update(provider=service_order.provider)
     with pytest.raises(IntegrityError), transaction.atomic():
         type(seal).objects.filter(pk=seal.pk).update(enterprise=None)
+
+
+needs_poppler = pytest.mark.skipif(
+    __import__("shutil").which("pdftotext") is None or __import__("shutil").which("pdftoppm") is None,
+    reason="poppler-utils (pdftotext/pdftoppm) not installed; .ci/run installs it",
+)
+
+
+@needs_poppler
+def test_contract_prints_both_parties_terms_and_chinese_text(parties, tmp_path):
+    import shutil
+    import subprocess
+
+    contract = _sealed(parties)
+    path = tmp_path / "contract.pdf"
+    path.write_bytes(bytes(contract.document.pdf))
+    text = subprocess.run(  # noqa: S603 - fixed tool, our own file
+        [shutil.which("pdftotext"), "-layout", str(path), "-"], capture_output=True, check=True, text=True
+    ).stdout
+    service_order = contract.service_order
+    for expected in (
+        "中介服务合同",
+        "京华新材料有限公司",
+        service_order.enterprise.credit_code,
+        service_order.provider.credit_code,
+        contract.number,
+        service_order.order.number,
+        "48,000.00",
+        "30 日",
+        "甲方（委托方）",
+        "乙方（服务机构）",
+    ):
+        assert expected in text, expected
+    # One page, rasterised: the three stamps make it more than a blank page.
+    subprocess.run(  # noqa: S603 - fixed tool, our own file
+        [shutil.which("pdftoppm"), "-r", "60", "-png", "-singlefile", str(path), str(tmp_path / "page")], check=True
+    )
+    from PIL import Image
+
+    image = Image.open(tmp_path / "page.png").convert("RGB")
+    shutil.copy(path, "/tmp/spike/contract-test.pdf")
+    red = sum(1 for r, g, b in image.getdata() if r > 150 and g < 90 and b < 90)
+    assert red > 300, "the seal stamps are drawn in red"
