@@ -809,9 +809,7 @@ def organisation_seal_create(*, actor, enterprise=None, provider=None, pki: Pki 
         key_ref=key_ref,
     )
     for membership in organisation.memberships.filter(role__in=SEALING_ROLES).select_related("user"):
-        grant_create(
-            seal=seal, user=membership.user, document_kind=DocumentKind.SERVICE_CONTRACT, granted_by=actor
-        )
+        grant_create(seal=seal, user=membership.user, document_kind=DocumentKind.SERVICE_CONTRACT, granted_by=actor)
     logger.info("Contract seal %s created for %s by %s", seal.pk, organisation.pk, getattr(actor, "pk", None))
     return seal
 
@@ -833,7 +831,9 @@ def contract_number(service_order) -> str:
     return f"HT-{service_order.order.number}"
 
 
-def _contract_content(service_order, *, number: str, token: str, platform: IssuingAuthority) -> rendering.ContractContent:
+def _contract_content(
+    service_order, *, number: str, token: str, platform: IssuingAuthority
+) -> rendering.ContractContent:
     enterprise, provider = service_order.enterprise, service_order.provider
     category = service_order.category
     return rendering.ContractContent(
@@ -907,7 +907,8 @@ def contract_issue(*, service_order) -> Contract:
                         box=rendering.CONTRACT_FIELDS[0][1], page=page, stamp_png=bytes(seal.stamp_png)
                     ),
                     empty_fields=tuple(
-                        EmptySignatureField(name=name, box=box, page=page) for name, box in rendering.CONTRACT_FIELDS[1:]
+                        EmptySignatureField(name=name, box=box, page=page)
+                        for name, box in rendering.CONTRACT_FIELDS[1:]
                     ),
                 )
             )
@@ -993,7 +994,9 @@ def contract_seal(*, contract: Contract, actor) -> Contract:
             detail="not a party to the contract",
             exc=ContractError(_("Only the buyer's and the provider's members may seal this contract.")),
         )
-    organisation = contract.service_order.enterprise if party == ContractSeal.Party.BUYER else contract.service_order.provider
+    organisation = (
+        contract.service_order.enterprise if party == ContractSeal.Party.BUYER else contract.service_order.provider
+    )
     seal = organisation_seal_for(**{"enterprise" if party == ContractSeal.Party.BUYER else "provider": organisation})
     if seal is None:
         raise SealNotUsable(
@@ -1016,7 +1019,9 @@ def contract_seal(*, contract: Contract, actor) -> Contract:
             detail="out of turn",
             exc=ContractError(_("The buyer seals the contract first; the provider seals it after the buyer.")),
         )
-    _check_may_seal(seal=seal, actor=actor, document_kind=DocumentKind.SERVICE_CONTRACT, document_number=contract.number)
+    _check_may_seal(
+        seal=seal, actor=actor, document_kind=DocumentKind.SERVICE_CONTRACT, document_number=contract.number
+    )
     with transaction.atomic():
         locked = Contract.objects.select_for_update().get(pk=contract.pk)
         if locked.status != contract.status:

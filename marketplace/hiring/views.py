@@ -21,7 +21,6 @@ from marketplace.core.storage import private_file_response
 from marketplace.enterprises.selectors import enterprises_for_user
 from marketplace.ratings import services as rating_services
 from marketplace.ratings.models import Rating
-
 from signing import services as signing_services
 from signing.exceptions import SigningError
 from signing.models import Contract
@@ -102,7 +101,9 @@ def _contract_context(service_order: ServiceOrder, party: str | None, user) -> d
         context["contract_failure"] = failure.reason if failure else ""
         return context
     if party in ("buyer", "provider") and contract.next_party == party:
-        organisation = {"enterprise": service_order.enterprise} if party == "buyer" else {"provider": service_order.provider}
+        organisation = (
+            {"enterprise": service_order.enterprise} if party == "buyer" else {"provider": service_order.provider}
+        )
         own_seal = signing_services.organisation_seal_for(**organisation)
         context["seal_turn"] = True
         context["own_seal"] = own_seal
@@ -334,7 +335,9 @@ class ContractActionView(_OrderPost):
                 message = _("Your organisation's seal is on the contract.")
             elif step == "own-seal":
                 organisation = (
-                    {"enterprise": service_order.enterprise} if party == "buyer" else {"provider": service_order.provider}
+                    {"enterprise": service_order.enterprise}
+                    if party == "buyer"
+                    else {"provider": service_order.provider}
                 )
                 if party not in ("buyer", "provider"):
                     raise ValidationError(_("Only the buyer's and the provider's members have a seal to create."))

@@ -6,8 +6,8 @@ import pytest
 
 from marketplace.enterprises.models import EnterpriseMember
 from signing import demo, services
-from signing.pki import Pki
 from signing.models import IssuingAuthority, Seal
+from signing.pki import Pki
 
 from .accounts import UserFactory
 from .hiring import make_buyer, make_service_order
@@ -18,8 +18,12 @@ def seal_from_material(material, **owner) -> Seal:
     """A seal row over a session-made key and certificate (RSA key generation is the slow part)."""
     chain_pem, key_ref = material
     return services._seal_from_chain(
-        **owner, name="Test contract seal", purpose="Service contracts", chain_pem=chain_pem,
-        key_store="encrypted", key_ref=key_ref,
+        **owner,
+        name="Test contract seal",
+        purpose="Service contracts",
+        chain_pem=chain_pem,
+        key_store="encrypted",
+        key_ref=key_ref,
     )
 
 
@@ -69,7 +73,9 @@ def contract_materials(pki_dir):
             ("provider", "Beijing Green EIA Consulting"),
         ):
             cert, key_ref = pki.issue_seal(
-                label=f"contract-{party}-{uuid.uuid4().hex[:8]}", common_name=f"{organisation} Seal", organisation=organisation
+                label=f"contract-{party}-{uuid.uuid4().hex[:8]}",
+                common_name=f"{organisation} Seal",
+                organisation=organisation,
             )
             materials[party] = (pki.chain_pem(cert), key_ref)
         return materials

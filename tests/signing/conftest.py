@@ -95,4 +95,3 @@ def trust_context(pki):
 
 
 __all__ = ["load_pem_chain", "permit_data", "reader_for", "trust_context"]
-
