@@ -880,7 +880,7 @@ def contract_issue(*, service_order) -> Contract:
     with transaction.atomic():
         # The row lock makes a retry racing the first attempt wait, then find the contract.
         service_order = (
-            ServiceOrder.objects.select_for_update()
+            ServiceOrder.objects.select_for_update(of=("self",))
             .select_related("order", "enterprise", "provider", "category")
             .get(pk=service_order.pk)
         )
