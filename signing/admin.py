@@ -19,11 +19,14 @@ class IssuingAuthorityAdmin(admin.ModelAdmin):
 
 @admin.register(Seal)
 class SealAdmin(admin.ModelAdmin):
-    list_display = ["name", "authority", "status", "key_store", "not_after"]
+    list_display = ["name", "owner", "status", "key_store", "not_after"]
+    list_select_related = ["authority", "enterprise", "provider"]
     list_filter = ["status", "key_store"]
     # key_ref names where the key lives; even that stays out of the admin, as does the chain editor.
     fields = [
         "authority",
+        "enterprise",
+        "provider",
         "name",
         "purpose",
         "certificate_subject",
@@ -37,6 +40,8 @@ class SealAdmin(admin.ModelAdmin):
     ]
     readonly_fields = [
         "authority",
+        "enterprise",
+        "provider",
         "certificate_subject",
         "certificate_serial",
         "not_before",

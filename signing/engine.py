@@ -42,10 +42,12 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from .exceptions import (
+    ContractError,
     GrantRequired,
     KeyStoreConfigurationError,
     KeyStoreError,
     LogChainBroken,
+    NotPermitted,
     PermitError,
     PkiError,
     SealingError,
@@ -56,14 +58,17 @@ from .exceptions import (
 from .keystores import private_key_info
 
 __all__ = [
+    "ContractError",
     "DOCMDP_FORM_FILLING",
     "DOCMDP_NO_CHANGES",
+    "EmptySignatureField",
     "GrantRequired",
     "InMemorySigner",
     "KeyStoreConfigurationError",
     "KeyStoreError",
     "Level",
     "LogChainBroken",
+    "NotPermitted",
     "PermitError",
     "PkiError",
     "SealAppearance",
@@ -89,11 +94,28 @@ _DOCMDP = {1: fields.MDPPerm.NO_CHANGES, 2: fields.MDPPerm.FILL_FORMS, 3: fields
 
 @dataclass(frozen=True)
 class SealAppearance:
-    """Where the visible seal goes: page index and box in PDF points (x1, y1, x2, y2)."""
+    """Where the visible seal goes: page index and box in PDF points (x1, y1, x2, y2).
 
-    box: tuple[float, float, float, float]
+    ``box=None`` seals into a signature field the document already has (its widget decides
+    where the stamp goes), as each party does on a contract the platform laid out.
+    """
+
+    box: tuple[float, float, float, float] | None
     page: int = 0
     stamp_png: bytes | None = None
+
+
+@dataclass(frozen=True)
+class EmptySignatureField:
+    """A signature field created, unsigned, with the seal: room for a later party's seal.
+
+    Fields must exist before a certification signature: after it, DocMDP lets later parties only
+    fill fields in, not add visible ones.
+    """
+
+    name: str
+    box: tuple[float, float, float, float]
+    page: int = 0
 
 
 @dataclass(frozen=True)
@@ -106,6 +128,7 @@ class SealRequest:
     reason: str = ""
     location: str = ""
     appearance: SealAppearance | None = None
+    empty_fields: tuple[EmptySignatureField, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -231,11 +254,12 @@ class Sealer:
         stamp_style = None
         field_spec = None
         if request.appearance is not None:
-            field_spec = fields.SigFieldSpec(
-                sig_field_name=request.field_name,
-                on_page=request.appearance.page,
-                box=request.appearance.box,
-            )
+            if request.appearance.box is not None:
+                field_spec = fields.SigFieldSpec(
+                    sig_field_name=request.field_name,
+                    on_page=request.appearance.page,
+                    box=request.appearance.box,
+                )
             if request.appearance.stamp_png:
                 stamp_style = self._stamp_style(request.appearance.stamp_png)
         pdf_signer = signers.PdfSigner(
@@ -247,6 +271,10 @@ class Sealer:
         )
         try:
             writer = IncrementalPdfFileWriter(io.BytesIO(request.pdf), strict=False)
+            for empty in request.empty_fields:
+                fields.append_signature_field(
+                    writer, fields.SigFieldSpec(sig_field_name=empty.name, on_page=empty.page, box=empty.box)
+                )
             out = pdf_signer.sign_pdf(writer, bytes_reserved=self._reserved(request.level))
         except PdfError as exc:
             raise SealingError("The document is not a PDF pyHanko can seal.") from exc

@@ -44,3 +44,11 @@ class PermitError(SigningError):
 
 class LogChainBroken(SigningError):
     """The seal-use log's hash chain does not recompute."""
+
+
+class ContractError(SigningError):
+    """A contract step is refused: not this party's turn, not a party at all, or already sealed."""
+
+
+class NotPermitted(SigningError):
+    """The acting user may not manage this organisation's seal."""

@@ -79,7 +79,18 @@ class Seal(models.Model):
         ENCRYPTED = "encrypted", _("Encrypted key at rest")
         PKCS11 = "pkcs11", _("PKCS#11 token (HSM)")
 
-    authority = models.ForeignKey(IssuingAuthority, on_delete=models.PROTECT, related_name="seals")
+    # Exactly one owner: an issuing authority (the platform is one), or an organisation that seals
+    # its own side of a contract. Three nullable keys rather than a generic relation keep real
+    # foreign keys (PROTECT, joins, scoping by the owner's members) and a database constraint.
+    authority = models.ForeignKey(
+        IssuingAuthority, on_delete=models.PROTECT, related_name="seals", null=True, blank=True
+    )
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise", on_delete=models.PROTECT, related_name="seals", null=True, blank=True
+    )
+    provider = models.ForeignKey(
+        "providers.Provider", on_delete=models.PROTECT, related_name="seals", null=True, blank=True
+    )
     name = models.CharField(_("Name"), max_length=200)
     purpose = models.CharField(_("Purpose"), max_length=200, blank=True)
     certificate_chain = models.TextField(_("Certificate chain (PEM)"), help_text=_("Seal certificate first."))
@@ -99,10 +110,29 @@ class Seal(models.Model):
     class Meta:
         verbose_name = _("Seal")
         verbose_name_plural = _("Seals")
-        ordering = ["authority__name", "name"]
+        ordering = ["name", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(authority__isnull=False, enterprise__isnull=True, provider__isnull=True)
+                    | models.Q(authority__isnull=True, enterprise__isnull=False, provider__isnull=True)
+                    | models.Q(authority__isnull=True, enterprise__isnull=True, provider__isnull=False)
+                ),
+                name="seal_has_exactly_one_owner",
+            )
+        ]
 
     def __str__(self):
         return self.name
+
+    @property
+    def owner(self):
+        """The authority, enterprise or provider this seal belongs to."""
+        return self.authority or self.enterprise or self.provider
+
+    @property
+    def owner_name(self) -> str:
+        return self.owner.name
 
     def is_usable(self, at=None) -> bool:
         at = at or timezone.now()
@@ -363,3 +393,72 @@ class ProviderCertificate(models.Model):
 
     def __str__(self):
         return self.document.number
+
+
+class Contract(models.Model):
+    """The service contract of one order: certified by the platform, then sealed by the buyer's
+    enterprise and by the provider, in that order.
+
+    ``document`` always holds the latest version. Each seal is an incremental update, so every
+    earlier version is a prefix of the latest one; :class:`ContractSeal` keeps each version's
+    length and SHA-256 so the registry recognises any of them (and knows how far it got).
+    """
+
+    class Status(models.TextChoices):
+        AWAITING_BUYER = "awaiting_buyer", _("Awaiting the buyer's seal")
+        AWAITING_PROVIDER = "awaiting_provider", _("Awaiting the provider's seal")
+        SEALED = "sealed", _("Sealed by all parties")
+
+    service_order = models.OneToOneField("hiring.ServiceOrder", on_delete=models.PROTECT, related_name="contract")
+    document = models.OneToOneField(SealedDocument, on_delete=models.PROTECT, related_name="contract")
+    status = models.CharField(_("Status"), max_length=20, choices=Status.choices, default=Status.AWAITING_BUYER)
+    token = models.CharField(max_length=64, unique=True, default=new_verification_token, editable=False)
+    issued_at = models.DateTimeField(_("Issued at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("Service contract")
+        verbose_name_plural = _("Service contracts")
+        ordering = ["-issued_at", "-id"]
+
+    def __str__(self):
+        return self.document.number
+
+    @property
+    def number(self) -> str:
+        return self.document.number
+
+    @property
+    def verification_url(self) -> str:
+        return f"{settings.PUBLIC_BASE_URL}/v/{self.token}"
+
+    @property
+    def next_party(self) -> str | None:
+        """Whose seal the contract waits for: ``buyer``, ``provider`` or None once sealed."""
+        return {self.Status.AWAITING_BUYER: "buyer", self.Status.AWAITING_PROVIDER: "provider"}.get(self.status)
+
+
+class ContractSeal(models.Model):
+    """One seal applied to a contract, and the version of the PDF it produced."""
+
+    class Party(models.TextChoices):
+        PLATFORM = "platform", _("Platform")
+        BUYER = "buyer", _("Buyer")
+        PROVIDER = "provider", _("Provider")
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="seals")
+    party = models.CharField(_("Party"), max_length=20, choices=Party.choices)
+    seal = models.ForeignKey(Seal, on_delete=models.PROTECT, related_name="contract_seals")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    sealed_at = models.DateTimeField(_("Sealed at"))
+    # The version this seal produced: the first ``size`` bytes of the latest PDF.
+    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
+    size = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("Contract seal")
+        verbose_name_plural = _("Contract seals")
+        ordering = ["sealed_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["contract", "party"], name="one_seal_per_contract_party")]
+
+    def __str__(self):
+        return f"{self.contract_id} {self.party}"

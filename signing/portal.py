@@ -120,6 +120,11 @@ class PermitLandingView(View):
         return permit
 
     def get(self, request, token):
+        contract = selectors.contract_public(token=token)
+        if contract is not None:
+            # A contract's QR code: its registry record (parties, who sealed, status), not its terms.
+            record = verifier.lookup_by_token(token)
+            return render(request, "signing/public_contract.html", {"contract": contract, "record": record})
         return render(request, self.template_name, {"permit": self._permit(token), "upload_form": VerifyUploadForm()})
 
     def post(self, request, token):

@@ -61,12 +61,13 @@ def render_verification_report(*, report: VerificationReport, reference: str, la
         if report.permit is not None:
             permit = report.permit
             facts += [
-                _row(_("Permit number"), permit.number),
+                _row(_("Permit number") if permit.kind == "permit" else _("Number"), permit.number),
                 _row(_("Holder"), permit.holder),
                 _row(_("Issued by"), permit.issuer),
-                _row(_("Valid"), f"{permit.valid_from or '—'} – {permit.valid_until or '—'}"),
-                _row(_("Registry status"), permit.status),
             ]
+            if permit.valid_from or permit.valid_until:
+                facts.append(_row(_("Valid"), f"{permit.valid_from or '—'} – {permit.valid_until or '—'}"))
+            facts.append(_row(_("Registry status"), permit.status))
         story.append(_table(facts))
         for sig in report.signatures:
             story += [
@@ -78,6 +79,7 @@ def render_verification_report(*, report: VerificationReport, reference: str, la
             ]
             rows = [
                 _row(_("Signer"), sig.signer),
+                _row(_("Organisation"), sig.organisation or "—"),
                 _row(_("Certificate chain"), " → ".join(sig.certificate_chain)),
                 _row(_("Indication"), sig.indication + (f" / {sig.sub_indication}" if sig.sub_indication else "")),
                 _row(_("PAdES level"), sig.pades_level or "—"),
@@ -85,6 +87,8 @@ def render_verification_report(*, report: VerificationReport, reference: str, la
                 _row(_("Coverage"), sig.coverage or "—"),
                 _row(_("Changes after it"), sig.modification_level or "—"),
             ]
+            if sig.certification:
+                rows.append(_row(_("Certification"), sig.certification))
             story.append(_table(rows))
         story += [
             Spacer(1, 8 * mm),

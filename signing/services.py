@@ -26,7 +26,11 @@ from marketplace.enterprises.models import Enterprise
 
 from . import rendering
 from .engine import (
+    DOCMDP_FORM_FILLING,
+    ContractError,
+    EmptySignatureField,
     GrantRequired,
+    NotPermitted,
     PermitError,
     SealAppearance,
     Sealer,
@@ -41,6 +45,8 @@ from .engine import (
 from .keystores import ENCRYPTED, key_store_for
 from .models import (
     AuthorityMember,
+    Contract,
+    ContractSeal,
     DocumentKind,
     IssuingAuthority,
     Permit,
@@ -84,11 +90,22 @@ def authority_member_add(*, authority: IssuingAuthority, user, role: str = Autho
 
 
 def _seal_from_chain(
-    *, authority: IssuingAuthority, name: str, purpose: str, chain_pem: str, key_store: str, key_ref: str
+    *,
+    authority: IssuingAuthority | None = None,
+    enterprise=None,
+    provider=None,
+    name: str,
+    purpose: str,
+    chain_pem: str,
+    key_store: str,
+    key_ref: str,
 ) -> Seal:
     cert = x509.load_pem_x509_certificates(chain_pem.encode())[0]
+    owner = authority or enterprise or provider
     return Seal.objects.create(
         authority=authority,
+        enterprise=enterprise,
+        provider=provider,
         name=name,
         purpose=purpose,
         certificate_chain=chain_pem,
@@ -98,7 +115,7 @@ def _seal_from_chain(
         not_after=cert.not_valid_after_utc,
         key_store=key_store,
         key_ref=key_ref,
-        stamp_png=rendering.render_stamp_png(name=authority.name_zh or authority.name),
+        stamp_png=rendering.render_stamp_png(name=owner.name_zh or owner.name),
     )
 
 
@@ -130,18 +147,33 @@ def seal_register_pkcs11(
     )
 
 
+def _owner_label(*, authority=None, enterprise=None, provider=None) -> str:
+    """A file-name-safe label for an owner's seal keys and certificates."""
+    if authority is not None:
+        return authority.code
+    if enterprise is not None:
+        return f"enterprise-{enterprise.pk}"
+    return f"provider-{provider.pk}"
+
+
 @transaction.atomic
 def seal_import_pkcs12(
     *,
-    authority: IssuingAuthority,
+    authority: IssuingAuthority | None = None,
+    enterprise=None,
+    provider=None,
     name: str,
     data: bytes,
     password: bytes | None,
     purpose: str = "",
     pki: Pki | None = None,
 ) -> Seal:
-    """Import a production seal (key + certificate + chain) from PKCS#12; the key is re-encrypted
-    under the platform KEK and the PKCS#12 bytes are not kept."""
+    """Import a production seal (key + certificate + chain) from PKCS#12 for an authority, an
+    enterprise or a provider; the key is re-encrypted under the platform KEK and the PKCS#12 bytes
+    are not kept."""
+    owner = {"authority": authority, "enterprise": enterprise, "provider": provider}
+    if sum(value is not None for value in owner.values()) != 1:
+        raise SigningError(_("A seal belongs to exactly one authority, enterprise or provider."))
     try:
         key, cert, extra = pkcs12.load_key_and_certificates(data, password)
     except ValueError:
@@ -149,11 +181,11 @@ def seal_import_pkcs12(
     if key is None or cert is None:
         raise SigningError(_("The PKCS#12 file must contain a private key and its certificate."))
     pki = pki or Pki.default()
-    key_ref = f"seals/{authority.code}-import-{cert.serial_number:x}.key.enc"
+    key_ref = f"seals/{_owner_label(**owner)}-import-{cert.serial_number:x}.key.enc"
     pki.keys.store(key_ref=key_ref, private_key=key)
     chain_pem = "".join(c.public_bytes(serialization.Encoding.PEM).decode() for c in [cert, *(extra or [])])
     return _seal_from_chain(
-        authority=authority, name=name, purpose=purpose, chain_pem=chain_pem, key_store=ENCRYPTED, key_ref=key_ref
+        **owner, name=name, purpose=purpose, chain_pem=chain_pem, key_store=ENCRYPTED, key_ref=key_ref
     )
 
 
@@ -328,7 +360,7 @@ def seal_apply(
             certify=certify,
             docmdp=docmdp,
             reason=reason,
-            location=seal.authority.name,
+            location=seal.owner_name,
             appearance=appearance,
         )
     )
@@ -713,3 +745,355 @@ def permits_issue_bulk(
             if progress:
                 progress(index)
     return result
+
+
+# --- organisation seals -----------------------------------------------------------------------
+
+# Members in these roles of an enterprise or provider may create its seal and receive a grant to
+# seal contracts with it when it is made (an owner may grant other members later, see grant_create).
+SEALING_ROLES = ("owner",)
+
+
+def _organisation(*, enterprise=None, provider=None):
+    if (enterprise is None) == (provider is None):
+        raise SigningError(_("Name exactly one enterprise or provider."))
+    return {"enterprise": enterprise} if enterprise is not None else {"provider": provider}
+
+
+def organisation_seal_for(*, enterprise=None, provider=None) -> Seal | None:
+    """The organisation's newest usable seal, or None."""
+    owner = _organisation(enterprise=enterprise, provider=provider)
+    now = timezone.now()
+    return (
+        Seal.objects.filter(**owner, status=Seal.Status.ACTIVE, not_before__lte=now, not_after__gte=now)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def _may_manage_seal(*, actor, organisation) -> bool:
+    if actor is None:  # the platform itself: init_pki, load_demo, a management command
+        return True
+    if actor.is_staff:
+        return True
+    return organisation.memberships.filter(user=actor, role__in=SEALING_ROLES).exists()
+
+
+@transaction.atomic
+def organisation_seal_create(*, actor, enterprise=None, provider=None, pki: Pki | None = None) -> Seal:
+    """A contract seal for an enterprise or a provider, certified by the platform's seal CA (the
+    embedded default; production imports one with :func:`seal_import_pkcs12`), its key encrypted
+    at rest. The organisation's owners receive a grant to seal contracts with it.
+
+    Only an owner of the organisation or platform staff may do this (``actor=None``: the platform
+    itself). An organisation that already has a usable seal gets that one back.
+    """
+    owner = _organisation(enterprise=enterprise, provider=provider)
+    organisation = enterprise or provider
+    if not _may_manage_seal(actor=actor, organisation=organisation):
+        raise NotPermitted(_("Only an owner of %(name)s may create its electronic seal.") % {"name": organisation.name})
+    existing = organisation_seal_for(**owner)
+    pki = pki or Pki.default()
+    if existing is not None and (existing.key_store != ENCRYPTED or pki.keys.exists(existing.key_ref)):
+        return existing
+    label = f"{_owner_label(**owner)}-{timezone.now():%Y%m%d%H%M%S%f}"
+    cert, key_ref = pki.issue_seal(
+        label=label, common_name=f"{organisation.name} Contract Seal", organisation=organisation.name
+    )
+    seal = _seal_from_chain(
+        **owner,
+        name=f"{organisation.name_zh or organisation.name} 合同专用章",
+        purpose="Service contracts",
+        chain_pem=pki.chain_pem(cert),
+        key_store=ENCRYPTED,
+        key_ref=key_ref,
+    )
+    for membership in organisation.memberships.filter(role__in=SEALING_ROLES).select_related("user"):
+        grant_create(seal=seal, user=membership.user, document_kind=DocumentKind.SERVICE_CONTRACT, granted_by=actor)
+    logger.info("Contract seal %s created for %s by %s", seal.pk, organisation.pk, getattr(actor, "pk", None))
+    return seal
+
+
+# --- service contracts ------------------------------------------------------------------------
+
+PARTY_FIELDS = {
+    ContractSeal.Party.PLATFORM: rendering.CONTRACT_FIELDS[0][0],
+    ContractSeal.Party.BUYER: rendering.CONTRACT_FIELDS[1][0],
+    ContractSeal.Party.PROVIDER: rendering.CONTRACT_FIELDS[2][0],
+}
+NEXT_STATUS = {
+    ContractSeal.Party.BUYER: Contract.Status.AWAITING_PROVIDER,
+    ContractSeal.Party.PROVIDER: Contract.Status.SEALED,
+}
+
+
+def contract_number(service_order) -> str:
+    return f"HT-{service_order.order.number}"
+
+
+def _contract_content(
+    service_order, *, number: str, token: str, platform: IssuingAuthority
+) -> rendering.ContractContent:
+    enterprise, provider = service_order.enterprise, service_order.provider
+    category = service_order.category
+    return rendering.ContractContent(
+        number=number,
+        order_number=service_order.order.number,
+        buyer_name=enterprise.name,
+        buyer_name_zh=enterprise.name_zh,
+        buyer_credit_code=enterprise.credit_code,
+        provider_name=provider.name,
+        provider_name_zh=provider.name_zh,
+        provider_credit_code=provider.credit_code,
+        service=service_order.title,
+        service_item=f"{category.name_zh} {category.name}".strip() if category else "",
+        project_name=service_order.project_name,
+        site_location=service_order.site_location,
+        price=f"{service_order.price:,.2f}",
+        service_days=service_order.service_days,
+        review_days=settings.ORDER_AUTO_ACCEPT_DAYS,
+        notes=service_order.notes,
+        issued_on=timezone.localdate(),
+        platform_name=platform.name,
+        platform_name_zh=platform.name_zh,
+        verification_url=f"{settings.PUBLIC_BASE_URL}/v/{token}",
+    )
+
+
+def contract_issue(*, service_order) -> Contract:
+    """Render the order's contract and certify it with the platform seal, DocMDP level 2 (later
+    parties may fill in their signature fields, nothing else), at the project's PAdES level.
+
+    Idempotent: an order that has a contract gets it back. Raises a :class:`SigningError` (the
+    order is untouched) when the platform cannot seal, e.g. before ``init_pki``.
+    """
+    from marketplace.hiring.models import ServiceOrder
+    from marketplace.hiring.services import service_order_note
+
+    existing = Contract.objects.filter(service_order=service_order).first()
+    if existing is not None:
+        return existing
+    platform = IssuingAuthority.objects.filter(is_platform=True).first()
+    if platform is None:
+        raise SealNotUsable(_("The platform has no seal yet (run init_pki)."))
+    seal = permit_seal_for(platform)
+    with transaction.atomic():
+        # The row lock makes a retry racing the first attempt wait, then find the contract.
+        service_order = (
+            ServiceOrder.objects.select_for_update(of=("self",))
+            .select_related("order", "enterprise", "provider", "category")
+            .get(pk=service_order.pk)
+        )
+        existing = Contract.objects.filter(service_order=service_order).first()
+        if existing is not None:
+            return existing
+        number = contract_number(service_order)
+        contract = Contract(service_order=service_order)
+        rendered = rendering.render_contract(
+            _contract_content(service_order, number=number, token=contract.token, platform=platform)
+        )
+        page = rendered.signature_page
+        with sealing_session(seal=seal) as sealer:
+            result = sealer.seal(
+                SealRequest(
+                    pdf=rendered.pdf,
+                    field_name=PARTY_FIELDS[ContractSeal.Party.PLATFORM],
+                    level=settings.SIGNING_PADES_LEVEL,
+                    certify=True,
+                    docmdp=DOCMDP_FORM_FILLING,
+                    reason=_("Service contract %(number)s, certified by the platform") % {"number": number},
+                    location=platform.name,
+                    appearance=SealAppearance(
+                        box=rendering.CONTRACT_FIELDS[0][1], page=page, stamp_png=bytes(seal.stamp_png)
+                    ),
+                    empty_fields=tuple(
+                        EmptySignatureField(name=name, box=box, page=page)
+                        for name, box in rendering.CONTRACT_FIELDS[1:]
+                    ),
+                )
+            )
+        contract.document = SealedDocument.objects.create(
+            kind=DocumentKind.SERVICE_CONTRACT,
+            number=number,
+            seal=seal,
+            pdf=result.pdf,
+            sha256=result.sha256,
+            size=len(result.pdf),
+            pades_level=result.level,
+            sealed_at=result.sealed_at,
+        )
+        contract.save(force_insert=True)
+        ContractSeal.objects.create(
+            contract=contract,
+            party=ContractSeal.Party.PLATFORM,
+            seal=seal,
+            actor=None,
+            sealed_at=result.sealed_at,
+            sha256=result.sha256,
+            size=len(result.pdf),
+        )
+        seal_log_append(
+            seal=seal,
+            actor=None,
+            document_kind=DocumentKind.SERVICE_CONTRACT,
+            document_number=number,
+            document_sha256=result.sha256,
+            outcome=SealUse.Outcome.SEALED,
+            detail="platform certification",
+        )
+        service_order_note(service_order=service_order, kind="contract_issued", number=number)
+    return contract
+
+
+def contract_party(contract: Contract, user) -> str | None:
+    """``buyer`` or ``provider`` when ``user`` acts for that side of the contract's order."""
+    if user is None or not user.is_authenticated:
+        return None
+    service_order = contract.service_order
+    if service_order.enterprise.memberships.filter(user=user).exists():
+        return ContractSeal.Party.BUYER
+    if service_order.provider.memberships.filter(user=user).exists():
+        return ContractSeal.Party.PROVIDER
+    return None
+
+
+def _refuse(*, seal: Seal, actor, contract: Contract, detail: str, exc: SigningError):
+    """Log a refused contract sealing durably (its own savepoint), then raise ``exc``."""
+    seal_log_append(
+        seal=seal,
+        actor=actor,
+        document_kind=DocumentKind.SERVICE_CONTRACT,
+        document_number=contract.number,
+        outcome=SealUse.Outcome.REFUSED,
+        detail=detail,
+    )
+    logger.warning("Contract sealing refused: contract=%s actor=%s reason=%s", contract.pk, actor.pk, detail)
+    raise exc
+
+
+def contract_seal(*, contract: Contract, actor) -> Contract:
+    """Apply the acting user's organisation seal to the contract, if it is that side's turn:
+    the buyer's enterprise first, then the provider. Each seal is an incremental update of the
+    PDF at the project's PAdES level; every version's digest is kept.
+
+    Refusals (not a party, out of turn, already sealed, no grant) are logged in the seal-use log
+    before they are raised; like :func:`permit_issue`, the checks run before the main transaction
+    so the refusal entry survives.
+    """
+    from marketplace.hiring.services import service_order_note
+
+    contract = Contract.objects.select_related(
+        "document__seal", "service_order__order", "service_order__enterprise", "service_order__provider"
+    ).get(pk=contract.pk)
+    party = contract_party(contract, actor)
+    if party is None:
+        _refuse(
+            seal=contract.document.seal,
+            actor=actor,
+            contract=contract,
+            detail="not a party to the contract",
+            exc=ContractError(_("Only the buyer's and the provider's members may seal this contract.")),
+        )
+    organisation = (
+        contract.service_order.enterprise if party == ContractSeal.Party.BUYER else contract.service_order.provider
+    )
+    seal = organisation_seal_for(**{"enterprise" if party == ContractSeal.Party.BUYER else "provider": organisation})
+    if seal is None:
+        raise SealNotUsable(
+            _("%(name)s has no electronic seal yet; an owner of the organisation can create one.")
+            % {"name": organisation.name}
+        )
+    if contract.status == Contract.Status.SEALED or contract.seals.filter(party=party).exists():
+        _refuse(
+            seal=seal,
+            actor=actor,
+            contract=contract,
+            detail="already sealed",
+            exc=ContractError(_("Your organisation has already sealed this contract.")),
+        )
+    if contract.next_party != party:
+        _refuse(
+            seal=seal,
+            actor=actor,
+            contract=contract,
+            detail="out of turn",
+            exc=ContractError(_("The buyer seals the contract first; the provider seals it after the buyer.")),
+        )
+    _check_may_seal(
+        seal=seal, actor=actor, document_kind=DocumentKind.SERVICE_CONTRACT, document_number=contract.number
+    )
+    with transaction.atomic():
+        locked = Contract.objects.select_for_update().get(pk=contract.pk)
+        if locked.status != contract.status:
+            raise ContractError(_("The contract changed meanwhile; please reload the page."))
+        document = SealedDocument.objects.select_for_update().get(pk=contract.document_id)
+        current = bytes(document.pdf)
+        with sealing_session(seal=seal) as sealer:
+            result = sealer.seal(
+                SealRequest(
+                    pdf=current,
+                    field_name=PARTY_FIELDS[party],
+                    level=settings.SIGNING_PADES_LEVEL,
+                    certify=False,
+                    reason=_("Sealed by %(name)s") % {"name": organisation.name},
+                    location=organisation.name,
+                    appearance=SealAppearance(box=None, stamp_png=bytes(seal.stamp_png)),
+                )
+            )
+        if not result.pdf.startswith(current):
+            # Every version must stay a prefix of the next, or the registry loses the earlier ones.
+            raise SealingError("The sealed contract is not an incremental update of the previous version.")
+        document.pdf = result.pdf
+        document.sha256 = result.sha256
+        document.size = len(result.pdf)
+        document.pades_level = result.level
+        document.sealed_at = result.sealed_at
+        document.save(update_fields=["pdf", "sha256", "size", "pades_level", "sealed_at"])
+        ContractSeal.objects.create(
+            contract=locked,
+            party=party,
+            seal=seal,
+            actor=actor,
+            sealed_at=result.sealed_at,
+            sha256=result.sha256,
+            size=len(result.pdf),
+        )
+        locked.status = NEXT_STATUS[party]
+        locked.save(update_fields=["status"])
+        seal_log_append(
+            seal=seal,
+            actor=actor,
+            document_kind=DocumentKind.SERVICE_CONTRACT,
+            document_number=contract.number,
+            document_sha256=result.sha256,
+            outcome=SealUse.Outcome.SEALED,
+            detail=f"{party} seal",
+        )
+        service_order_note(
+            service_order=contract.service_order, kind=f"contract_sealed_{party}", actor=actor, number=contract.number
+        )
+    return locked
+
+
+CLOSED_ORDER_STATUSES = ("completed", "cancelled", "refunded")
+
+
+def contracts_issue_missing(*, include_closed: bool = False) -> tuple[int, list[tuple[str, str]]]:
+    """Contracts for orders that have none (the platform could not seal when they were placed).
+    Closed orders (completed, cancelled, refunded) only with ``include_closed``: orders finished
+    before contracts existed need none. Returns how many were issued and (order number, reason)
+    for each that still failed."""
+    from marketplace.hiring.models import ServiceOrder
+
+    orders = ServiceOrder.objects.filter(contract__isnull=True).select_related("order").order_by("pk")
+    if not include_closed:
+        orders = orders.exclude(order__status__in=CLOSED_ORDER_STATUSES)
+    issued, failed = 0, []
+    for service_order in orders:
+        try:
+            contract_issue(service_order=service_order)
+        except SigningError as exc:
+            failed.append((service_order.order.number, str(exc)))
+        else:
+            issued += 1
+    return issued, failed

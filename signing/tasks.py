@@ -38,3 +38,20 @@ def provider_certificate_issue(provider_id: int) -> str | None:
     except SigningError as exc:
         logger.warning("No certificate for provider %s: %s", provider_id, exc)
         return None
+
+
+@shared_task(name="signing.tasks.contract_issue")
+def contract_issue(service_order_id: int) -> str | None:
+    """Issue a new order's contract. When the platform cannot seal (no PKI yet, key store or TSA
+    down), the order keeps going without one: the failure is noted in the order's history and the
+    contract can be issued later from the order page or ``manage.py issue_contracts``."""
+    from marketplace.hiring.models import ServiceOrder
+    from marketplace.hiring.services import service_order_note
+
+    service_order = ServiceOrder.objects.select_related("order").get(pk=service_order_id)
+    try:
+        return services.contract_issue(service_order=service_order).number
+    except SigningError as exc:
+        logger.warning("No contract for order %s: %s", service_order.order.number, exc)
+        service_order_note(service_order=service_order, kind="contract_failed", reason=str(exc))
+        return None

@@ -106,6 +106,9 @@ REASONS = {
     "registry_suspended": _("The issuing authority has suspended this document."),
     "registry_expired": _("This document's period of validity has ended."),
     "registry_not_yet_in_force": _("This document is not in force yet."),
+    "contract_incomplete": _(
+        "The seals are genuine, but this copy of the contract lacks a party's seal: it is not the concluded contract."
+    ),
     "empty": _("The file is empty."),
     "too_large": _("The file is larger than the verification limit."),
     "not_pdf": _("The file is not a PDF document."),
@@ -140,7 +143,7 @@ class RegistryRecord:
 
     number: str
     kind: str
-    status: str  # valid | suspended | revoked | expired
+    status: str  # valid | suspended | revoked | expired | incomplete (a contract not every party sealed)
     holder: str
     issuer: str
     valid_from: dt.date | None
@@ -382,7 +385,7 @@ def _integrity_problem(report: SignatureReport, *, is_last_seal: bool) -> str | 
         return "partial_coverage"
     if report.kind == "seal" and report.docmdp_ok is False:
         return "modified_after_sealing"
-    # After the last seal only signature maintenance may follow; earlier seals may also be
+    # After the last seal only signature maintenance may follow; earlier signatures may also be
     # followed by later seals (form filling), which DocMDP has already judged.
     allowed = ModificationLevel.LTA_UPDATES if is_last_seal else ModificationLevel.FORM_FILLING
     if report.modification_level is None or ModificationLevel[report.modification_level] > allowed:
@@ -409,6 +412,8 @@ def _registry_verdict(record: RegistryRecord, today: dt.date) -> tuple[Verdict, 
         return Verdict.SUSPENDED, "registry_suspended"
     if record.status == "expired" or (record.valid_until is not None and record.valid_until < today):
         return Verdict.EXPIRED, "registry_expired"
+    if record.status == "incomplete":
+        return Verdict.INDETERMINATE, "contract_incomplete"
     if record.valid_from is not None and record.valid_from > today:
         return Verdict.INDETERMINATE, "registry_not_yet_in_force"
     if record.status == "valid":
@@ -484,9 +489,11 @@ def analyse_pdf(data: bytes, *, trust: TrustAnchors, max_bytes: int) -> Analysis
         return finish(Verdict.TAMPERED, "signature_invalid", signatures=tuple(reports))
 
     signatures = tuple(reports)
-    last_seal = max(seals, key=lambda sig: sig.signed_revision)
+    last_seal_revision = max(sig.signed_revision for sig in seals)
     for report, embedded in zip(reports, [*seals, *doc_timestamps], strict=True):
-        problem = _integrity_problem(report, is_last_seal=embedded is last_seal or report.kind != "seal")
+        # A signature (seal or document timestamp) that a later seal follows may be followed by
+        # that seal's form filling; from the last seal on, only signature maintenance.
+        problem = _integrity_problem(report, is_last_seal=embedded.signed_revision >= last_seal_revision)
         if problem:
             return finish(Verdict.TAMPERED, problem, signatures=signatures)
     for report in reports:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from django.utils.crypto import constant_time_compare
 
-from .models import DocumentKind, Permit, SealedDocument, normalize_verification_code
+from .models import Contract, ContractSeal, DocumentKind, Permit, SealedDocument, normalize_verification_code
 from .pki import Pki
 from .verification import PermitRegistry, RegistryRecord, TrustAnchors
 
@@ -51,6 +51,38 @@ def _certificate_record(document: SealedDocument) -> RegistryRecord:
     return _document_record(document, status=status, holder=provider.display_name, reason=reason)
 
 
+# A contract copy stands as the contract only once every party has sealed it. An earlier version
+# (the platform's certified draft, or with the buyer's seal only) is genuine but "incomplete": the
+# verifier answers `indeterminate`, saying whose seal that copy still lacks.
+INCOMPLETE_REASON = {
+    ContractSeal.Party.PLATFORM: Contract.Status.AWAITING_BUYER,
+    ContractSeal.Party.BUYER: Contract.Status.AWAITING_PROVIDER,
+}
+
+
+def _contract_record(contract: Contract, version: ContractSeal) -> RegistryRecord:
+    order = contract.service_order
+    incomplete = INCOMPLETE_REASON.get(version.party)
+    return RegistryRecord(
+        number=contract.document.number,
+        kind=DocumentKind.SERVICE_CONTRACT,
+        status="incomplete" if incomplete else "valid",
+        holder=f"{order.enterprise.display_name} / {order.provider.display_name}",
+        issuer=contract.document.seal.owner.display_name,
+        valid_from=None,
+        valid_until=None,
+        sha256=version.sha256,
+        token=contract.token,
+        status_reason=str(Contract.Status(incomplete).label) if incomplete else "",
+    )
+
+
+def _contracts():
+    return Contract.objects.select_related(
+        "document__seal__authority", "service_order__enterprise", "service_order__provider"
+    )
+
+
 class DatabaseRegistry:
     """Issued permits, looked up the three ways a verifier can reach them."""
 
@@ -59,7 +91,13 @@ class DatabaseRegistry:
 
     def find_by_sha256(self, digests: Sequence[str]) -> RegistryRecord | None:
         """Any document the platform sealed and kept: a permit, a provider's certificate, a
-        verification report. Each kind's standing comes from what it certifies."""
+        verification report, any version of a service contract. Each kind's standing comes from
+        what it certifies."""
+        # Every contract version is a prefix of the later ones, so a final contract also matches
+        # its earlier versions' digests: the longest match is the version this file carries.
+        version = ContractSeal.objects.filter(sha256__in=list(digests)).order_by("-size").first()
+        if version is not None:
+            return _contract_record(_contracts().get(pk=version.contract_id), version)
         document = SealedDocument.objects.select_related("seal__authority").filter(sha256__in=list(digests)).first()
         if document is None:
             return None
@@ -69,7 +107,7 @@ class DatabaseRegistry:
             return _certificate_record(document)
         if document.kind == DocumentKind.VERIFICATION_REPORT:
             return _document_record(document, status="valid", holder="")
-        # A kind this registry cannot judge yet (a service contract) is not vouched for.
+        # A kind this registry cannot judge is not vouched for.
         return None
 
     def find_by_number(self, number: str, code: str) -> RegistryRecord | None:
@@ -80,7 +118,12 @@ class DatabaseRegistry:
 
     def find_by_token(self, token: str) -> RegistryRecord | None:
         permit = self._permits().filter(token=token).first()
-        return _record(permit) if permit else None
+        if permit is not None:
+            return _record(permit)
+        contract = _contracts().filter(token=token).first()
+        if contract is None:
+            return None
+        return _contract_record(contract, contract.seals.order_by("-size").first())
 
 
 def platform_sources() -> tuple[TrustAnchors, PermitRegistry]:

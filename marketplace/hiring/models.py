@@ -125,6 +125,10 @@ EVENT_LABELS = {
     "dispute_refund": _("Dispute resolved: refunded"),
     "dispute_split": _("Dispute resolved: split"),
     "dispute_refunded": _("Refund recorded"),
+    "contract_issued": _("Contract issued and certified by the platform"),
+    "contract_failed": _("The contract could not be issued"),
+    "contract_sealed_buyer": _("Contract sealed by the buyer"),
+    "contract_sealed_provider": _("Contract sealed by the provider"),
 }
 
 

@@ -11,6 +11,7 @@ status, moves the Oscar order along ``settings.OSCAR_ORDER_STATUS_PIPELINE``, wr
 """
 
 import datetime
+import logging
 import secrets
 from decimal import Decimal
 
@@ -26,6 +27,8 @@ from marketplace.core.uploads import DOCUMENT_KINDS, validate_upload
 
 from . import emails
 from .models import Deliverable, Dispute, Extension, OrderEvent, ServiceOrder, Status
+
+logger = logging.getLogger(__name__)
 
 CURRENCY = "CNY"
 DELIVERABLE_MAX_SIZE = 20 * 1024 * 1024
@@ -131,6 +134,23 @@ def _tell(service_order, *, to: str, subject, body, **params) -> None:
     )
 
 
+def service_order_note(*, service_order: ServiceOrder, kind: str, actor=None, reason: str = "", **data) -> OrderEvent:
+    """Record something that happened to an order without changing its status (the contract's
+    steps are written by the signing app through this)."""
+    return _note(service_order, kind, actor=actor, reason=reason, **data)
+
+
+def _queue_contract(service_order_id: int) -> None:
+    """After the order commits: have the platform issue its contract (a Celery task, eager in the
+    embedded default). The order stands whatever happens here."""
+    from signing import tasks as signing_tasks
+
+    try:
+        signing_tasks.contract_issue.delay(service_order_id)
+    except Exception:  # noqa: BLE001 - the order is committed; a broker or sealing failure must not turn it into an error page
+        logger.exception("Could not queue the contract of service order %s", service_order_id)
+
+
 def _other(party: str) -> str:
     return PROVIDER if party == BUYER else BUYER
 
@@ -216,6 +236,7 @@ def service_order_create(
         service_days=service_days,
     )
     _note(service_order, "created", actor=buyer, source=source)
+    transaction.on_commit(lambda pk=service_order.pk: _queue_contract(pk))
     _tell(
         service_order,
         to=PROVIDER,

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +21,9 @@ from marketplace.core.storage import private_file_response
 from marketplace.enterprises.selectors import enterprises_for_user
 from marketplace.ratings import services as rating_services
 from marketplace.ratings.models import Rating
+from signing import services as signing_services
+from signing.exceptions import SigningError
+from signing.models import Contract
 
 from . import selectors, services
 from .forms import CheckoutForm, DeliverableForm, DisputeResolveForm, ExtensionForm, RatingForm, ReasonForm, ReplyForm
@@ -79,8 +82,38 @@ class OrderDetailView(LoginRequiredMixin, TemplateView):
             reply_form=ReplyForm() if party == "provider" and rating and not rating.replied_at else None,
             resolve_form=DisputeResolveForm() if party == "staff" and status == Status.DISPUTED else None,
             open_dispute=service_order.disputes.filter(resolved_at__isnull=True).first(),
+            **_contract_context(service_order, party, self.request.user),
         )
         return context
+
+
+def _contract_context(service_order: ServiceOrder, party: str | None, user) -> dict:
+    """The contract box of the order page: its state, who sealed when, and what this user may do."""
+    contract = (
+        Contract.objects.filter(service_order=service_order)
+        .select_related("document")
+        .prefetch_related("seals__actor")
+        .first()
+    )
+    context = {"contract": contract, "contract_seals": list(contract.seals.all()) if contract else []}
+    if contract is None:
+        failure = service_order.events.filter(kind="contract_failed").order_by("-created_at", "-pk").first()
+        context["contract_failure"] = failure.reason if failure else ""
+        return context
+    if party in ("buyer", "provider") and contract.next_party == party:
+        organisation = (
+            {"enterprise": service_order.enterprise} if party == "buyer" else {"provider": service_order.provider}
+        )
+        own_seal = signing_services.organisation_seal_for(**organisation)
+        context["seal_turn"] = True
+        context["own_seal"] = own_seal
+        context["may_create_seal"] = own_seal is None and (
+            user.is_staff
+            or next(iter(organisation.values()))
+            .memberships.filter(user=user, role__in=signing_services.SEALING_ROLES)
+            .exists()
+        )
+    return context
 
 
 class _OrderPost(LoginRequiredMixin, View):
@@ -270,3 +303,55 @@ class CheckoutView(LoginRequiredMixin, TemplateView):
                 messages.success(request, _("Your order is placed and awaits payment."))
                 return redirect(placed[0].get_absolute_url() if len(placed) == 1 else "hiring:list")
         return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+def _get_contract(service_order: ServiceOrder) -> Contract:
+    contract = Contract.objects.filter(service_order=service_order).select_related("document").first()
+    if contract is None:
+        raise Http404("This order has no contract yet")
+    return contract
+
+
+class ContractDownloadView(LoginRequiredMixin, View):
+    """The contract's latest version, for the two parties and staff (the order lookup is scoped)."""
+
+    def get(self, request, pk):
+        contract = _get_contract(_get_order(request, pk))
+        response = HttpResponse(bytes(contract.document.pdf), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="contract-{contract.number}.pdf"'
+        return response
+
+
+class ContractActionView(_OrderPost):
+    """Seal the contract (the party whose turn it is), create one's organisation seal, or issue a
+    contract the platform could not issue when the order was placed."""
+
+    def post(self, request, pk, step):
+        service_order = _get_order(request, pk)
+        party = services.party_of(service_order, request.user)
+        try:
+            if step == "seal":
+                signing_services.contract_seal(contract=_get_contract(service_order), actor=request.user)
+                message = _("Your organisation's seal is on the contract.")
+            elif step == "own-seal":
+                organisation = (
+                    {"enterprise": service_order.enterprise}
+                    if party == "buyer"
+                    else {"provider": service_order.provider}
+                )
+                if party not in ("buyer", "provider"):
+                    raise ValidationError(_("Only the buyer's and the provider's members have a seal to create."))
+                signing_services.organisation_seal_create(actor=request.user, **organisation)
+                message = _("Your organisation's electronic seal is ready.")
+            elif step == "issue":
+                signing_services.contract_issue(service_order=service_order)
+                message = _("The contract is issued and certified by the platform.")
+            else:
+                raise Http404("No such step")
+        except SigningError as error:
+            messages.error(request, str(error))
+        except ValidationError as error:
+            _flash(request, error)
+        else:
+            messages.success(request, message)
+        return redirect(service_order.get_absolute_url())

@@ -8,6 +8,7 @@ from signing import services
 from signing.models import DocumentKind
 from signing.pki import Pki, load_pem_chain
 from tests.factories import AuthorityMemberFactory, EnterpriseFactory, IssuingAuthorityFactory
+from tests.factories.contracts import contract_materials  # noqa: F401 - a fixture
 
 
 @pytest.fixture(scope="session")

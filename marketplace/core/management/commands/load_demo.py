@@ -36,6 +36,9 @@ class Command(BaseCommand):
         # Every provider's credit grade from the demo history (also the nightly task's job).
         credit_services.providers_credit_recompute_all()
 
+        # The orders' contracts were issued after the commit above; seal some, at every stage.
+        contracts = signing_demo.contracts_load()
+
         # Listings index themselves after commit; a full rebuild also covers a database loaded
         # some other way (a restored dump, a copied SQLite file). Idempotent.
         indexed = search_services.index_rebuild()
@@ -48,6 +51,7 @@ class Command(BaseCommand):
                 f"orders {hiring_result['orders']}, ratings {hiring_result['ratings']} created; "
                 f"evaluations by the authority {credit_result['authority']}, "
                 f"by the platform {credit_result['platform']} created; "
+                f"contracts {contracts['contracts']} issued late, {contracts['sealings']} contract seals applied; "
                 f"{indexed} listings searchable."
             )
         )
