@@ -1,1 +1,9 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.StatsView.as_view(), name="stats"),
+    path("staff/", views.StaffStatsView.as_view(), name="stats-staff"),
+    path("<slug:table>.csv", views.StatsCsvView.as_view(), name="stats-csv"),
+]
