@@ -384,3 +384,66 @@ def _drilldown(group: dict, total: Decimal) -> list[dict]:
         )
     rows.sort(key=lambda row: (-Decimal(row["value"]), row["provider"]))
     return rows
+
+
+# --- The service guide: typical price and delivery time of one service item ----------------------
+
+GUIDE_MIN_ORDERS = 3
+GUIDE_LOOKBACK = datetime.timedelta(days=730)
+
+
+@dataclass(frozen=True)
+class TypicalService:
+    """Computed from completed orders of a service item (and its sub-items) in the last two years."""
+
+    orders: int
+    price_q1: Decimal | None = None
+    price_median: Decimal | None = None
+    price_q3: Decimal | None = None
+    timed_orders: int = 0  # completed orders with both a payment and a delivery time
+    median_days: int | None = None  # from payment to delivery
+    minimum: int = GUIDE_MIN_ORDERS
+
+    @property
+    def enough_prices(self) -> bool:
+        return self.orders >= self.minimum
+
+    @property
+    def enough_times(self) -> bool:
+        return self.timed_orders >= self.minimum
+
+
+def service_item_typical(*, category, now: datetime.datetime | None = None) -> TypicalService:
+    """Interquartile price range and median delivery days of a service item; one query."""
+    since = (now or timezone.now()) - GUIDE_LOOKBACK
+    rows = list(
+        ServiceOrder.objects.filter(
+            order__status=Status.COMPLETED, accepted_at__gte=since, category__path__startswith=category.path
+        )
+        .values_list("price", "paid_at", "delivered_at")
+        .order_by()
+    )
+    found = quartiles(price for price, _paid, _delivered in rows)
+    days = [
+        Decimal((delivered - paid).total_seconds()) / Decimal(86400)
+        for _price, paid, delivered in rows
+        if paid and delivered and delivered >= paid
+    ]
+    q1, median, q3 = (Decimal(_round(value, CENT)) for value in found) if found else (None, None, None)
+    return TypicalService(
+        orders=len(rows),
+        price_q1=q1,
+        price_median=median,
+        price_q3=q3,
+        timed_orders=len(days),
+        median_days=int(Decimal(statistics.median(days)).quantize(ONE, ROUND_HALF_UP)) if days else None,
+    )
+
+
+def providers_offering(listing_infos) -> list:
+    """The distinct providers of already-loaded purchasable listings, by name (no query)."""
+    seen = {}
+    for info in listing_infos:
+        if info.provider is not None:
+            seen.setdefault(info.provider.pk, info.provider)
+    return sorted(seen.values(), key=lambda provider: provider.localized("name"))
