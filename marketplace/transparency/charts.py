@@ -5,6 +5,7 @@ Every chart is ``role="img"`` with a ``<title>`` and a ``<desc>`` (referenced by
 a screen reader gets the figures and not only the shape. Missing values (``None``) are gaps.
 """
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -33,15 +34,21 @@ def _fmt(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 10 or value == int(value) else f"{value:.1f}"
 
 
-def _nice_max(value: float) -> float:
-    """A round upper bound for the axis (1, 2, 2.5 or 5 times a power of ten)."""
+def _nice_max(value: float, *, whole: bool = False) -> float:
+    """A round axis top: GRID_STEPS ticks of 1, 2, 2.5 or 5 times a power of ten (whole numbers for counts)."""
     if value <= 0:
-        return 1.0
-    power = 10 ** (len(str(int(value))) - 1) if value >= 1 else 1
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * power:
-            return step * power
-    return 10 * power
+        return float(GRID_STEPS)
+    raw = value / GRID_STEPS
+    power = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 3, 5, 10) if whole else (1, 2, 2.5, 5, 10):
+        step = factor * power
+        if step >= raw and not (whole and step != int(step)):
+            return step * GRID_STEPS
+    return 10 * power * GRID_STEPS
+
+
+def _is_whole(values) -> bool:
+    return all(v is None or float(v) == int(v) for v in values)
 
 
 def _frame(*, chart_id: str, title: str, desc: str, table_id: str | None, height: int, body: list[str]) -> SafeString:
@@ -100,7 +107,8 @@ def column_chart(
     height = 260
     plot_height = height - MARGIN_TOP - MARGIN_BOTTOM
     numbers = [[_number(v) for v in item.values] for item in series]
-    top = _nice_max(max((v for values in numbers for v in values if v is not None), default=0))
+    flat = [v for values in numbers for v in values if v is not None]
+    top = _nice_max(max(flat, default=0), whole=_is_whole(flat))
     slot = (WIDTH - MARGIN_LEFT - MARGIN_RIGHT) / max(len(labels), 1)
     bar = slot * 0.8 / max(len(series), 1)
     body = _y_axis(top=top, plot_height=plot_height, unit=unit)
@@ -129,7 +137,8 @@ def line_chart(
     height = 260
     plot_height = height - MARGIN_TOP - MARGIN_BOTTOM
     numbers = [[_number(v) for v in item.values] for item in series]
-    top = top or _nice_max(max((v for values in numbers for v in values if v is not None), default=0))
+    flat = [v for values in numbers for v in values if v is not None]
+    top = top or _nice_max(max(flat, default=0), whole=_is_whole(flat))
     slot = (WIDTH - MARGIN_LEFT - MARGIN_RIGHT) / max(len(labels), 1)
     body = _y_axis(top=top, plot_height=plot_height, unit=unit)
     for s_index, values in enumerate(numbers):
@@ -151,9 +160,7 @@ def line_chart(
             )
         for points in segments:
             if len(points) > 1:
-                body.append(
-                    f'<polyline points="{" ".join(points)}" fill="none" stroke="{colour}" stroke-width="2"/>'
-                )
+                body.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="{colour}" stroke-width="2"/>')
     body += _x_labels(labels, slot=slot, plot_height=plot_height)
     body += _legend(series, height - 12)
     return _frame(chart_id=chart_id, title=title, desc=desc, table_id=table_id, height=height, body=body)
@@ -177,7 +184,8 @@ def bar_chart(
     height = MARGIN_TOP + row * max(len(labels), 1) + 36
     numbers = [_number(v) for v in values]
     limit = _number(threshold)
-    top = _nice_max(max([v for v in numbers if v is not None] + ([limit] if limit else []), default=0))
+    present = [v for v in numbers if v is not None] + ([limit] if limit else [])
+    top = _nice_max(max(present, default=0), whole=_is_whole(present))
     plot_width = WIDTH - label_width - MARGIN_RIGHT - 60
     body = []
     for index, (label, value) in enumerate(zip(labels, numbers, strict=True)):
@@ -200,9 +208,7 @@ def bar_chart(
     if limit:
         x = label_width + plot_width * limit / top
         bottom = MARGIN_TOP + row * max(len(labels), 1)
-        body.append(
-            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{MARGIN_TOP - 4}" y2="{bottom}" class="chart__threshold"/>'
-        )
+        body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{MARGIN_TOP - 4}" y2="{bottom}" class="chart__threshold"/>')
         body.append(
             f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle" class="chart__tick">'
             f"{escape(threshold_label)}</text>"

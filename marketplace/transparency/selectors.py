@@ -117,7 +117,7 @@ def window(*, now: datetime.datetime | None = None, months: int = MONTHS) -> Win
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     keys.reverse()
     first_year, first_month = (int(part) for part in keys[0].split("-"))
-    start = timezone.make_aware(datetime.datetime(first_year, first_month, 1), timezone.get_current_timezone())
+    start = datetime.datetime(first_year, first_month, 1, tzinfo=timezone.get_current_timezone())
     return Window(start=start, end=local, months=tuple(keys))
 
 
@@ -282,7 +282,9 @@ def compute(*, now: datetime.datetime | None = None) -> dict:
     keys = _key_functions(top_paths)
     buckets = {dimension: defaultdict(_Bucket) for dimension in keys}
     # (dimension, key) -> provider id -> bucket, for the staff drill-down.
-    provider_buckets: dict = {"category": defaultdict(lambda: defaultdict(_Bucket)), "region": defaultdict(lambda: defaultdict(_Bucket))}
+    provider_buckets: dict = {
+        dimension: defaultdict(lambda: defaultdict(_Bucket)) for dimension in ("category", "region")
+    }
 
     def each(row):
         for dimension, key_of in keys.items():
@@ -326,9 +328,7 @@ def compute(*, now: datetime.datetime | None = None) -> dict:
         pk: {"name": name, "name_zh": name_zh}
         for pk, name, name_zh in Provider.objects.filter(pk__in=provider_ids).values_list("pk", "name", "name_zh")
     }
-    regions = sorted(
-        key for key in set(buckets["region"]) if key
-    )
+    regions = sorted(key for key in set(buckets["region"]) if key)
     return {
         "computed_at": timezone.now().isoformat(),
         "window": {"start": win.start.isoformat(), "end": win.end.isoformat(), "months": list(win.months)},
@@ -350,10 +350,7 @@ def compute(*, now: datetime.datetime | None = None) -> dict:
             {"region": code, **concentration(buckets["region"][code].value_by_provider)} for code in regions
         ],
         "drilldown": {
-            dimension: {
-                str(key): _drilldown(group, buckets[dimension][key].value)
-                for key, group in per.items()
-            }
+            dimension: {str(key): _drilldown(group, buckets[dimension][key].value) for key, group in per.items()}
             for dimension, per in provider_buckets.items()
         },
     }

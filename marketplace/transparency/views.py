@@ -72,7 +72,10 @@ def _charts(data: dict, found: dict) -> dict:
         "prices": charts.bar_chart(
             chart_id="chart-prices",
             title=_("Median price of completed orders by service item (CNY)"),
-            desc=_("One bar per service item; items without completed orders show a dash. The table below adds the quartiles."),
+            desc=_(
+                "One bar per service item; items without completed orders show a dash. "
+                "The table below adds the quartiles."
+            ),
             labels=price_names,
             values=[row["median"] for row in data["prices"]],
             table_id=found["prices"].dom_id,
@@ -82,7 +85,8 @@ def _charts(data: dict, found: dict) -> dict:
             title=_("Market concentration (HHI) by service item"),
             desc=_(
                 "Herfindahl–Hirschman index per service item, with the line at %(limit)s above which a market "
-                "counts as concentrated; %(flagged)s of %(items)s items are above it. The table below names the top providers."
+                "counts as concentrated; %(flagged)s of %(items)s items are above it. "
+                "The table below names the top providers."
             )
             % {
                 "limit": f"{CONCENTRATED_HHI:,}",
@@ -115,7 +119,7 @@ class StatsView(TemplateView):
             window_end=_computed_at(data["window"]["end"]),
             tables=found,
             charts=_charts(data, found),
-            concentrated_hhi=CONCENTRATED_HHI,
+            concentrated_hhi=f"{CONCENTRATED_HHI:,}",
             staff_page=self.staff,
             **kwargs,
         )

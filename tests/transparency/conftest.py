@@ -48,7 +48,7 @@ def market(catalogue):
 
     o1 = order(p1, beijing, beijing_owner, eia, 40000, accepted_at=at(2026, 5, 10),
                due_at=at(2026, 5, 1), delivered_at=at(2026, 4, 30))  # fmt: skip
-    o2 = order(p1, beijing, beijing_owner, eia, 10000, accepted_at=at(2026, 3, 5),
+    order(p1, beijing, beijing_owner, eia, 10000, accepted_at=at(2026, 3, 5),
                due_at=at(2026, 3, 1), delivered_at=at(2026, 3, 2))  # fmt: skip
     o3 = order(p2, shanghai, shanghai_owner, eia, 30000, accepted_at=at(2026, 5, 20),
                due_at=at(2026, 5, 10), delivered_at=at(2026, 5, 10))  # fmt: skip

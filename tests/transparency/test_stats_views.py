@@ -91,7 +91,7 @@ def test_an_unknown_csv_table_is_404(client, computed):
 def test_csv_neutralises_formulas_in_provider_names(client, catalogue):
     eia = catalogue.get(code="eia")
     enterprise, owner = make_buyer()
-    for name, price in (("=HYPERLINK(\"http://x\")", 500), ("+Plus Co.", 300), ("@Sum Co.", 200)):
+    for name, price in (('=HYPERLINK("http://x")', 500), ("+Plus Co.", 300), ("@Sum Co.", 200)):
         make_history_order(
             enterprise=enterprise, buyer=owner, provider=make_provider(name=name), category=eia, price=price,
             accepted_at=at(2026, 5, 1),
@@ -171,7 +171,8 @@ def test_page_query_count_stays_flat_as_data_grows(client, computed, catalogue, 
     for n in range(20):
         make_history_order(
             enterprise=enterprise, buyer=owner, provider=computed["p1"] if n % 2 else make_provider(),
-            category=computed["safety"] if n % 3 else computed["eia"], price=1000 + n, accepted_at=at(2026, 1 + n % 5, 3),
+            category=computed["safety"] if n % 3 else computed["eia"], price=1000 + n,
+            accepted_at=at(2026, 1 + n % 5, 3),
             due_at=at(2026, 1, 1), delivered_at=at(2026, 1, 2),
         )  # fmt: skip
     forget()
@@ -219,7 +220,8 @@ def test_staff_drilldown_lists_providers_with_links(client, computed):
     url = reverse("transparency:stats-staff") + f"?category={computed['eia'].pk}"
     html = client.get(url).content.decode()
     rows = page_table(html, f"table-providers-category-{computed['eia'].pk}")
-    assert [row[0] for row in rows[1:]] == ["Alpha EIA Co., Ltd.", "Beta Consulting Co., Ltd.", "Gamma Survey Co., Ltd."]
+    names = [row[0] for row in rows[1:]]
+    assert names == ["Alpha EIA Co., Ltd.", "Beta Consulting Co., Ltd.", "Gamma Survey Co., Ltd."]
     # P1: 2 completed orders worth 50,000 (50.0 %), 3 deliveries of which 2 on time, one 4.5 rating.
     assert rows[1][1:] == ["2", "50000.00", "50.0", "3", "66.7", "1", "100.0"]
     assert f'href="{reverse("providers:profile", kwargs={"pk": computed["p1"].pk})}"' in html
