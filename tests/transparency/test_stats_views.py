@@ -192,6 +192,8 @@ def test_chinese_page_renders(client, computed):
     assert response.status_code == 200
     html = response.content.decode()
     assert "环境影响评价" in html  # service-item names in Chinese
+    assert "中介服务超市统计" in html  # the page's own text
+    assert "每月发布的需求与完成的订单" in html  # chart titles too
     assert 'lang="zh-hans"' in html
 
 
