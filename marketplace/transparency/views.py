@@ -102,6 +102,25 @@ def _charts(data: dict, found: dict) -> dict:
     }
 
 
+def _drilldown(request, data: dict):
+    """The providers table asked for by ``?category=<id>`` or ``?region=<code>``, or None."""
+    category = request.GET.get("category", "")
+    region = request.GET.get("region", "")
+    if category.isdigit():
+        return tables.drilldown_table(data, dimension="category", key=category, provider_url=_provider_url)
+    if region.isdigit():
+        return tables.drilldown_table(data, dimension="region", key=region, provider_url=_provider_url)
+    return None
+
+
+def _csv_response(table: tables.Table, filename: str) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="onewindow-{filename}.csv"'
+    response.write("\ufeff")  # BOM: spreadsheet programs then read the Chinese names as UTF-8
+    tables.write_csv(table, response)
+    return response
+
+
 def _computed_at(value) -> datetime.datetime:
     return parse_datetime(value) if isinstance(value, str) else value
 
@@ -135,16 +154,11 @@ class StaffStatsView(StaffRequiredMixin, StatsView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         _computed, data = self.snapshot
-        category = self.request.GET.get("category", "")
-        region = self.request.GET.get("region", "")
-        drilldown = None
-        if category.isdigit():
-            drilldown = tables.drilldown_table(data, dimension="category", key=category, provider_url=_provider_url)
-        elif region.isdigit():
-            drilldown = tables.drilldown_table(data, dimension="region", key=region, provider_url=_provider_url)
+        drilldown = _drilldown(self.request, data)
         context.update(
             drilldown=drilldown,
-            drilldown_requested=bool(category or region),
+            drilldown_query=self.request.GET.urlencode() if drilldown else "",
+            drilldown_requested=bool(self.request.GET.get("category") or self.request.GET.get("region")),
             category_links=[
                 (row["category"], name)
                 for row, name in zip(
@@ -167,8 +181,15 @@ class StatsCsvView(View):
         found = tables.public_tables(data).get(table)
         if found is None:
             raise Http404("No such table")
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="onewindow-{table}.csv"'
-        response.write("\ufeff")  # BOM: spreadsheet programs then read the Chinese names as UTF-8
-        tables.write_csv(found, response)
-        return response
+        return _csv_response(found, table)
+
+
+class StaffDrilldownCsvView(StaffRequiredMixin, View):
+    """``/stats/staff/providers.csv?category=<id>`` (or ``?region=<code>``): one market's providers."""
+
+    def get(self, request):
+        _computed, data = services.stats_snapshot_current()
+        found = _drilldown(request, data)
+        if found is None:
+            raise Http404("No such market in this period")
+        return _csv_response(found, found.slug)

@@ -235,3 +235,16 @@ def test_staff_drilldown_of_an_empty_market_says_so(client, computed):
     client.force_login(staff_user())
     html = client.get(reverse("transparency:stats-staff") + "?region=650000").content.decode()
     assert "No provider had an order in that market in this period." in html
+
+
+def test_staff_drilldown_csv_equals_the_page_and_is_staff_only(client, computed):
+    query = f"?category={computed['eia'].pk}"
+    csv_url = reverse("transparency:stats-staff-csv") + query
+    assert client.get(csv_url).status_code == 302  # anonymous: to the login page
+    client.force_login(UserFactory())
+    assert client.get(csv_url).status_code == 403
+    client.force_login(staff_user())
+    html = client.get(reverse("transparency:stats-staff") + query).content.decode()
+    on_page = page_table(html, f"table-providers-category-{computed['eia'].pk}")
+    assert [["—" if cell == "" else cell for cell in row] for row in csv_rows(client.get(csv_url))] == on_page
+    assert client.get(reverse("transparency:stats-staff-csv") + "?region=650000").status_code == 404
