@@ -24,28 +24,37 @@ def _provider_url(pk) -> str:
     return reverse("providers:profile", kwargs={"pk": pk})
 
 
+def _activity_summary(monthly: list[dict]) -> str:
+    orders = sum(row["orders"] for row in monthly)
+    requests = sum(row["requests"] for row in monthly)
+    if not orders and not requests:
+        return _("No request was published and no order completed in these %(months)s months.") % {
+            "months": len(monthly)
+        }
+    busiest = max(monthly, key=lambda row: row["orders"])
+    return _(
+        "Over %(months)s months: %(requests)s requests published and %(orders)s orders completed; "
+        "the most orders were completed in %(busiest)s (%(busiest_orders)s). The table below lists every month."
+    ) % {
+        "months": len(monthly),
+        "requests": requests,
+        "orders": orders,
+        "busiest": busiest["month"],
+        "busiest_orders": busiest["orders"],
+    }
+
+
 def _charts(data: dict, found: dict) -> dict:
     months = [row["month"] for row in data["monthly"]]
     monthly = data["monthly"]
     concentration = data["concentration_category"]
     item_names = [row[0] for row in found["concentration_categories"].rows]
     price_names = [row[0] for row in found["prices"].rows]
-    busiest = max(monthly, key=lambda row: row["orders"])
     return {
         "activity": charts.column_chart(
             chart_id="chart-activity",
             title=_("Requests published and orders completed per month"),
-            desc=_(
-                "Over %(months)s months: %(requests)s requests published and %(orders)s orders completed; "
-                "the most orders were completed in %(busiest)s (%(busiest_orders)s). The table below lists every month."
-            )
-            % {
-                "months": len(months),
-                "requests": sum(row["requests"] for row in monthly),
-                "orders": sum(row["orders"] for row in monthly),
-                "busiest": busiest["month"],
-                "busiest_orders": busiest["orders"],
-            },
+            desc=_activity_summary(monthly),
             labels=[month[2:] for month in months],
             series=[
                 charts.Series(_("Requests published"), [row["requests"] for row in monthly]),

@@ -109,8 +109,10 @@ def test_first_visit_without_a_snapshot_computes_one(client, catalogue):
     assert response.status_code == 200
     assert StatsSnapshot.objects.count() == 1
     # Nothing happened on this platform yet: every month shows zero and dashes, no error.
-    monthly = page_table(response.content.decode(), "table-monthly")
+    html = response.content.decode()
+    monthly = page_table(html, "table-monthly")
     assert all(row[2] == "0" and row[6] == "—" for row in monthly[1:])
+    assert "No request was published and no order completed in these 12 months." in html
 
 
 def test_the_page_reads_the_snapshot_not_the_live_data(client, computed, catalogue):
@@ -147,6 +149,9 @@ def test_charts_are_accessible_svg(client, computed):
         assert f'id="{table_id}"' in html  # the data table the chart describes is on the page
         assert f'<title id="{chart_id}-title">' in svg and f'<desc id="{chart_id}-desc">' in svg
         assert "<rect" in svg or "<circle" in svg
+    # The summary says what the bars show: requests in April (2), May and June; orders in
+    # March (1) and May (4).
+    assert "4 requests published and 5 orders completed; the most orders were completed in 2026-05 (4)" in html
 
 
 def test_page_query_count_stays_flat_as_data_grows(client, computed, catalogue, django_assert_max_num_queries):
