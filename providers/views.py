@@ -407,12 +407,14 @@ class ReviewProviderView(StaffMixin, TemplateView):
         return context
 
 
+# Lazy: this module is imported by the first request, whatever its language; plain gettext here
+# froze the messages in that language for the life of the process.
 PROVIDER_ACTIONS = {
-    "certify": (services.provider_certify, False, _("Provider certified.")),
-    "send-back": (services.provider_send_back, True, _("Provider sent back for changes.")),
-    "suspend": (services.provider_suspend, True, _("Provider suspended.")),
-    "reinstate": (services.provider_reinstate, False, _("Provider reinstated.")),
-    "revoke": (services.provider_revoke, True, _("Certification revoked.")),
+    "certify": (services.provider_certify, False, gettext_lazy("Provider certified.")),
+    "send-back": (services.provider_send_back, True, gettext_lazy("Provider sent back for changes.")),
+    "suspend": (services.provider_suspend, True, gettext_lazy("Provider suspended.")),
+    "reinstate": (services.provider_reinstate, False, gettext_lazy("Provider reinstated.")),
+    "revoke": (services.provider_revoke, True, gettext_lazy("Certification revoked.")),
 }
 
 

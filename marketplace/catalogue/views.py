@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponsePermanentRedirect
 from django.views.generic import TemplateView
 
 from marketplace.ratings import selectors as rating_selectors
+from marketplace.transparency import selectors as stats_selectors
 from providers import selectors as provider_selectors
 from providers.listings import listing_info, listing_infos
 
@@ -44,11 +45,15 @@ class ProductCategoryView(TemplateView):
         if sort == "rating":
             # Bayesian average, so three perfect ratings do not outrank three hundred good ones.
             rating_selectors.sort_by_rating(products)
+        listings = listing_infos(products)
         return super().get_context_data(
             sort=sort,
             category=self.category,
             subcategories=list(selectors.service_item_children(category=self.category)),
-            listings=listing_infos(products),
+            listings=listings,
+            # Computed from real completed orders, never typed in (transparency statistics).
+            typical=stats_selectors.service_item_typical(category=self.category),
+            offering_providers=stats_selectors.providers_offering(listings),
             **kwargs,
         )
 

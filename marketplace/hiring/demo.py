@@ -235,6 +235,65 @@ def _requests(buyers, rng) -> int:
     return created + 1
 
 
+REQUEST_HISTORY_MONTHS = range(3, 13)
+
+
+def _request_history(buyers, rng) -> int:
+    """One request a month over the past year, quoted, awarded and its order completed.
+
+    Through the real services with past clocks, so the statistics page has requests per month,
+    times from request to award, and request-sourced orders in the buyers' provinces.
+    """
+    markets = _eligible_markets()
+    others = buyers[1:] or buyers  # keep the demo buyer's own order list to its story orders
+    if not markets:
+        return 0
+    now = timezone.now()
+    created = 0
+    for month in REQUEST_HISTORY_MONTHS:
+        category, region, providers = markets[month % len(markets)]
+        enterprise, user = others[month % len(others)]
+        published = now - datetime.timedelta(days=30 * month + rng.randrange(0, 10))
+        request = _request(
+            enterprise,
+            user,
+            category,
+            region,
+            "lowest_price",
+            published=published,
+            hours=24 * rng.choice((3, 5, 7)),
+            title=f"{category.name} for project phase {month}",
+        )
+        _quote_all(request, providers, published, rng)
+        procurement.request_close(request=request, now=request.deadline + datetime.timedelta(minutes=5))
+        request.refresh_from_db()
+        created += 1
+        if request.status != RequestForQuotes.Status.PUBLICITY:
+            continue
+        awarded_at = request.publicity_ends_at + datetime.timedelta(hours=1)
+        service_order = procurement.request_award(request=request, now=awarded_at)
+        if service_order is None:
+            continue
+        paid_at = awarded_at + datetime.timedelta(days=2)
+        due_at = paid_at + datetime.timedelta(days=service_order.service_days)
+        delivered_at = due_at + datetime.timedelta(days=rng.choice((-6, -2, 0, 4)))
+        accepted_at = delivered_at + datetime.timedelta(days=2)
+        if accepted_at >= now:
+            continue
+        ServiceOrder.objects.filter(pk=service_order.pk).update(
+            created_at=awarded_at, paid_at=paid_at, due_at=due_at, delivered_at=delivered_at, accepted_at=accepted_at
+        )
+        Order.objects.filter(pk=service_order.order_id).update(status=Status.COMPLETED, date_placed=awarded_at)
+        Line.objects.filter(order_id=service_order.order_id).update(status=Status.COMPLETED)
+        PaymentRecord.objects.create(
+            service_order=service_order,
+            kind="charge",
+            amount=service_order.price,
+            reference=f"demo-{service_order.order.number}",
+        )
+    return created
+
+
 def _story_orders(buyer, provider, listing) -> int:
     """The demo buyer's orders with the demo provider, one in every status."""
     info = listing_info(listing)
@@ -429,6 +488,7 @@ def load() -> dict:
         if not buyers:
             return {"requests": 0, "orders": 0, "ratings": 0}
         requests = _requests(buyers, rng)
+        requests += _request_history(buyers, rng)
         orders = 0
         demo_provider = Provider.objects.filter(memberships__user__email="provider@demo.onewindow.local").first()
         if demo_provider is not None:

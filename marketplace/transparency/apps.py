@@ -6,3 +6,12 @@ class TransparencyConfig(AppConfig):
     name = "marketplace.transparency"
     label = "transparency"
     verbose_name = _("Transparency and statistics")
+
+    def ready(self):
+        from celery.schedules import crontab
+        from django.conf import settings
+
+        # Hourly: recompute the public market statistics (the page shows when they were computed).
+        settings.CELERY_BEAT_SCHEDULE.setdefault(
+            "transparency-refresh-stats", {"task": "transparency.refresh_stats", "schedule": crontab(minute=40)}
+        )
