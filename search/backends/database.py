@@ -18,6 +18,7 @@ ids in one statement; the page's rows) and three on SQLite. Long text for displa
 """
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterable
 from uuid import uuid4
 
@@ -436,42 +437,79 @@ class DatabaseBackend(SearchBackend):
                 return self._result(query, categories, provinces, hits)
         entries = self.filtered(query).order_by()
         ranked = bool(query.terms) and query.sort not in self._ORDER_SQL
-        columns = ["id", "listing_id", "category_code", "category_name", "category_name_zh"]
-        columns += ["price", "price_band", "rating", "rating_count", "service_days", "province_codes", "grade_tier"]
+        # The narrow columns only: every column here is copied once per hit, so the category
+        # names are looked up per category (``names``), not carried by each hit.
+        columns = ["id", "listing_id", "category_code", "price", "price_band", "rating", "rating_count"]
+        columns += ["service_days", "province_codes", "grade_tier"]
+        named_params: list = []
         if ranked:
-            entries = entries.annotate(named=self._named(query), score=self._score(query))
-            columns += ["named", "score"]
-            order = f"named DESC, {self._TIER_SQL} DESC, score DESC, " + self._BEST_RATED_SQL
+            entries = entries.annotate(score=self._score(query))
+            columns += ["score"]
+            # Whether the query names the hit's service item, decided once per category in
+            # ``names`` (a hashed subplan) instead of comparing names on every hit.
+            whole = query.q.strip().lower()  # as in ``_named``
+            named = (
+                "category_code IN (SELECT category_code FROM names"
+                " WHERE UPPER(category_name) = UPPER(%s) OR category_name_zh = %s)"
+            )
+            named_params = [whole, whole]
+            if query.expanded_categories:
+                named += " OR category_code IN (" + ", ".join(["%s"] * len(query.expanded_categories)) + ")"
+                named_params += list(query.expanded_categories)
+            order = f"({named}) DESC, {self._TIER_SQL} DESC, score DESC, " + self._BEST_RATED_SQL
         elif query.sort in self._ORDER_SQL:
             order = self._ORDER_SQL[query.sort] + self._BEST_RATED_SQL
         else:
             order = f"{self._TIER_SQL} DESC, " + self._BEST_RATED_SQL
         hits_sql, hits_params = entries.values(*columns).query.sql_with_params()
-        band_sql = ", ".join("COUNT(*) FILTER (WHERE rating >= %s)" for _band in RATING_BANDS)
         band_params = [float(band) for band in RATING_BANDS]
+        band_names = ", ".join(f"band{index}" for index in range(len(RATING_BANDS)))
+        band_columns = ", ".join(
+            f"COUNT(*) FILTER (WHERE rating >= %s) AS band{index}" for index in range(len(RATING_BANDS))
+        )
         zeros = ", 0" * len(RATING_BANDS)
         score = "score" if ranked else "0.0::float8"
+        table = ListingIndexEntry._meta.db_table
         # Only fixed SQL fragments of this module are interpolated; every value is a parameter.
         # The category facet is grouped by price band too (a small integer written at index time:
         # comparing every hit's numeric price with five bands cost more than the match itself).
+        # The province facet returns each distinct set of provinces with its count; Python splits
+        # the sets (fewer rows than hits, and cheaper than unnesting strings in SQL).
         sql = f"""
-            WITH hits AS MATERIALIZED ({hits_sql})
-            SELECT 'c', category_code, category_name, category_name_zh, COUNT(*), price_band, {band_sql}, 0.0::float8
-            FROM hits GROUP BY category_code, category_name, category_name_zh, price_band
+            WITH hits AS MATERIALIZED ({hits_sql}),
+            categories AS MATERIALIZED (
+                SELECT category_code, price_band, COUNT(*) AS n, {band_columns}
+                FROM hits GROUP BY category_code, price_band
+            ),
+            names AS MATERIALIZED (
+                SELECT codes.category_code, named.category_name, named.category_name_zh
+                FROM (SELECT DISTINCT category_code FROM categories) codes
+                CROSS JOIN LATERAL (
+                    SELECT category_name, category_name_zh FROM {table} entry
+                    WHERE entry.category_code = codes.category_code LIMIT 1
+                ) named
+            )
+            SELECT 'c', categories.category_code, category_name, category_name_zh, n, price_band, {band_names},
+                0.0::float8
+            FROM categories JOIN names USING (category_code)
             UNION ALL
-            SELECT 'r', province, '', '', SUM(n)::int, 0{zeros}, 0.0::float8
-            FROM (SELECT province_codes, COUNT(*) AS n FROM hits GROUP BY province_codes) served,
-                unnest(string_to_array(served.province_codes, ' ')) AS province GROUP BY province
+            SELECT 'r', province_codes, '', '', COUNT(*)::int, 0{zeros}, 0.0::float8
+            FROM hits GROUP BY province_codes
             UNION ALL
             SELECT 'p', page.id::text, '', '', row_number() OVER (), 0{zeros}, page.score
             FROM (SELECT id, {score} AS score FROM hits ORDER BY {order} LIMIT %s OFFSET %s) page
         """  # noqa: S608
-        cursor.execute(sql, (*hits_params, *band_params, query.page_size, query.offset))
+        cursor.execute(sql, (*hits_params, *band_params, *named_params, query.page_size, query.offset))
         rows = cursor.fetchall()
         price_keys = [f"price:{key}" for key, _low, _high in PRICE_BANDS] + [f"price:{QUOTE_BAND}"]
         rating_keys = [f"rating:{band}" for band in RATING_BANDS]
         grouped: dict[str, dict] = {}
+        served: Counter = Counter()
         for kind, code, name, name_zh, n, band, *ratings, _score in rows:
+            if kind == "r":
+                for province in code.split():
+                    served[province] += n
+                continue
             if kind != "c":
                 continue
             row = grouped.setdefault(
@@ -485,7 +523,7 @@ class DatabaseBackend(SearchBackend):
                 row[rating_key] += count
         categories = sorted(grouped.values(), key=lambda row: (-row["n"], row["category_code"]))
         provinces = sorted(
-            ({"province_code": row[1], "n": row[4]} for row in rows if row[0] == "r"),
+            ({"province_code": province, "n": n} for province, n in served.items()),
             key=lambda row: (-row["n"], row["province_code"]),
         )
         if key:
