@@ -375,6 +375,20 @@ def seal_apply(
     return result
 
 
+def _sealed_document_record(*, kind: str, number: str, seal: Seal, result: SealResult) -> SealedDocument:
+    """The registry row for a freshly sealed PDF (its bytes, digest, size and PAdES level)."""
+    return SealedDocument.objects.create(
+        kind=kind,
+        number=number,
+        seal=seal,
+        pdf=result.pdf,
+        sha256=result.sha256,
+        size=len(result.pdf),
+        pades_level=result.level,
+        sealed_at=result.sealed_at,
+    )
+
+
 def platform_seal_document(
     *, document_kind: str, document_number: str, pdf: bytes, reason: str, stamp_box=None
 ) -> SealedDocument:
@@ -401,16 +415,7 @@ def platform_seal_document(
             )
         )
     with transaction.atomic():
-        document = SealedDocument.objects.create(
-            kind=document_kind,
-            number=document_number,
-            seal=seal,
-            pdf=result.pdf,
-            sha256=result.sha256,
-            size=len(result.pdf),
-            pades_level=result.level,
-            sealed_at=result.sealed_at,
-        )
+        document = _sealed_document_record(kind=document_kind, number=document_number, seal=seal, result=result)
         seal_log_append(
             seal=seal,
             actor=None,
@@ -580,16 +585,7 @@ def permit_issue(
         )
         if _fail_after_sealing is not None:
             _fail_after_sealing()  # test hook: simulates a crash between sealing and recording
-        permit.document = SealedDocument.objects.create(
-            kind=DocumentKind.PERMIT,
-            number=number,
-            seal=seal,
-            pdf=result.pdf,
-            sha256=result.sha256,
-            size=len(result.pdf),
-            pades_level=result.level,
-            sealed_at=result.sealed_at,
-        )
+        permit.document = _sealed_document_record(kind=DocumentKind.PERMIT, number=number, seal=seal, result=result)
         permit.sha256 = result.sha256
         permit.save(force_insert=True)
         PermitEvent.objects.create(
@@ -912,15 +908,8 @@ def contract_issue(*, service_order) -> Contract:
                     ),
                 )
             )
-        contract.document = SealedDocument.objects.create(
-            kind=DocumentKind.SERVICE_CONTRACT,
-            number=number,
-            seal=seal,
-            pdf=result.pdf,
-            sha256=result.sha256,
-            size=len(result.pdf),
-            pades_level=result.level,
-            sealed_at=result.sealed_at,
+        contract.document = _sealed_document_record(
+            kind=DocumentKind.SERVICE_CONTRACT, number=number, seal=seal, result=result
         )
         contract.save(force_insert=True)
         ContractSeal.objects.create(

@@ -334,13 +334,13 @@ class ContractActionView(_OrderPost):
                 signing_services.contract_seal(contract=_get_contract(service_order), actor=request.user)
                 message = _("Your organisation's seal is on the contract.")
             elif step == "own-seal":
+                if party not in ("buyer", "provider"):
+                    raise ValidationError(_("Only the buyer's and the provider's members have a seal to create."))
                 organisation = (
                     {"enterprise": service_order.enterprise}
                     if party == "buyer"
                     else {"provider": service_order.provider}
                 )
-                if party not in ("buyer", "provider"):
-                    raise ValidationError(_("Only the buyer's and the provider's members have a seal to create."))
                 signing_services.organisation_seal_create(actor=request.user, **organisation)
                 message = _("Your organisation's electronic seal is ready.")
             elif step == "issue":
