@@ -289,6 +289,10 @@ CONTRACT_FIELD_LABELS = (
 _CONTRACT_TEXT_FLOOR = _SEAL_Y2 + 14 * mm
 
 
+# Characters of notes per printed row: a row never outgrows a page (rows do not split).
+_NOTE_PIECE = 600
+
+
 @dataclass(frozen=True)
 class ContractContent:
     """Everything printed on a service contract, already in the words to print."""
@@ -419,8 +423,15 @@ def render_contract(content: ContractContent) -> RenderedContract:
         ("服务费用", "Price", f"人民币 CNY {content.price}"),
         ("服务期限", "Promised days", f"{content.service_days} 日 / days"),
     ]
-    if content.notes:
-        rows.append(("补充约定", "Notes", content.notes[:400]))
+    # The notes are part of what is agreed, so all of them are printed: one row per paragraph, in
+    # pieces a page can hold, so ``room`` below carries long notes onto further pages.
+    notes = [
+        line[start : start + _NOTE_PIECE]
+        for line in content.notes.splitlines()
+        if line.strip()
+        for start in range(0, len(line), _NOTE_PIECE)
+    ]
+    rows += [("补充约定" if i == 0 else "", "Notes" if i == 0 else "", piece) for i, piece in enumerate(notes)]
     y = PAGE_H - 72 * mm
     label_w, value_x = 42 * mm, 66 * mm
     value_w = PAGE_W - value_x - 22 * mm

@@ -316,3 +316,45 @@ def test_portal_lists_the_three_seals_and_the_qr_page_shows_the_contract(parties
     assert contract.number in landing and "Sealed by all parties" not in landing
     assert "In force" in landing and landing.count("<li>") >= 3
     assert "48,000" not in landing  # the terms stay between the parties
+
+
+@needs_poppler
+def test_long_notes_are_printed_whole_on_further_pages(tmp_path):
+    """Whatever the buyer agreed in the notes is in the sealed contract: nothing is cut off, long
+    notes continue on further pages and the signature fields stay on the last one."""
+    import datetime as dt
+
+    from signing.rendering import ContractContent, render_contract
+
+    paragraphs = [f"Clause {index:03d}: " + "the provider keeps the site records. " * 6 for index in range(60)]
+    paragraphs[-1] += "END-OF-NOTES"
+    content = ContractContent(
+        number="HT-2026-000001",
+        order_number="100001",
+        buyer_name="Buyer Ltd",
+        buyer_name_zh="买方有限公司",
+        buyer_credit_code="91110000MA00000000",
+        provider_name="Provider Ltd",
+        provider_name_zh="服务机构有限公司",
+        provider_credit_code="91110000MA00000001",
+        service="Survey",
+        service_item="测绘 Surveying",
+        project_name="Plant",
+        site_location="Beijing",
+        price="48,000.00",
+        service_days=30,
+        review_days=7,
+        notes="\n".join(paragraphs),
+        issued_on=dt.date(2026, 11, 30),
+        platform_name="OneWindow",
+        platform_name_zh="一窗通",
+        verification_url="http://127.0.0.1:8000/v/token",
+    )
+    rendered = render_contract(content)
+    path = tmp_path / "contract.pdf"
+    path.write_bytes(rendered.pdf)
+    text = subprocess.run(  # noqa: S603 - fixed tool, our own file
+        [shutil.which("pdftotext"), str(path), "-"], capture_output=True, check=True, text=True
+    ).stdout
+    assert "Clause 000" in text and "Clause 059" in text and "END-OF-NOTES" in text
+    assert rendered.signature_page >= 1, "long notes continue on a second page"
