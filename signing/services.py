@@ -767,7 +767,21 @@ def organisation_seal_for(*, enterprise=None, provider=None) -> Seal | None:
     )
 
 
-def _may_manage_seal(*, actor, organisation) -> bool:
+def party_organisation(service_order, party: str) -> dict:
+    """The owner keyword (``enterprise=`` or ``provider=``) of the organisation that seals for
+    ``party`` (``buyer`` or ``provider``) on ``service_order``'s contract."""
+    if party == ContractSeal.Party.BUYER:
+        return {"enterprise": service_order.enterprise}
+    return {"provider": service_order.provider}
+
+
+def may_apply_seal(*, seal: Seal, user, document_kind: str) -> bool:
+    """Whether ``user`` holds a current grant for ``seal`` on this kind of document."""
+    return SealGrant.objects.current().filter(seal=seal, user=user, document_kind=document_kind).exists()
+
+
+def may_manage_seal(*, actor, organisation) -> bool:
+    """The platform itself (``actor=None``), staff, or an owner of ``organisation``."""
     if actor is None:  # the platform itself: init_pki, load_demo, a management command
         return True
     if actor.is_staff:
@@ -786,11 +800,15 @@ def organisation_seal_create(*, actor, enterprise=None, provider=None, pki: Pki 
     """
     owner = _organisation(enterprise=enterprise, provider=provider)
     organisation = enterprise or provider
-    if not _may_manage_seal(actor=actor, organisation=organisation):
+    if not may_manage_seal(actor=actor, organisation=organisation):
         raise NotPermitted(_("Only an owner of %(name)s may create its electronic seal.") % {"name": organisation.name})
     existing = organisation_seal_for(**owner)
     pki = pki or Pki.default()
     if existing is not None and (existing.key_store != ENCRYPTED or pki.keys.exists(existing.key_ref)):
+        # An owner who joined after the seal was made asks here for the grant the others received.
+        if actor is not None and organisation.memberships.filter(user=actor, role__in=SEALING_ROLES).exists():
+            if not may_apply_seal(seal=existing, user=actor, document_kind=DocumentKind.SERVICE_CONTRACT):
+                grant_create(seal=existing, user=actor, document_kind=DocumentKind.SERVICE_CONTRACT, granted_by=actor)
         return existing
     label = f"{_owner_label(**owner)}-{timezone.now():%Y%m%d%H%M%S%f}"
     cert, key_ref = pki.issue_seal(
@@ -935,15 +953,12 @@ def contract_issue(*, service_order) -> Contract:
 
 
 def contract_party(contract: Contract, user) -> str | None:
-    """``buyer`` or ``provider`` when ``user`` acts for that side of the contract's order."""
-    if user is None or not user.is_authenticated:
-        return None
-    service_order = contract.service_order
-    if service_order.enterprise.memberships.filter(user=user).exists():
-        return ContractSeal.Party.BUYER
-    if service_order.provider.memberships.filter(user=user).exists():
-        return ContractSeal.Party.PROVIDER
-    return None
+    """``buyer`` or ``provider`` when ``user`` acts for that side of the contract's order (staff
+    act for neither)."""
+    from marketplace.hiring.services import party_of
+
+    party = party_of(contract.service_order, user)
+    return party if party in (ContractSeal.Party.BUYER, ContractSeal.Party.PROVIDER) else None
 
 
 def _refuse(*, seal: Seal, actor, contract: Contract, detail: str, exc: SigningError):
@@ -983,10 +998,9 @@ def contract_seal(*, contract: Contract, actor) -> Contract:
             detail="not a party to the contract",
             exc=ContractError(_("Only the buyer's and the provider's members may seal this contract.")),
         )
-    organisation = (
-        contract.service_order.enterprise if party == ContractSeal.Party.BUYER else contract.service_order.provider
-    )
-    seal = organisation_seal_for(**{"enterprise" if party == ContractSeal.Party.BUYER else "provider": organisation})
+    owner = party_organisation(contract.service_order, party)
+    organisation = next(iter(owner.values()))
+    seal = organisation_seal_for(**owner)
     if seal is None:
         raise SealNotUsable(
             _("%(name)s has no electronic seal yet; an owner of the organisation can create one.")

@@ -23,7 +23,7 @@ from marketplace.ratings import services as rating_services
 from marketplace.ratings.models import Rating
 from signing import services as signing_services
 from signing.exceptions import SigningError
-from signing.models import Contract
+from signing.models import Contract, DocumentKind
 
 from . import selectors, services
 from .forms import CheckoutForm, DeliverableForm, DisputeResolveForm, ExtensionForm, RatingForm, ReasonForm, ReplyForm
@@ -101,17 +101,17 @@ def _contract_context(service_order: ServiceOrder, party: str | None, user) -> d
         context["contract_failure"] = failure.reason if failure else ""
         return context
     if party in ("buyer", "provider") and contract.next_party == party:
-        organisation = (
-            {"enterprise": service_order.enterprise} if party == "buyer" else {"provider": service_order.provider}
-        )
-        own_seal = signing_services.organisation_seal_for(**organisation)
+        owner = signing_services.party_organisation(service_order, party)
+        own_seal = signing_services.organisation_seal_for(**owner)
         context["seal_turn"] = True
         context["own_seal"] = own_seal
-        context["may_create_seal"] = own_seal is None and (
-            user.is_staff
-            or next(iter(organisation.values()))
-            .memberships.filter(user=user, role__in=signing_services.SEALING_ROLES)
-            .exists()
+        # Only a member holding a grant gets the seal button; an owner without one (or whose
+        # organisation has no seal yet) gets the button that creates the seal or grants it to them.
+        context["may_apply_seal"] = own_seal is not None and signing_services.may_apply_seal(
+            seal=own_seal, user=user, document_kind=DocumentKind.SERVICE_CONTRACT
+        )
+        context["may_manage_seal"] = signing_services.may_manage_seal(
+            actor=user, organisation=next(iter(owner.values()))
         )
     return context
 
@@ -336,12 +336,9 @@ class ContractActionView(_OrderPost):
             elif step == "own-seal":
                 if party not in ("buyer", "provider"):
                     raise ValidationError(_("Only the buyer's and the provider's members have a seal to create."))
-                organisation = (
-                    {"enterprise": service_order.enterprise}
-                    if party == "buyer"
-                    else {"provider": service_order.provider}
+                signing_services.organisation_seal_create(
+                    actor=request.user, **signing_services.party_organisation(service_order, party)
                 )
-                signing_services.organisation_seal_create(actor=request.user, **organisation)
                 message = _("Your organisation's electronic seal is ready.")
             elif step == "issue":
                 signing_services.contract_issue(service_order=service_order)

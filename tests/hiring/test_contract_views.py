@@ -10,6 +10,7 @@ from tests.factories import make_buyer
 from tests.factories.contracts import (
     contract_materials,  # noqa: F401 - a fixture
     contract_parties,
+    plain_member,
     platform_with_seal,
 )
 
@@ -110,3 +111,28 @@ def test_the_contract_box_renders_in_chinese(client, parties):
     response = client.get(f"/zh-hans/orders/{service_order.pk}/")
     assert response.status_code == 200
     assert "服务合同" in response.content.decode()
+
+
+def test_only_granted_members_get_the_seal_button_and_a_later_owner_takes_the_grant(client, parties):
+    """A member without a grant is told to ask an owner instead of being offered a button that can
+    only be refused; an owner who joined after the seal was made takes the grant and seals."""
+    from marketplace.enterprises.models import EnterpriseMember
+
+    service_order, _buyer, _provider_user = parties
+    services.contract_issue(service_order=service_order)
+
+    member = plain_member(service_order.enterprise)
+    client.force_login(member)
+    page = _page(client, service_order)
+    assert "order-contract__seal-button" not in page and "order-contract__create-seal" not in page
+    assert "ask an owner of your organisation to apply its seal" in page
+
+    late_owner = plain_member(service_order.enterprise)
+    EnterpriseMember.objects.filter(user=late_owner).update(role=EnterpriseMember.Role.OWNER)
+    client.force_login(late_owner)
+    page = _page(client, service_order)
+    assert "order-contract__seal-button" not in page and "Let me apply our seal" in page
+    client.post(reverse("hiring:contract", args=[service_order.pk, "own-seal"]))
+    assert "order-contract__seal-button" in _page(client, service_order)
+    client.post(reverse("hiring:contract", args=[service_order.pk, "seal"]))
+    assert Contract.objects.get(service_order=service_order).status == "awaiting_provider"
