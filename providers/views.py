@@ -7,7 +7,7 @@ organisation's id gives 404, never 403, so ids reveal nothing), call one service
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from django.views.generic import TemplateView
 
 from marketplace.catalogue.models import Product
 from marketplace.core.permissions import StaffRequiredMixin
-from marketplace.core.storage import private_file_response
+from marketplace.core.storage import pdf_download_response, private_file_response
 from marketplace.ratings import selectors as rating_selectors
 
 from . import selectors, services
@@ -135,10 +135,7 @@ class ConsoleCertificateView(ConsoleMixin, View):
         certificate = self.provider.certificates.select_related("document").first()
         if certificate is None:
             raise Http404(_("No certificate has been issued yet."))
-        response = HttpResponse(bytes(certificate.document.pdf), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{certificate.document.number}.pdf"'
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return pdf_download_response(bytes(certificate.document.pdf), filename=f"{certificate.document.number}.pdf")
 
 
 class ConsoleSubmitView(ConsoleMixin, View):

@@ -7,7 +7,7 @@ import uuid
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.utils.decorators import method_decorator
@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
+
+from marketplace.core.storage import pdf_download_response
 
 from . import ratelimit, selectors, services, verifier
 from .exceptions import SigningError
@@ -182,9 +184,7 @@ def verification_report_download(request, report_id: str):
             {"report": report, "report_id": report_id, "report_error": str(exc)},
             status=503,
         )
-    response = HttpResponse(bytes(document.pdf), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="verification-report-{report_id[:12]}.pdf"'
-    return response
+    return pdf_download_response(bytes(document.pdf), filename=f"verification-report-{report_id[:12]}.pdf")
 
 
 def _json_error(code: str, message: str, status: int) -> JsonResponse:

@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 
+from marketplace.core.storage import pdf_download_response
+
 from . import selectors, services
 from .exceptions import SigningError
 from .forms import PermitIssueForm, PermitStatusForm
@@ -16,10 +18,7 @@ from .pki import CRL_NAMES, Pki
 
 
 def _pdf_response(permit: Permit) -> HttpResponse:
-    response = HttpResponse(bytes(permit.document.pdf), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="permit-{permit.number}.pdf"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return pdf_download_response(bytes(permit.document.pdf), filename=f"permit-{permit.number}.pdf")
 
 
 class MyPermitsView(LoginRequiredMixin, ListView):

@@ -6,7 +6,7 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.utils.deconstruct import deconstructible
 
 
@@ -50,6 +50,18 @@ def private_file_response(field_file, *, missing_message: str = "The file is mis
         raise Http404(missing_message) from None
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     response = FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)
+    return _download_headers(response)
+
+
+def pdf_download_response(pdf: bytes, *, filename: str) -> HttpResponse:
+    """A PDF held in the database (a sealed permit, certificate, contract or report) as a download,
+    with the same headers as a private file: it names parties and prices, so no shared caching."""
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return _download_headers(response)
+
+
+def _download_headers(response):
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

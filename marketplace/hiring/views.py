@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from marketplace.core.permissions import StaffRequiredMixin
-from marketplace.core.storage import private_file_response
+from marketplace.core.storage import pdf_download_response, private_file_response
 from marketplace.enterprises.selectors import enterprises_for_user
 from marketplace.ratings import services as rating_services
 from marketplace.ratings.models import Rating
@@ -317,9 +317,7 @@ class ContractDownloadView(LoginRequiredMixin, View):
 
     def get(self, request, pk):
         contract = _get_contract(_get_order(request, pk))
-        response = HttpResponse(bytes(contract.document.pdf), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="contract-{contract.number}.pdf"'
-        return response
+        return pdf_download_response(bytes(contract.document.pdf), filename=f"contract-{contract.number}.pdf")
 
 
 class ContractActionView(_OrderPost):

@@ -66,6 +66,9 @@ def test_contract_download_is_for_the_parties_and_staff_only(client, parties, st
         response = client.get(url)
         assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
         assert response.content == bytes(contract.document.pdf)
+        # It names the parties and the price: never cached by a shared cache, never sniffed.
+        assert response["Cache-Control"] == "private, no-store"
+        assert response["X-Content-Type-Options"] == "nosniff"
 
     _enterprise, outsider = make_buyer()
     client.force_login(outsider)
