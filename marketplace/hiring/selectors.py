@@ -1,11 +1,20 @@
 """Orders as the acting user may see them: their enterprises' orders, their provider's, or (staff) all."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from marketplace.enterprises.selectors import enterprises_for_user
 from providers.selectors import providers_for_user
 
-from .models import Dispute, ServiceOrder
+from .models import Dispute, ServiceOrder, Status
+
+# The one on-time rule behind every figure (provider profile, credit record, statistics, staff
+# oversight): among completed orders that had a deadline and a delivery (``timed_deliveries``),
+# those delivered by the deadline, extensions included.
+DELIVERED_ON_TIME = Q(delivered_at__lte=F("due_at"))
+
+
+def timed_deliveries() -> QuerySet[ServiceOrder]:
+    return ServiceOrder.objects.filter(order__status=Status.COMPLETED, due_at__isnull=False, delivered_at__isnull=False)
 
 
 def _base() -> QuerySet[ServiceOrder]:

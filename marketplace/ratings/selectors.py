@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, Q, QuerySet, Sum
+from django.db.models import Avg, Count, Q, QuerySet, Sum
 
 from .models import DIMENSIONS, Rating
 
@@ -133,11 +133,12 @@ def provider_track_record(*, provider) -> TrackRecord:
     import statistics
 
     from marketplace.hiring.models import ServiceOrder, Status
+    from marketplace.hiring.selectors import DELIVERED_ON_TIME, timed_deliveries
     from marketplace.procurement.models import Quote
 
     completed = ServiceOrder.objects.filter(provider=provider, order__status=Status.COMPLETED)
-    timed = completed.filter(due_at__isnull=False, delivered_at__isnull=False)
-    counts = timed.aggregate(total=Count("pk"), on_time=Count("pk", filter=Q(delivered_at__lte=F("due_at"))))
+    timed = timed_deliveries().filter(provider=provider)
+    counts = timed.aggregate(total=Count("pk"), on_time=Count("pk", filter=DELIVERED_ON_TIME))
     delays = [
         (first - published).total_seconds() / 3600
         for first, published in Quote.objects.filter(provider=provider).values_list(

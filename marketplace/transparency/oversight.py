@@ -31,7 +31,9 @@ from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
 from marketplace.catalogue.models import Product
+from marketplace.hiring import selectors as hiring_selectors
 from marketplace.hiring.models import Dispute, ServiceOrder, Status
+from marketplace.procurement import selectors as procurement_selectors
 from marketplace.procurement.models import Objection
 from marketplace.ratings.models import Rating
 from providers.models import Provider, Qualification
@@ -129,15 +131,10 @@ def providers_below_threshold(*, now: datetime.datetime | None = None) -> QueryS
         return Rating.objects.filter(created_at__gte=start, created_at__lt=end)
 
     def timed(start, end):
-        return ServiceOrder.objects.filter(
-            order__status=Status.COMPLETED,
-            due_at__isnull=False,
-            delivered_at__gte=start,
-            delivered_at__lt=end,
-        )
+        return hiring_selectors.timed_deliveries().filter(delivered_at__gte=start, delivered_at__lt=end)
 
     integer, decimal = IntegerField(), DecimalField(max_digits=3, decimal_places=2)
-    on_time = Count("pk", filter=Q(delivered_at__lte=F("due_at")))
+    on_time = Count("pk", filter=hiring_selectors.DELIVERED_ON_TIME)
     periods = {
         "current": (windows.current_start, windows.now),
         "previous": (windows.previous_start, windows.current_start),
@@ -233,21 +230,13 @@ def days_left(qualification: Qualification, *, today: datetime.date | None = Non
 
 
 def open_objections() -> QuerySet[Objection]:
-    """Pending objections, oldest first."""
-    return (
-        Objection.objects.filter(status=Objection.Status.PENDING)
-        .select_related("request__enterprise", "provider")
-        .order_by("created_at", "pk")
-    )
+    """Pending objections (the staff queue's own selector), oldest first."""
+    return procurement_selectors.pending_objections().order_by("created_at", "pk")
 
 
 def open_disputes() -> QuerySet[Dispute]:
-    """Unresolved disputes, oldest first."""
-    return (
-        Dispute.objects.filter(resolved_at__isnull=True)
-        .select_related("service_order__order", "service_order__enterprise", "service_order__provider")
-        .order_by("created_at", "pk")
-    )
+    """Unresolved disputes (the staff queue's own selector), oldest first."""
+    return hiring_selectors.disputes_open().order_by("created_at", "pk")
 
 
 def age_in_days(opened_at: datetime.datetime, *, now: datetime.datetime | None = None) -> int:

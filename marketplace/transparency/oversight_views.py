@@ -4,8 +4,6 @@ Every list also downloads as CSV (``?format=csv``): all rows, not one page, with
 page shows, streamed in the same constant number of queries.
 """
 
-import csv
-
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -13,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
+from marketplace.core.csv_export import csv_response
 from marketplace.core.i18n import localized
 from marketplace.core.permissions import StaffRequiredMixin
 
@@ -34,13 +33,6 @@ class OverviewView(StaffRequiredMixin, TemplateView):
 
 def _local(value) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
-
-
-def _cell(value):
-    """Text that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) is quoted as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def _number(value, places: int = 2) -> str:
@@ -81,15 +73,15 @@ class _WatchList(StaffRequiredMixin, TemplateView):
         return context
 
     def csv_response(self) -> HttpResponse:
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{self.csv_name}-{self.today:%Y-%m-%d}.csv"'
-        response.write("\ufeff")  # a byte-order mark, so spreadsheet programs read the Chinese as UTF-8
-        writer = csv.writer(response)
-        writer.writerow([str(heading) for heading, _value in self.csv_columns])
-        for row in self.rows().iterator(chunk_size=500):
-            row = self.annotate_row(row)
-            writer.writerow([_cell(value(row)) for _heading, value in self.csv_columns])
-        return response
+        rows = (
+            [value(row) for _heading, value in self.csv_columns]
+            for row in map(self.annotate_row, self.rows().iterator(chunk_size=500))
+        )
+        return csv_response(
+            filename=f"{self.csv_name}-{self.today:%Y-%m-%d}",
+            header=[heading for heading, _value in self.csv_columns],
+            rows=rows,
+        )
 
 
 class OverdueOrdersView(_WatchList):

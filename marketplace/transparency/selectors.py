@@ -34,12 +34,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, Substr, TruncMonth
 from django.utils import timezone
 
 from marketplace.catalogue.models import Category
 from marketplace.hiring.models import ServiceOrder, Status
+from marketplace.hiring.selectors import DELIVERED_ON_TIME
 from marketplace.procurement.models import RequestForQuotes
 from marketplace.ratings.models import DIMENSIONS, Rating
 from providers.models import Provider
@@ -169,12 +170,14 @@ def _completed_prices(win: Window) -> list[tuple[str, str, Decimal]]:
 
 
 def _delivery_rows(win: Window) -> list[dict]:
-    """Orders delivered in the window with a deadline: count and on-time count."""
+    """Orders delivered in the window with a deadline, whatever happened after the delivery:
+    count and on-time count. Provider pages and the credit record count completed orders only
+    (``timed_deliveries``); the public figure counts a delivery when it is made."""
     return list(
         ServiceOrder.objects.filter(_in_window("delivered_at", win), due_at__isnull=False)
         .annotate(month=TruncMonth("delivered_at"), **_order_dimensions())
         .values("month", "cat", "reg", "provider_id")
-        .annotate(n=Count("pk"), on_time=Count("pk", filter=Q(delivered_at__lte=F("due_at"))))
+        .annotate(n=Count("pk"), on_time=Count("pk", filter=DELIVERED_ON_TIME))
         .order_by()
     )
 

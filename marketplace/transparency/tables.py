@@ -5,7 +5,6 @@ page and as an empty field in the CSV. Names come from the snapshot in both lang
 picked for the active one here, so the snapshot itself is language-neutral.
 """
 
-import csv
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +14,6 @@ from marketplace.core.regions import region_name
 
 MISSING = "—"
 # Spreadsheet programs run a cell that starts with one of these as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -198,27 +196,3 @@ def drilldown_table(data: dict, *, dimension: str, key: str, provider_url) -> Ta
     )
     table.links = {index: provider_url(row["provider"]) for index, row in enumerate(rows)}
     return table
-
-
-def _csv_safe(cell) -> str:
-    if cell is None:
-        return ""
-    text = str(cell)
-    if text.startswith(FORMULA_PREFIXES) and not _is_number(text):
-        return "'" + text
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def write_csv(table: Table, out) -> None:
-    writer = csv.writer(out)
-    writer.writerow([_csv_safe(str(column)) for column in table.columns])
-    for row in table.rows:
-        writer.writerow([_csv_safe(cell) for cell in row])

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from marketplace.core.csv_export import csv_response
 from marketplace.core.permissions import StaffRequiredMixin
 from marketplace.core.regions import region_name
 
@@ -123,11 +124,7 @@ def _drilldown(request, data: dict):
 
 
 def _csv_response(table: tables.Table, filename: str) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="onewindow-{filename}.csv"'
-    response.write("\ufeff")  # BOM: spreadsheet programs then read the Chinese names as UTF-8
-    tables.write_csv(table, response)
-    return response
+    return csv_response(filename=f"onewindow-{filename}", header=table.columns, rows=table.rows)
 
 
 def _computed_at(value) -> datetime.datetime:

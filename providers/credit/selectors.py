@@ -18,7 +18,8 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.hiring.models import Dispute, ServiceOrder, Status
+from marketplace.hiring.models import Dispute
+from marketplace.hiring.selectors import timed_deliveries
 from marketplace.procurement.models import Objection
 from marketplace.ratings.models import AuthorityEvaluation, PlatformEvaluation, Rating
 
@@ -120,13 +121,7 @@ def _evaluation_entries(provider, since) -> list[Entry]:
 
 
 def _delivery_entries(provider, since) -> list[Entry]:
-    orders = ServiceOrder.objects.filter(
-        provider=provider,
-        order__status=Status.COMPLETED,
-        due_at__isnull=False,
-        delivered_at__isnull=False,
-        delivered_at__gte=since,
-    ).select_related("order")
+    orders = timed_deliveries().filter(provider=provider, delivered_at__gte=since).select_related("order")
     entries = []
     for so in orders:
         on_time = so.delivered_at <= so.due_at
