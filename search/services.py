@@ -3,8 +3,9 @@
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from django.db import transaction
 from django.utils.translation import gettext as _
+
+from marketplace.core.commit import on_commit_batched
 
 from . import indexing
 from .backends import get_backend
@@ -12,19 +13,10 @@ from .backends.base import BATCH_SIZE
 from .query import SearchQuery, SearchResult, spelling_correction
 
 
-class _IndexBatch:
-    """The listings one transaction changed, sent as one task when it commits."""
+def _send_index_update(listing_ids: list[int]) -> None:
+    from .tasks import update_listings
 
-    def __init__(self):
-        self.ids: set[int] = set()
-        self.sent = False
-
-    def __call__(self) -> None:
-        self.sent = True
-        if self.ids:
-            from .tasks import update_listings
-
-            update_listings.delay(sorted(self.ids))
+    update_listings.delay(listing_ids)
 
 
 def listings_changed(listing_ids: Iterable[int]) -> None:
@@ -35,24 +27,9 @@ def listings_changed(listing_ids: Iterable[int]) -> None:
     Saving one listing touches several rows (product, attributes, category, stock record); their
     ids join the batch already registered on this transaction, so it sends one task. The batch
     lives in the connection's own commit callbacks, so a rolled-back transaction takes its ids
-    with it instead of leaking them into the next one.
+    with it instead of leaking them into the next one (``marketplace.core.commit``).
     """
-    ids = {int(pk) for pk in listing_ids}
-    if not ids:
-        return
-    connection = transaction.get_connection()
-    if connection.in_atomic_block:
-        for _savepoints, callback, _robust in connection.run_on_commit:
-            if isinstance(callback, _IndexBatch) and not callback.sent:
-                callback.ids.update(ids)
-                return
-    batch = _IndexBatch()
-    batch.ids.update(ids)
-    transaction.on_commit(batch)
-
-
-def listing_changed(listing_id: int) -> None:
-    listings_changed([listing_id])
+    on_commit_batched(_send_index_update, listing_ids)
 
 
 def index_update_listings(*, listing_ids: Iterable[int]) -> tuple[int, int]:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.accounts.models import User
+from marketplace.core.commit import on_commit_batched
 
 from .. import services as provider_services
 from ..models import CreditAppeal, Provider
@@ -56,10 +57,17 @@ def providers_credit_recompute_all(*, now=None) -> int:
     return changed
 
 
+def _recompute(provider_ids: list[int]) -> None:
+    for pk in provider_ids:
+        provider_credit_recompute(provider=Provider(pk=pk))
+
+
 def recompute_on_commit(provider_id: int | None) -> None:
-    """Recompute after the current transaction commits (at once outside one)."""
-    if provider_id:
-        transaction.on_commit(lambda: provider_credit_recompute(provider=Provider(pk=provider_id)))
+    """Recompute after the current transaction commits (at once outside one), once per provider
+    however many of its inputs the transaction changed (a dispute decision saves the dispute and
+    the order). Robust: the decision is committed already, so a failed recompute is logged, not
+    shown as an error; the nightly recompute catches up."""
+    on_commit_batched(_recompute, [provider_id], robust=True)
 
 
 # --- Appeals ---------------------------------------------------------------------------------------

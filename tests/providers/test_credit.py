@@ -321,3 +321,16 @@ def test_dispute_and_objection_decisions_recompute_after_commit(
     with django_capture_on_commit_callbacks(execute=True):
         procurement.objection_decide(objection=objection, user=staff, uphold=True, decision="Forged.", outcome="rerun")
     assert score_of(provider) == (D("80.00"), 4)
+
+
+def test_a_split_decision_recomputes_the_score_once(buyer, provider, staff, django_capture_on_commit_callbacks):
+    """A split decision saves the dispute and the order; the provider is recomputed once for both,
+    and the search re-index is queued once."""
+    enterprise, owner = buyer
+    so = make_service_order(enterprise=enterprise, buyer=owner, provider=provider)
+    pay(so)
+    dispute = hiring.dispute_open(service_order=so, user=owner, reason="Half delivered.")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        hiring.dispute_resolve(dispute=dispute, user=staff, outcome="split", decision="Split.", refund_amount="1000")
+    batches = [callback for callback in callbacks if getattr(callback, "send", None) is services._recompute]
+    assert len(batches) == 1 and batches[0].ids == {provider.pk}
