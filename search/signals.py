@@ -13,15 +13,26 @@ from providers.models import Provider, Qualification
 
 from .services import listings_changed
 
+# Fields a document does not carry: a save that writes only these leaves the index as it is (a
+# provider's reply to a rating; a credit recompute that moved the score but not the grade).
+NOT_INDEXED = {
+    Rating: frozenset({"reply", "replied_at", "replied_by"}),
+    Provider: frozenset({"credit_score", "credit_computed_at", "updated_at"}),
+}
+
+
+def _indexed_change(sender, update_fields) -> bool:
+    return update_fields is None or not set(update_fields) <= NOT_INDEXED.get(sender, frozenset())
+
 
 def _product_changed(sender, instance, raw=False, **kwargs):
     if not raw:
         listings_changed([instance.pk])
 
 
-def _related_changed(sender, instance, raw=False, **kwargs):
+def _related_changed(sender, instance, raw=False, update_fields=None, **kwargs):
     # A rating counts here too: the listing's indexed Bayesian average and count change with it.
-    if not raw and instance.product_id:
+    if not raw and instance.product_id and _indexed_change(sender, update_fields):
         listings_changed([instance.product_id])
 
 
@@ -29,10 +40,10 @@ def _provider_listings(partner_id) -> list[int]:
     return list(Product.objects.filter(stockrecords__partner_id=partner_id).values_list("pk", flat=True))
 
 
-def _provider_changed(sender, instance, raw=False, **kwargs):
+def _provider_changed(sender, instance, raw=False, update_fields=None, **kwargs):
     # Certification, suspension or revocation decides whether all of its listings are findable;
     # its credit grade is indexed on each of them.
-    if not raw and instance.partner_id:
+    if not raw and instance.partner_id and _indexed_change(sender, update_fields):
         listings_changed(_provider_listings(instance.partner_id))
 
 

@@ -36,11 +36,16 @@ def provider_credit_recompute(*, provider: Provider, now=None) -> Result:
     provider = Provider.objects.select_for_update().get(pk=provider.pk)
     record = selectors.credit_record(provider=provider, now=now)
     score, grade = record.breakdown.score, record.breakdown.grade
-    changed = (score, grade) != (provider.credit_score, provider.credit_grade)
+    old_grade = provider.credit_grade
+    changed = (score, grade) != (provider.credit_score, old_grade)
     provider.credit_score, provider.credit_grade, provider.credit_computed_at = score, grade, now
     if changed:
-        # A save, so search re-indexes the listings that rank by grade.
-        provider.save(update_fields=["credit_score", "credit_grade", "credit_computed_at", "updated_at"])
+        # A save, so search re-indexes the listings that rank by grade when the grade moved (a
+        # score-only change writes fields search does not index: ``search.signals.NOT_INDEXED``).
+        fields = ["credit_score", "credit_computed_at", "updated_at"]
+        if grade != old_grade:
+            fields.append("credit_grade")
+        provider.save(update_fields=fields)
     else:
         Provider.objects.filter(pk=provider.pk).update(credit_computed_at=now)
     return Result(score=score, grade=grade, changed=changed)

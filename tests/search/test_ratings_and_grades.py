@@ -128,3 +128,35 @@ def test_the_named_service_item_still_comes_before_the_grade(backend_name, listi
     eia = listing(title="Report preparation", title_zh="报告书编制", category="eia", partner_name="Plain EIA")
     grade("Top Mappers", 5, django_capture_on_commit_callbacks)
     assert ids(search(q="环评")) == [eia.pk, mentions.pk]
+
+
+def _index_updates(callbacks) -> set[int]:
+    from search.services import _send_index_update
+
+    return {
+        pk for callback in callbacks if getattr(callback, "send", None) is _send_index_update for pk in callback.ids
+    }
+
+
+def test_only_changes_the_index_shows_queue_a_re_index(backend_name, listing, django_capture_on_commit_callbacks):
+    """A provider's reply to a rating, and a credit score that moves without changing the grade,
+    change nothing a listing document carries: no re-index is queued. A new grade is."""
+    from marketplace.ratings import services as ratings
+
+    product = listing(title="Quiet survey", partner_name="Quiet Surveys")
+    (rating,) = rate(product, 4, capture=django_capture_on_commit_callbacks)
+    provider = Provider.objects.get(name="Quiet Surveys")
+    member = provider.memberships.first().user
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        ratings.rating_reply(rating=rating, user=member, reply="Thank you.")
+    assert _index_updates(callbacks) == set()
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        provider.credit_score = Decimal("71.00")
+        provider.save(update_fields=["credit_score", "credit_computed_at", "updated_at"])
+    assert _index_updates(callbacks) == set()
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        provider.credit_grade = 4
+        provider.save(update_fields=["credit_score", "credit_grade", "credit_computed_at", "updated_at"])
+    assert _index_updates(callbacks) == {product.pk}
