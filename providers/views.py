@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -390,10 +390,7 @@ class ReviewProviderView(StaffMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        try:
-            provider = Provider.objects.get(pk=kwargs["pk"])
-        except Provider.DoesNotExist:
-            raise Http404("No such provider") from None
+        provider = get_object_or_404(Provider, pk=kwargs["pk"])
         context.update(
             provider=provider,
             qualifications=provider.qualifications.select_related("category", "reviewed_by"),
@@ -419,10 +416,7 @@ class ReviewProviderActionView(StaffMixin, View):
     def post(self, request, pk, action):
         if action not in PROVIDER_ACTIONS:
             raise Http404("No such action")
-        try:
-            provider = Provider.objects.get(pk=pk)
-        except Provider.DoesNotExist:
-            raise Http404("No such provider") from None
+        provider = get_object_or_404(Provider, pk=pk)
         service, needs_reason, done = PROVIDER_ACTIONS[action]
         kwargs = {"provider": provider, "reviewer": request.user}
         if needs_reason:

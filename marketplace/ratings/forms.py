@@ -8,10 +8,6 @@ from .models import PlatformEvaluation
 STAR_CHOICES = [(n, "★" * n) for n in range(5, 0, -1)]
 
 
-class OrderLookupForm(forms.Form):
-    order = forms.CharField(label=_("Order number"), max_length=128)
-
-
 class AuthorityEvaluationForm(forms.Form):
     authority = forms.ModelChoiceField(queryset=None, label=_("Evaluating as"), empty_label=None)
     approval_number = forms.CharField(label=_("Approval or permit number"), max_length=60)

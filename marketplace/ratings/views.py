@@ -13,7 +13,7 @@ from marketplace.hiring.models import ServiceOrder
 from providers.views import _apply_errors
 
 from . import selectors, services
-from .forms import AuthorityEvaluationForm, OrderLookupForm, PlatformEvaluationForm
+from .forms import AuthorityEvaluationForm, PlatformEvaluationForm
 
 
 class AuthorityEvaluationView(LoginRequiredMixin, TemplateView):
@@ -34,7 +34,6 @@ class AuthorityEvaluationView(LoginRequiredMixin, TemplateView):
         number = self.request.GET.get("order") or self.request.POST.get("order") or ""
         order = selectors.order_for_authority_evaluation(user=self.request.user, order_number=number)
         context.update(
-            lookup_form=OrderLookupForm(initial={"order": number}),
             number=number.strip(),
             order=order,
             evaluations=selectors.authority_evaluations(authorities=self.authorities),

@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from marketplace.core.i18n import localized
 from marketplace.core.regions import region_name
 
+from .selectors import TOP_PROVIDERS
+
 MISSING = "—"
 # Spreadsheet programs run a cell that starts with one of these as a formula (CSV injection).
 
@@ -107,7 +109,7 @@ def _table(slug, title, first_label, first_cells, rows, columns) -> Table:
     )
 
 
-def _top_providers(shares, names: _Names, limit: int = 3) -> str | None:
+def _top_providers(shares, names: _Names, limit: int = TOP_PROVIDERS) -> str | None:
     if not shares:
         return None
     return "; ".join(f"{names.provider(pk)} ({share}%)" for pk, share in shares[:limit])

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -83,10 +83,7 @@ class StaffCreditProviderView(StaffMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        try:
-            provider = Provider.objects.get(pk=kwargs["pk"])
-        except Provider.DoesNotExist:
-            raise Http404("No such provider") from None
+        provider = get_object_or_404(Provider, pk=kwargs["pk"])
         context.update(
             provider=provider,
             record=selectors.credit_record(provider=provider),
@@ -99,10 +96,7 @@ class StaffAppealDecideView(StaffMixin, View):
     def post(self, request, pk, decision):
         if decision not in ("uphold", "reject"):
             raise Http404("No such decision")
-        try:
-            appeal = CreditAppeal.objects.get(pk=pk)
-        except CreditAppeal.DoesNotExist:
-            raise Http404("No such appeal") from None
+        appeal = get_object_or_404(CreditAppeal, pk=pk)
         try:
             services.credit_appeal_decide(
                 appeal=appeal,
@@ -119,10 +113,7 @@ class StaffAppealDecideView(StaffMixin, View):
 
 class StaffCreditSuspendView(StaffMixin, View):
     def post(self, request, pk):
-        try:
-            provider = Provider.objects.get(pk=pk)
-        except Provider.DoesNotExist:
-            raise Http404("No such provider") from None
+        provider = get_object_or_404(Provider, pk=pk)
         try:
             services.provider_credit_suspend(
                 provider=provider, reviewer=request.user, reason=request.POST.get("reason", "")
