@@ -28,6 +28,7 @@ import enum
 import hashlib
 import io
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -36,7 +37,7 @@ from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from pyhanko.pdf_utils import misc
+from django.utils.translation import ngettext
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESStatus
 from pyhanko.sign.diff_analysis import ModificationLevel
@@ -49,11 +50,13 @@ from pyhanko_certvalidator.registry import SimpleTrustManager
 from pyhanko_certvalidator.revinfo.archival import CRLContainer
 
 from .isolation import IsolationError, ResourceLimits, run_isolated
+from .revisions import Boundary, Change, StructureError, issued_boundary, revision_layout
 
 __all__ = [
     "REASONS",
     "VERDICT_LABELS",
     "Analysis",
+    "Change",
     "DocumentInfo",
     "PermitRegistry",
     "RegistryRecord",
@@ -63,6 +66,7 @@ __all__ = [
     "VerificationReport",
     "analyse_pdf",
     "decide",
+    "prefix_digests",
     "record_as_dict",
     "report_as_dict",
     "verify_pdf",
@@ -102,6 +106,11 @@ VERDICT_LABELS = {
 # Reason codes are stable (the API returns them); the sentences are for people.
 REASONS = {
     "ok": _("Every seal is genuine, nothing was changed after sealing, and the registry confirms the document."),
+    "ok_maintained": _(
+        "Every seal is genuine and the registry confirms the document. Since it was issued, only signature "
+        "maintenance was added (revocation data and document timestamps), so its SHA-256 differs from the issued "
+        "file's."
+    ),
     "registry_revoked": _("The issuing authority has revoked this document."),
     "registry_suspended": _("The issuing authority has suspended this document."),
     "registry_expired": _("This document's period of validity has ended."),
@@ -119,6 +128,9 @@ REASONS = {
     "signature_invalid": _("The seal's signature value is invalid."),
     "partial_coverage": _("The seal does not cover the whole document."),
     "modified_after_sealing": _("The document was modified after sealing in a way the seal does not allow."),
+    "trailing_bytes": _("Bytes were added after the end of the sealed file."),
+    "signature_padding": _("The unsigned space inside a seal was altered after sealing."),
+    "seal_removed": _("A later update hides the seals the document carried: it was altered after sealing."),
     "untrusted_signer": _("The seal was not made with a certificate from a trusted authority."),
     "certificate_revoked": _("The seal certificate was revoked."),
     "revocation_unknown": _("The revocation status of the seal certificate could not be established."),
@@ -202,6 +214,8 @@ class VerificationReport:
     permit: RegistryRecord | None = None
     # Whether the upload is the registry's issued file (or that file plus signature maintenance).
     matches_issued_document: bool | None = None
+    # Where the file differs from what was sealed or issued, when the verdict says it does.
+    change: Change | None = None
     checked_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     @property
@@ -213,38 +227,61 @@ class VerificationReport:
         return REASONS.get(self.reason, REASONS["validation_failed"])
 
     @property
+    def detail(self) -> str:
+        """Where the file was changed, in the reader's language; empty when nothing says where."""
+        return describe_change(self.change) if self.change is not None else ""
+
+    @property
     def is_valid(self) -> bool:
         return self.verdict is Verdict.VALID
 
 
-def revision_digests(data: bytes) -> list[str]:
-    """SHA-256 of the whole file and of every prefix that ends an incremental update.
-
-    The registry keeps the digest of the file as issued; a holder's copy may carry later
-    signature-maintenance updates (a fresher DSS, another document timestamp), so each revision
-    boundary is a candidate. Whether those later updates are harmless is decided by the
-    difference analysis, not here.
-    """
-    digests = []
-    start = 0
-    while (index := data.find(b"%%EOF", start)) != -1:
-        end = index + len(b"%%EOF")
-        # An EOL after the marker belongs to the revision.
-        if data[end : end + 2] == b"\r\n":
-            end += 2
-        elif data[end : end + 1] in (b"\n", b"\r"):
-            end += 1
-        digests.append(hashlib.sha256(data[:end]).hexdigest())
-        start = end
-    whole = hashlib.sha256(data).hexdigest()
-    if whole not in digests:
-        digests.append(whole)
-    return digests
+# What a change touched, for the sentence that says where (codes from signing.revisions.Change).
+CHANGE_SUBJECTS = {
+    "unaccounted_bytes": _("bytes that belong to no object"),
+    "structure": _("a cross-reference structure the verifier cannot account for"),
+    "freed": _("the deletion of objects"),
+    "object_stream": _("a compressed object stream"),
+    "trailer": _("the file trailer"),
+    "catalog": _("the document catalog"),
+    "info": _("the document information (title, author and the like)"),
+    "metadata": _("the XMP metadata"),
+    "dss": _("revocation data that is not a certificate, CRL or OCSP response"),
+    "form": _("a form field"),
+    "page": _("a page"),
+    "unreferenced": _("an object nothing in the document refers to"),
+    "other": _("an object that is not signature maintenance"),
+    "seal_added": _("a seal added after the document was issued"),
+    "seal_removed": _("the document catalog, so that the seals no longer show"),
+}
 
 
-def _filled_signature_fields(reader: PdfFileReader) -> int:
+def describe_change(change: Change) -> str:
+    """One sentence that says where the file differs, in the active language."""
+    if change.code == "trailing_bytes":
+        return ngettext(
+            "%(count)d byte follows the end of the sealed file.",
+            "%(count)d bytes follow the end of the sealed file.",
+            change.size,
+        ) % {"count": change.size}
+    if change.code == "signature_contents":
+        return _("The unsigned space inside the signature %(field)s holds bytes its signature does not.") % {
+            "field": ", ".join(change.keys)
+        }
+    sentence = _("Revision %(revision)s of the file (the original document is revision 1) changes %(subject)s.") % {
+        "revision": change.revision + 1 if change.revision is not None else "?",
+        "subject": CHANGE_SUBJECTS.get(change.code, CHANGE_SUBJECTS["other"]),
+    }
+    if change.keys:
+        sentence += " " + _("Entries: %(keys)s.") % {"keys": ", ".join(change.keys)}
+    if change.objects:
+        sentence += " " + _("Objects: %(objects)s.") % {"objects": ", ".join(change.objects)}
+    return sentence
+
+
+def _filled_fields_in(root) -> int:
     """How many signature fields carry a value, whether or not pyHanko could parse it."""
-    acroform = reader.root.get("/AcroForm")
+    acroform = root.get("/AcroForm")
     if acroform is None:
         return 0
     count = 0
@@ -431,11 +468,64 @@ class Analysis:
     signatures: tuple[SignatureReport, ...] = ()
     verdict: Verdict | None = None  # None: every seal passed; the registry decides
     reason: str = ""
-    digests: tuple[str, ...] = ()
+    change: Change | None = None
+    # Where the issued file ends in this one and what follows it; None: the issued file the
+    # registry named is not a revision of this one.
+    issued: Boundary | None = None
 
 
-def analyse_pdf(data: bytes, *, trust: TrustAnchors, max_bytes: int) -> Analysis:
-    """Everything the verifier can decide from the bytes alone. Never raises for bad input."""
+def _der_length(data: bytes) -> int | None:
+    """The length of the DER value (tag, length and contents) at the start of ``data``."""
+    if len(data) < 2:
+        return None
+    first = data[1]
+    if first < 0x80:
+        return 2 + first
+    count = first & 0x7F
+    if count == 0 or count > 4 or len(data) < 2 + count:
+        return None
+    return 2 + count + int.from_bytes(data[2 : 2 + count], "big")
+
+
+_HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
+
+
+def _contents_intact(data: bytes, embedded_sig) -> bool:
+    """The unsigned gap of a signature holds exactly ``<hex>``: the DER of its CMS in one letter
+    case, then zeros. Nothing else may hide there, since no hash covers it."""
+    byte_range = [int(n) for n in embedded_sig.byte_range]
+    if len(byte_range) != 4:
+        return False
+    gap = data[byte_range[0] + byte_range[1] : byte_range[2]]
+    if len(gap) < 2 or gap[:1] != b"<" or gap[-1:] != b">":
+        return False
+    digits = gap[1:-1]
+    if len(digits) % 2 or not _HEX_DIGITS.issuperset(digits) or digits not in (digits.upper(), digits.lower()):
+        return False
+    decoded = bytes.fromhex(digits.decode("ascii"))
+    length = _der_length(decoded)
+    return length is not None and length <= len(decoded) and not any(decoded[length:])
+
+
+def _seals_hidden_at(reader: PdfFileReader) -> int | None:
+    """The revision that hides seals an earlier revision carried (its catalog points back to a
+    version without them), or None."""
+    sealed_before = False
+    for revision in range(reader.xrefs.total_revisions - 1):
+        root = reader.get_historical_resolver(revision).root
+        sealed_before = sealed_before or _filled_fields_in(root) > 0
+        if sealed_before and _filled_fields_in(reader.get_historical_resolver(revision + 1).root) == 0:
+            return revision + 1
+    return None
+
+
+def analyse_pdf(data: bytes, *, trust: TrustAnchors, max_bytes: int, issued_sha256: str | None = None) -> Analysis:
+    """Everything the verifier can decide from the bytes alone. Never raises.
+
+    ``issued_sha256`` is the digest of the issued file the registry found among this file's
+    possible prefixes (see :func:`prefix_digests`): the analysis says whether a revision of this
+    file ends exactly there, and whether only signature maintenance follows.
+    """
     document = DocumentInfo(sha256=hashlib.sha256(data).hexdigest(), size=len(data), pages=None)
 
     def finish(verdict, reason, **extra) -> Analysis:
@@ -453,7 +543,7 @@ def analyse_pdf(data: bytes, *, trust: TrustAnchors, max_bytes: int) -> Analysis
         if reader.encrypted:
             return finish(Verdict.UNREADABLE, "encrypted")
         document = DocumentInfo(sha256=document.sha256, size=document.size, pages=int(reader.root["/Pages"]["/Count"]))
-        filled_fields = _filled_signature_fields(reader)
+        filled_fields = _filled_fields_in(reader.root)
         seals = list(reader.embedded_regular_signatures)
         doc_timestamps = list(reader.embedded_timestamp_signatures)
         has_dss = "/DSS" in reader.root
@@ -461,9 +551,9 @@ def analyse_pdf(data: bytes, *, trust: TrustAnchors, max_bytes: int) -> Analysis
         # A signature dictionary pyHanko refuses to read was damaged or crafted after sealing.
         logger.info("Malformed seal in %s: %s", document.sha256[:12], exc)
         return finish(Verdict.TAMPERED, "signature_invalid")
-    # pyHanko reports malformed input through several exception types (and plain
-    # KeyError/TypeError for structurally wrong dictionaries); all of them mean "cannot read".
-    except (misc.PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError) as exc:
+    # A crafted file can make the parser fail in any way (PdfError, KeyError, TypeError,
+    # AttributeError, RecursionError, ...): every one of them means "cannot be read", never a 500.
+    except Exception as exc:  # noqa: BLE001
         logger.info("Unreadable PDF %s: %s", document.sha256[:12], type(exc).__name__)
         return finish(Verdict.UNREADABLE, "corrupt")
 
@@ -471,7 +561,18 @@ def analyse_pdf(data: bytes, *, trust: TrustAnchors, max_bytes: int) -> Analysis
         # A filled signature field that does not parse as a signature: a seal was damaged.
         return finish(Verdict.TAMPERED, "signature_invalid")
     if not seals:
+        try:
+            hidden_at = _seals_hidden_at(reader)
+        except Exception:  # noqa: BLE001 - an earlier revision that cannot be read proves nothing
+            hidden_at = None
+        if hidden_at is not None:
+            return finish(Verdict.TAMPERED, "seal_removed", change=Change("seal_removed", revision=hidden_at))
         return finish(Verdict.NOT_SEALED, "no_seal")
+
+    for embedded in [*seals, *doc_timestamps]:
+        if not _contents_intact(data, embedded):
+            change = Change("signature_contents", keys=(embedded.field_name or "",))
+            return finish(Verdict.TAMPERED, "signature_padding", change=change)
 
     reports: list[SignatureReport] = []
     spec = _validation_spec(trust)
@@ -483,12 +584,15 @@ def analyse_pdf(data: bytes, *, trust: TrustAnchors, max_bytes: int) -> Analysis
         ts_context = _timestamp_context(trust)
         for embedded_ts in doc_timestamps:
             reports.append(_timestamp_report(embedded_ts, validate_pdf_timestamp(embedded_ts, ts_context)))
-    except (SignatureValidationError, misc.PdfError, ValueError, KeyError, TypeError) as exc:
-        # A seal pyHanko cannot even evaluate is damaged or crafted: never valid.
+    # A damaged seal can make validation fail in any way (pyHanko has returned None where a
+    # timestamp result was expected, raising AttributeError): a seal that cannot be evaluated was
+    # damaged or crafted, never valid.
+    except Exception as exc:  # noqa: BLE001
         logger.info("Seal validation failed for %s: %s", document.sha256[:12], type(exc).__name__)
         return finish(Verdict.TAMPERED, "signature_invalid", signatures=tuple(reports))
 
     signatures = tuple(reports)
+    first_seal_revision = min(sig.signed_revision for sig in seals)
     last_seal_revision = max(sig.signed_revision for sig in seals)
     for report, embedded in zip(reports, [*seals, *doc_timestamps], strict=True):
         # A signature (seal or document timestamp) that a later seal follows may be followed by
@@ -496,37 +600,93 @@ def analyse_pdf(data: bytes, *, trust: TrustAnchors, max_bytes: int) -> Analysis
         problem = _integrity_problem(report, is_last_seal=embedded.signed_revision >= last_seal_revision)
         if problem:
             return finish(Verdict.TAMPERED, problem, signatures=signatures)
+    try:
+        layout = revision_layout(reader, data)
+        issued = None
+        if issued_sha256:
+            issued = issued_boundary(
+                reader,
+                data,
+                layout,
+                issued_sha256=issued_sha256,
+                first_seal_revision=first_seal_revision,
+                last_seal_revision=last_seal_revision,
+            )
+    except StructureError as exc:
+        reason = "trailing_bytes" if exc.change.code == "trailing_bytes" else "modified_after_sealing"
+        return finish(Verdict.TAMPERED, reason, signatures=signatures, change=exc.change)
+    # The revisions parsed for the seals but not object by object: something in them is crafted.
+    except Exception as exc:  # noqa: BLE001
+        logger.info("Revisions of %s cannot be accounted for: %s", document.sha256[:12], type(exc).__name__)
+        return finish(Verdict.TAMPERED, "modified_after_sealing", signatures=signatures, change=Change("structure"))
     for report in reports:
         trust_problem = _trust_problem(report)
         if trust_problem:
             return finish(*trust_problem, signatures=signatures)
-    return Analysis(document=document, signatures=signatures, digests=tuple(revision_digests(data)))
+    return Analysis(document=document, signatures=signatures, issued=issued)
 
 
-def decide(analysis: Analysis, *, registry: PermitRegistry, today: dt.date | None = None) -> VerificationReport:
-    """Turn an analysis into the final report, asking the registry only when every seal passed."""
+def decide(analysis: Analysis, *, record: RegistryRecord | None, today: dt.date | None = None) -> VerificationReport:
+    """Turn an analysis into the final report with the registry's record of the issued file.
+
+    The upload matches the issued document only if a revision of it ends exactly where the
+    issued file did and only signature maintenance follows; any other change after it makes
+    the upload ``tampered``, saying where.
+    """
+    base = {"document": analysis.document, "signatures": analysis.signatures}
     if analysis.verdict is not None:
+        # A tampered file is by definition not the issued one; other verdicts never got that far.
+        matches = False if analysis.verdict is Verdict.TAMPERED else None
         return VerificationReport(
-            verdict=analysis.verdict, reason=analysis.reason, document=analysis.document, signatures=analysis.signatures
+            verdict=analysis.verdict,
+            reason=analysis.reason,
+            change=analysis.change,
+            matches_issued_document=matches,
+            **base,
         )
-    record = registry.find_by_sha256(analysis.digests)
-    if record is None:
+    issued = analysis.issued
+    if record is None or issued is None or issued.sha256 != record.sha256:
         return VerificationReport(
-            verdict=Verdict.INDETERMINATE,
-            reason="unknown_document",
-            document=analysis.document,
-            signatures=analysis.signatures,
+            verdict=Verdict.INDETERMINATE, reason="unknown_document", matches_issued_document=False, **base
+        )
+    if issued.change_after is not None:
+        return VerificationReport(
+            verdict=Verdict.TAMPERED,
+            reason="modified_after_sealing",
+            permit=record,
             matches_issued_document=False,
+            change=issued.change_after,
+            **base,
         )
     verdict, reason = _registry_verdict(record, today or timezone.localdate())
-    return VerificationReport(
-        verdict=verdict,
-        reason=reason,
-        document=analysis.document,
-        signatures=analysis.signatures,
-        permit=record,
-        matches_issued_document=True,
-    )
+    if reason == "ok" and issued.end != analysis.document.size:
+        reason = "ok_maintained"
+    return VerificationReport(verdict=verdict, reason=reason, permit=record, matches_issued_document=True, **base)
+
+
+# A file with more possible ends than this is not one the platform issued plus maintenance.
+MAX_PREFIXES = 64
+_EOF_MARKER = re.compile(rb"%%EOF(\r\n|\r|\n)?")
+
+
+def prefix_digests(data: bytes) -> list[str]:
+    """SHA-256 of every prefix of ``data`` that ends a line with ``%%EOF``, latest first, and of
+    the whole file: the places the issued file may end in an upload, to ask the registry about.
+
+    A hint only, computed in one pass: whether a real revision ends there, and what follows it,
+    is decided by the analysis. Only the last MAX_PREFIXES places count.
+    """
+    ends = [match.end() for match in _EOF_MARKER.finditer(data)][-MAX_PREFIXES:]
+    if not ends or ends[-1] != len(data):
+        ends.append(len(data))
+    digests = []
+    digest = hashlib.sha256()
+    position = 0
+    for end in ends:
+        digest.update(data[position:end])
+        position = end
+        digests.append(digest.hexdigest())
+    return digests[::-1]
 
 
 def verify_pdf(
@@ -541,11 +701,17 @@ def verify_pdf(
     """Verify ``data`` (the bytes of an uploaded file). Never raises for bad input: every
     failure is a verdict. With ``limits``, the file is analysed in a separate process that is
     killed when it exceeds them (a crafted PDF must not hang or exhaust the web process)."""
+    record = None
+    if 0 < len(data) <= max_bytes:
+        record = registry.find_by_sha256(prefix_digests(data))
+    issued_sha256 = record.sha256 if record is not None else None
     if limits is None:
-        analysis = analyse_pdf(data, trust=trust, max_bytes=max_bytes)
+        analysis = analyse_pdf(data, trust=trust, max_bytes=max_bytes, issued_sha256=issued_sha256)
     else:
         try:
-            analysis = run_isolated(analyse_pdf, data, trust=trust, max_bytes=max_bytes, limits=limits)
+            analysis = run_isolated(
+                analyse_pdf, data, trust=trust, max_bytes=max_bytes, issued_sha256=issued_sha256, limits=limits
+            )
         except IsolationError as exc:
             logger.warning("Verification worker stopped: %s", exc)
             analysis = Analysis(
@@ -553,7 +719,7 @@ def verify_pdf(
                 verdict=Verdict.UNREADABLE,
                 reason="too_complex",
             )
-    return decide(analysis, registry=registry, today=today)
+    return decide(analysis, record=record, today=today)
 
 
 def _iso(value) -> str | None:
@@ -576,6 +742,19 @@ def record_as_dict(record: RegistryRecord) -> dict:
     }
 
 
+def _change_as_dict(change: Change | None) -> dict | None:
+    """Where the file differs; ``revision`` counts the original document as 1, as the sentence does."""
+    if change is None:
+        return None
+    return {
+        "code": change.code,
+        "revision": change.revision + 1 if change.revision is not None else None,
+        "objects": list(change.objects),
+        "keys": list(change.keys),
+        "size": change.size,
+    }
+
+
 def report_as_dict(report: VerificationReport) -> dict:
     """The JSON contract of POST /api/verify/ and ``verify_pdf --json``."""
     return {
@@ -586,6 +765,8 @@ def report_as_dict(report: VerificationReport) -> dict:
         "checked_at": _iso(report.checked_at),
         "document": {"sha256": report.document.sha256, "size": report.document.size, "pages": report.document.pages},
         "matches_issued_document": report.matches_issued_document,
+        "change": _change_as_dict(report.change),
+        "detail": str(report.detail),
         "permit": record_as_dict(report.permit) if report.permit is not None else None,
         "signatures": [
             {

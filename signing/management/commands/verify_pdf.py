@@ -28,6 +28,8 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"{report.verdict.value.upper()}: {report.label}")
             self.stdout.write(str(report.message))
+            if report.detail:
+                self.stdout.write(report.detail)
             if report.permit is not None:
                 permit = report.permit
                 self.stdout.write(f"Permit {permit.number}, issued by {permit.issuer} to {permit.holder}")
