@@ -300,7 +300,7 @@ class PermitSequence(models.Model):
 
 class Permit(models.Model):
     class Status(models.TextChoices):
-        VALID = "valid", _("Valid")
+        VALID = "valid", pgettext_lazy("permit status", "Valid")  # "Valid" alone is the validity period
         SUSPENDED = "suspended", _("Suspended")
         REVOKED = "revoked", _("Revoked")
         EXPIRED = "expired", _("Expired")

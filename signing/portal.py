@@ -26,6 +26,7 @@ from .report_pdf import render_verification_report
 from .verification import record_as_dict, report_as_dict
 
 RATE_SCOPE = "verify"
+REPORT_RATE_SCOPE = "verify-report"
 # A verification's result (never the uploaded file) is kept this long so its report can be asked for.
 REPORT_CACHE_SECONDS = 60 * 60
 
@@ -152,38 +153,60 @@ class PermitLandingView(View):
         )
 
 
+def _verify_page(request, *, error: str, status: int):
+    """The verification form with an error, for a report request that has no result page to show."""
+    context = {
+        "upload_form": VerifyUploadForm(),
+        "number_form": VerifyNumberForm(),
+        "error": error,
+        "max_size": settings.VERIFY_MAX_UPLOAD_BYTES,
+    }
+    return render(request, "signing/verify.html", context, status=status)
+
+
+def _report_error_page(request, report, report_id: str, *, error: str, status: int):
+    """The result page again (same report id, so the download can be retried), with the error."""
+    context = {"report": report, "report_id": report_id, "report_error": error}
+    return render(request, "signing/verify_result.html", context, status=status)
+
+
 @require_POST
 @transaction.non_atomic_requests
 def verification_report_download(request, report_id: str):
-    """The sealed PDF report of a verification done in the last hour, in the reader's language."""
+    """The sealed PDF report of a verification done in the last hour.
+
+    A report id has one sealed report, in the language of its first download; any later download
+    (in any language) returns that same sealed file. The sealed report is an issued document whose
+    registry number is the report id, printed on it as its reference: a copy in another language
+    would be a second document under the same number, and one check costs one platform seal.
+    """
+    # Its own scope: downloading the report of a check must not use up the allowance for checks.
+    retry_after = ratelimit.hit(request, scope=REPORT_RATE_SCOPE, limit=settings.VERIFY_RATE_LIMIT_PER_MINUTE)
     report = cache.get(f"verification-report:{report_id}") if len(report_id) == 32 else None
+    if retry_after:
+        message = _("Too many report downloads from your address; please try again in %(seconds)d seconds.") % {
+            "seconds": retry_after
+        }
+        if report is None:
+            response = _verify_page(request, error=message, status=429)
+        else:
+            response = _report_error_page(request, report, report_id, error=message, status=429)
+        response["Retry-After"] = str(retry_after)
+        return response
     if report is None:
-        return render(
-            request,
-            "signing/verify.html",
-            {
-                "upload_form": VerifyUploadForm(),
-                "number_form": VerifyNumberForm(),
-                "error": _("That verification has expired; please check the document again."),
-                "max_size": settings.VERIFY_MAX_UPLOAD_BYTES,
-            },
-            status=410,
+        return _verify_page(
+            request, error=_("That verification has expired; please check the document again."), status=410
         )
-    pdf = render_verification_report(report=report, reference=report_id, language=request.LANGUAGE_CODE)
+    language = request.LANGUAGE_CODE
     try:
-        document = services.platform_seal_document(
+        document = services.platform_seal_document_once(
             document_kind=DocumentKind.VERIFICATION_REPORT,
             document_number=report_id,
-            pdf=pdf,
+            render=lambda: render_verification_report(report=report, reference=report_id, language=language),
             reason=_("Verification report"),
         )
     except SigningError as exc:
-        return render(
-            request,
-            "signing/verify_result.html",
-            {"report": report, "report_id": report_id, "report_error": str(exc)},
-            status=503,
-        )
+        return _report_error_page(request, report, report_id, error=str(exc), status=503)
     return pdf_download_response(bytes(document.pdf), filename=f"verification-report-{report_id[:12]}.pdf")
 
 

@@ -3,9 +3,10 @@ check, on one A4 page in the reader's language, sealed by the platform afterward
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.units import mm
@@ -21,12 +22,27 @@ VERDICT_COLOURS = {
     "revoked": colors.HexColor("#b8232f"),
 }
 
+MUTED = colors.HexColor("#5b6776")
 
-def _row(label: str, value) -> list:
-    return [
-        Paragraph(_escape(label), _para("", 9, color=colors.HexColor("#5b6776"))),
-        Paragraph(_escape(str(value)), _para("", 9)),
-    ]
+
+def _row(label: str, value, note: str = "") -> list:
+    """A label and its value; ``note`` (a machine code, a reason) goes on a smaller second line."""
+    text = _escape(str(value))
+    if note:
+        text += f'<br/><font size="7.5" color="#5b6776">{_escape(note)}</font>'
+    return [Paragraph(_escape(label), _para("", 9, color=MUTED)), Paragraph(text, _para("", 9))]
+
+
+def _local_time(value: dt.datetime | None) -> str:
+    """A time as the verification page shows it: local (settings.TIME_ZONE), to the second; with the
+    UTC offset, because a sealed report outlives the page that explained the time zone."""
+    if value is None:
+        return "—"
+    if timezone.is_naive(value):  # pyHanko's times are aware; a naive one can only be UTC (never crash)
+        value = value.replace(tzinfo=dt.UTC)
+    local = timezone.localtime(value)
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M:%S} (UTC{offset[:3]}:{offset[3:]})"
 
 
 def render_verification_report(*, report: VerificationReport, reference: str, language: str) -> bytes:
@@ -50,11 +66,12 @@ def render_verification_report(*, report: VerificationReport, reference: str, la
             Spacer(1, 6 * mm),
             Paragraph(_escape(str(report.label)), _para("", 16, color=colour)),
             Paragraph(_escape(str(report.message)), _para("", 10.5)),
+            *([Paragraph(_escape(report.detail), _para("", 10))] if report.detail else []),
             Spacer(1, 5 * mm),
         ]
         facts = [
-            _row(_("Verdict (code)"), f"{report.verdict.value} / {report.reason}"),
-            _row(_("Checked at"), report.checked_at.strftime("%Y-%m-%d %H:%M:%S UTC")),
+            _row(_("Verdict (code)"), report.label, f"({report.verdict.value} / {report.reason})"),
+            _row(_("Checked at"), _local_time(report.checked_at)),
             _row(_("Document SHA-256"), report.document.sha256),
             _row(_("Pages"), report.document.pages if report.document.pages is not None else "—"),
         ]
@@ -67,7 +84,7 @@ def render_verification_report(*, report: VerificationReport, reference: str, la
             ]
             if permit.valid_from or permit.valid_until:
                 facts.append(_row(_("Valid"), f"{permit.valid_from or '—'} – {permit.valid_until or '—'}"))
-            facts.append(_row(_("Registry status"), permit.status))
+            facts.append(_row(_("Registry status"), permit.status_label, permit.status_reason))
         story.append(_table(facts))
         for sig in report.signatures:
             story += [
@@ -83,7 +100,11 @@ def render_verification_report(*, report: VerificationReport, reference: str, la
                 _row(_("Certificate chain"), " → ".join(sig.certificate_chain)),
                 _row(_("Indication"), sig.indication + (f" / {sig.sub_indication}" if sig.sub_indication else "")),
                 _row(_("PAdES level"), sig.pades_level or "—"),
-                _row(_("Timestamp"), sig.timestamp_time.isoformat() if sig.timestamp_time else "—"),
+            ]
+            if sig.signing_time:
+                rows.append(_row(_("Signing time (claimed)"), _local_time(sig.signing_time)))
+            rows += [
+                _row(_("Timestamp"), _local_time(sig.timestamp_time)),
                 _row(_("Coverage"), sig.coverage or "—"),
                 _row(_("Changes after it"), sig.modification_level or "—"),
             ]
@@ -98,7 +119,7 @@ def render_verification_report(*, report: VerificationReport, reference: str, la
                         "This report states what OneWindow's verifier found at the time above. It is sealed by the platform; check it like any sealed document."  # noqa: E501 - one translatable sentence
                     )
                 ),
-                _para("", 8.5, color=colors.HexColor("#5b6776")),
+                _para("", 8.5, color=MUTED),
             ),
         ]
         doc.build(story)

@@ -1100,3 +1100,32 @@ def contracts_issue_missing(*, include_closed: bool = False) -> tuple[int, list[
         else:
             issued += 1
     return issued, failed
+
+
+def platform_seal_document_once(
+    *, document_kind: str, document_number: str, render: Callable[[], bytes], reason: str, stamp_box=None
+) -> SealedDocument:
+    """The platform-sealed document of this kind and number: the one already kept, or ``render()``
+    sealed now and kept. A number names one issued document, so asking again never seals again.
+
+    Two first requests at the same moment may both seal; the unique (kind, number) constraint
+    keeps the copy of whichever commits first, and the other request answers with that copy. The
+    loser's sealed bytes, and their seal-use entry, roll back together: they were never issued.
+    """
+    existing = SealedDocument.objects.filter(kind=document_kind, number=document_number).first()
+    if existing is not None:
+        return existing
+    try:
+        return platform_seal_document(
+            document_kind=document_kind,
+            document_number=document_number,
+            pdf=render(),
+            reason=reason,
+            stamp_box=stamp_box,
+        )
+    except IntegrityError:
+        winner = SealedDocument.objects.filter(kind=document_kind, number=document_number).first()
+        if winner is None:  # not the (kind, number) race: a real integrity problem
+            raise
+        logger.info("%s %s was sealed by a concurrent request; returning that copy", document_kind, document_number)
+        return winner

@@ -54,6 +54,7 @@ from .revisions import Boundary, Change, StructureError, issued_boundary, revisi
 
 __all__ = [
     "REASONS",
+    "REGISTRY_STATUS_LABELS",
     "VERDICT_LABELS",
     "Analysis",
     "Change",
@@ -149,6 +150,16 @@ class TrustAnchors:
     intermediates: tuple[asn1_x509.Certificate, ...] = ()
 
 
+# The registry's status in the words the verifier shows (page, sealed report): one table.
+REGISTRY_STATUS_LABELS = {
+    "valid": _("In force"),
+    "suspended": _("Suspended"),
+    "revoked": _("Revoked"),
+    "expired": _("Expired"),
+    "incomplete": _("Not yet sealed by every party"),
+}
+
+
 @dataclass(frozen=True)
 class RegistryRecord:
     """The registry's record of an issued document, as a verifier may see it."""
@@ -163,6 +174,10 @@ class RegistryRecord:
     sha256: str
     token: str = ""
     status_reason: str = ""
+
+    @property
+    def status_label(self) -> str:
+        return str(REGISTRY_STATUS_LABELS.get(self.status, self.status))
 
 
 class PermitRegistry(Protocol):

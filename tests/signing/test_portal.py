@@ -213,3 +213,95 @@ def test_nothing_uploaded_is_kept(client, genuine, settings, tmp_path):
     client.post(reverse("signing:api-verify"), {"file": upload("permit.pdf", genuine)})
     assert set(tmp_path.rglob("*")) == before
     assert io  # the upload is read in memory and discarded with the request
+
+
+# --- where a file differs from the issued one -----------------------------------------------------
+
+
+def forged_title(pdf: bytes) -> bytes:
+    """The issued permit plus an incremental update that changes only the document's /Title."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    info = writer.trailer["/Info"]
+    info["/Title"] = generic.TextStringObject("Permit valid until 2099")
+    writer.update_container(info)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def refreshed_timestamp(pdf: bytes, pki) -> bytes:
+    """The issued permit plus genuine signature maintenance: a fresher DSS and document timestamp."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign import signers
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    from .sealfactory import validation_context
+
+    out = io.BytesIO()
+    signers.PdfTimeStamper(
+        DummyTimeStamper(tsa_cert=pki.tsa.asn1_cert, tsa_key=pki.tsa.asn1_key)
+    ).update_archival_timestamp_chain(PdfFileReader(io.BytesIO(pdf)), validation_context(pki), output=out)
+    return out.getvalue()
+
+
+def test_api_says_which_revision_and_object_an_update_after_issue_changed(client, genuine):
+    response = client.post(reverse("signing:api-verify"), {"file": upload("permit.pdf", forged_title(genuine))})
+    body = response.json()
+    assert body["verdict"] == "tampered"
+    assert body["reason"] == "modified_after_sealing"
+    assert body["matches_issued_document"] is False
+    # The issued permit has 4 revisions (document, seal, document timestamp, its DSS); the forgery is the 5th.
+    assert body["change"] == {"code": "info", "revision": 5, "objects": ["5 0"], "keys": ["/Title"], "size": 0}
+    assert "Revision 5" in body["detail"] and "/Title" in body["detail"]
+    assert body["permit"]["number"] == "EEB-2026-000042"  # the document it was altered from
+
+
+def test_api_names_bytes_appended_after_the_sealed_file(client, genuine):
+    body = client.post(reverse("signing:api-verify"), {"file": upload("permit.pdf", genuine + b"\n% ok\n")}).json()
+    assert (body["verdict"], body["reason"]) == ("tampered", "trailing_bytes")
+    assert body["change"]["size"] == 6
+    assert body["detail"] == "6 bytes follow the end of the sealed file."
+
+
+def test_tampered_page_never_claims_the_upload_is_the_issued_document(client, genuine):
+    response = client.post(reverse("signing:verify"), {"file": upload("permit.pdf", forged_title(genuine))})
+    page = response.content.decode()
+    assert 'data-verdict="tampered"' in page
+    assert 'data-change="info"' in page
+    assert 'data-match="altered"' in page
+    assert "nothing was changed" not in page
+    assert "byte for byte" not in page
+
+
+def test_maintained_copy_is_valid_and_the_page_shows_both_digests(client, genuine, pki):
+    maintained = refreshed_timestamp(genuine, pki)
+    response = client.post(reverse("signing:verify"), {"file": upload("permit.pdf", maintained)})
+    page = response.content.decode()
+    assert 'data-verdict="valid"' in page
+    assert 'data-match="maintained"' in page
+    assert "nothing was changed" not in page
+    import hashlib
+
+    assert hashlib.sha256(maintained).hexdigest() in page
+    assert hashlib.sha256(genuine).hexdigest() in page  # the issued file's, labelled as such
+
+
+def test_the_change_is_described_in_chinese_too(client, genuine):
+    response = client.post(
+        "/zh-hans" + reverse("signing:api-verify"), {"file": upload("permit.pdf", forged_title(genuine))}
+    )
+    detail = response.json()["detail"]
+    assert "修订" in detail and "/Title" in detail
+
+
+def test_cli_prints_where_the_file_was_changed(tmp_path, genuine):
+    path = tmp_path / "permit.pdf"
+    path.write_bytes(forged_title(genuine))
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("verify_pdf", str(path), stdout=out)
+    assert exit_info.value.code == 1
+    assert "TAMPERED" in out.getvalue() and "Revision 5" in out.getvalue()
