@@ -39,7 +39,7 @@ from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
 from pyhanko.pdf_utils.xref import XRefSectionType, read_object_header
 
-__all__ = ["Boundary", "Change", "Layout", "StructureError", "issued_boundary", "revision_layout"]
+__all__ = ["Boundary", "Change", "Layout", "RevisionAccounts", "StructureError", "issued_boundary", "revision_layout"]
 
 # Between two objects of a maintenance revision a writer puts an end of line, not more.
 _SEPARATOR = re.compile(rb"[ \r\n]{0,4}")
@@ -105,6 +105,11 @@ class Boundary:
 class Layout:
     ends: tuple[int, ...]
     trailers: tuple[generic.DictionaryObject, ...]
+
+    def first_revision_after(self, offset: int) -> int:
+        """The first revision that starts at or after ``offset`` (one past the last if none)."""
+        starts = (0, *self.ends[:-1])
+        return next((revision for revision, start in enumerate(starts) if start >= offset), len(self.ends))
 
 
 def _skip(pattern: re.Pattern, data: bytes, position: int) -> int:
@@ -531,8 +536,28 @@ def _bytes_change(reader: PdfFileReader, data: bytes, layout: Layout, revision: 
     return None
 
 
-def _revision_change(reader: PdfFileReader, data: bytes, layout: Layout, revision: int) -> Change | None:
-    return _bytes_change(reader, data, layout, revision) or _Accountant(reader, layout, revision).first_change()
+class RevisionAccounts:
+    """Each revision's first change that is not signature maintenance, worked out once."""
+
+    def __init__(self, reader: PdfFileReader, data: bytes, layout: Layout):
+        self.reader, self.data, self.layout = reader, data, layout
+        self._changes: dict[int, Change | None] = {}
+
+    def change_in(self, revision: int) -> Change | None:
+        if revision not in self._changes:
+            self._changes[revision] = (
+                _bytes_change(self.reader, self.data, self.layout, revision)
+                or _Accountant(self.reader, self.layout, revision).first_change()
+            )
+        return self._changes[revision]
+
+    def first_change_from(self, revision: int) -> Change | None:
+        """The first change in this revision or any later one."""
+        for later in range(max(revision, 1), len(self.layout.ends)):
+            change = self.change_in(later)
+            if change is not None:
+                return change
+        return None
 
 
 def revision_layout(reader: PdfFileReader, data: bytes) -> Layout:
@@ -542,9 +567,7 @@ def revision_layout(reader: PdfFileReader, data: bytes) -> Layout:
 
 
 def issued_boundary(
-    reader: PdfFileReader,
-    data: bytes,
-    layout: Layout,
+    accounts: RevisionAccounts,
     *,
     issued_sha256: str,
     first_seal_revision: int,
@@ -558,6 +581,7 @@ def issued_boundary(
     pinned by the registry's digest. A boundary before the last seal is followed by that seal,
     which is never maintenance.
     """
+    data, layout = accounts.data, accounts.layout
     digest = hashlib.sha256()
     position = 0
     for revision, end in enumerate(layout.ends):
@@ -565,13 +589,9 @@ def issued_boundary(
         position = end
         if revision < first_seal_revision or digest.hexdigest() != issued_sha256:
             continue
-        change = None
         if revision < last_seal_revision:
             change = Change("seal_added", revision=last_seal_revision)
         else:
-            for later in range(revision + 1, len(layout.ends)):
-                change = _revision_change(reader, data, layout, later)
-                if change is not None:
-                    break
+            change = accounts.first_change_from(revision + 1)
         return Boundary(revision=revision, end=end, sha256=issued_sha256, change_after=change)
     return None

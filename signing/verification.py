@@ -42,7 +42,6 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESStatus
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import SignatureCoverageLevel, ades, policy_decl, validate_pdf_timestamp
-from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.context import CertValidationPolicySpec
 from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
@@ -50,7 +49,7 @@ from pyhanko_certvalidator.registry import SimpleTrustManager
 from pyhanko_certvalidator.revinfo.archival import CRLContainer
 
 from .isolation import IsolationError, ResourceLimits, run_isolated
-from .revisions import Boundary, Change, StructureError, issued_boundary, revision_layout
+from .revisions import Boundary, Change, RevisionAccounts, StructureError, issued_boundary, revision_layout
 
 __all__ = [
     "REASONS",
@@ -182,7 +181,9 @@ class RegistryRecord:
 
 class PermitRegistry(Protocol):
     def find_by_sha256(self, digests: Sequence[str]) -> RegistryRecord | None:
-        """The record whose issued file has one of these SHA-256 digests (hex), if any."""
+        """The record whose issued file has one of these SHA-256 digests (hex), if any. The digests
+        run from the longest prefix of the upload to the shortest: when several match (a contract
+        keeps every version), the first one's record is the answer."""
 
     def find_by_number(self, number: str, code: str) -> RegistryRecord | None:
         """The record with this number whose printed verification code is ``code``, if any."""
@@ -505,11 +506,20 @@ def _der_length(data: bytes) -> int | None:
 _HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
 
 
+def _byte_range(embedded_sig) -> list[int] | None:
+    """The four offsets of a signature's /ByteRange, or None if it is not four non-negative numbers."""
+    try:
+        byte_range = [int(n) for n in list(embedded_sig.byte_range)]
+    except (TypeError, ValueError):  # a null, missing or non-numeric /ByteRange
+        return None
+    return byte_range if len(byte_range) == 4 and min(byte_range) >= 0 else None
+
+
 def _contents_intact(data: bytes, embedded_sig) -> bool:
     """The unsigned gap of a signature holds exactly ``<hex>``: the DER of its CMS in one letter
     case, then zeros. Nothing else may hide there, since no hash covers it."""
-    byte_range = [int(n) for n in embedded_sig.byte_range]
-    if len(byte_range) != 4:
+    byte_range = _byte_range(embedded_sig)
+    if byte_range is None:
         return False
     gap = data[byte_range[0] + byte_range[1] : byte_range[2]]
     if len(gap) < 2 or gap[:1] != b"<" or gap[-1:] != b">":
@@ -520,6 +530,19 @@ def _contents_intact(data: bytes, embedded_sig) -> bool:
     decoded = bytes.fromhex(digits.decode("ascii"))
     length = _der_length(decoded)
     return length is not None and length <= len(decoded) and not any(decoded[length:])
+
+
+def _trailing_bytes_after_a_readable_pdf(data: bytes) -> int:
+    """How many bytes follow the last ``%%EOF`` of a file that is a readable, sealed PDF up to there
+    (its reader gives up when too much follows the marker), else 0."""
+    end = max((match.end() for match in _EOF_MARKER.finditer(data)), default=0)
+    if not 0 < end < len(data):
+        return 0
+    try:
+        sealed = _filled_fields_in(PdfFileReader(io.BytesIO(data[:end]), strict=True).root) > 0
+    except Exception:  # noqa: BLE001 - the prefix is no better than the whole file: say nothing of it
+        return 0
+    return len(data) - end if sealed else 0
 
 
 def _seals_hidden_at(reader: PdfFileReader) -> int | None:
@@ -559,17 +582,24 @@ def analyse_pdf(data: bytes, *, trust: TrustAnchors, max_bytes: int, issued_sha2
             return finish(Verdict.UNREADABLE, "encrypted")
         document = DocumentInfo(sha256=document.sha256, size=document.size, pages=int(reader.root["/Pages"]["/Count"]))
         filled_fields = _filled_fields_in(reader.root)
-        seals = list(reader.embedded_regular_signatures)
-        doc_timestamps = list(reader.embedded_timestamp_signatures)
-        has_dss = "/DSS" in reader.root
-    except SignatureValidationError as exc:
-        # A signature dictionary pyHanko refuses to read was damaged or crafted after sealing.
-        logger.info("Malformed seal in %s: %s", document.sha256[:12], exc)
-        return finish(Verdict.TAMPERED, "signature_invalid")
     # A crafted file can make the parser fail in any way (PdfError, KeyError, TypeError,
     # AttributeError, RecursionError, ...): every one of them means "cannot be read", never a 500.
     except Exception as exc:  # noqa: BLE001
         logger.info("Unreadable PDF %s: %s", document.sha256[:12], type(exc).__name__)
+        trailing = _trailing_bytes_after_a_readable_pdf(data)
+        if trailing:
+            return finish(Verdict.TAMPERED, "trailing_bytes", change=Change("trailing_bytes", size=trailing))
+        return finish(Verdict.UNREADABLE, "corrupt")
+    try:
+        seals = list(reader.embedded_regular_signatures)
+        doc_timestamps = list(reader.embedded_timestamp_signatures)
+        has_dss = "/DSS" in reader.root
+    # The document parsed, but a filled signature field's value does not (an emptied or zeroed
+    # /Contents, a missing or null /ByteRange, ...): a seal was damaged or forged after sealing.
+    except Exception as exc:  # noqa: BLE001
+        logger.info("Malformed seal in %s: %s", document.sha256[:12], type(exc).__name__)
+        if filled_fields:
+            return finish(Verdict.TAMPERED, "signature_invalid")
         return finish(Verdict.UNREADABLE, "corrupt")
 
     if filled_fields > len(seals) + len(doc_timestamps):
@@ -615,14 +645,17 @@ def analyse_pdf(data: bytes, *, trust: TrustAnchors, max_bytes: int, issued_sha2
         problem = _integrity_problem(report, is_last_seal=embedded.signed_revision >= last_seal_revision)
         if problem:
             return finish(Verdict.TAMPERED, problem, signatures=signatures)
+    # Every byte range was checked by _contents_intact above.
+    signed_until = max(sum(_byte_range(sig)[2:]) for sig in [*seals, *doc_timestamps])
     try:
         layout = revision_layout(reader, data)
+        accounts = RevisionAccounts(reader, data, layout)
+        # What no signature covers must be maintenance, whether or not the registry knows the file.
+        unsigned_change = accounts.first_change_from(layout.first_revision_after(signed_until))
         issued = None
         if issued_sha256:
             issued = issued_boundary(
-                reader,
-                data,
-                layout,
+                accounts,
                 issued_sha256=issued_sha256,
                 first_seal_revision=first_seal_revision,
                 last_seal_revision=last_seal_revision,
@@ -634,6 +667,11 @@ def analyse_pdf(data: bytes, *, trust: TrustAnchors, max_bytes: int, issued_sha2
     except Exception as exc:  # noqa: BLE001
         logger.info("Revisions of %s cannot be accounted for: %s", document.sha256[:12], type(exc).__name__)
         return finish(Verdict.TAMPERED, "modified_after_sealing", signatures=signatures, change=Change("structure"))
+    if unsigned_change is not None:
+        # Kept with the issued boundary, so the report can name the document this was altered from.
+        return finish(
+            Verdict.TAMPERED, "modified_after_sealing", signatures=signatures, change=unsigned_change, issued=issued
+        )
     for report in reports:
         trust_problem = _trust_problem(report)
         if trust_problem:
@@ -649,17 +687,19 @@ def decide(analysis: Analysis, *, record: RegistryRecord | None, today: dt.date 
     the upload ``tampered``, saying where.
     """
     base = {"document": analysis.document, "signatures": analysis.signatures}
+    issued = analysis.issued
+    altered_from = record if record is not None and issued is not None and issued.sha256 == record.sha256 else None
     if analysis.verdict is not None:
         # A tampered file is by definition not the issued one; other verdicts never got that far.
-        matches = False if analysis.verdict is Verdict.TAMPERED else None
+        tampered = analysis.verdict is Verdict.TAMPERED
         return VerificationReport(
             verdict=analysis.verdict,
             reason=analysis.reason,
-            change=analysis.change,
-            matches_issued_document=matches,
+            change=(issued.change_after if altered_from and issued.change_after else analysis.change),
+            permit=altered_from if tampered else None,
+            matches_issued_document=False if tampered else None,
             **base,
         )
-    issued = analysis.issued
     if record is None or issued is None or issued.sha256 != record.sha256:
         return VerificationReport(
             verdict=Verdict.INDETERMINATE, reason="unknown_document", matches_issued_document=False, **base

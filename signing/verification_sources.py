@@ -98,7 +98,11 @@ class DatabaseRegistry:
         version = ContractSeal.objects.filter(sha256__in=list(digests)).order_by("-size").first()
         if version is not None:
             return _contract_record(_contracts().get(pk=version.contract_id), version)
-        document = SealedDocument.objects.select_related("seal__authority").filter(sha256__in=list(digests)).first()
+        documents = {
+            document.sha256: document
+            for document in SealedDocument.objects.select_related("seal__authority").filter(sha256__in=list(digests))
+        }
+        document = next((documents[digest] for digest in digests if digest in documents), None)
         if document is None:
             return None
         if document.kind == DocumentKind.PERMIT:
