@@ -41,7 +41,7 @@ test: install
 	$(PY) -m pytest -n $(WORKERS)
 
 test-fast: install
-	$(PY) -m pytest -n $(WORKERS) -m "not e2e"
+	$(PY) -m pytest -n $(WORKERS) -m "not e2e and not slow"
 
 e2e: install
 	$(PY) -m pytest -m e2e
