@@ -260,6 +260,9 @@ VERIFY_MAX_UPLOAD_BYTES = env.int("VERIFY_MAX_UPLOAD_BYTES", default=20 * 1024 *
 VERIFY_ISOLATE = env.bool("VERIFY_ISOLATE", default=True)
 VERIFY_TIME_LIMIT_SECONDS = env.float("VERIFY_TIME_LIMIT_SECONDS", default=10.0)
 VERIFY_MEMORY_LIMIT_MB = env.int("VERIFY_MEMORY_LIMIT_MB", default=1024)
+# Worker processes kept started per web process (each ~70 MB), and files each analyses before it is replaced.
+VERIFY_POOL_SIZE = env.int("VERIFY_POOL_SIZE", default=2)
+VERIFY_WORKER_MAX_JOBS = env.int("VERIFY_WORKER_MAX_JOBS", default=200)
 # Anonymous verifications per client address per minute (API and portal alike); 0 turns it off.
 VERIFY_RATE_LIMIT_PER_MINUTE = env.int("VERIFY_RATE_LIMIT_PER_MINUTE", default=30)
 
@@ -393,7 +396,14 @@ SIGNING_PADES_LEVEL = env.str("SIGNING_PADES_LEVEL", default="B-LTA")
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="sk_test_onewindow_localstripe")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="pk_test_onewindow_localstripe")
 # Secret that signs webhooks (whsec_...); the webhook endpoint refuses anything not signed with it.
-STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_onewindow_localstripe")
+DEV_STRIPE_WEBHOOK_SECRET = "whsec_onewindow_localstripe"
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default=DEV_STRIPE_WEBHOOK_SECRET)
+if not DEBUG and STRIPE_WEBHOOK_SECRET == DEV_STRIPE_WEBHOOK_SECRET:
+    # Anyone could sign "payment succeeded" events with the public development secret.
+    raise ImproperlyConfigured(
+        "STRIPE_WEBHOOK_SECRET must be set to the endpoint's signing secret when DEBUG=False "
+        "(the development default is public)."
+    )
 # Oldest webhook signature accepted, in seconds (Stripe's default tolerance).
 STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
 # Where the Stripe API lives: localstripe on loopback in development; https://api.stripe.com in production.

@@ -17,6 +17,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "onewindow.example.gov.cn",
     "CSRF_TRUSTED_ORIGINS": "https://onewindow.example.gov.cn",
     "PUBLIC_BASE_URL": "https://onewindow.example.gov.cn",
+    "STRIPE_WEBHOOK_SECRET": "whsec_production_like_signing_secret_0123456789",
 }
 
 
@@ -53,6 +54,14 @@ def test_production_refuses_the_public_development_secret_key():
     result = run_django("print('started')", **env)
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+    assert "started" not in result.stdout
+
+
+def test_production_refuses_the_public_development_webhook_secret():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "STRIPE_WEBHOOK_SECRET"}
+    result = run_django("print('started')", **env)
+    assert result.returncode != 0
+    assert "STRIPE_WEBHOOK_SECRET must be set" in result.stderr
     assert "started" not in result.stdout
 
 
