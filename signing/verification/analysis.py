@@ -133,7 +133,7 @@ def _seal_report(embedded_sig, result, *, has_dss: bool, later_doc_timestamp: bo
     }[sub.status]
     timestamp = status.timestamp_validity
     return SignatureReport(
-        field_name=embedded_sig.field_name,
+        field_name=str(embedded_sig.field_name),
         kind="seal",
         signer=_subject(status.signing_cert),
         organisation=_organisation(status.signing_cert),
@@ -157,7 +157,7 @@ def _seal_report(embedded_sig, result, *, has_dss: bool, later_doc_timestamp: bo
 def _timestamp_report(embedded_sig, status) -> SignatureReport:
     passed = status.intact and status.valid and status.trusted
     return SignatureReport(
-        field_name=embedded_sig.field_name or "",
+        field_name=str(embedded_sig.field_name or ""),
         kind="document_timestamp",
         signer=_subject(status.signing_cert),
         organisation=_organisation(status.signing_cert),
@@ -349,7 +349,7 @@ def analyse_pdf(data: bytes, *, trust: TrustAnchors, max_bytes: int, issued_sha2
 
     for embedded in [*seals, *doc_timestamps]:
         if not _contents_intact(data, embedded):
-            change = Change("signature_contents", keys=(embedded.field_name or "",))
+            change = Change("signature_contents", keys=(str(embedded.field_name or ""),))
             return finish(Verdict.TAMPERED, "signature_padding", change=change)
 
     reports: list[SignatureReport] = []
