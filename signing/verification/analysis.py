@@ -123,6 +123,21 @@ def _docmdp_name(embedded_sig) -> str | None:
     return permission.name.lower() if permission is not None else None
 
 
+def _status_fields(status) -> dict:
+    """What a seal's and a document timestamp's reports share, from pyHanko's status."""
+    return {
+        "signer": _subject(status.signing_cert),
+        "organisation": _organisation(status.signing_cert),
+        "certificate_chain": _chain(status),
+        "intact": status.intact,
+        "valid": status.valid,
+        "trusted": status.trusted,
+        "revoked": status.revoked,
+        "coverage": status.coverage.name if status.coverage is not None else None,
+        "modification_level": status.modification_level.name if status.modification_level is not None else None,
+    }
+
+
 def _seal_report(embedded_sig, result, *, has_dss: bool, later_doc_timestamp: bool) -> SignatureReport:
     status = result.api_status
     sub = result.ades_subindic
@@ -135,20 +150,12 @@ def _seal_report(embedded_sig, result, *, has_dss: bool, later_doc_timestamp: bo
     return SignatureReport(
         field_name=str(embedded_sig.field_name),
         kind="seal",
-        signer=_subject(status.signing_cert),
-        organisation=_organisation(status.signing_cert),
-        certificate_chain=_chain(status),
         signing_time=status.signer_reported_dt,
         timestamp_time=timestamp.timestamp if timestamp is not None else None,
         pades_level=_pades_level(status, has_dss=has_dss, later_doc_timestamp=later_doc_timestamp),
         indication=indication,
         sub_indication=None if sub.status is AdESStatus.PASSED else sub.standard_name,
-        intact=status.intact,
-        valid=status.valid,
-        trusted=status.trusted,
-        revoked=status.revoked,
-        coverage=status.coverage.name if status.coverage is not None else None,
-        modification_level=status.modification_level.name if status.modification_level is not None else None,
+        **_status_fields(status),
         certification=_docmdp_name(embedded_sig),
         docmdp_ok=status.docmdp_ok,
     )
@@ -159,20 +166,12 @@ def _timestamp_report(embedded_sig, status) -> SignatureReport:
     return SignatureReport(
         field_name=str(embedded_sig.field_name or ""),
         kind="document_timestamp",
-        signer=_subject(status.signing_cert),
-        organisation=_organisation(status.signing_cert),
-        certificate_chain=_chain(status),
         signing_time=None,
         timestamp_time=status.timestamp,
         pades_level=None,
         indication="TOTAL_PASSED" if passed else ("TOTAL_FAILED" if not status.intact else "INDETERMINATE"),
         sub_indication=None if passed else ("HASH_FAILURE" if not status.intact else "NO_CERTIFICATE_CHAIN_FOUND"),
-        intact=status.intact,
-        valid=status.valid,
-        trusted=status.trusted,
-        revoked=status.revoked,
-        coverage=status.coverage.name if status.coverage is not None else None,
-        modification_level=status.modification_level.name if status.modification_level is not None else None,
+        **_status_fields(status),
         certification=None,
         docmdp_ok=None,
     )

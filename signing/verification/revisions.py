@@ -250,6 +250,10 @@ class _Accountant:
         if isinstance(raw, generic.IndirectObject):
             self.named.add((raw.idnum, raw.generation))
 
+    def written_refs(self, raw) -> list:
+        """``raw``'s reference if this revision writes it: the objects a change names."""
+        return [raw.reference] if self.is_written(raw) else []
+
     def is_written(self, raw) -> bool:
         return isinstance(raw, generic.IndirectObject) and (raw.idnum, raw.generation) in self.written
 
@@ -306,7 +310,7 @@ class _Accountant:
         self.name(dss_raw)
         dss = self.resolve(dss_raw)
         if not isinstance(dss, generic.DictionaryObject) or set(dss) - _DSS_KEYS:
-            return self.change("dss", [dss_raw.reference] if self.is_written(dss_raw) else [])
+            return self.change("dss", self.written_refs(dss_raw))
         for key, spec in _DSS_ARRAYS.items():
             problem = self._data_array(_raw(dss, key), spec)
             if problem:
@@ -317,13 +321,13 @@ class _Accountant:
         self.name(vri_raw)
         vri = self.resolve(vri_raw)
         if not isinstance(vri, generic.DictionaryObject) or not all(_VRI_KEY.fullmatch(k) for k in vri):
-            return self.change("dss", [vri_raw.reference] if self.is_written(vri_raw) else [])
+            return self.change("dss", self.written_refs(vri_raw))
         for key in vri:
             entry_raw = _raw(vri, key)
             self.name(entry_raw)
             entry = self.resolve(entry_raw)
             if not isinstance(entry, generic.DictionaryObject) or set(entry) - _VRI_ENTRY_KEYS:
-                return self.change("dss", [entry_raw.reference] if self.is_written(entry_raw) else [])
+                return self.change("dss", self.written_refs(entry_raw))
             for array_key, spec in _VRI_ARRAYS.items():
                 problem = self._data_array(_raw(entry, array_key), spec)
                 if problem:
@@ -341,7 +345,7 @@ class _Accountant:
         self.name(array_raw)
         refs = _refs_in(self.resolve(array_raw))
         if refs is None:
-            return self.change("dss", [array_raw.reference] if self.is_written(array_raw) else [])
+            return self.change("dss", self.written_refs(array_raw))
         for ref in refs:
             problem = self._data_stream(generic.IndirectObject(ref.idnum, ref.generation, self.new), spec)
             if problem:
@@ -377,7 +381,7 @@ class _Accountant:
             return self.change("form")
         changed = _changed_keys(old_form, new_form) - {"/Fields", "/SigFlags"}
         if changed:
-            return self.change("form", [new_form_raw.reference] if self.is_written(new_form_raw) else [], changed)
+            return self.change("form", self.written_refs(new_form_raw), changed)
         old_fields_raw, new_fields_raw = _raw(old_form, "/Fields"), _raw(new_form, "/Fields")
         self.name(new_fields_raw)
         old_fields = _refs_in(self.resolve(old_fields_raw, self.old)) if old_fields_raw is not None else []
