@@ -296,6 +296,17 @@ def analyse_pdf(data: bytes, *, trust: TrustAnchors, max_bytes: int, issued_sha2
     possible prefixes (see :func:`prefix_digests`): the analysis says whether a revision of this
     file ends exactly there, and whether only signature maintenance follows.
     """
+    try:
+        return _analyse(data, trust=trust, max_bytes=max_bytes, issued_sha256=issued_sha256)
+    # Every failure the input can cause is caught where it happens and named; reaching here is a
+    # bug of ours, which must not accuse the file of anything, nor pass it: it cannot be decided.
+    except Exception:  # noqa: BLE001
+        logger.exception("Verification failed unexpectedly")
+        document = DocumentInfo(sha256=hashlib.sha256(data).hexdigest(), size=len(data), pages=None)
+        return Analysis(document=document, verdict=Verdict.INDETERMINATE, reason="validation_failed")
+
+
+def _analyse(data: bytes, *, trust: TrustAnchors, max_bytes: int, issued_sha256: str | None) -> Analysis:
     document = DocumentInfo(sha256=hashlib.sha256(data).hexdigest(), size=len(data), pages=None)
 
     def finish(verdict, reason, **extra) -> Analysis:

@@ -327,3 +327,17 @@ def test_every_verdict_has_words_for_people():
 def test_unknown_registry_status_is_not_valid(genuine, trust):
     report = check(genuine, trust, replace(record_for(genuine), status="under_review"))
     assert report.verdict is Verdict.INDETERMINATE
+
+
+def test_a_bug_in_the_analysis_is_indeterminate_never_valid_nor_a_crash(genuine, trust, monkeypatch):
+    """Simulates a defect of ours (mocked: the step that judges trust raises
+    an error no input should cause): the verdict says it cannot decide, nothing escapes."""
+    from signing.verification import analysis
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug, not a property of the file")
+
+    monkeypatch.setattr(analysis, "_trust_problem", broken)
+    report = check(genuine, trust, record_for(genuine))
+    assert (report.verdict, report.reason) == (Verdict.INDETERMINATE, "validation_failed")
+    assert report.matches_issued_document is not True
