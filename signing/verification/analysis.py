@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from asn1crypto import crl as asn1_crl
+from asn1crypto import parser as asn1_parser
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESStatus
@@ -223,16 +224,13 @@ class Analysis:
 
 
 def _der_length(data: bytes) -> int | None:
-    """The length of the DER value (tag, length and contents) at the start of ``data``."""
-    if len(data) < 2:
+    """The length of the DER value (tag, length and contents) at the start of ``data``, read by
+    asn1crypto's own header parser; None if no complete value starts there."""
+    try:
+        _, _, _, header, contents, _ = asn1_parser.parse(data)
+    except ValueError:
         return None
-    first = data[1]
-    if first < 0x80:
-        return 2 + first
-    count = first & 0x7F
-    if count == 0 or count > 4 or len(data) < 2 + count:
-        return None
-    return 2 + count + int.from_bytes(data[2 : 2 + count], "big")
+    return len(header) + len(contents)
 
 
 _HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
@@ -261,7 +259,7 @@ def _contents_intact(data: bytes, embedded_sig) -> bool:
         return False
     decoded = bytes.fromhex(digits.decode("ascii"))
     length = _der_length(decoded)
-    return length is not None and length <= len(decoded) and not any(decoded[length:])
+    return length is not None and not any(decoded[length:])
 
 
 def _trailing_bytes_after_a_readable_pdf(data: bytes) -> int:
