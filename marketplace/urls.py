@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from marketplace.core.views import HomeView
+from marketplace.catalogue.views import HomeView
 from marketplace.hiring.views import CheckoutView
 from marketplace.payments.views import StripeWebhookView
 from signing.views import crl_view

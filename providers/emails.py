@@ -4,35 +4,10 @@ Each message is written in both English and Simplified Chinese, because a provid
 read either; templates live in ``templates/providers/email/<kind>.txt`` (first line: subject).
 """
 
-import logging
-
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import translation
 
-logger = logging.getLogger(__name__)
-
-LANGUAGES = ("en", "zh-hans")
-
-
-def _render(template: str, context: dict) -> tuple[str, str]:
-    subjects, bodies = [], []
-    for language in LANGUAGES:
-        with translation.override(language):
-            text = render_to_string(template, context).strip()
-        subject, _sep, body = text.partition("\n")
-        subjects.append(subject.strip())
-        bodies.append(body.strip())
-    return " / ".join(subjects), "\n\n----\n\n".join(bodies)
-
-
-def _recipients(provider) -> list[str]:
-    emails = [member.user.email for member in provider.memberships.select_related("user")]
-    if provider.contact_email:
-        emails.append(provider.contact_email)
-    return sorted(set(filter(None, emails)))
+from marketplace.core.notify import organisation_recipients, send_rendered
 
 
 def send_provider_email(*, provider_id: int, kind: str, reason: str = "", qualification_id: int | None = None) -> int:
@@ -50,11 +25,9 @@ def send_provider_email(*, provider_id: int, kind: str, reason: str = "", qualif
         "qualification": qualification,
         "base_url": settings.PUBLIC_BASE_URL,
     }
-    subject, body = _render(f"providers/email/{kind}.txt", context)
-    recipients = _recipients(provider)
-    if not recipients:
-        return 0
-    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+    return send_rendered(
+        template=f"providers/email/{kind}.txt", context=context, recipients=organisation_recipients(provider)
+    )
 
 
 def notify_on_commit(provider, kind: str, *, reason: str = "", qualification=None) -> None:
@@ -74,7 +47,6 @@ def notify_member_added_on_commit(provider, user) -> None:
         from .models import Provider
 
         context = {"provider": Provider.objects.get(pk=provider_id), "base_url": settings.PUBLIC_BASE_URL}
-        subject, body = _render("providers/email/member_added.txt", context)
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+        send_rendered(template="providers/email/member_added.txt", context=context, recipients=[email])
 
     transaction.on_commit(send)

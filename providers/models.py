@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.core.i18n import BilingualMixin
+from marketplace.core.models import Membership
 from marketplace.core.regions import region_name, validate_region_code
 from marketplace.core.storage import private_storage
 from marketplace.core.uploads import UploadValidator
@@ -99,7 +100,10 @@ class Provider(BilingualMixin, models.Model):
         return self.status == self.Status.CERTIFIED
 
 
-class ProviderMember(models.Model):
+class ProviderMember(Membership):
+    kind = "provider"
+    organisation_field = "provider"
+
     class Role(models.TextChoices):
         OWNER = "owner", _("Owner")
         MEMBER = "member", _("Member")
@@ -107,7 +111,6 @@ class ProviderMember(models.Model):
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="provider_memberships")
     role = models.CharField(_("Role"), max_length=20, choices=Role.choices, default=Role.MEMBER)
-    joined_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("Provider member")
@@ -118,13 +121,6 @@ class ProviderMember(models.Model):
             # no id in its URLs that could point at someone else's organisation.
             models.UniqueConstraint(fields=["user"], name="one_provider_per_user"),
         ]
-
-    def __str__(self):
-        return f"{self.user} @ {self.provider}"
-
-    @property
-    def is_owner(self) -> bool:
-        return self.role == self.Role.OWNER
 
 
 class QualificationQuerySet(models.QuerySet):

@@ -18,6 +18,7 @@ from django.views.generic import TemplateView
 from marketplace.catalogue.models import Product
 from marketplace.core.permissions import StaffRequiredMixin
 from marketplace.core.storage import pdf_download_response, private_file_response
+from marketplace.core.views import apply_service_errors, flash_service_errors
 from marketplace.ratings import selectors as rating_selectors
 
 from . import selectors, services
@@ -32,21 +33,6 @@ from .forms import (
 )
 from .listings import listing_info, listing_infos
 from .models import Provider, ProviderMember, Qualification
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form: field errors where they belong, the rest on top."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
-def _flash_errors(request, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
-
 
 # --- Registration ----------------------------------------------------------------------------------
 
@@ -82,7 +68,7 @@ class BecomeProviderView(TemplateView):
                     **form.profile(),
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(
                     request, _("Your organisation is registered. Next, upload your qualification certificates.")
@@ -143,7 +129,7 @@ class ConsoleSubmitView(ConsoleMixin, View):
         try:
             services.provider_submit(provider=self.provider, user=request.user)
         except ValidationError as error:
-            _flash_errors(request, error)
+            flash_service_errors(request, error)
         else:
             messages.success(request, _("Submitted. Platform staff will review your organisation."))
         return redirect("providers:console")
@@ -168,7 +154,7 @@ class ConsoleProfileView(ConsoleMixin, TemplateView):
                     provider=self.provider, user=request.user, logo=form.cleaned_data.get("logo"), **form.profile()
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(request, _("Profile saved."))
                 return redirect("providers:console-profile")
@@ -191,7 +177,7 @@ class ConsoleQualificationsView(ConsoleMixin, TemplateView):
             try:
                 services.qualification_upload(provider=self.provider, user=request.user, **form.cleaned_data)
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(request, _("Qualification uploaded; platform staff will review it."))
                 return redirect("providers:console-qualifications")
@@ -265,7 +251,7 @@ class ConsoleListingFormView(ConsoleMixin, TemplateView):
                         provider=self.provider, user=request.user, listing=listing, data=form.listing_data()
                     )
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(request, _("Listing saved."))
                 return redirect("providers:console-listings")
@@ -284,7 +270,7 @@ class ConsoleListingPublishView(ConsoleMixin, View):
                 provider=self.provider, user=request.user, listing=listing, published=published
             )
         except ValidationError as error:
-            _flash_errors(request, error)
+            flash_service_errors(request, error)
         else:
             messages.success(request, _("Listing published.") if published else _("Listing withdrawn."))
         return redirect("providers:console-listings")
@@ -306,7 +292,7 @@ class ConsoleTeamView(ConsoleMixin, TemplateView):
             try:
                 services.member_add(provider=self.provider, actor=request.user, **form.cleaned_data)
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(request, _("Team member added."))
                 return redirect("providers:console-team")
@@ -324,7 +310,7 @@ class ConsoleTeamRoleView(ConsoleMixin, View):
                 provider=self.provider, actor=request.user, membership=membership, role=request.POST.get("role", "")
             )
         except ValidationError as error:
-            _flash_errors(request, error)
+            flash_service_errors(request, error)
         else:
             messages.success(request, _("Role changed."))
         return redirect("providers:console-team")
@@ -339,7 +325,7 @@ class ConsoleTeamRemoveView(ConsoleMixin, View):
         try:
             services.member_remove(provider=self.provider, actor=request.user, membership=membership)
         except ValidationError as error:
-            _flash_errors(request, error)
+            flash_service_errors(request, error)
             return redirect("providers:console-team")
         messages.success(request, _("Team member removed."))
         if membership.user_id == request.user.pk:
@@ -424,7 +410,7 @@ class ReviewProviderActionView(StaffMixin, View):
         try:
             service(**kwargs)
         except ValidationError as error:
-            _flash_errors(request, error)
+            flash_service_errors(request, error)
         else:
             messages.success(request, done)
         return redirect("providers:review-provider", pk=provider.pk)
@@ -448,7 +434,7 @@ class ReviewQualificationActionView(StaffMixin, View):
             else:
                 raise Http404("No such action")
         except ValidationError as error:
-            _flash_errors(request, error)
+            flash_service_errors(request, error)
         return redirect("providers:review-provider", pk=qualification.provider_id)
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from marketplace.core.i18n import BilingualMixin
+from marketplace.core.models import Membership
 
 
 class DocumentKind(models.TextChoices):
@@ -50,7 +51,11 @@ class IssuingAuthority(BilingualMixin, models.Model):
         return self.name
 
 
-class AuthorityMember(models.Model):
+class AuthorityMember(Membership):
+    kind = "authority"
+    organisation_field = "authority"
+    owner_roles = frozenset({"admin"})
+
     class Role(models.TextChoices):
         OFFICER = "officer", _("Officer")
         ADMIN = "admin", _("Administrator")
@@ -58,15 +63,11 @@ class AuthorityMember(models.Model):
     authority = models.ForeignKey(IssuingAuthority, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="authority_memberships")
     role = models.CharField(_("Role"), max_length=20, choices=Role.choices, default=Role.OFFICER)
-    joined_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("Authority officer")
         verbose_name_plural = _("Authority officers")
         constraints = [models.UniqueConstraint(fields=["authority", "user"], name="unique_authority_member")]
-
-    def __str__(self):
-        return f"{self.user} @ {self.authority}"
 
 
 class Seal(models.Model):

@@ -16,6 +16,13 @@ from . import selectors
 from .models import Category, Product
 
 
+class HomeView(TemplateView):
+    template_name = "core/home.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(service_items=selectors.top_level_service_items(), **kwargs)
+
+
 class CatalogueView(TemplateView):
     template_name = "catalogue/index.html"
 

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.core.i18n import BilingualMixin
+from marketplace.core.models import Membership
 from marketplace.core.regions import region_name, validate_region_code
 from marketplace.core.validators import validate_credit_code
 
@@ -35,7 +36,10 @@ class Enterprise(BilingualMixin, models.Model):
         return region_name(self.region)
 
 
-class EnterpriseMember(models.Model):
+class EnterpriseMember(Membership):
+    kind = "enterprise"
+    organisation_field = "enterprise"
+
     class Role(models.TextChoices):
         OWNER = "owner", _("Owner")
         MEMBER = "member", _("Member")
@@ -43,7 +47,6 @@ class EnterpriseMember(models.Model):
     enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enterprise_memberships")
     role = models.CharField(_("Role"), max_length=20, choices=Role.choices, default=Role.MEMBER)
-    joined_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("Enterprise member")
@@ -51,6 +54,3 @@ class EnterpriseMember(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["enterprise", "user"], name="unique_enterprise_member"),
         ]
-
-    def __str__(self):
-        return f"{self.user} @ {self.enterprise}"

@@ -8,6 +8,11 @@ def enterprises_for_user(*, user) -> "list[Enterprise]":
     return Enterprise.objects.filter(memberships__user=user)
 
 
+def enterprise_for_user(*, user, pk: int) -> "Enterprise":
+    """One of the user's enterprises; ``DoesNotExist`` for anyone else's."""
+    return enterprises_for_user(user=user).get(pk=pk)
+
+
 def memberships_for_user(*, user):
     """The user's memberships with their enterprise and every member, in three queries."""
     from django.db.models import Prefetch

@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
+from marketplace.core.views import OrganisationObjectMixin, flash_service_errors
+
 from . import selectors, services
 from .models import Enterprise, EnterpriseMember
 
@@ -29,11 +31,12 @@ class EnterpriseView(LoginRequiredMixin, TemplateView):
         return context
 
 
-class MemberAddView(LoginRequiredMixin, View):
+class MemberAddView(OrganisationObjectMixin, View):
+    object_selector = selectors.enterprise_for_user
+    not_found_message = "No such enterprise"
+
     def post(self, request, pk):
-        enterprise = selectors.enterprises_for_user(user=request.user).filter(pk=pk).first()
-        if enterprise is None:
-            raise Http404("No such enterprise")
+        enterprise = self.object
         form = MemberAddForm(request.POST)
         if not form.is_valid():
             messages.error(request, _("Enter the email address of a registered account and a role."))
@@ -41,8 +44,7 @@ class MemberAddView(LoginRequiredMixin, View):
         try:
             services.enterprise_member_add(enterprise=enterprise, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
+            flash_service_errors(request, error)
         else:
             messages.success(request, _("Member added."))
         return redirect("enterprises:home")
@@ -57,8 +59,7 @@ class MemberRemoveView(LoginRequiredMixin, View):
         try:
             services.enterprise_member_remove(membership=membership, actor=request.user)
         except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
+            flash_service_errors(request, error)
         else:
             messages.success(request, _("Member removed."))
         return redirect("enterprises:home")

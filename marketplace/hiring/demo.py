@@ -14,6 +14,7 @@ from django.utils import timezone
 from oscar.apps.order.models import Line, Order
 
 from marketplace.accounts.models import User
+from marketplace.core import notify
 from marketplace.core.demo import DEMO_ENTERPRISE, DEMO_PASSWORD
 from marketplace.enterprises.models import Enterprise, EnterpriseMember
 from marketplace.payments.models import PaymentRecord
@@ -25,7 +26,7 @@ from providers.listings import listing_info
 from providers.models import Provider, ProviderMember
 from providers.selectors import provider_public_listings, with_listing_data
 
-from . import emails, services
+from . import services
 from .models import ServiceOrder, Status
 
 ENTERPRISES = (
@@ -483,7 +484,7 @@ def load() -> dict:
     if Enterprise.objects.filter(credit_code=marker, requests__isnull=False).exists():
         return {"requests": 0, "orders": 0, "ratings": 0}
     rng = random.Random(20260101)  # noqa: S311 - deterministic demo data, not security
-    with emails.muted():
+    with notify.muted():
         buyers = _enterprises()
         if not buyers:
             return {"requests": 0, "orders": 0, "ratings": 0}

@@ -23,9 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from oscar.apps.order.models import Line, Order
 
+from marketplace.core import notify
 from marketplace.core.uploads import DOCUMENT_KINDS, validate_upload
 
-from . import emails
 from .models import Deliverable, Dispute, Extension, OrderEvent, ServiceOrder, Status
 
 logger = logging.getLogger(__name__)
@@ -121,11 +121,11 @@ def _note(service_order, kind, *, actor=None, reason="", **data) -> OrderEvent:
 
 def _tell(service_order, *, to: str, subject, body, **params) -> None:
     recipients = (
-        emails.enterprise_recipients(service_order.enterprise)
+        notify.organisation_recipients(service_order.enterprise)
         if to == BUYER
-        else emails.provider_recipients(service_order.provider)
+        else notify.organisation_recipients(service_order.provider)
     )
-    emails.notify(
+    notify.notify(
         recipients=recipients,
         subject=subject,
         body=body,

@@ -14,9 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.core import notify
 from marketplace.core.regions import get_region, validate_region_code
 from marketplace.core.uploads import DOCUMENT_KINDS, validate_upload
-from marketplace.hiring import emails
 from marketplace.hiring import services as hiring
 from marketplace.hiring.models import ServiceOrder
 from providers.models import Provider, ProviderMember, Qualification
@@ -283,8 +283,8 @@ def _run_selection(request: RequestForQuotes, *, now, round_number: int) -> Sele
         request.status_reason = "no_eligible_quotes"
         request.save(update_fields=["status", "status_reason"])
         _event(request, "failed")
-        emails.notify(
-            recipients=emails.enterprise_recipients(request.enterprise),
+        notify.notify(
+            recipients=notify.organisation_recipients(request.enterprise),
             subject=_("Request “%(title)s” failed"),
             body=_("No eligible quote remained; you may re-publish the request."),
             url=request.get_absolute_url(),
@@ -319,8 +319,8 @@ def _run_selection(request: RequestForQuotes, *, now, round_number: int) -> Sele
     if request.method == Method.DIRECT:
         request.status = R.CHOOSING
         request.save(update_fields=["status"])
-        emails.notify(
-            recipients=emails.enterprise_recipients(request.enterprise),
+        notify.notify(
+            recipients=notify.organisation_recipients(request.enterprise),
             subject=_("Request “%(title)s”: choose a provider"),
             body=_("The quote deadline has passed; the quotes are open and waiting for your choice."),
             url=request.get_absolute_url(),
@@ -337,10 +337,10 @@ def _start_publicity(request, chosen: Selection, *, now) -> None:
     request.save(update_fields=["status", "publicity_ends_at"])
     _event(request, "selected", winner=chosen.winner_id, round=chosen.round)
     quoting = Provider.objects.filter(quotes__request=request).distinct()
-    recipients = emails.enterprise_recipients(request.enterprise)
+    recipients = notify.organisation_recipients(request.enterprise)
     for provider in quoting:
-        recipients += emails.provider_recipients(provider)
-    emails.notify(
+        recipients += notify.organisation_recipients(provider)
+    notify.notify(
         recipients=sorted(set(recipients)),
         subject=_("Request “%(title)s”: result published"),
         body=_("The selection result is published. Objections may be filed until %(until)s."),
@@ -456,8 +456,8 @@ def objection_decide(
             if current.winner_id:
                 Quote.objects.filter(pk=current.winner_id).update(excluded=True)
             _run_selection(request, now=now, round_number=current.round + 1)
-    recipients = emails.provider_recipients(objection.provider) + emails.enterprise_recipients(request.enterprise)
-    emails.notify(
+    recipients = notify.organisation_recipients(objection.provider) + notify.organisation_recipients(request.enterprise)
+    notify.notify(
         recipients=sorted(set(recipients)),
         subject=_("Request “%(title)s”: objection decided"),
         body=_("Platform staff decided an objection: %(decision)s"),

@@ -17,25 +17,13 @@ from django.views.generic import TemplateView
 from marketplace.catalogue.models import Category
 from marketplace.core.permissions import StaffRequiredMixin
 from marketplace.core.storage import private_file_response
+from marketplace.core.views import OrganisationObjectMixin, apply_service_errors, flash_service_errors
 from marketplace.enterprises.selectors import enterprises_for_user
 from providers.selectors import membership_for_user
 
 from . import selection, selectors, services
 from .forms import ObjectionDecisionForm, QuoteForm, ReasonForm, RepublishForm, RequestForm
 from .models import Objection, Quote, RequestForQuotes
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
-def _flash(request, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
 
 
 class RequestListView(TemplateView):
@@ -109,7 +97,7 @@ class RequestCreateView(LoginRequiredMixin, TemplateView):
                     required_grade=data.get("required_grade") or "",
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(request, _("Your request is published."))
                 return redirect(created.get_absolute_url())
@@ -176,6 +164,13 @@ class _RequestPost(LoginRequiredMixin, View):
         return redirect("procurement:detail", pk=pk)
 
 
+class _BuyerRequestPost(OrganisationObjectMixin, _RequestPost):
+    """A step only the buyer enterprise takes: another organisation's request is a 404."""
+
+    object_selector = selectors.enterprise_request
+    not_found_message = "No such request"
+
+
 class QuoteView(_RequestPost):
     def post(self, request, pk):
         try:
@@ -194,7 +189,7 @@ class QuoteView(_RequestPost):
                     attachment=form.cleaned_data.get("attachment"),
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(request, _("Your quote is submitted and sealed until the deadline."))
                 return redirect(rfq.get_absolute_url())
@@ -204,27 +199,21 @@ class QuoteView(_RequestPost):
         return view.render_to_response(view.get_context_data(quote_form=form), status=400)
 
 
-class ChooseView(_RequestPost):
+class ChooseView(_BuyerRequestPost):
     def post(self, request, pk):
-        try:
-            rfq = selectors.enterprise_request(user=request.user, pk=pk)
-        except RequestForQuotes.DoesNotExist:
-            raise Http404("No such request") from None
+        rfq = self.object
         try:
             services.request_choose(request=rfq, user=request.user, quote_id=request.POST.get("quote", ""))
         except ValidationError as error:
-            _flash(request, error)
+            flash_service_errors(request, error)
         else:
             messages.success(request, _("Your choice is published for the publicity period."))
         return redirect(rfq.get_absolute_url())
 
 
-class RepublishView(_RequestPost):
+class RepublishView(_BuyerRequestPost):
     def post(self, request, pk):
-        try:
-            rfq = selectors.enterprise_request(user=request.user, pk=pk)
-        except RequestForQuotes.DoesNotExist:
-            raise Http404("No such request") from None
+        rfq = self.object
         form = RepublishForm(request.POST)
         if not form.is_valid():
             messages.error(request, _("Enter a valid new deadline."))
@@ -232,7 +221,7 @@ class RepublishView(_RequestPost):
         try:
             again = services.request_republish(request=rfq, user=request.user, deadline=form.cleaned_data["deadline"])
         except ValidationError as error:
-            _flash(request, error)
+            flash_service_errors(request, error)
             return redirect(rfq.get_absolute_url())
         messages.success(request, _("The request is published again."))
         return redirect(again.get_absolute_url())
@@ -248,7 +237,7 @@ class ObjectionView(_RequestPost):
         try:
             services.objection_file(request=rfq, user=request.user, reason=form.data.get("reason", ""))
         except ValidationError as error:
-            _flash(request, error)
+            flash_service_errors(request, error)
         else:
             messages.success(request, _("Your objection is filed; platform staff will decide it."))
         return redirect(rfq.get_absolute_url())
@@ -294,7 +283,7 @@ class ObjectionDecideView(StaffMixin, View):
                 decision=form.cleaned_data["reason"],
             )
         except ValidationError as error:
-            _flash(request, error)
+            flash_service_errors(request, error)
         else:
             messages.success(request, _("The objection is decided."))
         return redirect("procurement:objections")

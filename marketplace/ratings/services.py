@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.hiring import emails
+from marketplace.core import notify
 from marketplace.hiring.models import ServiceOrder, Status
 from providers.credit.services import recompute_on_commit
 from signing.models import AuthorityMember, IssuingAuthority, Permit
@@ -42,8 +42,8 @@ def rating_create(*, service_order: ServiceOrder, user, comment: str = "", **sta
             )
     except IntegrityError as error:
         raise ValidationError(_("This order has already been rated."), code="already_rated") from error
-    emails.notify(
-        recipients=emails.provider_recipients(service_order.provider),
+    notify.notify(
+        recipients=notify.organisation_recipients(service_order.provider),
         subject=_("Order %(number)s was rated"),
         body=_("The buyer rated order %(number)s. You may reply once, publicly."),
         url=service_order.get_absolute_url(),

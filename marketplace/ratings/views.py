@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
 from marketplace.core.permissions import StaffRequiredMixin
+from marketplace.core.views import apply_service_errors
 from marketplace.hiring.models import ServiceOrder
-from providers.views import _apply_errors
 
 from . import selectors, services
 from .forms import AuthorityEvaluationForm, PlatformEvaluationForm
@@ -54,7 +54,7 @@ class AuthorityEvaluationView(LoginRequiredMixin, TemplateView):
             try:
                 services.authority_evaluation_create(service_order=order, user=request.user, **data)
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(request, _("Evaluation recorded; it now counts in the provider's credit record."))
                 return redirect("ratings:authority")
@@ -85,7 +85,7 @@ class PlatformEvaluationView(StaffRequiredMixin, TemplateView):
                 try:
                     services.platform_evaluation_create(user=request.user, service_order=service_order, **data)
                 except ValidationError as error:
-                    _apply_errors(form, error)
+                    apply_service_errors(form, error)
                 else:
                     messages.success(request, _("Evaluation recorded."))
                     return redirect("ratings:platform")

@@ -8,8 +8,10 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from marketplace.core.views import flash_service_errors
+
 from ..models import CreditAppeal, CreditSource, Provider
-from ..views import ConsoleMixin, StaffMixin, _flash_errors
+from ..views import ConsoleMixin, StaffMixin
 from . import formula, selectors, services
 
 
@@ -59,7 +61,7 @@ class ConsoleCreditAppealView(ConsoleMixin, View):
         except CreditAppeal.DoesNotExist:
             raise Http404("No such entry") from None
         except ValidationError as error:
-            _flash_errors(request, error)
+            flash_service_errors(request, error)
         else:
             messages.success(request, _("Appeal filed; platform staff will decide it and give their reason."))
         return redirect("providers:console-credit")
@@ -105,7 +107,7 @@ class StaffAppealDecideView(StaffMixin, View):
                 decision=request.POST.get("decision", ""),
             )
         except ValidationError as error:
-            _flash_errors(request, error)
+            flash_service_errors(request, error)
         else:
             messages.success(request, _("Appeal decided; the provider sees the decision."))
         return redirect("providers:credit-staff-provider", pk=appeal.provider_id)
@@ -119,7 +121,7 @@ class StaffCreditSuspendView(StaffMixin, View):
                 provider=provider, reviewer=request.user, reason=request.POST.get("reason", "")
             )
         except ValidationError as error:
-            _flash_errors(request, error)
+            flash_service_errors(request, error)
         else:
             messages.success(request, _("Provider suspended; the suspension and its reason are on its public page."))
         return redirect("providers:credit-staff")

@@ -1,0 +1,68 @@
+"""Notifications: bilingual, only after commit, never undoing the change they report."""
+
+import smtplib
+
+import pytest
+from django.core import mail
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from marketplace.core import notify
+from tests.factories.enterprises import EnterpriseFactory, EnterpriseMemberFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _notify(recipients):
+    notify.notify(
+        recipients=recipients,
+        subject=_("Order %(number)s was delivered"),
+        body=_("Order %(number)s was delivered"),
+        url="/orders/1/",
+        params={"number": "OW-1"},
+    )
+
+
+def test_an_organisation_is_reached_through_its_members_and_contact_address_once_each():
+    enterprise = EnterpriseFactory(contact_email="office@example.test")
+    member = EnterpriseMemberFactory(enterprise=enterprise)
+    EnterpriseMemberFactory(enterprise=enterprise, user__email="office@example.test")
+    assert notify.organisation_recipients(enterprise) == sorted({member.user.email, "office@example.test"})
+
+
+def test_sent_after_commit_in_both_languages_with_the_link(django_capture_on_commit_callbacks, settings):
+    with django_capture_on_commit_callbacks(execute=True):
+        _notify(["a@example.test"])
+        assert mail.outbox == []  # nothing leaves before the commit
+    (message,) = mail.outbox
+    assert message.to == ["a@example.test"]
+    assert "OW-1" in message.subject and " / " in message.subject
+    assert f"{settings.PUBLIC_BASE_URL}/orders/1/" in message.body
+    assert "----" in message.body  # the English and the Chinese version
+
+
+def test_nothing_is_sent_for_a_change_that_rolls_back(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            _notify(["a@example.test"])
+            raise RuntimeError("the change fails")
+    assert mail.outbox == []
+
+
+def test_muted_blocks_send_nothing(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True), notify.muted():
+        _notify(["a@example.test"])
+        notify.send_rendered(template="providers/email/member_added.txt", context={}, recipients=["b@example.test"])
+    assert mail.outbox == []
+
+
+def test_a_mail_server_that_is_down_is_logged_not_raised(django_capture_on_commit_callbacks, monkeypatch, caplog):
+    """The SMTP failure is simulated: no mail server runs here."""
+
+    def refuse(*args, **kwargs):
+        raise smtplib.SMTPConnectError(421, "down")
+
+    monkeypatch.setattr(notify, "send_mail", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        _notify(["a@example.test"])
+    assert "Could not send notification" in caplog.text
