@@ -6,8 +6,10 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from marketplace.catalogue.views import HomeView
+from marketplace.hiring import urls as hiring_urls
 from marketplace.hiring.views import CheckoutView
 from marketplace.payments.views import StripeWebhookView
+from marketplace.ratings import urls as ratings_urls
 from signing.views import crl_view
 
 # English at /, Simplified Chinese at /zh-hans/.
@@ -20,7 +22,9 @@ urlpatterns = i18n_patterns(
     path("providers/", include(("providers.urls", "providers"))),
     path("enterprise/", include(("marketplace.enterprises.urls", "enterprises"))),
     path("requests/", include(("marketplace.procurement.urls", "procurement"))),
-    path("orders/", include(("marketplace.hiring.urls", "hiring"))),
+    # The order pages, with the rating steps that ratings (a layer above hiring) adds to them;
+    # those first, before hiring's "<pk>/<action>/" takes every other step name.
+    path("orders/", include(([*ratings_urls.order_urlpatterns, *hiring_urls.urlpatterns], "hiring"))),
     path("payments/", include(("marketplace.payments.urls", "payments"))),
     path("evaluations/", include(("marketplace.ratings.urls", "ratings"))),
     path("", include(("marketplace.transparency.urls", "transparency"))),

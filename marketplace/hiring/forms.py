@@ -1,11 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.ratings.models import DIMENSIONS
-
 from .models import Dispute
-
-STAR_CHOICES = [(n, str(n)) for n in range(5, 0, -1)]
 
 
 class ReasonForm(forms.Form):
@@ -27,21 +23,6 @@ class DisputeResolveForm(forms.Form):
         label=_("Refund for a split (CNY)"), required=False, min_value=0, max_digits=12, decimal_places=2
     )
     decision = forms.CharField(label=_("Written decision"), widget=forms.Textarea(attrs={"rows": 3}))
-
-
-class RatingForm(forms.Form):
-    quality = forms.TypedChoiceField(label=_("Quality"), choices=STAR_CHOICES, coerce=int)
-    timeliness = forms.TypedChoiceField(label=_("Timeliness"), choices=STAR_CHOICES, coerce=int)
-    communication = forms.TypedChoiceField(label=_("Communication"), choices=STAR_CHOICES, coerce=int)
-    price_fairness = forms.TypedChoiceField(label=_("Price fairness"), choices=STAR_CHOICES, coerce=int)
-    comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
-
-    def stars(self) -> dict:
-        return {name: self.cleaned_data[name] for name in DIMENSIONS}
-
-
-class ReplyForm(forms.Form):
-    reply = forms.CharField(label=_("Public reply"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class CheckoutForm(forms.Form):

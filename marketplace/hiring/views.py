@@ -19,14 +19,12 @@ from django.views.generic import TemplateView
 from marketplace.core.permissions import StaffRequiredMixin
 from marketplace.core.storage import pdf_download_response, private_file_response
 from marketplace.enterprises.selectors import enterprises_for_user
-from marketplace.ratings import services as rating_services
-from marketplace.ratings.models import Rating
 from signing import services as signing_services
 from signing.exceptions import SigningError
 from signing.models import Contract, DocumentKind
 
 from . import selectors, services
-from .forms import CheckoutForm, DeliverableForm, DisputeResolveForm, ExtensionForm, RatingForm, ReasonForm, ReplyForm
+from .forms import CheckoutForm, DeliverableForm, DisputeResolveForm, ExtensionForm, ReasonForm
 from .models import Dispute, Extension, ServiceOrder, Status
 
 
@@ -64,7 +62,6 @@ class OrderDetailView(LoginRequiredMixin, TemplateView):
         service_order = _get_order(self.request, kwargs["pk"])
         party = services.party_of(service_order, self.request.user)
         status = service_order.order.status
-        rating = Rating.objects.filter(service_order=service_order).first()
         context.update(
             so=service_order,
             party=party,
@@ -74,12 +71,9 @@ class OrderDetailView(LoginRequiredMixin, TemplateView):
             deliverables=service_order.deliverables.all(),
             extensions=service_order.extensions.all(),
             disputes=service_order.disputes.all(),
-            rating=rating,
             reason_form=ReasonForm(),
             deliverable_form=DeliverableForm(),
             extension_form=ExtensionForm(),
-            rating_form=RatingForm() if party == "buyer" and status == Status.COMPLETED and rating is None else None,
-            reply_form=ReplyForm() if party == "provider" and rating and not rating.replied_at else None,
             resolve_form=DisputeResolveForm() if party == "staff" and status == Status.DISPUTED else None,
             open_dispute=service_order.disputes.filter(resolved_at__isnull=True).first(),
             **_contract_context(service_order, party, self.request.user),
@@ -195,37 +189,6 @@ class DeliverableDownloadView(LoginRequiredMixin, View):
         if deliverable is None:
             raise Http404("No such file")
         return private_file_response(deliverable.file, missing_message="The file is missing")
-
-
-class RateView(_OrderPost):
-    def post(self, request, pk):
-        service_order = _get_order(request, pk)
-        form = RatingForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, _("Give 1 to 5 stars for each of the four aspects."))
-            return redirect(service_order.get_absolute_url())
-        try:
-            rating_services.rating_create(
-                service_order=service_order, user=request.user, comment=form.cleaned_data["comment"], **form.stars()
-            )
-        except ValidationError as error:
-            _flash(request, error)
-        else:
-            messages.success(request, _("Thank you for your rating."))
-        return redirect(service_order.get_absolute_url())
-
-
-class ReplyView(_OrderPost):
-    def post(self, request, pk):
-        service_order = _get_order(request, pk)
-        rating = Rating.objects.filter(service_order=service_order).first()
-        if rating is None:
-            raise Http404("No rating")
-        try:
-            rating_services.rating_reply(rating=rating, user=request.user, reply=request.POST.get("reply", ""))
-        except ValidationError as error:
-            _flash(request, error)
-        return redirect(service_order.get_absolute_url())
 
 
 class StaffMixin(StaffRequiredMixin):

@@ -11,6 +11,11 @@ from oscar.apps.partner import availability
 from oscar.apps.partner.strategy import NoTax, Structured, UseFirstStockRecord
 from oscar.apps.partner.strategy import Selector as CoreSelector  # noqa: F401 - documents what we replace
 
+# Oscar loads the strategy from the partner app (get_class("partner.strategy", "Selector")), but
+# the rule it applies is the providers': a layers-contract exception the framework forces.
+from providers import selectors
+from providers.listings import listing_info
+
 
 class NotOnSale(availability.Unavailable):
     code = "not_on_sale"
@@ -24,9 +29,6 @@ class QuoteOnly(availability.Unavailable):
 
 class ListingAvailability:
     def availability_policy(self, product, stockrecord):
-        from providers import selectors
-        from providers.listings import listing_info
-
         if not stockrecord:
             return NotOnSale()
         # Pages that already filtered on the purchasable rule annotate it, saving a query per product.

@@ -3,9 +3,11 @@ from django.utils.translation import gettext_lazy as _
 
 from providers.models import Provider
 
-from .models import PlatformEvaluation
+from .models import DIMENSIONS, PlatformEvaluation
 
 STAR_CHOICES = [(n, "★" * n) for n in range(5, 0, -1)]
+# The buyer's form on the order page has always offered plain numbers.
+RATING_CHOICES = [(n, str(n)) for n in range(5, 0, -1)]
 
 
 class AuthorityEvaluationForm(forms.Form):
@@ -35,3 +37,18 @@ class PlatformEvaluationForm(forms.Form):
     ground = forms.ChoiceField(label=_("Ground"), choices=PlatformEvaluation.Ground.choices)
     conduct = forms.TypedChoiceField(label=_("Conduct"), choices=STAR_CHOICES, coerce=int)
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RatingForm(forms.Form):
+    quality = forms.TypedChoiceField(label=_("Quality"), choices=RATING_CHOICES, coerce=int)
+    timeliness = forms.TypedChoiceField(label=_("Timeliness"), choices=RATING_CHOICES, coerce=int)
+    communication = forms.TypedChoiceField(label=_("Communication"), choices=RATING_CHOICES, coerce=int)
+    price_fairness = forms.TypedChoiceField(label=_("Price fairness"), choices=RATING_CHOICES, coerce=int)
+    comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def stars(self) -> dict:
+        return {name: self.cleaned_data[name] for name in DIMENSIONS}
+
+
+class ReplyForm(forms.Form):
+    reply = forms.CharField(label=_("Public reply"), widget=forms.Textarea(attrs={"rows": 3}))

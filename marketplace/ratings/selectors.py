@@ -69,6 +69,11 @@ def _stars_q(n: int) -> Q:
     return Q(overall__gte=low, overall__lt=high)
 
 
+def order_rating(*, service_order) -> Rating | None:
+    """The buyer's rating of one order, if given (the order page shows it to whoever may see the order)."""
+    return Rating.objects.filter(service_order=service_order).first()
+
+
 def provider_summary(*, provider) -> Summary:
     return summarize(Rating.objects.filter(provider=provider))
 

@@ -3,17 +3,20 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import View
 from django.views.generic import TemplateView
 
 from marketplace.core.permissions import StaffRequiredMixin
-from marketplace.core.views import apply_service_errors
+from marketplace.core.views import OrganisationObjectMixin, apply_service_errors, flash_service_errors
+from marketplace.hiring import selectors as hiring_selectors
 from marketplace.hiring.models import ServiceOrder
 
 from . import selectors, services
-from .forms import AuthorityEvaluationForm, PlatformEvaluationForm
+from .forms import AuthorityEvaluationForm, PlatformEvaluationForm, RatingForm
 
 
 class AuthorityEvaluationView(LoginRequiredMixin, TemplateView):
@@ -90,3 +93,47 @@ class PlatformEvaluationView(StaffRequiredMixin, TemplateView):
                     messages.success(request, _("Evaluation recorded."))
                     return redirect("ratings:platform")
         return self.render_to_response(self.get_context_data(form=form))
+
+
+# --- The buyer's rating and the provider's reply, posted from the order page ----------------------
+
+
+class _OrderRatingPost(OrganisationObjectMixin, View):
+    """Posted from the order page: a party to the order only (anyone else's order is a 404)."""
+
+    object_selector = hiring_selectors.order_for_user
+    not_found_message = "No such order"
+
+    def get(self, request, pk):
+        return redirect("hiring:detail", pk=pk)
+
+
+class RateView(_OrderRatingPost):
+    def post(self, request, pk):
+        service_order = self.object
+        form = RatingForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Give 1 to 5 stars for each of the four aspects."))
+            return redirect(service_order.get_absolute_url())
+        try:
+            services.rating_create(
+                service_order=service_order, user=request.user, comment=form.cleaned_data["comment"], **form.stars()
+            )
+        except ValidationError as error:
+            flash_service_errors(request, error)
+        else:
+            messages.success(request, _("Thank you for your rating."))
+        return redirect(service_order.get_absolute_url())
+
+
+class ReplyView(_OrderRatingPost):
+    def post(self, request, pk):
+        service_order = self.object
+        rating = selectors.order_rating(service_order=service_order)
+        if rating is None:
+            raise Http404("No rating")
+        try:
+            services.rating_reply(rating=rating, user=request.user, reply=request.POST.get("reply", ""))
+        except ValidationError as error:
+            flash_service_errors(request, error)
+        return redirect(service_order.get_absolute_url())
