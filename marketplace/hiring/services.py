@@ -16,21 +16,20 @@ import secrets
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.sites.models import Site
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from oscar.apps.order.models import Line, Order
+from oscar.apps.order.models import Order
 
 from marketplace.core import notify
 from marketplace.core.uploads import DOCUMENT_KINDS, validate_upload
 
 from .models import Deliverable, Dispute, Extension, OrderEvent, ServiceOrder, Status
+from .placement import ServiceOrderCreator
 
 logger = logging.getLogger(__name__)
 
-CURRENCY = "CNY"
 DELIVERABLE_MAX_SIZE = 20 * 1024 * 1024
 BUYER, PROVIDER, STAFF, SYSTEM = "buyer", "provider", "staff", "system"
 
@@ -183,41 +182,24 @@ def service_order_create(
     site_location: str = "",
     notes: str = "",
     basket=None,
+    basket_line=None,
     order: Order | None = None,
 ) -> ServiceOrder:
     """An Oscar order in ``awaiting_payment`` with its service record (used by both hiring paths)."""
     price = Decimal(price).quantize(Decimal("0.01"))
     if order is None:
-        order = Order.objects.create(
+        order = ServiceOrderCreator().place_service_order(
             number=_order_number(),
-            site=Site.objects.get_current(),
-            basket=basket,
-            user=buyer,
-            currency=CURRENCY,
-            total_incl_tax=price,
-            total_excl_tax=price,
-            shipping_incl_tax=Decimal("0"),
-            shipping_excl_tax=Decimal("0"),
-            shipping_method="",
-            status=settings.OSCAR_INITIAL_ORDER_STATUS,
-        )
-        Line.objects.create(
-            order=order,
+            buyer=buyer,
+            price=price,
+            title=title,
             partner=provider.partner,
-            partner_name=provider.name[:128],
+            partner_name=provider.name,
             partner_sku=stockrecord.partner_sku if stockrecord else f"rfq-{request.pk if request else 0}",
-            stockrecord=stockrecord,
             product=product,
-            title=title[:255],
-            quantity=1,
-            line_price_incl_tax=price,
-            line_price_excl_tax=price,
-            line_price_before_discounts_incl_tax=price,
-            line_price_before_discounts_excl_tax=price,
-            unit_price_incl_tax=price,
-            unit_price_excl_tax=price,
-            status=settings.OSCAR_INITIAL_LINE_STATUS,
-            num_allocated=0,
+            stockrecord=stockrecord,
+            basket=basket,
+            basket_line=basket_line,
         )
     service_order = ServiceOrder.objects.create(
         order=order,
@@ -604,6 +586,7 @@ def direct_orders_place(
                     product=product,
                     stockrecord=line.stockrecord,
                     basket=basket,
+                    basket_line=line,
                 )
             )
     basket.submit()
