@@ -22,7 +22,6 @@ from collections import Counter
 from collections.abc import Iterable
 from uuid import uuid4
 
-from django.contrib.postgres.search import SearchQuery as TsQuery
 from django.contrib.postgres.search import SearchRank
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -36,7 +35,6 @@ from ..query import (
     PRICE_BANDS,
     QUOTE_BAND,
     RATING_BANDS,
-    UNGRADED_TIER,
     Facet,
     FacetValue,
     Hit,
@@ -44,27 +42,16 @@ from ..query import (
     SearchResult,
     category_codes_for_term,
 )
-from ..tokens import category_token, province_token, region_token, term_tsquery, tsvector_literal
+from ..tokens import category_token, province_token, region_token, term_tsquery
 from .base import BATCH_SIZE, SearchBackend, Suggestion, batched
-
-ENTRY_FIELDS = (
-    "listing_id",
-    "provider_id",
-    "category_id",
-    "category_code",
-    "category_name",
-    "category_name_zh",
-    "pricing_mode",
-    "price",
-    "currency",
-    "service_days",
-    "rating",
-    "rating_count",
-    "certified",
-    "credit_grade",
-    "updated_at",
+from .database_rows import (
+    LiteralTsQuery,
+    document_from_entry,
+    entry_from_document,
+    storage_order,
+    text_from_document,
 )
-TEXT_FIELDS = ("provider_name", "provider_name_zh", "title", "title_zh", "description", "description_zh", "url")
+
 # Text weights on SQLite: a word in the title beats one in the description. (A query that names
 # the service item puts that item's listings first through a sort key of its own.)
 TITLE_WEIGHT, TEXT_WEIGHT = 10, 1
@@ -78,100 +65,6 @@ PLANNER_SETTINGS = {"random_page_cost": "1.1", "max_parallel_workers_per_gather"
 SORT_CHUNK = 10_000
 # Filter-only facet counts are cached under the index version token; this only bounds memory.
 FACET_CACHE_SECONDS = 3600
-
-
-class LiteralTsQuery(TsQuery):
-    """A tsquery written as a literal (``'...'::tsquery``), never through a text-search parser:
-    the tokens of ``search.tokens`` mean the same under every database locale."""
-
-    template = "(%(expressions)s)::tsquery"
-
-
-def price_band(price) -> int:
-    """The index of ``price``'s band in PRICE_BANDS, or len(PRICE_BANDS) for quote only."""
-    if price is None:
-        return len(PRICE_BANDS)
-    return next(
-        i
-        for i, (_key, low, high) in enumerate(PRICE_BANDS)
-        if (low is None or price >= low) and (high is None or price < high)
-    )
-
-
-def storage_order(document: ListingDocument) -> tuple:
-    """The order rows are written in: a service item's listings (and within it a province's) lie
-    on neighbouring pages, so a search naming one reads a few pages, not one page per hit
-    (a seventh of the pages for 环境影响 on 100,000 listings). ``index`` sorts SORT_CHUNK documents
-    at a time; ``reindex`` restores the order that single-listing updates erode."""
-    return (document.category_code, document.province_codes, document.listing_id)
-
-
-def vector_literal(document: ListingDocument) -> str:
-    regions = (*(region_token(code) for code in document.region_codes), *map(province_token, document.province_codes))
-    return tsvector_literal(
-        [
-            (document.title, "A"),
-            (document.title_zh, "A"),
-            (f"cat:{document.category_code}", "B"),
-            *((f"cat:{code}", "B") for code in document.category_path),
-            (document.category_name, "B"),
-            (document.category_name_zh, "B"),
-            (" ".join(document.extra_terms), "B"),
-            (document.provider_name, "C"),
-            (document.provider_name_zh, "C"),
-            (document.description, "D"),
-            (document.description_zh, "D"),
-        ],
-        plain=regions,
-    )
-
-
-def entry_from_document(document: ListingDocument) -> ListingIndexEntry:
-    return ListingIndexEntry(
-        **{name: getattr(document, name) for name in ENTRY_FIELDS},
-        category_path="/" + "".join(f"{code}/" for code in document.category_path),
-        province_codes=" ".join(document.province_codes),  # sorted: equal sets group together
-        grade_tier=UNGRADED_TIER if document.credit_grade is None else document.credit_grade,
-        price_band=price_band(document.price),
-        vector=vector_literal(document) if connection.vendor == "postgresql" else None,
-    )
-
-
-def text_from_document(document: ListingDocument, entry_id: int, *, postgres: bool) -> ListingIndexText:
-    title_text = " ".join([document.title, document.title_zh]).lower()
-    search_text = " ".join(
-        [
-            document.title,
-            document.title_zh,
-            document.provider_name,
-            document.provider_name_zh,
-            document.category_name,
-            document.category_name_zh,
-            " ".join(document.extra_terms),
-            document.description,
-            document.description_zh,
-        ]
-    ).lower()
-    return ListingIndexText(
-        entry_id=entry_id,
-        **{name: getattr(document, name) for name in TEXT_FIELDS},
-        region_codes=" ".join(document.region_codes),
-        extra_terms="|".join(document.extra_terms)[:512],
-        title_text=title_text[:1024],
-        # PostgreSQL matches the entry's vector; only the SQLite fallback scans this text.
-        search_text="" if postgres else search_text,
-    )
-
-
-def document_from_entry(entry: ListingIndexEntry) -> ListingDocument:
-    text = entry.text
-    return ListingDocument(
-        **{name: getattr(entry, name) for name in ENTRY_FIELDS},
-        **{name: getattr(text, name) for name in TEXT_FIELDS},
-        category_path=tuple(code for code in entry.category_path.split("/") if code),
-        region_codes=tuple(text.region_codes.split()),
-        extra_terms=tuple(term for term in text.extra_terms.split("|") if term),
-    )
 
 
 class DatabaseBackend(SearchBackend):
