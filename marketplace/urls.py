@@ -7,7 +7,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from marketplace.core.views import HomeView
 from marketplace.hiring.views import CheckoutView
-from marketplace.payments.views import StripeWebhookView
+from marketplace.hiring.webhooks import StripeWebhookView
 from signing.views import crl_view
 
 # English at /, Simplified Chinese at /zh-hans/.
@@ -21,7 +21,7 @@ urlpatterns = i18n_patterns(
     path("enterprise/", include(("marketplace.enterprises.urls", "enterprises"))),
     path("requests/", include(("marketplace.procurement.urls", "procurement"))),
     path("orders/", include(("marketplace.hiring.urls", "hiring"))),
-    path("payments/", include(("marketplace.payments.urls", "payments"))),
+    path("payments/", include(("marketplace.hiring.payment_urls", "payments"))),
     path("evaluations/", include(("marketplace.ratings.urls", "ratings"))),
     path("", include(("marketplace.transparency.urls", "transparency"))),
     # Replaces Oscar's shipping-based checkout at the same address (this pattern is matched first).

@@ -25,7 +25,7 @@ from providers.listings import listing_info
 from providers.models import Provider, ProviderMember
 from providers.selectors import provider_public_listings, with_listing_data
 
-from . import emails, services
+from . import emails, payment_flow, services
 from .models import ServiceOrder, Status
 
 ENTERPRISES = (
@@ -318,10 +318,8 @@ def _story_orders(buyer, provider, listing) -> int:
         )
 
     def paid(project):
-        from marketplace.payments import services as payments
-
         so = new(project)
-        payments.payment_record(service_order=so, amount=so.price, reference=f"demo-{so.order.number}")
+        payment_flow.service_order_pay(service_order=so, amount=so.price, reference=f"demo-{so.order.number}")
         return so
 
     def delivered(project):

@@ -25,7 +25,7 @@ from signing import services as signing_services
 from signing.exceptions import SigningError
 from signing.models import Contract, DocumentKind
 
-from . import selectors, services
+from . import payment_flow, selectors, services
 from .forms import CheckoutForm, DeliverableForm, DisputeResolveForm, ExtensionForm, RatingForm, ReasonForm, ReplyForm
 from .models import Dispute, Extension, ServiceOrder, Status
 
@@ -159,9 +159,7 @@ class OrderActionView(_OrderPost):
                     reason=form.cleaned_data["reason"],
                 )
             elif action == "record-payment":
-                from marketplace.payments import services as payments
-
-                payments.payment_record_manual(
+                payment_flow.service_order_pay_manual(
                     service_order=service_order, user=request.user, reference=request.POST.get("reference", "")
                 )
             elif action in ACTIONS:

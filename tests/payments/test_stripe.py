@@ -16,9 +16,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from marketplace.hiring import payment_flow
 from marketplace.hiring import services as hiring
 from marketplace.hiring.models import Dispute
 from marketplace.payments import gateway, services
+from marketplace.payments.interfaces import get_gateway
 from marketplace.payments.models import PaymentRecord, Payout, PayoutAccount, StripeEvent, StripePayment
 from tests.factories import make_buyer
 
@@ -65,8 +67,7 @@ def status(order) -> str:
 
 
 def paid_by_card(order):
-    payment = services.payment_intent_for_order(service_order=order)
-    return services.payment_submit(payment=payment, payment_method=card())
+    return payment_flow.service_order_pay_by_card(service_order=order, payment_method=card())
 
 
 @pytest.mark.django_db(transaction=True)
@@ -82,7 +83,7 @@ def test_signed_webhook_from_localstripe_confirms_payment_and_starts_service(str
     register(live_server.url + WEBHOOK)
     try:
         payment = services.payment_intent_for_order(service_order=order)
-        gateway.payment_intent_pay(intent_id=payment.intent_id, payment_method=card())  # not through the platform
+        get_gateway().payment_intent_pay(intent_id=payment.intent_id, payment_method=card())  # not through the platform
         assert status(order) == "awaiting_payment"
         deadline = time.monotonic() + 15
         while status(order) != "in_service" and time.monotonic() < deadline:
@@ -111,7 +112,7 @@ def test_pay_page_uses_stripe_js_and_ignores_a_tampered_amount(stripe_settings, 
     assert response.status_code == 302
     assert status(order) == "in_service"
     payment = order.stripe_payments.get()
-    assert gateway.payment_intent_retrieve(intent_id=payment.intent_id).amount == PRICE_FEN
+    assert get_gateway().payment_intent_retrieve(intent_id=payment.intent_id).amount == PRICE_FEN
     assert_ledger(order, held=PRICE_FEN)
 
 
@@ -166,10 +167,10 @@ def test_dispute_refund_returns_everything_through_stripe(stripe_settings, deal)
 def test_payment_arriving_after_cancellation_is_refunded_in_full(stripe_settings, deal):
     order, buyer, _provider, _staff = deal
     payment = services.payment_intent_for_order(service_order=order)
-    intent = gateway.payment_intent_pay(intent_id=payment.intent_id, payment_method=card())
+    intent = get_gateway().payment_intent_pay(intent_id=payment.intent_id, payment_method=card())
     StripePayment.objects.filter(pk=payment.pk).update(status="requires_payment_method")  # cancel can't close it
     hiring.service_order_cancel(service_order=order, user=buyer, reason="Changed plans")
-    services.payment_apply(intent=intent)
+    payment_flow.service_order_payment_apply(intent=intent)
     assert status(order) == "cancelled"
     assert_ledger(order, held=0, refunded=PRICE_FEN)
 
@@ -177,7 +178,7 @@ def test_payment_arriving_after_cancellation_is_refunded_in_full(stripe_settings
 def test_duplicate_and_out_of_order_webhooks_change_nothing(stripe_settings, deal, client):
     order, _buyer, _provider, _staff = deal
     payment = services.payment_intent_for_order(service_order=order)
-    gateway.payment_intent_pay(intent_id=payment.intent_id, payment_method=card())
+    get_gateway().payment_intent_pay(intent_id=payment.intent_id, payment_method=card())
     secret = stripe_settings.STRIPE_WEBHOOK_SECRET
     failed = event("evt_failed", "payment_intent.payment_failed", payment.intent_id)
     # the failure report arrives first, but Stripe says the intent succeeded: the order is paid
@@ -198,7 +199,7 @@ def test_duplicate_and_out_of_order_webhooks_change_nothing(stripe_settings, dea
 def test_bad_signatures_are_rejected_and_nothing_changes(stripe_settings, deal, client, how):
     order, _buyer, _provider, _staff = deal
     payment = services.payment_intent_for_order(service_order=order)
-    gateway.payment_intent_pay(intent_id=payment.intent_id, payment_method=card())
+    get_gateway().payment_intent_pay(intent_id=payment.intent_id, payment_method=card())
     payload = event("evt_bad", "payment_intent.succeeded", payment.intent_id)
     signature = {
         "missing": None,
@@ -234,7 +235,7 @@ def test_completion_transfers_to_the_connected_account_less_fee(
     by ``RecordingHTTPClient``, so this tests the request the gateway sends and the ledger it leaves."""
     settings.PLATFORM_FEE_PERCENT = 5
     order, buyer, provider_user, _staff = deal
-    services.payment_record(service_order=order, amount=order.price, reference="manual:bank-1")
+    payment_flow.service_order_pay(service_order=order, amount=order.price, reference="manual:bank-1")
     PayoutAccount.objects.create(provider=order.provider, stripe_account_id="acct_provider")
     http = RecordingHTTPClient()
     monkeypatch.setattr(gateway, "_HTTP_CLIENT", http)
@@ -253,7 +254,7 @@ def test_completion_transfers_to_the_connected_account_less_fee(
 
 def test_without_connected_account_the_payout_is_pending_and_shown(deal, client):
     order, buyer, provider_user, _staff = deal
-    services.payment_record(service_order=order, amount=order.price, reference="manual:bank-2")
+    payment_flow.service_order_pay(service_order=order, amount=order.price, reference="manual:bank-2")
     order.deliverables.create(file="x.pdf", name="report.pdf")
     hiring.service_order_deliver(service_order=order, user=provider_user)
     hiring.service_order_accept(service_order=order, user=buyer)
@@ -279,7 +280,7 @@ def test_staff_connecting_an_account_releases_pending_payouts(deal, monkeypatch,
     """Connect transfers are not implemented by localstripe: the stripe client's HTTP layer is replaced
     by ``RecordingHTTPClient``."""
     order, buyer, provider_user, _staff = deal
-    services.payment_record(service_order=order, amount=order.price, reference="manual:bank-3")
+    payment_flow.service_order_pay(service_order=order, amount=order.price, reference="manual:bank-3")
     order.deliverables.create(file="x.pdf", name="report.pdf")
     hiring.service_order_deliver(service_order=order, user=provider_user)
     hiring.service_order_accept(service_order=order, user=buyer)
@@ -315,5 +316,5 @@ def test_cancelling_an_order_closes_its_open_payment_intent(stripe_settings, dea
         hiring.service_order_cancel(service_order=order, user=buyer, reason="Changed plans")
     payment.refresh_from_db()
     assert payment.status == "canceled"
-    assert gateway.payment_intent_retrieve(intent_id=payment.intent_id).status == "canceled"
+    assert get_gateway().payment_intent_retrieve(intent_id=payment.intent_id).status == "canceled"
     assert_ledger(order, held=0, charged=0)
