@@ -10,7 +10,7 @@ through ``interfaces.get_gateway()`` (``settings.PAYMENT_GATEWAY``), never by im
 import stripe
 from django.conf import settings
 
-from .interfaces import CardDeclined, GatewayError, Intent, SignatureError
+from .interfaces import CardDeclined, GatewayError, Intent, Refund, SignatureError
 from .money import CURRENCY
 
 # Replaced only by tests of calls localstripe does not implement (Connect transfers).
@@ -77,13 +77,13 @@ class StripeGateway:
         """A SetupIntent client secret: Stripe.js turns the card into a PaymentMethod with it."""
         return _call(_client().v1.setup_intents.create, params={"usage": "on_session"})["client_secret"]
 
-    def refund_create(self, *, intent_id: str, amount: int, idempotency_key: str) -> str:
+    def refund_create(self, *, intent_id: str, amount: int, idempotency_key: str) -> Refund:
         obj = _call(
             _client().v1.refunds.create,
             params={"payment_intent": intent_id, "amount": int(amount)},
             options={"idempotency_key": idempotency_key},
         )
-        return obj["id"]
+        return Refund(id=obj["id"], amount=int(obj["amount"]), status=obj["status"])
 
     def transfer_create(self, *, amount: int, destination: str, transfer_group: str, idempotency_key: str) -> str:
         """A Stripe Connect transfer from the platform balance to a provider's connected account."""

@@ -44,6 +44,13 @@ class Intent:
     error_message: str = ""
 
 
+@dataclass(frozen=True)
+class Refund:
+    id: str
+    amount: int
+    status: str
+
+
 @runtime_checkable
 class PaymentGateway(Protocol):
     """Every call is keyword-only; every failure is a ``GatewayError`` (or ``CardDeclined``)."""
@@ -64,8 +71,8 @@ class PaymentGateway(Protocol):
         """A client secret the browser uses to turn a card into a payment method."""
         ...
 
-    def refund_create(self, *, intent_id: str, amount: int, idempotency_key: str) -> str:
-        """Refund part or all of a succeeded intent; returns the refund's id. Never more than was paid."""
+    def refund_create(self, *, intent_id: str, amount: int, idempotency_key: str) -> Refund:
+        """Refund part or all of a succeeded intent; never more than was paid (``GatewayError``)."""
         ...
 
     def transfer_create(self, *, amount: int, destination: str, transfer_group: str, idempotency_key: str) -> str:
@@ -87,4 +94,4 @@ def get_gateway() -> PaymentGateway:
     return _gateway(settings.PAYMENT_GATEWAY)
 
 
-__all__ = ["CardDeclined", "GatewayError", "Intent", "PaymentGateway", "SignatureError", "get_gateway"]
+__all__ = ["CardDeclined", "GatewayError", "Intent", "PaymentGateway", "Refund", "SignatureError", "get_gateway"]

@@ -193,7 +193,7 @@ def _refund(service_order, *, amount_fen: int, reference: str) -> PaymentRecord:
     if payment is not None:
         try:
             # The idempotency key makes a retry of this same refund return the same Stripe refund.
-            gateway_ref = get_gateway().refund_create(
+            refund = get_gateway().refund_create(
                 intent_id=payment.intent_id, amount=amount_fen, idempotency_key=f"ow-refund-{reference}"
             )
         except GatewayError:
@@ -201,7 +201,7 @@ def _refund(service_order, *, amount_fen: int, reference: str) -> PaymentRecord:
                 _("The payment service could not make the refund now; nothing was changed. Try again later."),
                 code="gateway_unavailable",
             ) from None
-        source_name = STRIPE_SOURCE
+        gateway_ref, source_name = refund.id, STRIPE_SOURCE
     else:
         gateway_ref, source_name = reference, MANUAL_SOURCE  # paid by bank transfer: staff pay it back
     record = _entry(service_order, PaymentRecord.Kind.REFUND, amount_fen, gateway_ref)
