@@ -391,6 +391,8 @@ SIGNING_PADES_LEVEL = env.str("SIGNING_PADES_LEVEL", default="B-LTA")
 
 # --- Payments (Stripe) ------------------------------------------------------------------------
 
+# The gateway behind ``marketplace.payments.interfaces.PaymentGateway`` (a dotted class path).
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="marketplace.payments.gateway.StripeGateway")
 # Keys of the platform's Stripe account. The defaults work with localstripe, which accepts any
 # sk_/pk_ key; production sets real keys in the environment.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="sk_test_onewindow_localstripe")

@@ -8,7 +8,7 @@ from django.views.i18n import JavaScriptCatalog
 from marketplace.catalogue.views import HomeView
 from marketplace.hiring import urls as hiring_urls
 from marketplace.hiring.views import CheckoutView
-from marketplace.payments.views import StripeWebhookView
+from marketplace.hiring.webhooks import StripeWebhookView
 from marketplace.ratings import urls as ratings_urls
 from signing.views import crl_view
 
@@ -25,7 +25,7 @@ urlpatterns = i18n_patterns(
     # The order pages, with the rating steps that ratings (a layer above hiring) adds to them;
     # those first, before hiring's "<pk>/<action>/" takes every other step name.
     path("orders/", include(([*ratings_urls.order_urlpatterns, *hiring_urls.urlpatterns], "hiring"))),
-    path("payments/", include(("marketplace.payments.urls", "payments"))),
+    path("payments/", include(("marketplace.hiring.payment_urls", "payments"))),
     path("evaluations/", include(("marketplace.ratings.urls", "ratings"))),
     path("", include(("marketplace.transparency.urls", "transparency"))),
     # Replaces Oscar's shipping-based checkout at the same address (this pattern is matched first).

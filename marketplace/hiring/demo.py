@@ -26,7 +26,7 @@ from providers.listings import listing_info
 from providers.models import Provider, ProviderMember
 from providers.selectors import provider_public_listings, with_listing_data
 
-from . import services
+from . import payment_flow, services
 from .models import ServiceOrder, Status
 
 ENTERPRISES = (
@@ -319,10 +319,8 @@ def _story_orders(buyer, provider, listing) -> int:
         )
 
     def paid(project):
-        from marketplace.payments import services as payments
-
         so = new(project)
-        payments.payment_record(service_order=so, amount=so.price, reference=f"demo-{so.order.number}")
+        payment_flow.service_order_pay(service_order=so, amount=so.price, reference=f"demo-{so.order.number}")
         return so
 
     def delivered(project):

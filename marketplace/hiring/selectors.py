@@ -41,3 +41,15 @@ def disputes_open() -> QuerySet[Dispute]:
     return Dispute.objects.filter(resolved_at__isnull=True).select_related(
         "service_order__order", "service_order__enterprise", "service_order__provider"
     )
+
+
+def order_for_payer(*, user, pk: int) -> ServiceOrder:
+    """An order the user may pay: one of their enterprises' orders. ``DoesNotExist`` otherwise."""
+    return orders_for_user(user=user).get(pk=pk, enterprise__in=enterprises_for_user(user=user))
+
+
+def order_for_receipt(*, user, pk: int) -> ServiceOrder:
+    """The buyer's own order, or any order for staff. ``DoesNotExist`` otherwise."""
+    if user.is_authenticated and user.is_staff:
+        return order_for_user(user=user, pk=pk)
+    return order_for_payer(user=user, pk=pk)

@@ -4,7 +4,7 @@ Each function is keyword-only, locks the order row, checks the acting party and 
 status, moves the Oscar order along ``settings.OSCAR_ORDER_STATUS_PIPELINE``, writes an
 ``OrderEvent`` in the same transaction and emails the other party after commit.
 
-    awaiting_payment --payment (payments.services)--> in_service --deliver--> delivered --accept--> completed
+    awaiting_payment --payment (payment_flow)--> in_service --deliver--> delivered --accept--> completed
     delivered --revision--> revision_requested --resume/deliver--> in_service / delivered
     awaiting_payment --cancel--> cancelled
     in_service / delivered / revision_requested --dispute--> disputed --staff--> completed | refunded
@@ -24,6 +24,7 @@ from oscar.apps.order.models import Order
 
 from marketplace.core import notify
 from marketplace.core.uploads import DOCUMENT_KINDS, validate_upload
+from marketplace.payments import services as payments
 
 from .models import Deliverable, Dispute, Extension, OrderEvent, ServiceOrder, Status
 from .placement import ServiceOrderCreator
@@ -233,7 +234,7 @@ def service_order_create(
 
 @transaction.atomic
 def service_order_start(*, service_order: ServiceOrder, paid_at: datetime.datetime | None = None) -> ServiceOrder:
-    """Payment recorded: the service clock starts. Called only by ``payments.services.payment_record``."""
+    """Payment recorded: the service clock starts. Called only by ``payment_flow.service_order_payment_received``."""
     service_order = _lock(service_order)
     _require_status(service_order, (Status.AWAITING_PAYMENT,))
     paid_at = paid_at or timezone.now()
@@ -341,8 +342,6 @@ def service_order_deliver(*, service_order: ServiceOrder, user) -> ServiceOrder:
 def service_order_accept(*, service_order: ServiceOrder, user=None, automatic: bool = False) -> ServiceOrder:
     """The buyer accepts the delivery (or the platform does, after the silence period): the clock stops
     and the held money is released to the provider, less the platform fee."""
-    from marketplace.payments import services as payments
-
     service_order = _lock(service_order)
     if not automatic:
         _require(service_order, user, (BUYER,))
@@ -412,8 +411,6 @@ def service_orders_auto_accept(*, now=None) -> int:
 @transaction.atomic
 def service_order_cancel(*, service_order: ServiceOrder, user, reason: str) -> ServiceOrder:
     """Before payment either party (or staff) may cancel; nothing was paid, so nothing is refunded."""
-    from marketplace.payments import services as payments
-
     service_order = _lock(service_order)
     party = _require(service_order, user, (BUYER, PROVIDER, STAFF))
     _require_status(service_order, (Status.AWAITING_PAYMENT,))
@@ -461,8 +458,6 @@ def dispute_resolve(
     *, dispute: Dispute, user, outcome: str, decision: str, refund_amount: Decimal | None = None
 ) -> Dispute:
     """Staff decide: complete (provider paid in full), refund (in full) or split (refund part)."""
-    from marketplace.payments import services as payments
-
     service_order = _lock(dispute.service_order)
     if not (user and user.is_authenticated and user.is_staff):
         raise NotPermitted(_("Only platform staff may decide a dispute."), code="staff_only")
@@ -503,6 +498,8 @@ def dispute_resolve(
         payments.refund_record(
             service_order=service_order, amount=refund_amount, reference=f"dispute-{dispute.pk}-refund"
         )
+        service_order.refunded_amount = payments.amount_refunded(service_order=service_order)
+        service_order.save(update_fields=["refunded_amount"])
     if outcome == Dispute.Outcome.REFUND:
         _move(service_order, Status.REFUNDED, actor=user, kind="dispute_refunded", reason=decision)
     else:

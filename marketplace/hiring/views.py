@@ -23,7 +23,7 @@ from signing import services as signing_services
 from signing.exceptions import SigningError
 from signing.models import Contract, DocumentKind
 
-from . import selectors, services
+from . import payment_flow, selectors, services
 from .forms import CheckoutForm, DeliverableForm, DisputeResolveForm, ExtensionForm, ReasonForm
 from .models import Dispute, Extension, ServiceOrder, Status
 
@@ -153,9 +153,7 @@ class OrderActionView(_OrderPost):
                     reason=form.cleaned_data["reason"],
                 )
             elif action == "record-payment":
-                from marketplace.payments import services as payments
-
-                payments.payment_record_manual(
+                payment_flow.service_order_pay_manual(
                     service_order=service_order, user=request.user, reference=request.POST.get("reference", "")
                 )
             elif action in ACTIONS:

@@ -1,46 +1,17 @@
-"""The only module that imports ``stripe``: a thin, typed wrapper over the calls the platform makes.
+"""The only module that imports ``stripe``: ``StripeGateway``, the ``interfaces.PaymentGateway`` the platform uses.
 
 Configured from settings (``STRIPE_SECRET_KEY``, ``STRIPE_API_BASE``, ``STRIPE_WEBHOOK_SECRET``);
 in development and tests ``STRIPE_API_BASE`` points at a ``localstripe`` process on loopback.
 Amounts are integers in fen. Every error comes out as ``GatewayError`` (or ``CardDeclined``), so
-no Stripe exception — nor the key — reaches a view or a log line.
+no Stripe exception — nor the key — reaches a view or a log line. The rest of the code reaches it
+through ``interfaces.get_gateway()`` (``settings.PAYMENT_GATEWAY``), never by importing this module.
 """
-
-from dataclasses import dataclass
 
 import stripe
 from django.conf import settings
 
+from .interfaces import CardDeclined, GatewayError, Intent, Refund, SignatureError
 from .money import CURRENCY
-
-
-class GatewayError(Exception):
-    """Stripe could not be reached or refused the request."""
-
-
-class CardDeclined(GatewayError):
-    """The card was declined; ``message`` is safe to show the buyer."""
-
-    def __init__(self, message: str, code: str = "card_declined"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-class SignatureError(Exception):
-    """A webhook whose Stripe-Signature is missing, wrong or too old."""
-
-
-@dataclass(frozen=True)
-class Intent:
-    id: str
-    status: str
-    amount: int
-    currency: str
-    client_secret: str
-    metadata: dict
-    error_message: str = ""
-
 
 # Replaced only by tests of calls localstripe does not implement (Connect transfers).
 _HTTP_CLIENT = None
@@ -79,67 +50,63 @@ def _call(fn, *args, **kwargs):
         raise GatewayError(type(error).__name__) from None
 
 
-def payment_intent_create(*, amount: int, metadata: dict, idempotency_key: str) -> Intent:
-    obj = _call(
-        _client().v1.payment_intents.create,
-        params={"amount": int(amount), "currency": CURRENCY, "metadata": metadata},
-        options={"idempotency_key": idempotency_key},
-    )
-    return _intent(obj)
+class StripeGateway:
+    """Stripe (or localstripe, by ``STRIPE_API_BASE``) behind ``interfaces.PaymentGateway``; stateless."""
 
-
-def payment_intent_retrieve(*, intent_id: str) -> Intent:
-    return _intent(_call(_client().v1.payment_intents.retrieve, intent_id))
-
-
-def payment_intent_pay(*, intent_id: str, payment_method: str) -> Intent:
-    """Attach the buyer's card (a PaymentMethod id from Stripe.js) and confirm on the server."""
-    client = _client()
-    _call(client.v1.payment_intents.update, intent_id, params={"payment_method": payment_method})
-    return _intent(_call(client.v1.payment_intents.confirm, intent_id))
-
-
-def payment_intent_cancel(*, intent_id: str) -> None:
-    _call(_client().v1.payment_intents.cancel, intent_id)
-
-
-def setup_intent_create() -> str:
-    """A SetupIntent client secret: Stripe.js turns the card into a PaymentMethod with it."""
-    return _call(_client().v1.setup_intents.create, params={"usage": "on_session"})["client_secret"]
-
-
-def refund_create(*, intent_id: str, amount: int, idempotency_key: str) -> str:
-    obj = _call(
-        _client().v1.refunds.create,
-        params={"payment_intent": intent_id, "amount": int(amount)},
-        options={"idempotency_key": idempotency_key},
-    )
-    return obj["id"]
-
-
-def transfer_create(*, amount: int, destination: str, transfer_group: str, idempotency_key: str) -> str:
-    """A Stripe Connect transfer from the platform balance to a provider's connected account."""
-    obj = _call(
-        _client().v1.transfers.create,
-        params={
-            "amount": int(amount),
-            "currency": CURRENCY,
-            "destination": destination,
-            "transfer_group": transfer_group,
-        },
-        options={"idempotency_key": idempotency_key},
-    )
-    return obj["id"]
-
-
-def event_construct(*, payload: bytes, signature: str | None) -> dict:
-    """Verify a webhook's signature and age; return the event as plain data."""
-    if not signature:
-        raise SignatureError("missing signature")
-    try:
-        event = stripe.Webhook.construct_event(
-            payload, signature, settings.STRIPE_WEBHOOK_SECRET, tolerance=settings.STRIPE_WEBHOOK_TOLERANCE
+    def payment_intent_create(self, *, amount: int, metadata: dict, idempotency_key: str) -> Intent:
+        obj = _call(
+            _client().v1.payment_intents.create,
+            params={"amount": int(amount), "currency": CURRENCY, "metadata": metadata},
+            options={"idempotency_key": idempotency_key},
         )
-    except (stripe.SignatureVerificationError, ValueError):
-        raise SignatureError("bad signature") from None
-    return event.to_dict()
+        return _intent(obj)
+
+    def payment_intent_retrieve(self, *, intent_id: str) -> Intent:
+        return _intent(_call(_client().v1.payment_intents.retrieve, intent_id))
+
+    def payment_intent_pay(self, *, intent_id: str, payment_method: str) -> Intent:
+        """Attach the buyer's card (a PaymentMethod id from Stripe.js) and confirm on the server."""
+        client = _client()
+        _call(client.v1.payment_intents.update, intent_id, params={"payment_method": payment_method})
+        return _intent(_call(client.v1.payment_intents.confirm, intent_id))
+
+    def payment_intent_cancel(self, *, intent_id: str) -> None:
+        _call(_client().v1.payment_intents.cancel, intent_id)
+
+    def setup_intent_create(self) -> str:
+        """A SetupIntent client secret: Stripe.js turns the card into a PaymentMethod with it."""
+        return _call(_client().v1.setup_intents.create, params={"usage": "on_session"})["client_secret"]
+
+    def refund_create(self, *, intent_id: str, amount: int, idempotency_key: str) -> Refund:
+        obj = _call(
+            _client().v1.refunds.create,
+            params={"payment_intent": intent_id, "amount": int(amount)},
+            options={"idempotency_key": idempotency_key},
+        )
+        return Refund(id=obj["id"], amount=int(obj["amount"]), status=obj["status"])
+
+    def transfer_create(self, *, amount: int, destination: str, transfer_group: str, idempotency_key: str) -> str:
+        """A Stripe Connect transfer from the platform balance to a provider's connected account."""
+        obj = _call(
+            _client().v1.transfers.create,
+            params={
+                "amount": int(amount),
+                "currency": CURRENCY,
+                "destination": destination,
+                "transfer_group": transfer_group,
+            },
+            options={"idempotency_key": idempotency_key},
+        )
+        return obj["id"]
+
+    def event_construct(self, *, payload: bytes, signature: str | None) -> dict:
+        """Verify a webhook's signature and age; return the event as plain data."""
+        if not signature:
+            raise SignatureError("missing signature")
+        try:
+            event = stripe.Webhook.construct_event(
+                payload, signature, settings.STRIPE_WEBHOOK_SECRET, tolerance=settings.STRIPE_WEBHOOK_TOLERANCE
+            )
+        except (stripe.SignatureVerificationError, ValueError):
+            raise SignatureError("bad signature") from None
+        return event.to_dict()

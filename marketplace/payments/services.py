@@ -1,4 +1,8 @@
-"""The payment service: what the order lifecycle and the payment pages call; Stripe sits behind ``gateway``.
+"""The payment service: what the order lifecycle calls; the gateway sits behind ``interfaces.get_gateway()``.
+
+Payments serves hiring and never imports it: applying money returns a ``PaymentOutcome`` and hiring
+decides what the order does (``marketplace.hiring.payment_flow``); whatever payments needs to know
+about the order's state (is it still awaiting payment?) hiring passes in.
 
 The hiring interface (``payment_record``, ``refund_record``, ``amount_paid``) speaks ``Decimal``
 yuan; everything else here counts integer fen (``money`` is the one conversion boundary). Every
@@ -6,9 +10,12 @@ change of money state locks the order row first and ends with ``_ledger_check`` 
 transaction: charges − refunds − transfers − fees = held ≥ 0.
 """
 
+from __future__ import annotations
+
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,11 +26,13 @@ from django.utils.translation import gettext_lazy as _
 from oscar.apps.order.models import PaymentEvent, PaymentEventType
 from oscar.apps.payment.models import Source, SourceType
 
-from marketplace.hiring.models import ServiceOrder, Status
-
-from . import gateway
+from .interfaces import CardDeclined, GatewayError, Intent, get_gateway
 from .models import PaymentRecord, Payout, PayoutAccount, StripeEvent, StripePayment
 from .money import CURRENCY, fen_to_yuan, percent_of, yuan_to_fen
+from .outcomes import PaymentOutcome, PaymentResult, WebhookReceipt
+
+if TYPE_CHECKING:  # annotations only: payments holds hiring's orders by foreign key, never imports hiring
+    from marketplace.hiring.models import ServiceOrder
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +94,10 @@ def _entry(service_order, kind, amount_fen: int, reference: str) -> PaymentRecor
 
 
 def _lock(service_order: ServiceOrder) -> ServiceOrder:
-    return ServiceOrder.objects.select_for_update().select_related("order").get(pk=service_order.pk)
+    # The order row is the lock every money change of an order queues on; its model is reached
+    # through our own foreign key (a data reference) so payments does not import hiring.
+    order_model = PaymentRecord._meta.get_field("service_order").related_model
+    return order_model.objects.select_for_update().select_related("order").get(pk=service_order.pk)
 
 
 def _oscar_source(service_order, source_name: str) -> Source:
@@ -113,6 +125,10 @@ def amount_paid(*, service_order: ServiceOrder) -> Decimal:
     return fen_to_yuan(balance.charged - balance.refunded)
 
 
+def amount_refunded(*, service_order: ServiceOrder) -> Decimal:
+    return fen_to_yuan(ledger_balance(service_order=service_order).refunded)
+
+
 def _charge(service_order, *, amount_fen: int, reference: str, source_name: str) -> PaymentRecord:
     """Record money received for a locked order, in Oscar's payment models too."""
     record = _entry(service_order, PaymentRecord.Kind.CHARGE, amount_fen, reference)
@@ -124,17 +140,34 @@ def _charge(service_order, *, amount_fen: int, reference: str, source_name: str)
     return record
 
 
-@transaction.atomic
-def payment_record(*, service_order: ServiceOrder, amount: Decimal, reference: str, source_name: str = MANUAL_SOURCE):
-    """Record the buyer's payment in full; moves the order to ``in_service`` and starts the clock."""
-    from marketplace.hiring import services as hiring
+def _outcome(result: PaymentResult, service_order, *, amount_fen: int, reference: str, record=None) -> PaymentOutcome:
+    return PaymentOutcome(
+        result=result,
+        service_order_id=service_order.pk,
+        amount_fen=amount_fen,
+        reference=reference,
+        record_id=record.pk if record is not None else None,
+        recorded_at=record.created_at if record is not None else None,
+    )
 
+
+@transaction.atomic
+def payment_record(
+    *, service_order: ServiceOrder, amount: Decimal, reference: str, source_name: str = MANUAL_SOURCE
+) -> PaymentOutcome:
+    """Record the buyer's payment in full; ``applied``, or ``duplicate`` for a replayed reference.
+
+    Starting the order is hiring's decision (``payment_flow.service_order_payment_received``), made
+    in the caller's transaction: if hiring refuses, this charge rolls back with it.
+    """
     service_order = _lock(service_order)
     existing = PaymentRecord.objects.filter(reference=reference).first()
     if existing is not None:
         if existing.service_order_id != service_order.pk or existing.kind != PaymentRecord.Kind.CHARGE:
             raise ValidationError(_("This payment reference belongs to another movement."), code="reference_reused")
-        return existing  # replayed notification
+        return _outcome(  # replayed notification
+            PaymentResult.DUPLICATE, service_order, amount_fen=existing.amount_fen, reference=reference, record=existing
+        )
     amount = Decimal(amount).quantize(Decimal("0.01"))
     if amount != service_order.price:
         raise ValidationError(
@@ -142,9 +175,9 @@ def payment_record(*, service_order: ServiceOrder, amount: Decimal, reference: s
             code="amount_mismatch",
             params={"amount": amount, "price": service_order.price},
         )
-    record = _charge(service_order, amount_fen=yuan_to_fen(amount), reference=reference, source_name=source_name)
-    hiring.service_order_start(service_order=service_order, paid_at=record.created_at)
-    return record
+    amount_fen = yuan_to_fen(amount)
+    record = _charge(service_order, amount_fen=amount_fen, reference=reference, source_name=source_name)
+    return _outcome(PaymentResult.APPLIED, service_order, amount_fen=amount_fen, reference=reference, record=record)
 
 
 def _succeeded_intent(service_order) -> StripePayment | None:
@@ -160,23 +193,21 @@ def _refund(service_order, *, amount_fen: int, reference: str) -> PaymentRecord:
     if payment is not None:
         try:
             # The idempotency key makes a retry of this same refund return the same Stripe refund.
-            gateway_ref = gateway.refund_create(
+            refund = get_gateway().refund_create(
                 intent_id=payment.intent_id, amount=amount_fen, idempotency_key=f"ow-refund-{reference}"
             )
-        except gateway.GatewayError:
+        except GatewayError:
             raise PaymentError(
                 _("The payment service could not make the refund now; nothing was changed. Try again later."),
                 code="gateway_unavailable",
             ) from None
-        source_name = STRIPE_SOURCE
+        gateway_ref, source_name = refund.id, STRIPE_SOURCE
     else:
         gateway_ref, source_name = reference, MANUAL_SOURCE  # paid by bank transfer: staff pay it back
     record = _entry(service_order, PaymentRecord.Kind.REFUND, amount_fen, gateway_ref)
     amount = fen_to_yuan(amount_fen)
     _oscar_source(service_order, source_name).refund(amount, reference=gateway_ref[:255], status="succeeded")
     _oscar_event(service_order, "refunded", amount, gateway_ref)
-    service_order.refunded_amount = fen_to_yuan(balance.refunded + amount_fen)
-    service_order.save(update_fields=["refunded_amount"])
     return record
 
 
@@ -192,7 +223,7 @@ def refund_record(*, service_order: ServiceOrder, amount: Decimal, reference: st
 
 
 @transaction.atomic
-def payment_record_manual(*, service_order: ServiceOrder, user, reference: str) -> PaymentRecord:
+def payment_record_manual(*, service_order: ServiceOrder, user, reference: str) -> PaymentOutcome:
     """Staff record a payment received outside the platform (a bank transfer)."""
     if not (user and user.is_authenticated and user.is_staff):
         raise ValidationError(_("Only platform staff may record a payment."), code="staff_only")
@@ -209,10 +240,11 @@ def payment_record_manual(*, service_order: ServiceOrder, user, reference: str) 
 
 @transaction.atomic
 def payment_intent_for_order(*, service_order: ServiceOrder) -> StripePayment:
-    """The order's open PaymentIntent, created on first use. The amount is the order's price, never the client's."""
+    """The order's open PaymentIntent, created on first use. The amount is the order's price, never the client's.
+
+    Only for an order awaiting payment: hiring checks that under the order's lock before calling.
+    """
     service_order = _lock(service_order)
-    if service_order.order.status != Status.AWAITING_PAYMENT:
-        raise PaymentError(_("This order is not awaiting payment."), code="not_awaiting_payment")
     amount_fen = yuan_to_fen(service_order.price)
     # An intent whose card was declined is not reused: each new card gets a fresh intent.
     open_payments = service_order.stripe_payments.exclude(status__in=("succeeded", "canceled")).filter(last_error="")
@@ -221,12 +253,12 @@ def payment_intent_for_order(*, service_order: ServiceOrder) -> StripePayment:
         return payment
     attempt = service_order.stripe_payments.count() + 1
     try:
-        intent = gateway.payment_intent_create(
+        intent = get_gateway().payment_intent_create(
             amount=amount_fen,
             metadata={"service_order": str(service_order.pk), "order_number": service_order.order.number},
             idempotency_key=f"ow-pi-{service_order.pk}-{attempt}",
         )
-    except gateway.GatewayError:
+    except GatewayError:
         raise PaymentError(
             _("The payment service is not reachable right now. Please try again in a minute."),
             code="gateway_unavailable",
@@ -240,78 +272,106 @@ def payment_intent_for_order(*, service_order: ServiceOrder) -> StripePayment:
     )
 
 
-def payment_submit(*, payment: StripePayment, payment_method: str) -> StripePayment:
-    """Confirm the intent with the buyer's card on the server, then apply what Stripe says happened."""
+def payment_confirm(*, payment: StripePayment, payment_method: str) -> Intent:
+    """Confirm the intent with the buyer's card on the server; the intent as the gateway then reports it.
+
+    Applying a success to the order is the caller's next step (``payment_flow.service_order_pay_by_card``).
+    """
     payment_method = (payment_method or "").strip()
     if not payment_method.startswith("pm_") or len(payment_method) > 255:
         raise PaymentError(_("The card details did not reach us. Please enter them again."), code="no_card")
     try:
-        intent = gateway.payment_intent_pay(intent_id=payment.intent_id, payment_method=payment_method)
-    except gateway.CardDeclined as error:
-        payment_sync(intent_id=payment.intent_id)
+        return get_gateway().payment_intent_pay(intent_id=payment.intent_id, payment_method=payment_method)
+    except CardDeclined as error:
+        _payment_note_failure(intent_id=payment.intent_id)
         raise PaymentError(
             _("Your card was declined (%(reason)s). Try another card; you have not been charged."),
             code="card_declined",
             params={"reason": error.message},
         ) from None
-    except gateway.GatewayError:
+    except GatewayError:
         raise PaymentError(
             _("The payment service is not reachable right now. You have not been charged; please try again."),
             code="gateway_unavailable",
         ) from None
-    return payment_apply(intent=intent)
 
 
-def payment_sync(*, intent_id: str) -> StripePayment | None:
-    """Ask Stripe (server side) for the intent's state and apply it."""
+def _payment_note_failure(*, intent_id: str) -> None:
+    """After a decline: note the intent's state and error, so the next card gets a fresh intent."""
     try:
-        intent = gateway.payment_intent_retrieve(intent_id=intent_id)
-    except gateway.GatewayError:
-        return None
-    return payment_apply(intent=intent)
+        intent = get_gateway().payment_intent_retrieve(intent_id=intent_id)
+    except GatewayError:
+        return
+    if intent.status != "succeeded":  # a success is never noted here: only applying records money
+        with transaction.atomic():
+            payment = StripePayment.objects.select_for_update().filter(intent_id=intent_id).first()
+            if payment is not None:
+                _payment_note(payment, intent)
 
 
-@transaction.atomic
-def payment_apply(*, intent: gateway.Intent) -> StripePayment | None:
-    """Bring an order in line with a PaymentIntent as Stripe reports it. Safe to call any number of times,
-    in any order: the charge is recorded once (its reference is the intent id)."""
-    try:
-        payment = StripePayment.objects.select_related("service_order").get(intent_id=intent.id)
-    except StripePayment.DoesNotExist:
-        logger.warning("payment intent %s is not one of ours", intent.id)
-        return None
-    service_order = _lock(payment.service_order)
-    payment = StripePayment.objects.select_for_update().get(pk=payment.pk)
+def payment_intent_read(*, intent_id: str) -> Intent:
+    """The intent as the gateway reports it now (server side). Raises ``GatewayError``."""
+    return get_gateway().payment_intent_retrieve(intent_id=intent_id)
+
+
+def payment_for_intent(*, intent_id: str) -> StripePayment | None:
+    """The platform's record of an intent, with its order; None (logged) for an intent that is not ours."""
+    payment = StripePayment.objects.select_related("service_order").filter(intent_id=intent_id).first()
+    if payment is None:
+        logger.warning("payment intent %s is not one of ours", intent_id)
+    return payment
+
+
+def _payment_note(payment: StripePayment, intent: Intent) -> None:
     if payment.status != "succeeded":  # a late, stale report never undoes a success
         payment.status = intent.status
         payment.last_error = intent.error_message[:500]
         payment.updated_at = timezone.now()
         payment.save(update_fields=["status", "last_error", "updated_at"])
-    if intent.status != "succeeded" or PaymentRecord.objects.filter(reference=intent.id).exists():
-        return payment
+
+
+@transaction.atomic
+def payment_apply(*, payment: StripePayment, intent: Intent, awaiting_payment: bool) -> PaymentOutcome:
+    """Bring an order's ledger in line with a PaymentIntent as the gateway reports it. Safe to call any number
+    of times, in any order: the charge is recorded once (its reference is the intent id).
+
+    ``awaiting_payment`` is hiring's answer, read under the order's lock: money for an order that no
+    longer awaits payment (cancelled, or paid twice) is recorded and refunded in full.
+    """
+    service_order = _lock(payment.service_order)
+    payment = StripePayment.objects.select_for_update().get(pk=payment.pk)
+    _payment_note(payment, intent)
+
+    def outcome(result: PaymentResult, record=None) -> PaymentOutcome:
+        return _outcome(result, service_order, amount_fen=intent.amount, reference=intent.id, record=record)
+
+    if intent.status != "succeeded":
+        return outcome(PaymentResult.NOT_PAID)
+    existing = PaymentRecord.objects.filter(reference=intent.id).first()
+    if existing is not None:
+        return outcome(PaymentResult.DUPLICATE, existing)
     if intent.amount != payment.amount_fen or intent.currency != CURRENCY:
         logger.error("payment intent %s amount/currency differs from what the platform created", intent.id)
-        return payment
-    if service_order.order.status == Status.AWAITING_PAYMENT:
-        payment_record(
+        return outcome(PaymentResult.MISMATCH)
+    if awaiting_payment:
+        return payment_record(
             service_order=service_order,
             amount=fen_to_yuan(intent.amount),
             reference=intent.id,
             source_name=STRIPE_SOURCE,
         )
-    else:
-        # Paid after the order was cancelled (or paid twice): keep nothing, refund in full.
-        _charge(service_order, amount_fen=intent.amount, reference=intent.id, source_name=STRIPE_SOURCE)
-        _refund(service_order, amount_fen=intent.amount, reference=f"{intent.id}-return")
-    return payment
+    # Paid after the order was cancelled (or paid twice): keep nothing, refund in full.
+    record = _charge(service_order, amount_fen=intent.amount, reference=intent.id, source_name=STRIPE_SOURCE)
+    _refund(service_order, amount_fen=intent.amount, reference=f"{intent.id}-return")
+    return outcome(PaymentResult.REFUNDED, record)
 
 
 def payment_intents_cancel_open(*, service_order: ServiceOrder) -> None:
     """After an order is cancelled: close its open intents so the buyer cannot pay any more."""
     for payment in service_order.stripe_payments.exclude(status__in=("succeeded", "canceled")):
         try:
-            gateway.payment_intent_cancel(intent_id=payment.intent_id)
-        except gateway.GatewayError:
+            get_gateway().payment_intent_cancel(intent_id=payment.intent_id)
+        except GatewayError:
             logger.warning("could not cancel payment intent %s; a late payment is refunded on arrival", payment.pk)
         else:
             StripePayment.objects.filter(pk=payment.pk).exclude(status="succeeded").update(status="canceled")
@@ -323,24 +383,25 @@ HANDLED_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed", "
 
 
 @transaction.atomic
-def webhook_process(*, payload: bytes, signature: str | None) -> str:
-    """Verify and apply one webhook event, once. Raises ``gateway.SignatureError`` (nothing changed).
+def webhook_receive(*, payload: bytes, signature: str | None) -> WebhookReceipt:
+    """Verify one webhook event and claim it, once. Raises ``SignatureError`` (nothing changed).
 
-    The event row is inserted first: a replay hits the unique event id and a concurrent duplicate
-    waits on that index until the first commits, then finds it. The intent's state is read back
-    from Stripe, so events arriving out of order cannot move an order backwards.
+    Call it inside the transaction that applies the event (``payment_flow.payment_webhook_process``):
+    the event row is inserted first, so a replay hits the unique event id and a concurrent duplicate
+    waits on that index until the first commits, then finds it; if applying fails, the claim rolls
+    back with it. The intent's state is read back from the gateway (a ``GatewayError`` propagates),
+    so events arriving out of order cannot move an order backwards.
     """
-    event = gateway.event_construct(payload=payload, signature=signature)
+    event = get_gateway().event_construct(payload=payload, signature=signature)
     try:
         with transaction.atomic():
             StripeEvent.objects.create(event_id=event["id"], type=event.get("type", "")[:100])
     except IntegrityError:
-        return "duplicate"
+        return WebhookReceipt(event_id=event["id"], duplicate=True)
     intent_id = (event.get("data") or {}).get("object", {}).get("id", "")
     if event.get("type") in HANDLED_EVENTS and StripePayment.objects.filter(intent_id=intent_id).exists():
-        # A GatewayError propagates: nothing is recorded, the transaction rolls back and Stripe retries.
-        payment_apply(intent=gateway.payment_intent_retrieve(intent_id=intent_id))
-    return "processed"
+        return WebhookReceipt(event_id=event["id"], intent=payment_intent_read(intent_id=intent_id))
+    return WebhookReceipt(event_id=event["id"])
 
 
 # --- releasing the money ---------------------------------------------------------------------------------
@@ -381,13 +442,13 @@ def payout_release(*, payout_id: int) -> Payout:
     if account is None:
         return payout  # shown to the provider as pending until they connect an account
     try:
-        transfer_id = gateway.transfer_create(
+        transfer_id = get_gateway().transfer_create(
             amount=payout.amount_fen,
             destination=account.stripe_account_id,
             transfer_group=service_order.order.number,
             idempotency_key=f"ow-payout-{payout.pk}",
         )
-    except gateway.GatewayError:
+    except GatewayError:
         logger.warning("transfer for payout %s failed; it stays pending", payout.pk)
         return payout
     _entry(service_order, PaymentRecord.Kind.TRANSFER, payout.amount_fen, transfer_id)

@@ -1,10 +1,10 @@
+"""Payments' own pages. The order's pay and receipt pages join them in the ``payments:`` namespace from
+``marketplace.hiring.payment_urls`` (they move the order, so they live above payments)."""
+
 from django.urls import path
 
 from . import views
 
 urlpatterns = [
-    path("orders/<int:pk>/pay/", views.PayView.as_view(), name="pay"),
-    path("orders/<int:pk>/pay/check/", views.PayCheckView.as_view(), name="pay-check"),
-    path("orders/<int:pk>/ledger/", views.LedgerView.as_view(), name="ledger"),
     path("earnings/", views.EarningsView.as_view(), name="earnings"),
 ]

@@ -1,143 +1,14 @@
-"""Payment pages (pay by card, receipt / ledger, earnings) and the Stripe webhook endpoint.
-
-Views only look the order up through a scoped selector, call the payment service and render.
+"""The provider's earnings page. The order's payment pages and the gateway's webhook endpoint move the
+order, so they live with hiring (``marketplace.hiring.payment_views``, ``marketplace.hiring.webhooks``).
 """
 
-import logging
-
-from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db import transaction
 from django.db.models import Sum
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import redirect, render
-from django.utils.decorators import method_decorator
-from django.utils.translation import gettext as _
-from django.views import View
-from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 
-from marketplace.hiring.models import ServiceOrder, Status
-
-from . import gateway, selectors, services
+from . import selectors
 from .models import Payout
 from .money import fen_to_yuan
-
-logger = logging.getLogger(__name__)
-
-
-def _payer_order(request, pk) -> ServiceOrder:
-    try:
-        return selectors.order_for_payer(user=request.user, pk=pk)
-    except ServiceOrder.DoesNotExist:
-        raise Http404("No such order") from None
-
-
-class PayView(LoginRequiredMixin, View):
-    """One page: the card field (Stripe.js), the price from the order, clear errors; the server confirms."""
-
-    template_name = "payments/pay.html"
-
-    def _render(self, request, service_order, payment=None, error="", authenticate=False, status=200):
-        setup_secret = ""
-        if payment is not None and not authenticate:
-            try:
-                setup_secret = gateway.setup_intent_create()
-            except gateway.GatewayError:
-                error = error or _("The payment service is not reachable right now. Please try again in a minute.")
-        context = {
-            "so": service_order,
-            "payment": payment,
-            "error": error,
-            "authenticate": authenticate,
-            "setup_secret": setup_secret,
-            "stripe_js_url": settings.STRIPE_JS_URL,
-            "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
-        }
-        return render(request, self.template_name, context, status=status)
-
-    def get(self, request, pk):
-        service_order = _payer_order(request, pk)
-        if service_order.status != Status.AWAITING_PAYMENT:
-            return redirect(service_order.get_absolute_url())
-        try:
-            payment = services.payment_intent_for_order(service_order=service_order)
-        except services.PaymentError as error:
-            return self._render(request, service_order, error=" ".join(error.messages), status=503)
-        return self._render(request, service_order, payment)
-
-    def post(self, request, pk):
-        # Any "amount" the browser sends is ignored: the intent's amount is the order's price.
-        service_order = _payer_order(request, pk)
-        if service_order.status != Status.AWAITING_PAYMENT:
-            return redirect(service_order.get_absolute_url())
-        try:
-            payment = services.payment_intent_for_order(service_order=service_order)
-            payment = services.payment_submit(payment=payment, payment_method=request.POST.get("payment_method", ""))
-        except services.PaymentError as error:
-            payment = service_order.stripe_payments.first()
-            return self._render(request, service_order, payment, error=" ".join(error.messages), status=400)
-        if payment.status == "succeeded":
-            messages.success(request, _("Payment received. The service has started."))
-            return redirect(service_order.get_absolute_url())
-        if payment.status == "requires_action":
-            return self._render(request, service_order, payment, authenticate=True)
-        return self._render(
-            request,
-            service_order,
-            payment,
-            error=_("The payment did not go through. Try another card; you have not been charged."),
-            status=400,
-        )
-
-
-class PayCheckView(LoginRequiredMixin, View):
-    """After card authentication: the server asks Stripe what happened (the browser's word is not enough)."""
-
-    def post(self, request, pk):
-        service_order = _payer_order(request, pk)
-        payment = service_order.stripe_payments.first()
-        if payment is not None:
-            payment = services.payment_sync(intent_id=payment.intent_id) or payment
-        service_order.refresh_from_db()
-        service_order.order.refresh_from_db()
-        if service_order.status == Status.IN_SERVICE:
-            messages.success(request, _("Payment received. The service has started."))
-        elif payment is not None and payment.status == "processing":
-            messages.info(request, _("Your payment is being processed; this page updates when it is confirmed."))
-        else:
-            messages.error(request, _("The payment was not completed. You have not been charged."))
-            return redirect("payments:pay", pk=service_order.pk)
-        return redirect(service_order.get_absolute_url())
-
-
-class LedgerView(LoginRequiredMixin, TemplateView):
-    """The buyer's receipt; staff see the whole per-order ledger with its balance."""
-
-    template_name = "payments/ledger.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        user = self.request.user
-        try:
-            service_order = selectors.order_for_receipt(user=user, pk=self.kwargs["pk"])
-        except ServiceOrder.DoesNotExist:
-            raise Http404("No such order") from None
-        staff_view = user.is_staff
-        balance = services.ledger_balance(service_order=service_order)
-        context.update(
-            so=service_order,
-            staff_view=staff_view,
-            entries=selectors.ledger_entries(service_order=service_order, buyer_view=not staff_view),
-            paid=fen_to_yuan(balance.charged),
-            refunded=fen_to_yuan(balance.refunded),
-            fees=fen_to_yuan(balance.fees),
-            transferred=fen_to_yuan(balance.transferred),
-            held=fen_to_yuan(balance.held),
-            payout=Payout.objects.filter(service_order=service_order).first(),
-        )
-        return context
 
 
 class EarningsView(LoginRequiredMixin, TemplateView):
@@ -153,19 +24,3 @@ class EarningsView(LoginRequiredMixin, TemplateView):
             paid_out=fen_to_yuan(totals.get(Payout.Status.PAID, 0)),
         )
         return context
-
-
-@method_decorator(csrf_exempt, name="dispatch")
-@method_decorator(transaction.non_atomic_requests, name="dispatch")
-class StripeWebhookView(View):
-    """Stripe → platform. 400 for a bad signature (nothing changed); 2xx only once the change is committed;
-    503 when Stripe cannot be asked for the intent's state (Stripe retries later)."""
-
-    def post(self, request):
-        try:
-            outcome = services.webhook_process(payload=request.body, signature=request.headers.get("Stripe-Signature"))
-        except gateway.SignatureError:
-            return HttpResponseBadRequest("invalid signature")
-        except gateway.GatewayError:
-            return HttpResponse("payment service unavailable", status=503)
-        return HttpResponse(outcome)

@@ -6,9 +6,9 @@ from decimal import Decimal
 from django.utils import timezone
 
 from marketplace.enterprises.models import EnterpriseMember
+from marketplace.hiring import payment_flow
 from marketplace.hiring import services as hiring
 from marketplace.hiring.models import ServiceOrder
-from marketplace.payments import services as payments
 from marketplace.procurement import services as procurement
 
 from .accounts import UserFactory
@@ -61,6 +61,6 @@ def make_service_order(*, enterprise, buyer, provider, category=None, price="480
 
 
 def pay(service_order, reference=None):
-    return payments.payment_record(
+    return payment_flow.service_order_pay(
         service_order=service_order, amount=service_order.price, reference=reference or f"test-{service_order.pk}"
     )

@@ -2,6 +2,9 @@ import pytest
 
 from tests.factories import make_buyer, make_certified_provider, staff_user
 
+# The order's payment pages and the webhook are hiring's: their tests use the same localstripe process.
+from tests.payments.conftest import deal, localstripe_url, stripe_settings  # noqa: F401
+
 
 @pytest.fixture
 def category(catalogue):

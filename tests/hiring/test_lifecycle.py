@@ -61,9 +61,10 @@ def test_periodic_jobs_are_scheduled(settings):
 def test_payment_starts_the_clock_once_and_must_match_the_price(order):
     with pytest.raises(ValidationError):
         payments.payment_record(service_order=order, amount=Decimal("1"), reference="r1")
-    record = pay(order, "pi_1")
+    first = pay(order, "pi_1")
     again = pay(order, "pi_1")  # replayed notification
-    assert record.pk == again.pk and PaymentRecord.objects.count() == 1
+    assert first.applied and again.duplicate and first.record_id == again.record_id
+    assert PaymentRecord.objects.count() == 1
     order = reload(order)
     assert status(order) == "in_service"
     assert order.due_at - order.paid_at == datetime.timedelta(days=10)

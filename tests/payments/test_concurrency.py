@@ -5,7 +5,9 @@ import threading
 import pytest
 from django.db import connection
 
-from marketplace.payments import gateway, services
+from marketplace.hiring import payment_flow
+from marketplace.payments import services
+from marketplace.payments.interfaces import get_gateway
 from marketplace.payments.models import StripeEvent
 from tests.payments.test_stripe import PRICE_FEN, assert_ledger, card, event, signed, status
 
@@ -22,7 +24,7 @@ pytestmark = [
 def test_the_same_event_delivered_twice_at_once_is_applied_once(stripe_settings, deal):
     order, _buyer, _provider, _staff = deal
     payment = services.payment_intent_for_order(service_order=order)
-    gateway.payment_intent_pay(intent_id=payment.intent_id, payment_method=card())
+    get_gateway().payment_intent_pay(intent_id=payment.intent_id, payment_method=card())
     payload = event("evt_twice", "payment_intent.succeeded", payment.intent_id)
     signature = signed(payload, secret=stripe_settings.STRIPE_WEBHOOK_SECRET)
     barrier = threading.Barrier(2)
@@ -31,7 +33,7 @@ def test_the_same_event_delivered_twice_at_once_is_applied_once(stripe_settings,
     def deliver(key):
         try:
             barrier.wait()
-            results[key] = services.webhook_process(payload=payload, signature=signature)
+            results[key] = payment_flow.payment_webhook_process(payload=payload, signature=signature)
         except Exception as error:  # noqa: BLE001 - the test inspects whatever the thread raised
             results[key] = error
         finally:

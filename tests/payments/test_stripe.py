@@ -8,18 +8,18 @@ import hashlib
 import hmac
 import json
 import time
-import urllib.parse
-import urllib.request
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from marketplace.hiring import payment_flow
 from marketplace.hiring import services as hiring
 from marketplace.hiring.models import Dispute
 from marketplace.payments import gateway, services
-from marketplace.payments.models import PaymentRecord, Payout, PayoutAccount, StripeEvent, StripePayment
+from marketplace.payments.interfaces import get_gateway
+from marketplace.payments.models import Payout, PayoutAccount
 from tests.factories import make_buyer
 
 PRICE_FEN = 4_800_000  # ¥48,000.00
@@ -65,77 +65,7 @@ def status(order) -> str:
 
 
 def paid_by_card(order):
-    payment = services.payment_intent_for_order(service_order=order)
-    return services.payment_submit(payment=payment, payment_method=card())
-
-
-@pytest.mark.django_db(transaction=True)
-def test_signed_webhook_from_localstripe_confirms_payment_and_starts_service(stripe_settings, deal, live_server):
-    """The browser confirms with Stripe directly; only localstripe's signed webhook moves the order on."""
-    order, buyer, _provider, _staff = deal
-    hook = f"{stripe_settings.STRIPE_API_BASE}/_config/webhooks/onewindow"
-
-    def register(url):
-        data = urllib.parse.urlencode({"url": url, "secret": stripe_settings.STRIPE_WEBHOOK_SECRET}).encode()
-        urllib.request.urlopen(hook, data=data, timeout=5).read()  # noqa: S310 - localstripe on loopback
-
-    register(live_server.url + WEBHOOK)
-    try:
-        payment = services.payment_intent_for_order(service_order=order)
-        gateway.payment_intent_pay(intent_id=payment.intent_id, payment_method=card())  # not through the platform
-        assert status(order) == "awaiting_payment"
-        deadline = time.monotonic() + 15
-        while status(order) != "in_service" and time.monotonic() < deadline:
-            time.sleep(0.2)
-    finally:
-        register("http://127.0.0.1:9/")  # stop delivering to this test's server
-    assert status(order) == "in_service"
-    # (localstripe also delivers events of earlier tests' intents here: those are not ours and change nothing)
-    assert StripeEvent.objects.filter(type="payment_intent.succeeded").exists()
-    assert order.payments.filter(kind="charge").count() == 1
-    assert_ledger(order, held=PRICE_FEN)
-    source = order.order.sources.get()
-    assert source.source_type.name == "Stripe" and source.amount_debited == Decimal("48000.00")
-    assert order.order.payment_events.get().event_type.name == "paid"
-
-
-def test_pay_page_uses_stripe_js_and_ignores_a_tampered_amount(stripe_settings, deal, client):
-    order, buyer, _provider, _staff = deal
-    client.force_login(buyer)
-    page = client.get(reverse("payments:pay", args=[order.pk]))
-    assert page.status_code == 200
-    html = page.content.decode()
-    assert stripe_settings.STRIPE_JS_URL in html and "pk_test_onewindow_tests" in html
-    assert stripe_settings.STRIPE_SECRET_KEY not in html
-    response = client.post(reverse("payments:pay", args=[order.pk]), {"payment_method": card(), "amount": "1"})
-    assert response.status_code == 302
-    assert status(order) == "in_service"
-    payment = order.stripe_payments.get()
-    assert gateway.payment_intent_retrieve(intent_id=payment.intent_id).amount == PRICE_FEN
-    assert_ledger(order, held=PRICE_FEN)
-
-
-def test_declined_card_shows_a_clear_error_and_changes_nothing(stripe_settings, deal, client):
-    order, buyer, _provider, _staff = deal
-    client.force_login(buyer)
-    response = client.post(reverse("payments:pay", args=[order.pk]), {"payment_method": card("4000000000000341")})
-    assert response.status_code == 400
-    assert "Your card was declined" in response.content.decode()
-    assert status(order) == "awaiting_payment"
-    assert not PaymentRecord.objects.exists()
-    # a second card on the same page works
-    client.post(reverse("payments:pay", args=[order.pk]), {"payment_method": card()})
-    assert status(order) == "in_service"
-    assert_ledger(order, held=PRICE_FEN)
-
-
-def test_the_browser_saying_paid_is_not_enough(stripe_settings, deal, client):
-    order, buyer, _provider, _staff = deal
-    client.force_login(buyer)
-    client.get(reverse("payments:pay", args=[order.pk]))
-    response = client.post(reverse("payments:pay-check", args=[order.pk]), {"status": "succeeded"})
-    assert response.status_code == 302 and status(order) == "awaiting_payment"
-    assert_ledger(order, held=0, charged=0)
+    return payment_flow.service_order_pay_by_card(service_order=order, payment_method=card())
 
 
 def test_dispute_split_refunds_part_through_stripe_then_pays_the_rest_less_fee(stripe_settings, deal):
@@ -163,53 +93,6 @@ def test_dispute_refund_returns_everything_through_stripe(stripe_settings, deal)
     assert not Payout.objects.exists()
 
 
-def test_payment_arriving_after_cancellation_is_refunded_in_full(stripe_settings, deal):
-    order, buyer, _provider, _staff = deal
-    payment = services.payment_intent_for_order(service_order=order)
-    intent = gateway.payment_intent_pay(intent_id=payment.intent_id, payment_method=card())
-    StripePayment.objects.filter(pk=payment.pk).update(status="requires_payment_method")  # cancel can't close it
-    hiring.service_order_cancel(service_order=order, user=buyer, reason="Changed plans")
-    services.payment_apply(intent=intent)
-    assert status(order) == "cancelled"
-    assert_ledger(order, held=0, refunded=PRICE_FEN)
-
-
-def test_duplicate_and_out_of_order_webhooks_change_nothing(stripe_settings, deal, client):
-    order, _buyer, _provider, _staff = deal
-    payment = services.payment_intent_for_order(service_order=order)
-    gateway.payment_intent_pay(intent_id=payment.intent_id, payment_method=card())
-    secret = stripe_settings.STRIPE_WEBHOOK_SECRET
-    failed = event("evt_failed", "payment_intent.payment_failed", payment.intent_id)
-    # the failure report arrives first, but Stripe says the intent succeeded: the order is paid
-    assert post_event(client, failed, signed(failed, secret=secret)).status_code == 200
-    assert status(order) == "in_service"
-    succeeded = event("evt_ok", "payment_intent.succeeded", payment.intent_id)
-    for _ in range(2):
-        assert post_event(client, succeeded, signed(succeeded, secret=secret)).status_code == 200
-    assert post_event(client, failed, signed(failed, secret=secret)).content == b"duplicate"
-    assert StripeEvent.objects.count() == 2
-    assert order.payments.count() == 1 and status(order) == "in_service"
-    payment.refresh_from_db()
-    assert payment.status == "succeeded"
-    assert_ledger(order, held=PRICE_FEN)
-
-
-@pytest.mark.parametrize("how", ["missing", "forged", "stale"])
-def test_bad_signatures_are_rejected_and_nothing_changes(stripe_settings, deal, client, how):
-    order, _buyer, _provider, _staff = deal
-    payment = services.payment_intent_for_order(service_order=order)
-    gateway.payment_intent_pay(intent_id=payment.intent_id, payment_method=card())
-    payload = event("evt_bad", "payment_intent.succeeded", payment.intent_id)
-    signature = {
-        "missing": None,
-        "forged": signed(payload, secret="whsec_someone_else"),
-        "stale": signed(payload, secret=stripe_settings.STRIPE_WEBHOOK_SECRET, at=int(time.time()) - 3600),
-    }[how]
-    assert post_event(client, payload, signature).status_code == 400
-    assert not StripeEvent.objects.exists() and status(order) == "awaiting_payment"
-    assert_ledger(order, held=0, charged=0)
-
-
 class RecordingHTTPClient(gateway.stripe.HTTPClient):
     """Stands in for the network under the stripe client: answers /v1/transfers like Stripe would."""
 
@@ -234,7 +117,7 @@ def test_completion_transfers_to_the_connected_account_less_fee(
     by ``RecordingHTTPClient``, so this tests the request the gateway sends and the ledger it leaves."""
     settings.PLATFORM_FEE_PERCENT = 5
     order, buyer, provider_user, _staff = deal
-    services.payment_record(service_order=order, amount=order.price, reference="manual:bank-1")
+    payment_flow.service_order_pay(service_order=order, amount=order.price, reference="manual:bank-1")
     PayoutAccount.objects.create(provider=order.provider, stripe_account_id="acct_provider")
     http = RecordingHTTPClient()
     monkeypatch.setattr(gateway, "_HTTP_CLIENT", http)
@@ -253,7 +136,7 @@ def test_completion_transfers_to_the_connected_account_less_fee(
 
 def test_without_connected_account_the_payout_is_pending_and_shown(deal, client):
     order, buyer, provider_user, _staff = deal
-    services.payment_record(service_order=order, amount=order.price, reference="manual:bank-2")
+    payment_flow.service_order_pay(service_order=order, amount=order.price, reference="manual:bank-2")
     order.deliverables.create(file="x.pdf", name="report.pdf")
     hiring.service_order_deliver(service_order=order, user=provider_user)
     hiring.service_order_accept(service_order=order, user=buyer)
@@ -266,20 +149,11 @@ def test_without_connected_account_the_payout_is_pending_and_shown(deal, client)
     assert order.order.number not in client.get(reverse("payments:earnings")).content.decode()
 
 
-def test_pages_are_scoped(stripe_settings, deal, client):
-    order, buyer, provider_user, staff = deal
-    stranger = make_buyer()[1]
-    for user, pay, ledger in ((stranger, 404, 404), (provider_user, 404, 404), (buyer, 200, 200), (staff, 404, 200)):
-        client.force_login(user)
-        assert client.get(reverse("payments:pay", args=[order.pk])).status_code == pay, user
-        assert client.get(reverse("payments:ledger", args=[order.pk])).status_code == ledger, user
-
-
 def test_staff_connecting_an_account_releases_pending_payouts(deal, monkeypatch, django_capture_on_commit_callbacks):
     """Connect transfers are not implemented by localstripe: the stripe client's HTTP layer is replaced
     by ``RecordingHTTPClient``."""
     order, buyer, provider_user, _staff = deal
-    services.payment_record(service_order=order, amount=order.price, reference="manual:bank-3")
+    payment_flow.service_order_pay(service_order=order, amount=order.price, reference="manual:bank-3")
     order.deliverables.create(file="x.pdf", name="report.pdf")
     hiring.service_order_deliver(service_order=order, user=provider_user)
     hiring.service_order_accept(service_order=order, user=buyer)
@@ -315,5 +189,5 @@ def test_cancelling_an_order_closes_its_open_payment_intent(stripe_settings, dea
         hiring.service_order_cancel(service_order=order, user=buyer, reason="Changed plans")
     payment.refresh_from_db()
     assert payment.status == "canceled"
-    assert gateway.payment_intent_retrieve(intent_id=payment.intent_id).status == "canceled"
+    assert get_gateway().payment_intent_retrieve(intent_id=payment.intent_id).status == "canceled"
     assert_ledger(order, held=0, charged=0)

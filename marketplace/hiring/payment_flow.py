@@ -1,0 +1,129 @@
+"""Where money meets the order: hiring calls payments, reads the ``PaymentOutcome`` and moves the order.
+
+Payments records money and never imports hiring; every path that can pay for an order (staff
+recording a bank transfer, the card form, the server-side check after card authentication, the
+Stripe webhook, demo data) runs through here, so ``service_order_payment_received`` is the one place
+that turns a payment into a started order. Each function locks the order before payments does, so
+hiring's answer to "is it still awaiting payment?" holds until the transaction commits.
+"""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from oscar.apps.order.models import Order
+
+from marketplace.payments import services as payments
+from marketplace.payments.interfaces import GatewayError, Intent
+from marketplace.payments.models import StripePayment
+from marketplace.payments.outcomes import PaymentOutcome
+
+from .models import ServiceOrder, Status
+from .services import service_order_start
+
+
+def _lock(service_order: ServiceOrder) -> ServiceOrder:
+    # The same lock order as hiring.services._lock: the service order row, then its Oscar order.
+    locked = ServiceOrder.objects.select_for_update().get(pk=service_order.pk)
+    locked.order = Order.objects.select_for_update().get(pk=locked.order_id)
+    return locked
+
+
+@transaction.atomic
+def service_order_payment_received(*, order: ServiceOrder, outcome: PaymentOutcome) -> ServiceOrder:
+    """Payments applied money to this order; decide what the order does.
+
+    A new charge starts the service clock (``TransitionNotAllowed`` if the order no longer awaits
+    payment, which rolls the charge back with the caller's transaction); money refunded because
+    it came too late is shown on the order; anything else changes nothing.
+    """
+    if outcome.service_order_id != order.pk:
+        raise ValueError(f"payment outcome for order {outcome.service_order_id} given to order {order.pk}")
+    if outcome.applied:
+        return service_order_start(service_order=order, paid_at=outcome.recorded_at)
+    if outcome.refunded:
+        order.refunded_amount = payments.amount_refunded(service_order=order)
+        order.save(update_fields=["refunded_amount"])
+    return order
+
+
+@transaction.atomic
+def service_order_pay(
+    *, service_order: ServiceOrder, amount: Decimal, reference: str, source_name: str = payments.MANUAL_SOURCE
+) -> PaymentOutcome:
+    """Money received for the order in full (demo data, tests, integrations): record it and start the order."""
+    service_order = _lock(service_order)
+    outcome = payments.payment_record(
+        service_order=service_order, amount=amount, reference=reference, source_name=source_name
+    )
+    service_order_payment_received(order=service_order, outcome=outcome)
+    return outcome
+
+
+@transaction.atomic
+def service_order_pay_manual(*, service_order: ServiceOrder, user, reference: str) -> PaymentOutcome:
+    """Staff record a payment received outside the platform (a bank transfer); the order starts."""
+    service_order = _lock(service_order)
+    outcome = payments.payment_record_manual(service_order=service_order, user=user, reference=reference)
+    service_order_payment_received(order=service_order, outcome=outcome)
+    return outcome
+
+
+@transaction.atomic
+def service_order_payment_intent(*, service_order: ServiceOrder) -> StripePayment:
+    """The order's open card payment, only while the order awaits payment (``PaymentError`` otherwise)."""
+    service_order = _lock(service_order)
+    if service_order.status != Status.AWAITING_PAYMENT:
+        raise payments.PaymentError(_("This order is not awaiting payment."), code="not_awaiting_payment")
+    return payments.payment_intent_for_order(service_order=service_order)
+
+
+@transaction.atomic
+def service_order_payment_apply(*, intent: Intent) -> PaymentOutcome | None:
+    """Apply an intent as the gateway reports it to its order; None for an intent that is not ours."""
+    payment = payments.payment_for_intent(intent_id=intent.id)
+    if payment is None:
+        return None
+    service_order = _lock(payment.service_order)
+    outcome = payments.payment_apply(
+        payment=payment, intent=intent, awaiting_payment=service_order.status == Status.AWAITING_PAYMENT
+    )
+    service_order_payment_received(order=service_order, outcome=outcome)
+    return outcome
+
+
+def service_order_pay_by_card(*, service_order: ServiceOrder, payment_method: str) -> StripePayment:
+    """The buyer's card, confirmed on the server; a success starts the order. ``PaymentError`` for the buyer.
+
+    Not one transaction: the gateway call sits between the intent's creation and its application.
+    """
+    payment = service_order_payment_intent(service_order=service_order)
+    intent = payments.payment_confirm(payment=payment, payment_method=payment_method)
+    service_order_payment_apply(intent=intent)
+    payment.refresh_from_db()
+    return payment
+
+
+def service_order_payment_sync(*, intent_id: str) -> StripePayment | None:
+    """Ask the gateway (server side) for the intent's state and apply it; None if it cannot be asked."""
+    try:
+        intent = payments.payment_intent_read(intent_id=intent_id)
+    except GatewayError:
+        return None
+    service_order_payment_apply(intent=intent)
+    return StripePayment.objects.filter(intent_id=intent_id).first()
+
+
+@transaction.atomic
+def payment_webhook_process(*, payload: bytes, signature: str | None) -> str:
+    """Verify, claim and apply one gateway webhook event, once: ``"processed"`` or ``"duplicate"``.
+
+    Raises ``SignatureError`` (nothing changed) or ``GatewayError`` (the intent could not be read back:
+    the event's claim rolls back and the gateway retries).
+    """
+    receipt = payments.webhook_receive(payload=payload, signature=signature)
+    if receipt.duplicate:
+        return "duplicate"
+    if receipt.intent is not None:
+        service_order_payment_apply(intent=receipt.intent)
+    return "processed"

@@ -1,0 +1,136 @@
+"""The order's payment pages (pay by card, the server-side check after card authentication, the receipt /
+ledger). They live with hiring because paying moves the order; the URLs keep the ``payments:`` names
+(``payment_urls``). Views look the order up through a scoped selector, call a service and render.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from marketplace.payments import selectors as payment_selectors
+from marketplace.payments import services as payments
+from marketplace.payments.interfaces import GatewayError, get_gateway
+from marketplace.payments.models import Payout
+from marketplace.payments.money import fen_to_yuan
+
+from . import payment_flow, selectors
+from .models import ServiceOrder, Status
+
+
+def _payer_order(request, pk) -> ServiceOrder:
+    try:
+        return selectors.order_for_payer(user=request.user, pk=pk)
+    except ServiceOrder.DoesNotExist:
+        raise Http404("No such order") from None
+
+
+class PayView(LoginRequiredMixin, View):
+    """One page: the card field (Stripe.js), the price from the order, clear errors; the server confirms."""
+
+    template_name = "payments/pay.html"
+
+    def _render(self, request, service_order, payment=None, error="", authenticate=False, status=200):
+        setup_secret = ""
+        if payment is not None and not authenticate:
+            try:
+                setup_secret = get_gateway().setup_intent_create()
+            except GatewayError:
+                error = error or _("The payment service is not reachable right now. Please try again in a minute.")
+        context = {
+            "so": service_order,
+            "payment": payment,
+            "error": error,
+            "authenticate": authenticate,
+            "setup_secret": setup_secret,
+            "stripe_js_url": settings.STRIPE_JS_URL,
+            "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+        }
+        return render(request, self.template_name, context, status=status)
+
+    def get(self, request, pk):
+        service_order = _payer_order(request, pk)
+        if service_order.status != Status.AWAITING_PAYMENT:
+            return redirect(service_order.get_absolute_url())
+        try:
+            payment = payment_flow.service_order_payment_intent(service_order=service_order)
+        except payments.PaymentError as error:
+            return self._render(request, service_order, error=" ".join(error.messages), status=503)
+        return self._render(request, service_order, payment)
+
+    def post(self, request, pk):
+        # Any "amount" the browser sends is ignored: the intent's amount is the order's price.
+        service_order = _payer_order(request, pk)
+        if service_order.status != Status.AWAITING_PAYMENT:
+            return redirect(service_order.get_absolute_url())
+        try:
+            payment = payment_flow.service_order_pay_by_card(
+                service_order=service_order, payment_method=request.POST.get("payment_method", "")
+            )
+        except payments.PaymentError as error:
+            payment = service_order.stripe_payments.first()
+            return self._render(request, service_order, payment, error=" ".join(error.messages), status=400)
+        if payment.status == "succeeded":
+            messages.success(request, _("Payment received. The service has started."))
+            return redirect(service_order.get_absolute_url())
+        if payment.status == "requires_action":
+            return self._render(request, service_order, payment, authenticate=True)
+        return self._render(
+            request,
+            service_order,
+            payment,
+            error=_("The payment did not go through. Try another card; you have not been charged."),
+            status=400,
+        )
+
+
+class PayCheckView(LoginRequiredMixin, View):
+    """After card authentication: the server asks Stripe what happened (the browser's word is not enough)."""
+
+    def post(self, request, pk):
+        service_order = _payer_order(request, pk)
+        payment = service_order.stripe_payments.first()
+        if payment is not None:
+            payment = payment_flow.service_order_payment_sync(intent_id=payment.intent_id) or payment
+        service_order.refresh_from_db()
+        service_order.order.refresh_from_db()
+        if service_order.status == Status.IN_SERVICE:
+            messages.success(request, _("Payment received. The service has started."))
+        elif payment is not None and payment.status == "processing":
+            messages.info(request, _("Your payment is being processed; this page updates when it is confirmed."))
+        else:
+            messages.error(request, _("The payment was not completed. You have not been charged."))
+            return redirect("payments:pay", pk=service_order.pk)
+        return redirect(service_order.get_absolute_url())
+
+
+class LedgerView(LoginRequiredMixin, TemplateView):
+    """The buyer's receipt; staff see the whole per-order ledger with its balance."""
+
+    template_name = "payments/ledger.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        try:
+            service_order = selectors.order_for_receipt(user=user, pk=self.kwargs["pk"])
+        except ServiceOrder.DoesNotExist:
+            raise Http404("No such order") from None
+        staff_view = user.is_staff
+        balance = payments.ledger_balance(service_order=service_order)
+        context.update(
+            so=service_order,
+            staff_view=staff_view,
+            entries=payment_selectors.ledger_entries(service_order=service_order, buyer_view=not staff_view),
+            paid=fen_to_yuan(balance.charged),
+            refunded=fen_to_yuan(balance.refunded),
+            fees=fen_to_yuan(balance.fees),
+            transferred=fen_to_yuan(balance.transferred),
+            held=fen_to_yuan(balance.held),
+            payout=Payout.objects.filter(service_order=service_order).first(),
+        )
+        return context
