@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "marketplace.hiring.apps.HiringConfig",
     "marketplace.payments.apps.PaymentsConfig",
     "marketplace.ratings.apps.RatingsConfig",
+    "marketplace.credit.apps.CreditConfig",
     "signing.apps.SigningConfig",
     "marketplace.transparency.apps.TransparencyConfig",
 ]
@@ -293,23 +294,6 @@ OVERSIGHT_MIN_ON_TIME_RATE = env.float("OVERSIGHT_MIN_ON_TIME_RATE", default=0.8
 OVERSIGHT_MIN_SAMPLE = env.int("OVERSIGHT_MIN_SAMPLE", default=3)
 # Approved qualifications ending within this many days are listed as expiring.
 OVERSIGHT_EXPIRY_DAYS = env.int("OVERSIGHT_EXPIRY_DAYS", default=30)
-
-# Credit record (published at /providers/credit/formula/). Relative weights of the three parties'
-# evaluations (renormalised over the parties that have evaluated), of the two components
-# (evaluation, on-time delivery), points deducted per adverse outcome, the lowest score of each
-# grade, the score below which staff may suspend, and how far back inputs count.
-CREDIT_EVALUATION_WEIGHTS = env.dict(
-    "CREDIT_EVALUATION_WEIGHTS", cast={"value": int}, default={"buyer": 5, "authority": 3, "platform": 2}
-)
-CREDIT_COMPONENT_WEIGHTS = env.dict(
-    "CREDIT_COMPONENT_WEIGHTS", cast={"value": int}, default={"evaluation": 70, "on_time": 30}
-)
-CREDIT_PENALTIES = env.dict(
-    "CREDIT_PENALTIES", cast={"value": int}, default={"objection_upheld": 10, "dispute_refund": 10, "dispute_split": 5}
-)
-CREDIT_GRADE_THRESHOLDS = {5: 90, 4: 75, 3: 60, 2: 40}
-CREDIT_SUSPEND_THRESHOLD = env.int("CREDIT_SUSPEND_THRESHOLD", default=40)
-CREDIT_WINDOW_DAYS = env.int("CREDIT_WINDOW_DAYS", default=730)
 
 # --- Oscar ------------------------------------------------------------------------------------
 

@@ -118,7 +118,7 @@ def providers_below_threshold(*, now: datetime.datetime | None = None) -> QueryS
 
     Rating: the mean ``overall`` of ratings given in the window. On-time rate: of the completed
     orders delivered in the window with a deadline, the share delivered by it (the rule of the
-    public track record, ``ratings.selectors.provider_track_record``). A figure counts only when
+    public track record, ``credit.selectors.provider_track_record``). A figure counts only when
     it rests on at least ``OVERSIGHT_MIN_SAMPLE`` ratings or orders. The previous window's figures
     come along for comparison; ``rating_breached`` / ``on_time_breached`` say which threshold fails.
     """
