@@ -65,7 +65,8 @@ def providers_credit_recompute_all(*, now=None) -> int:
 
 
 def _recompute(provider_ids: list[int]) -> None:
-    for pk in provider_ids:
+    # A provider deleted in the same transaction (its ratings cascading) has nothing to recompute.
+    for pk in Provider.objects.filter(pk__in=provider_ids).order_by("pk").values_list("pk", flat=True):
         provider_credit_recompute(provider=Provider(pk=pk))
 
 

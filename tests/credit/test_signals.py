@@ -101,3 +101,15 @@ def test_a_failed_recompute_is_logged_and_the_input_stays(
     monkeypatch.undo()
     tasks.recompute_credit()
     assert score_of(provider) == (D("100.00"), 5)
+
+
+def test_a_provider_deleted_with_its_evaluations_is_not_recomputed(
+    provider, caplog, django_capture_on_commit_callbacks
+):
+    """Its evaluations' deletion (a cascade) asks for a recompute; the provider is gone by commit,
+    which is no error."""
+    platform_evaluate(provider, conduct=5)
+    with caplog.at_level(logging.ERROR), django_capture_on_commit_callbacks(execute=True) as callbacks:
+        type(provider).objects.filter(pk=provider.pk).delete()
+    assert queued(callbacks, provider)
+    assert not caplog.records
