@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "marketplace.hiring.apps.HiringConfig",
     "marketplace.payments.apps.PaymentsConfig",
     "marketplace.ratings.apps.RatingsConfig",
+    "marketplace.credit.apps.CreditConfig",
     "signing.apps.SigningConfig",
     "marketplace.transparency.apps.TransparencyConfig",
 ]
@@ -268,48 +269,11 @@ VERIFY_RATE_LIMIT_PER_MINUTE = env.int("VERIFY_RATE_LIMIT_PER_MINUTE", default=3
 
 # --- Hiring ---------------------------------------------------------------------------------
 
-# Days a selection result stays public for objections before it becomes an order.
-PROCUREMENT_PUBLICITY_DAYS = env.int("PROCUREMENT_PUBLICITY_DAYS", default=3)
-# Published weighting of the scored evaluation (relative weights of price, rating, service days).
-PROCUREMENT_SCORE_WEIGHTS = {
-    "price": env.int("PROCUREMENT_WEIGHT_PRICE", default=60),
-    "rating": env.int("PROCUREMENT_WEIGHT_RATING", default=25),
-    "service_days": env.int("PROCUREMENT_WEIGHT_SERVICE_DAYS", default=15),
-}
 # A delivery the buyer leaves unanswered this many days is accepted automatically.
 ORDER_AUTO_ACCEPT_DAYS = env.int("ORDER_AUTO_ACCEPT_DAYS", default=7)
 # Bayesian average of ratings: (prior_mean * prior_weight + sum) / (prior_weight + count).
 RATING_PRIOR_MEAN = env.float("RATING_PRIOR_MEAN", default=4.0)
 RATING_PRIOR_WEIGHT = env.int("RATING_PRIOR_WEIGHT", default=10)
-
-# --- Oversight (staff watch lists at /oversight/) ---------------------------------------------
-
-# Providers are judged over the last N days and compared with the N days before.
-OVERSIGHT_WINDOW_DAYS = env.int("OVERSIGHT_WINDOW_DAYS", default=90)
-# A window's mean rating under this, or on-time share under this, puts the provider on the list...
-OVERSIGHT_MIN_RATING = env.float("OVERSIGHT_MIN_RATING", default=3.5)
-OVERSIGHT_MIN_ON_TIME_RATE = env.float("OVERSIGHT_MIN_ON_TIME_RATE", default=0.8)
-# ...but only when the figure rests on at least this many ratings (or completed orders).
-OVERSIGHT_MIN_SAMPLE = env.int("OVERSIGHT_MIN_SAMPLE", default=3)
-# Approved qualifications ending within this many days are listed as expiring.
-OVERSIGHT_EXPIRY_DAYS = env.int("OVERSIGHT_EXPIRY_DAYS", default=30)
-
-# Credit record (published at /providers/credit/formula/). Relative weights of the three parties'
-# evaluations (renormalised over the parties that have evaluated), of the two components
-# (evaluation, on-time delivery), points deducted per adverse outcome, the lowest score of each
-# grade, the score below which staff may suspend, and how far back inputs count.
-CREDIT_EVALUATION_WEIGHTS = env.dict(
-    "CREDIT_EVALUATION_WEIGHTS", cast={"value": int}, default={"buyer": 5, "authority": 3, "platform": 2}
-)
-CREDIT_COMPONENT_WEIGHTS = env.dict(
-    "CREDIT_COMPONENT_WEIGHTS", cast={"value": int}, default={"evaluation": 70, "on_time": 30}
-)
-CREDIT_PENALTIES = env.dict(
-    "CREDIT_PENALTIES", cast={"value": int}, default={"objection_upheld": 10, "dispute_refund": 10, "dispute_split": 5}
-)
-CREDIT_GRADE_THRESHOLDS = {5: 90, 4: 75, 3: 60, 2: 40}
-CREDIT_SUSPEND_THRESHOLD = env.int("CREDIT_SUSPEND_THRESHOLD", default=40)
-CREDIT_WINDOW_DAYS = env.int("CREDIT_WINDOW_DAYS", default=730)
 
 # --- Oscar ------------------------------------------------------------------------------------
 

@@ -6,10 +6,12 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from marketplace.catalogue.views import HomeView
+from marketplace.credit import urls as credit_urls
 from marketplace.hiring import urls as hiring_urls
 from marketplace.hiring.views import CheckoutView
 from marketplace.hiring.webhooks import StripeWebhookView
 from marketplace.ratings import urls as ratings_urls
+from providers import urls as provider_urls
 from signing.views import crl_view
 
 # English at /, Simplified Chinese at /zh-hans/.
@@ -19,7 +21,9 @@ urlpatterns = i18n_patterns(
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
-    path("providers/", include(("providers.urls", "providers"))),
+    # Credit (a layer above providers) adds the public profile and its credit pages to the same
+    # prefix and namespace, so their addresses and names ("providers:console-credit") stay as they were.
+    path("providers/", include((provider_urls.urlpatterns + credit_urls.urlpatterns, "providers"))),
     path("enterprise/", include(("marketplace.enterprises.urls", "enterprises"))),
     path("requests/", include(("marketplace.procurement.urls", "procurement"))),
     # The order pages, with the rating steps that ratings (a layer above hiring) adds to them;

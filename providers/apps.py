@@ -10,16 +10,8 @@ class ProvidersConfig(AppConfig):
         from celery.schedules import crontab
         from django.conf import settings
 
-        from .credit import signals as credit_signals
-
-        credit_signals.connect()
         # Daily, early in the morning (Asia/Shanghai): warnings reach providers before office hours.
         settings.CELERY_BEAT_SCHEDULE.setdefault(
             "providers-expire-qualifications",
             {"task": "providers.expire_qualifications", "schedule": crontab(hour=6, minute=0)},
-        )
-        # Nightly: inputs older than CREDIT_WINDOW_DAYS leave the score even when nothing new happens.
-        settings.CELERY_BEAT_SCHEDULE.setdefault(
-            "providers-recompute-credit",
-            {"task": "providers.recompute_credit", "schedule": crontab(hour=3, minute=30)},
         )

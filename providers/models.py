@@ -72,8 +72,11 @@ class Provider(BilingualMixin, models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(_("Submitted for review at"), null=True, blank=True)
     certified_at = models.DateTimeField(_("Certified at"), null=True, blank=True)
-    # The credit record's latest result, kept here so search and listings read it without a join
-    # (written only by the credit services; None until the first computation).
+    # A denormalised snapshot of the credit record's latest result (marketplace.credit owns the
+    # record, its appeals and the formula). Kept on the provider so search, listings and the
+    # review pages read it without a join and without importing credit, which sits above this
+    # app; written only by ``credit.services.provider_credit_recompute``; None until the first
+    # computation.
     credit_score = models.DecimalField(_("Credit score"), max_digits=5, decimal_places=2, null=True, blank=True)
     credit_grade = models.PositiveSmallIntegerField(
         _("Credit grade (stars)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
@@ -248,52 +251,3 @@ class ProviderEvent(models.Model):
 
     def __str__(self):
         return f"{self.provider}: {self.kind}"
-
-
-class CreditSource(models.TextChoices):
-    """Where a credit entry comes from; with the source row's id it names the entry."""
-
-    BUYER = "buyer", _("Buyer rating")
-    AUTHORITY = "authority", _("Authority evaluation")
-    PLATFORM = "platform", _("Platform evaluation")
-    DELIVERY = "delivery", _("Delivery against the deadline")
-    DISPUTE = "dispute", _("Dispute decided against the provider")
-    OBJECTION = "objection", _("Upheld objection to an award")
-
-
-class CreditAppeal(models.Model):
-    """A provider's challenge of one credit entry; an upheld appeal removes the entry from the score."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        UPHELD = "upheld", _("Upheld: entry excluded")
-        REJECTED = "rejected", _("Rejected")
-
-    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="credit_appeals")
-    source = models.CharField(_("Source"), max_length=20, choices=CreditSource.choices)
-    source_id = models.PositiveBigIntegerField()
-    entry_summary = models.CharField(_("Entry"), max_length=300, help_text="The entry as the provider saw it.")
-    reason = models.TextField(_("Reason for the appeal"))
-    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-    status = models.CharField(_("Status"), max_length=20, choices=Status.choices, default=Status.PENDING)
-    decision = models.TextField(_("Decision"), blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        verbose_name = _("Credit appeal")
-        verbose_name_plural = _("Credit appeals")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["provider", "source", "source_id"],
-                condition=models.Q(status="pending"),
-                name="one_open_credit_appeal_per_entry",
-            )
-        ]
-
-    def __str__(self):
-        return f"appeal {self.pk}: {self.source}:{self.source_id} ({self.status})"

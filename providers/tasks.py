@@ -9,10 +9,3 @@ from . import services
 def expire_qualifications() -> dict:
     result = services.qualification_expire_due()
     return {"warned": result.warned, "expired": result.expired, "listings_off_sale": result.listings_off_sale}
-
-
-@shared_task(name="providers.recompute_credit")
-def recompute_credit() -> dict:
-    from .credit import services as credit_services
-
-    return {"changed": credit_services.providers_credit_recompute_all()}

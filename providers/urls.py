@@ -1,11 +1,12 @@
+"""Provider pages. The public profile and the credit pages share this prefix and namespace but
+live in ``marketplace.credit.urls`` (joined to these in ``marketplace/urls.py``)."""
+
 from django.urls import path
 
 from . import views
-from .credit import views as credit_views
 
 urlpatterns = [
     path("join/", views.BecomeProviderView.as_view(), name="become"),
-    path("<int:pk>/", views.ProviderProfileView.as_view(), name="profile"),
     # The console always acts for the signed-in person's own provider: no provider id in its URLs.
     path("console/", views.ConsoleHomeView.as_view(), name="console"),
     path("console/submit/", views.ConsoleSubmitView.as_view(), name="console-submit"),
@@ -24,21 +25,6 @@ urlpatterns = [
     path("console/team/<int:pk>/remove/", views.ConsoleTeamRemoveView.as_view(), name="console-team-remove"),
     path("console/team/<int:pk>/role/", views.ConsoleTeamRoleView.as_view(), name="console-team-role"),
     path("qualifications/<int:pk>/scan/", views.QualificationScanView.as_view(), name="qualification-scan"),
-    path("console/credit/", credit_views.ConsoleCreditView.as_view(), name="console-credit"),
-    path(
-        "console/credit/appeal/<slug:source>/<int:source_id>/",
-        credit_views.ConsoleCreditAppealView.as_view(),
-        name="console-credit-appeal",
-    ),
-    path("credit/formula/", credit_views.CreditFormulaView.as_view(), name="credit-formula"),
-    path("credit/staff/", credit_views.StaffCreditView.as_view(), name="credit-staff"),
-    path("credit/staff/<int:pk>/", credit_views.StaffCreditProviderView.as_view(), name="credit-staff-provider"),
-    path("credit/staff/<int:pk>/suspend/", credit_views.StaffCreditSuspendView.as_view(), name="credit-staff-suspend"),
-    path(
-        "credit/appeals/<int:pk>/<slug:decision>/",
-        credit_views.StaffAppealDecideView.as_view(),
-        name="credit-appeal-decide",
-    ),
     path("review/", views.ReviewQueueView.as_view(), name="review"),
     path("review/<int:pk>/", views.ReviewProviderView.as_view(), name="review-provider"),
     path(

@@ -1,4 +1,4 @@
-"""Provider pages: registration, the provider console, staff review, scans and public profiles.
+"""Provider pages: registration, the provider console, staff review and scans.
 
 Views are thin: they find objects through selectors scoped to the acting user (another
 organisation's id gives 404, never 403, so ids reveal nothing), call one service, and render.
@@ -19,10 +19,8 @@ from marketplace.catalogue.models import Product
 from marketplace.core.permissions import StaffRequiredMixin
 from marketplace.core.storage import pdf_download_response, private_file_response
 from marketplace.core.views import apply_service_errors, flash_service_errors
-from marketplace.ratings import selectors as rating_selectors
 
 from . import selectors, services
-from .credit import selectors as credit_selectors
 from .forms import (
     ListingForm,
     MemberAddForm,
@@ -436,33 +434,3 @@ class ReviewQualificationActionView(StaffMixin, View):
         except ValidationError as error:
             flash_service_errors(request, error)
         return redirect("providers:review-provider", pk=qualification.provider_id)
-
-
-# --- Public profile --------------------------------------------------------------------------------
-
-
-class ProviderProfileView(TemplateView):
-    template_name = "providers/profile.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        try:
-            provider = selectors.public_provider(pk=kwargs["pk"], user=self.request.user)
-        except Provider.DoesNotExist:
-            raise Http404("No such provider") from None
-        products = list(selectors.provider_public_listings(provider=provider))
-        rating_selectors.attach_product_ratings(products)
-        listings = listing_infos(products)
-        regions = sorted({code for info in listings for code in info.regions_served})
-        context.update(
-            provider=provider,
-            qualifications=selectors.provider_public_qualifications(provider=provider),
-            listings=listings,
-            regions_served=regions,
-            today=selectors.today(),
-            rating_summary=rating_selectors.provider_summary(provider=provider),
-            reviews=rating_selectors.recent_ratings(provider=provider),
-            track_record=rating_selectors.provider_track_record(provider=provider),
-            suspension=credit_selectors.suspension_of(provider=provider),
-        )
-        return context

@@ -12,6 +12,9 @@ class _CommitBatch:
         self.send = send
         self.ids: set[int] = set()
         self.sent = False
+        # Django names a failing robust callback by its ``__qualname__`` when it logs the error;
+        # without one the logging itself raises and the failure escapes after all.
+        self.__qualname__ = f"on_commit_batched({getattr(send, '__qualname__', repr(send))})"
 
     def __call__(self) -> None:
         self.sent = True

@@ -8,7 +8,6 @@ request closed/past its deadline and is refused; two closers award once.
 import datetime
 from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -21,7 +20,7 @@ from marketplace.hiring import services as hiring
 from marketplace.hiring.models import ServiceOrder
 from providers.models import Provider, ProviderMember, Qualification
 
-from . import selection
+from . import conf, selection
 from .models import GRADE_RANK, Grade, Method, Objection, Quote, RequestEvent, RequestForQuotes, Selection, grade_rank
 
 R = RequestForQuotes.Status
@@ -272,7 +271,7 @@ def _candidates(request: RequestForQuotes) -> list[selection.Candidate]:
 
 
 def _weights() -> selection.Weights:
-    return selection.Weights(**settings.PROCUREMENT_SCORE_WEIGHTS)
+    return selection.Weights(**conf.get("PROCUREMENT_SCORE_WEIGHTS"))
 
 
 def _run_selection(request: RequestForQuotes, *, now, round_number: int) -> Selection | None:
@@ -333,7 +332,7 @@ def _run_selection(request: RequestForQuotes, *, now, round_number: int) -> Sele
 
 def _start_publicity(request, chosen: Selection, *, now) -> None:
     request.status = R.PUBLICITY
-    request.publicity_ends_at = now + datetime.timedelta(days=settings.PROCUREMENT_PUBLICITY_DAYS)
+    request.publicity_ends_at = now + datetime.timedelta(days=conf.get("PROCUREMENT_PUBLICITY_DAYS"))
     request.save(update_fields=["status", "publicity_ends_at"])
     _event(request, "selected", winner=chosen.winner_id, round=chosen.round)
     quoting = Provider.objects.filter(quotes__request=request).distinct()

@@ -126,37 +126,6 @@ def sort_by_rating(products: list) -> None:
     products.sort(key=lambda p: (-(p.rating_bayesian or prior), -p.rating_count))
 
 
-@dataclass(frozen=True)
-class TrackRecord:
-    completed: int
-    on_time_rate: int | None  # percent of completed orders delivered by the promised deadline
-    median_response_hours: Decimal | None  # from a request's publication to the provider's first quote
-
-
-def provider_track_record(*, provider) -> TrackRecord:
-    """Three queries, whatever the provider's history."""
-    import statistics
-
-    from marketplace.hiring.models import ServiceOrder, Status
-    from marketplace.hiring.selectors import DELIVERED_ON_TIME, timed_deliveries
-    from marketplace.procurement.models import Quote
-
-    completed = ServiceOrder.objects.filter(provider=provider, order__status=Status.COMPLETED)
-    timed = timed_deliveries().filter(provider=provider)
-    counts = timed.aggregate(total=Count("pk"), on_time=Count("pk", filter=DELIVERED_ON_TIME))
-    delays = [
-        (first - published).total_seconds() / 3600
-        for first, published in Quote.objects.filter(provider=provider).values_list(
-            "first_submitted_at", "request__published_at"
-        )
-    ]
-    return TrackRecord(
-        completed=completed.count(),
-        on_time_rate=round(100 * counts["on_time"] / counts["total"]) if counts["total"] else None,
-        median_response_hours=Decimal(str(statistics.median(delays))).quantize(Decimal("0.1")) if delays else None,
-    )
-
-
 # --- Authority and platform evaluations ------------------------------------------------------------
 
 

@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.core import notify
 from marketplace.hiring.models import ServiceOrder, Status
-from providers.credit.services import recompute_on_commit
 from signing.models import AuthorityMember, IssuingAuthority, Permit
 
 from .models import DIMENSIONS, AuthorityEvaluation, PlatformEvaluation, Rating
@@ -49,7 +48,6 @@ def rating_create(*, service_order: ServiceOrder, user, comment: str = "", **sta
         url=service_order.get_absolute_url(),
         params={"number": service_order.order.number},
     )
-    recompute_on_commit(rating.provider_id)
     return rating
 
 
@@ -146,7 +144,6 @@ def authority_evaluation_create(
         raise ValidationError(
             _("Your authority has already evaluated this order."), code="already_evaluated"
         ) from error
-    recompute_on_commit(evaluation.provider_id)
     return evaluation
 
 
@@ -191,5 +188,4 @@ def platform_evaluation_create(
         author=user,
         **values,
     )
-    recompute_on_commit(provider.pk)
     return evaluation

@@ -10,7 +10,6 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import (
     Avg,
     BooleanField,
@@ -38,6 +37,8 @@ from marketplace.procurement.models import Objection
 from marketplace.ratings.models import Rating
 from providers.models import Provider, Qualification
 from providers.selectors import all_listings
+
+from . import conf
 
 # --- overdue orders ------------------------------------------------------------------------------
 
@@ -118,14 +119,14 @@ def providers_below_threshold(*, now: datetime.datetime | None = None) -> QueryS
 
     Rating: the mean ``overall`` of ratings given in the window. On-time rate: of the completed
     orders delivered in the window with a deadline, the share delivered by it (the rule of the
-    public track record, ``ratings.selectors.provider_track_record``). A figure counts only when
+    public track record, ``credit.selectors.provider_track_record``). A figure counts only when
     it rests on at least ``OVERSIGHT_MIN_SAMPLE`` ratings or orders. The previous window's figures
     come along for comparison; ``rating_breached`` / ``on_time_breached`` say which threshold fails.
     """
-    windows = Windows(now=now or timezone.now(), days=settings.OVERSIGHT_WINDOW_DAYS)
-    minimum = settings.OVERSIGHT_MIN_SAMPLE
-    min_rating = Decimal(str(settings.OVERSIGHT_MIN_RATING))
-    min_rate = float(settings.OVERSIGHT_MIN_ON_TIME_RATE)
+    windows = Windows(now=now or timezone.now(), days=conf.get("OVERSIGHT_WINDOW_DAYS"))
+    minimum = conf.get("OVERSIGHT_MIN_SAMPLE")
+    min_rating = Decimal(str(conf.get("OVERSIGHT_MIN_RATING")))
+    min_rate = float(conf.get("OVERSIGHT_MIN_ON_TIME_RATE"))
 
     def ratings(start, end):
         return Rating.objects.filter(created_at__gte=start, created_at__lt=end)
@@ -197,7 +198,7 @@ def _with_listing_count(queryset: QuerySet[Qualification]) -> QuerySet[Qualifica
 def expiring_qualifications(*, today: datetime.date | None = None) -> QuerySet[Qualification]:
     """Approved qualifications whose last valid day is within ``OVERSIGHT_EXPIRY_DAYS``; soonest first."""
     today = today or timezone.localdate()
-    horizon = today + datetime.timedelta(days=settings.OVERSIGHT_EXPIRY_DAYS)
+    horizon = today + datetime.timedelta(days=conf.get("OVERSIGHT_EXPIRY_DAYS"))
     queryset = Qualification.objects.filter(
         status=Qualification.Status.APPROVED, valid_until__gte=today, valid_until__lte=horizon
     )

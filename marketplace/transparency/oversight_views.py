@@ -4,7 +4,6 @@ Every list also downloads as CSV (``?format=csv``): all rows, not one page, with
 page shows, streamed in the same constant number of queries.
 """
 
-from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.utils import timezone
@@ -15,7 +14,7 @@ from marketplace.core.csv_export import csv_response
 from marketplace.core.i18n import localized
 from marketplace.core.permissions import StaffRequiredMixin
 
-from . import oversight
+from . import conf, oversight
 
 
 class OverviewView(StaffRequiredMixin, TemplateView):
@@ -25,8 +24,8 @@ class OverviewView(StaffRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context.update(
             counts=oversight.overview_counts(),
-            window_days=settings.OVERSIGHT_WINDOW_DAYS,
-            expiry_days=settings.OVERSIGHT_EXPIRY_DAYS,
+            window_days=conf.get("OVERSIGHT_WINDOW_DAYS"),
+            expiry_days=conf.get("OVERSIGHT_EXPIRY_DAYS"),
         )
         return context
 
@@ -135,10 +134,10 @@ class ProvidersBelowThresholdView(_WatchList):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(
-            window_days=settings.OVERSIGHT_WINDOW_DAYS,
-            min_rating=settings.OVERSIGHT_MIN_RATING,
-            min_on_time_percent=round(100 * settings.OVERSIGHT_MIN_ON_TIME_RATE),
-            min_sample=settings.OVERSIGHT_MIN_SAMPLE,
+            window_days=conf.get("OVERSIGHT_WINDOW_DAYS"),
+            min_rating=conf.get("OVERSIGHT_MIN_RATING"),
+            min_on_time_percent=round(100 * conf.get("OVERSIGHT_MIN_ON_TIME_RATE")),
+            min_sample=conf.get("OVERSIGHT_MIN_SAMPLE"),
         )
         return context
 
@@ -168,7 +167,7 @@ class ExpiringQualificationsView(_QualificationList):
         return oversight.expiring_qualifications(today=self.today)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(expiry_days=settings.OVERSIGHT_EXPIRY_DAYS, **kwargs)
+        return super().get_context_data(expiry_days=conf.get("OVERSIGHT_EXPIRY_DAYS"), **kwargs)
 
 
 class ExpiredQualificationsView(_QualificationList):

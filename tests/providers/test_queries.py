@@ -1,4 +1,5 @@
-"""Category, listing and profile pages cost the same number of queries for 2 or 12 listings."""
+"""Category and listing pages cost the same number of queries for 2 or 12 listings (the profile
+page: tests/credit/test_profile.py)."""
 
 import pytest
 from django.db import connection
@@ -49,13 +50,3 @@ def test_listing_detail_query_count_is_flat(client, eia):
     more, _ = add_listings(eia, 10)
     assert count_queries(client, products[0].get_absolute_url()) == first
     assert count_queries(client, more[-1].get_absolute_url()) == first
-
-
-def test_provider_profile_query_count_is_flat(client, eia):
-    provider = make_certified_provider(categories=[eia])
-    make_listing(provider, eia)
-    make_listing(provider, eia)
-    few = count_queries(client, provider.get_absolute_url())
-    for i in range(8):
-        make_listing(provider, eia, title=f"More {i}")
-    assert count_queries(client, provider.get_absolute_url()) == few

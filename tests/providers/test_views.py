@@ -1,4 +1,6 @@
-"""Provider pages through HTTP: registration, console, staff review, scans, public pages."""
+"""Provider pages through HTTP: registration, console, staff review, scans, listing pages.
+
+The public profile is credit's page now: tests/credit/test_profile.py."""
 
 import datetime
 
@@ -287,23 +289,6 @@ def test_staff_review_errors_are_messages_not_500s(client, eia):
     assert client.post(reverse("providers:review-provider-action", args=[provider.pk, "explode"])).status_code == 404
     provider.refresh_from_db()
     assert provider.status == Provider.Status.CERTIFIED
-
-
-def test_public_profile_shows_certification_qualifications_and_listings(client, eia):
-    provider = make_certified_provider(categories=[eia])
-    make_listing(provider, eia)
-    html = client.get(provider.get_absolute_url()).content.decode()
-    for text in ("Certified", provider.credit_code, "Environmental impact report", "Member since", "No ratings yet"):
-        assert text in html
-    html = client.get("/zh-hans" + provider.get_absolute_url()).content.decode()
-    assert provider.name_zh in html
-
-
-def test_draft_provider_has_no_public_profile_but_its_team_can_preview(client):
-    provider = make_provider()
-    assert client.get(provider.get_absolute_url()).status_code == 404
-    client.force_login(provider.memberships.get().user)
-    assert client.get(provider.get_absolute_url()).status_code == 200
 
 
 def test_profile_edit_saves_and_keeps_the_credit_code(client):

@@ -6,10 +6,10 @@ from django.db import transaction
 
 from marketplace.catalogue import services as catalogue_services
 from marketplace.core import demo as core_demo
+from marketplace.credit import demo as credit_demo
+from marketplace.credit import services as credit_services
 from marketplace.hiring import demo as hiring_demo
 from providers import demo as providers_demo
-from providers.credit import demo as credit_demo
-from providers.credit import services as credit_services
 from search import services as search_services
 from signing import demo as signing_demo
 from signing import services as signing_services

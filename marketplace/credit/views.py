@@ -1,4 +1,9 @@
-"""Credit pages: the public formula, the provider's own record and appeals, and staff's credit desk."""
+"""Credit pages: the public formula and profile, the provider's own record and appeals, staff's credit desk.
+
+The provider's public profile lives here, not in providers: besides the provider's own facts it
+shows its ratings, its track record (orders and quotes) and its credit grade or suspension, and
+only this layer may read all of them.
+"""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -9,16 +14,47 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from marketplace.core.views import flash_service_errors
+from marketplace.ratings import selectors as rating_selectors
+from providers import selectors as provider_selectors
+from providers.listings import listing_infos
+from providers.models import Provider
+from providers.views import ConsoleMixin, StaffMixin
 
-from ..models import CreditAppeal, CreditSource, Provider
-from ..views import ConsoleMixin, StaffMixin
 from . import formula, selectors, services
+from .models import CreditAppeal, CreditSource
+
+
+class ProviderProfileView(TemplateView):
+    template_name = "credit/profile.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        try:
+            provider = provider_selectors.public_provider(pk=kwargs["pk"], user=self.request.user)
+        except Provider.DoesNotExist:
+            raise Http404("No such provider") from None
+        products = list(provider_selectors.provider_public_listings(provider=provider))
+        rating_selectors.attach_product_ratings(products)
+        listings = listing_infos(products)
+        regions = sorted({code for info in listings for code in info.regions_served})
+        context.update(
+            provider=provider,
+            qualifications=provider_selectors.provider_public_qualifications(provider=provider),
+            listings=listings,
+            regions_served=regions,
+            today=provider_selectors.today(),
+            rating_summary=rating_selectors.provider_summary(provider=provider),
+            reviews=rating_selectors.recent_ratings(provider=provider),
+            track_record=selectors.provider_track_record(provider=provider),
+            suspension=selectors.suspension_of(provider=provider),
+        )
+        return context
 
 
 class CreditFormulaView(TemplateView):
     """The published formula, with the weights and thresholds actually in force."""
 
-    template_name = "providers/credit/formula.html"
+    template_name = "credit/formula.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -36,7 +72,7 @@ class CreditFormulaView(TemplateView):
 
 
 class ConsoleCreditView(ConsoleMixin, TemplateView):
-    template_name = "providers/console/credit.html"
+    template_name = "credit/console.html"
     console_section = "credit"
 
     def get_context_data(self, **kwargs):
@@ -68,7 +104,7 @@ class ConsoleCreditAppealView(ConsoleMixin, View):
 
 
 class StaffCreditView(StaffMixin, TemplateView):
-    template_name = "providers/credit/staff.html"
+    template_name = "credit/staff.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -81,7 +117,7 @@ class StaffCreditView(StaffMixin, TemplateView):
 
 
 class StaffCreditProviderView(StaffMixin, TemplateView):
-    template_name = "providers/credit/staff_provider.html"
+    template_name = "credit/staff_provider.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

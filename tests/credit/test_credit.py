@@ -9,10 +9,11 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from marketplace.credit import selectors, services
+from marketplace.credit.models import CreditAppeal
 from marketplace.hiring import services as hiring
 from marketplace.procurement import services as procurement
-from providers.credit import selectors, services
-from providers.models import CreditAppeal, Provider
+from providers.models import Provider
 from tests.factories import (
     UserFactory,
     make_buyer,
@@ -295,7 +296,7 @@ def test_recompute_command_and_periodic_task(buyer, provider, settings):
     call_command("recompute_credit")
     assert score_of(provider) == (D("100.00"), 5)
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert "providers.recompute_credit" in tasks
+    assert "credit.recompute_credit" in tasks
 
 
 def test_dispute_and_objection_decisions_recompute_after_commit(

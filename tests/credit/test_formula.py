@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from providers.credit import formula
-from providers.credit.formula import Contribution
+from marketplace.credit import formula
+from marketplace.credit.formula import Contribution
 
 D = Decimal
 

@@ -1,9 +1,10 @@
 """Every change to a credit record: recompute, appeal, decide an appeal, suspend below the threshold.
 
 ``provider_credit_recompute`` is the only writer of ``Provider.credit_score / credit_grade /
-credit_computed_at``. Whatever changes an input (a rating, an evaluation, a dispute decision, an
-objection decision, an appeal decision) asks for it with ``recompute_on_commit`` so the score is
-computed from committed data.
+credit_computed_at`` (the snapshot credit keeps on the provider). Nothing calls it for an input
+directly: ``signals`` hears every change of an input (a rating, an evaluation, a dispute decision,
+an objection decision, an order's acceptance, an appeal decision) and asks for it with
+``recompute_on_commit``, so the score is computed from committed data.
 """
 
 from dataclasses import dataclass
@@ -16,10 +17,11 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.accounts.models import User
 from marketplace.core.commit import on_commit_batched
+from providers import services as provider_services
+from providers.models import Provider
 
-from .. import services as provider_services
-from ..models import CreditAppeal, Provider
 from . import formula, selectors
+from .models import CreditAppeal
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,8 @@ def providers_credit_recompute_all(*, now=None) -> int:
 
 
 def _recompute(provider_ids: list[int]) -> None:
-    for pk in provider_ids:
+    # A provider deleted in the same transaction (its ratings cascading) has nothing to recompute.
+    for pk in Provider.objects.filter(pk__in=provider_ids).order_by("pk").values_list("pk", flat=True):
         provider_credit_recompute(provider=Provider(pk=pk))
 
 
@@ -119,8 +122,7 @@ def credit_appeal_decide(*, appeal: CreditAppeal, reviewer: User, uphold: bool, 
     appeal.decision = decision
     appeal.decided_by = reviewer
     appeal.decided_at = timezone.now()
-    appeal.save(update_fields=["status", "decision", "decided_by", "decided_at"])
-    recompute_on_commit(appeal.provider_id)
+    appeal.save(update_fields=["status", "decision", "decided_by", "decided_at"])  # recomputes: signals
     return appeal
 
 

@@ -1,4 +1,4 @@
-"""The published credit formula: pure functions of a provider's inputs and the settings.
+"""The published credit formula: pure functions of a provider's inputs and the tunables (``conf``).
 
 Each evaluation (buyer rating, authority evaluation, platform evaluation) is a value of 1 to 5
 stars, turned into 0–100 points as ``(stars − 1) × 25``. Then::
@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.conf import settings
+from . import conf
 
 PARTIES = ("buyer", "authority", "platform")
 PLACES = Decimal("0.01")
@@ -37,14 +37,14 @@ class Config:
     @classmethod
     def from_settings(cls) -> "Config":
         return cls(
-            party_weights={p: Decimal(settings.CREDIT_EVALUATION_WEIGHTS.get(p, 0)) for p in PARTIES},
+            party_weights={p: Decimal(conf.get("CREDIT_EVALUATION_WEIGHTS").get(p, 0)) for p in PARTIES},
             component_weights={
-                name: Decimal(settings.CREDIT_COMPONENT_WEIGHTS.get(name, 0)) for name in ("evaluation", "on_time")
+                name: Decimal(conf.get("CREDIT_COMPONENT_WEIGHTS").get(name, 0)) for name in ("evaluation", "on_time")
             },
-            penalties={name: Decimal(points) for name, points in settings.CREDIT_PENALTIES.items()},
-            grade_thresholds={int(stars): Decimal(low) for stars, low in settings.CREDIT_GRADE_THRESHOLDS.items()},
-            suspend_threshold=Decimal(settings.CREDIT_SUSPEND_THRESHOLD),
-            window_days=int(settings.CREDIT_WINDOW_DAYS),
+            penalties={name: Decimal(points) for name, points in conf.get("CREDIT_PENALTIES").items()},
+            grade_thresholds={int(stars): Decimal(low) for stars, low in conf.get("CREDIT_GRADE_THRESHOLDS").items()},
+            suspend_threshold=Decimal(conf.get("CREDIT_SUSPEND_THRESHOLD")),
+            window_days=int(conf.get("CREDIT_WINDOW_DAYS")),
         )
 
     @property

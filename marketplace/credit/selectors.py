@@ -9,22 +9,28 @@ deliveries, disputes, upheld objections) plus one for appeals. What counts again
   and its quote was excluded. One entry per superseded selection round, however many objections
   were upheld in it. An upheld objection that cancels the request is about the request, not the
   winner, and is not held against anyone's credit.
+
+Also the public track record of the provider's profile (completed orders, on-time share, median
+response to requests), which reads hiring and procurement.
 """
 
 import datetime
+import statistics
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.hiring.models import Dispute
-from marketplace.hiring.selectors import timed_deliveries
-from marketplace.procurement.models import Objection
+from marketplace.hiring.models import Dispute, ServiceOrder, Status
+from marketplace.hiring.selectors import DELIVERED_ON_TIME, timed_deliveries
+from marketplace.procurement.models import Objection, Quote
 from marketplace.ratings.models import AuthorityEvaluation, PlatformEvaluation, Rating
+from providers.models import Provider, ProviderEvent
 
-from ..models import CreditAppeal, CreditSource, Provider
 from . import formula
+from .models import CreditAppeal, CreditSource
 
 
 @dataclass
@@ -238,8 +244,35 @@ def appeals_of(*, provider: Provider):
 
 def suspension_of(*, provider: Provider):
     """The event that suspended a suspended provider (its date and reason are public record)."""
-    from ..models import ProviderEvent
-
     if provider.status != Provider.Status.SUSPENDED:
         return None
     return provider.events.filter(kind=ProviderEvent.Kind.SUSPENDED).first()
+
+
+# --- The public track record -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrackRecord:
+    completed: int
+    on_time_rate: int | None  # percent of completed orders delivered by the promised deadline
+    median_response_hours: Decimal | None  # from a request's publication to the provider's first quote
+
+
+def provider_track_record(*, provider) -> TrackRecord:
+    """Three queries, whatever the provider's history. Here because it reads orders (hiring) and
+    quotes (procurement); ratings, below procurement, may not."""
+    completed = ServiceOrder.objects.filter(provider=provider, order__status=Status.COMPLETED)
+    timed = timed_deliveries().filter(provider=provider)
+    counts = timed.aggregate(total=Count("pk"), on_time=Count("pk", filter=DELIVERED_ON_TIME))
+    delays = [
+        (first - published).total_seconds() / 3600
+        for first, published in Quote.objects.filter(provider=provider).values_list(
+            "first_submitted_at", "request__published_at"
+        )
+    ]
+    return TrackRecord(
+        completed=completed.count(),
+        on_time_rate=round(100 * counts["on_time"] / counts["total"]) if counts["total"] else None,
+        median_response_hours=Decimal(str(statistics.median(delays))).quantize(Decimal("0.1")) if delays else None,
+    )

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from providers.credit import services
+from marketplace.credit import services
 from providers.models import Provider
 
 

@@ -1,0 +1,62 @@
+"""The credit record's own data: appeals of its entries. The entries themselves are rows of the
+apps below (ratings, evaluations, orders, disputes, objections), read by ``selectors``; the
+latest score and grade are a snapshot on ``providers.Provider``.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from providers.models import Provider
+
+
+class CreditSource(models.TextChoices):
+    """Where a credit entry comes from; with the source row's id it names the entry."""
+
+    BUYER = "buyer", _("Buyer rating")
+    AUTHORITY = "authority", _("Authority evaluation")
+    PLATFORM = "platform", _("Platform evaluation")
+    DELIVERY = "delivery", _("Delivery against the deadline")
+    DISPUTE = "dispute", _("Dispute decided against the provider")
+    OBJECTION = "objection", _("Upheld objection to an award")
+
+
+class CreditAppeal(models.Model):
+    """A provider's challenge of one credit entry; an upheld appeal removes the entry from the score."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        UPHELD = "upheld", _("Upheld: entry excluded")
+        REJECTED = "rejected", _("Rejected")
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="credit_appeals")
+    source = models.CharField(_("Source"), max_length=20, choices=CreditSource.choices)
+    source_id = models.PositiveBigIntegerField()
+    entry_summary = models.CharField(_("Entry"), max_length=300, help_text="The entry as the provider saw it.")
+    reason = models.TextField(_("Reason for the appeal"))
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(_("Status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    decision = models.TextField(_("Decision"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("Credit appeal")
+        verbose_name_plural = _("Credit appeals")
+        # Moved from the providers app (issue 14) with its table and rows; the name stays.
+        db_table = "providers_creditappeal"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "source", "source_id"],
+                condition=models.Q(status="pending"),
+                name="one_open_credit_appeal_per_entry",
+            )
+        ]
+
+    def __str__(self):
+        return f"appeal {self.pk}: {self.source}:{self.source_id} ({self.status})"

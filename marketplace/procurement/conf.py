@@ -1,0 +1,27 @@
+"""Procurement's tunables: the domain's defaults live here, not in ``settings.py``.
+
+Each value is, in order: a Django setting of the same name (a deployment's settings module, a
+test's ``settings`` / ``override_settings``), else the environment variables README documents,
+else the default below.
+"""
+
+import environ
+from django.conf import settings
+
+_env = environ.Env()
+
+DEFAULTS = {
+    # Days a selection result stays public for objections before it becomes an order.
+    "PROCUREMENT_PUBLICITY_DAYS": _env.int("PROCUREMENT_PUBLICITY_DAYS", default=3),
+    # Published weighting of the scored evaluation (relative weights of price, rating, service days).
+    "PROCUREMENT_SCORE_WEIGHTS": {
+        "price": _env.int("PROCUREMENT_WEIGHT_PRICE", default=60),
+        "rating": _env.int("PROCUREMENT_WEIGHT_RATING", default=25),
+        "service_days": _env.int("PROCUREMENT_WEIGHT_SERVICE_DAYS", default=15),
+    },
+}
+
+
+def get(name: str):
+    """The value in force for ``name`` (a key of ``DEFAULTS``), looked up on each call so overrides apply."""
+    return getattr(settings, name, DEFAULTS[name])
