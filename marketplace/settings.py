@@ -6,7 +6,6 @@ Production sets ``DEBUG=False`` and the variables documented in README.md; then 
 settings below switch on and a missing ``SECRET_KEY`` stops the process at start-up.
 """
 
-from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -271,9 +270,6 @@ VERIFY_RATE_LIMIT_PER_MINUTE = env.int("VERIFY_RATE_LIMIT_PER_MINUTE", default=3
 
 # A delivery the buyer leaves unanswered this many days is accepted automatically.
 ORDER_AUTO_ACCEPT_DAYS = env.int("ORDER_AUTO_ACCEPT_DAYS", default=7)
-# Bayesian average of ratings: (prior_mean * prior_weight + sum) / (prior_weight + count).
-RATING_PRIOR_MEAN = env.float("RATING_PRIOR_MEAN", default=4.0)
-RATING_PRIOR_WEIGHT = env.int("RATING_PRIOR_WEIGHT", default=10)
 
 # --- Oscar ------------------------------------------------------------------------------------
 
@@ -376,5 +372,3 @@ STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="http://127.0.0.1:8420")
 # Stripe.js: served by localstripe in development; https://js.stripe.com/v3/ in production.
 STRIPE_JS_URL = env("STRIPE_JS_URL", default="http://127.0.0.1:8420/js.stripe.com/v3/")
-# The platform's share of a completed order, in percent, kept before the transfer to the provider.
-PLATFORM_FEE_PERCENT = Decimal(env.str("PLATFORM_FEE_PERCENT", default="5"))

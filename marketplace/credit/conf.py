@@ -9,8 +9,9 @@ test's ``settings`` / ``override_settings`` changes it), else the environment va
 import re
 
 import environ
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from marketplace.core.conf import Tunables
 
 _env = environ.Env()
 
@@ -45,6 +46,4 @@ DEFAULTS = {
 }
 
 
-def get(name: str):
-    """The value in force for ``name`` (a key of ``DEFAULTS``), looked up on each call so overrides apply."""
-    return getattr(settings, name, DEFAULTS[name])
+get = Tunables(DEFAULTS).get

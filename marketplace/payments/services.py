@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -26,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from oscar.apps.order.models import PaymentEvent, PaymentEventType
 from oscar.apps.payment.models import Source, SourceType
 
+from . import conf
 from .interfaces import CardDeclined, GatewayError, Intent, get_gateway
 from .models import PaymentRecord, Payout, PayoutAccount, StripeEvent, StripePayment
 from .money import CURRENCY, fen_to_yuan, percent_of, yuan_to_fen
@@ -420,7 +420,7 @@ def payout_settle(*, service_order: ServiceOrder) -> Payout | None:
     held = ledger_balance(service_order=service_order).held
     if held <= 0:
         return None
-    fee = percent_of(held, settings.PLATFORM_FEE_PERCENT)
+    fee = percent_of(held, conf.get("PLATFORM_FEE_PERCENT"))
     if fee:
         _entry(service_order, PaymentRecord.Kind.FEE, fee, f"fee-{service_order.pk}")
     payout = Payout.objects.create(

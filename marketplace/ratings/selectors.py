@@ -8,17 +8,17 @@ so three 5-star ratings (≈4.23 with the defaults) rank below three hundred 4.8
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.conf import settings
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 
+from . import conf
 from .models import DIMENSIONS, Rating
 
 PLACES = Decimal("0.01")
 
 
 def bayesian_average(*, total: Decimal, count: int, prior_mean=None, prior_weight=None) -> Decimal:
-    prior_mean = Decimal(str(settings.RATING_PRIOR_MEAN if prior_mean is None else prior_mean))
-    prior_weight = Decimal(settings.RATING_PRIOR_WEIGHT if prior_weight is None else prior_weight)
+    prior_mean = Decimal(str(conf.get("RATING_PRIOR_MEAN") if prior_mean is None else prior_mean))
+    prior_weight = Decimal(conf.get("RATING_PRIOR_WEIGHT") if prior_weight is None else prior_weight)
     if count == 0 and prior_weight == 0:
         return Decimal("0")
     value = (prior_mean * prior_weight + Decimal(total)) / (prior_weight + count)

@@ -7,7 +7,8 @@ README documents), else the default below.
 """
 
 import environ
-from django.conf import settings
+
+from marketplace.core.conf import Tunables
 
 _env = environ.Env()
 
@@ -24,6 +25,4 @@ DEFAULTS = {
 }
 
 
-def get(name: str):
-    """The value in force for ``name`` (a key of ``DEFAULTS``), looked up on each call so overrides apply."""
-    return getattr(settings, name, DEFAULTS[name])
+get = Tunables(DEFAULTS).get
