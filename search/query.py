@@ -16,6 +16,7 @@ from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.catalogue.services import load_service_items
 from marketplace.core.regions import get_region
 
 from .documents import ListingDocument
@@ -67,8 +68,6 @@ def category_codes_for_term(term: str) -> tuple[str, ...]:
 @cache
 def vocabulary() -> tuple[str, ...]:
     """Latin words of the service items' names and abbreviations: what a typo is corrected towards."""
-    from marketplace.catalogue.services import load_service_items
-
     words = set()
     for item in load_service_items():
         words.update(re.findall(r"[a-z]{3,}", item["name"].lower()))

@@ -25,6 +25,8 @@ from oscar.apps.order.models import Order
 from marketplace.core import notify
 from marketplace.core.uploads import DOCUMENT_KINDS, validate_upload
 from marketplace.payments import services as payments
+from providers import selectors as provider_selectors
+from providers.listings import listing_info
 
 from .models import Deliverable, Dispute, Extension, OrderEvent, ServiceOrder, Status
 from .placement import ServiceOrderCreator
@@ -538,9 +540,6 @@ def direct_orders_place(
     the one Oscar's strategy gives now (``marketplace.partner.strategy``), which also refuses
     anything no longer purchasable or quote-only.
     """
-    from providers import selectors as provider_selectors
-    from providers.listings import listing_info
-
     if not enterprise.memberships.filter(user=user).exists():
         raise NotPermitted(_("You do not act for this enterprise."), code="not_member")
     project_name = (project_name or "").strip()

@@ -18,6 +18,9 @@ from marketplace.core.regions import get_region, validate_region_code
 from marketplace.core.uploads import DOCUMENT_KINDS, validate_upload
 from marketplace.hiring import services as hiring
 from marketplace.hiring.models import ServiceOrder
+from marketplace.ratings.selectors import bayesian_by_provider
+from providers import selectors as provider_selectors
+from providers.listings import listing_info
 from providers.models import Provider, ProviderMember, Qualification
 
 from . import conf, selection
@@ -157,9 +160,6 @@ def request_republish(*, request: RequestForQuotes, user, deadline: datetime.dat
 
 def provider_serves_region(*, provider: Provider, category, region_code: str) -> bool:
     """The provider's own region, or a published listing in the category serving it, covers the code."""
-    from providers import selectors as provider_selectors
-    from providers.listings import listing_info
-
     own = get_region(provider.region)
     if own and own.contains(region_code):
         return True
@@ -252,8 +252,6 @@ def quote_submit(
 
 
 def _candidates(request: RequestForQuotes) -> list[selection.Candidate]:
-    from marketplace.ratings.selectors import bayesian_by_provider
-
     quotes = list(
         request.quotes.filter(excluded=False, provider__status=Provider.Status.CERTIFIED).order_by("submitted_at", "pk")
     )

@@ -10,6 +10,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 
+from marketplace.hiring.models import ServiceOrder, Status
+from signing.selectors import authorities_for_user
+
 from . import conf
 from .models import DIMENSIONS, Rating
 
@@ -131,8 +134,6 @@ def sort_by_rating(products: list) -> None:
 
 def evaluating_authorities(*, user):
     """The issuing authorities ``user`` may evaluate for: their own, never the platform itself."""
-    from signing.selectors import authorities_for_user
-
     return authorities_for_user(user=user).filter(is_platform=False).order_by("name")
 
 
@@ -142,8 +143,6 @@ def order_for_authority_evaluation(*, user, order_number: str):
     Only officers of an authority reach it, and only completed orders; the view shows just what
     the evaluation needs (number, service, provider, enterprise, completion), never price or files.
     """
-    from marketplace.hiring.models import ServiceOrder, Status
-
     number = (order_number or "").strip()
     if not number or not evaluating_authorities(user=user).exists():
         return None
