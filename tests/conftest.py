@@ -1,5 +1,7 @@
 import pytest
 
+from tests.factories import make_buyer, make_certified_provider, staff_user
+
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
@@ -60,3 +62,29 @@ def pki_dir(tmp_path_factory):
 def _signing_pki(settings, pki_dir):
     settings.SIGNING_PKI_DIR = pki_dir
     settings.SEAL_KEY_ENCRYPTION_KEY = TEST_SEAL_KEK
+
+
+# --- the marketplace's usual cast, shared by every app's tests (tests/factories builds them) ---
+
+
+@pytest.fixture
+def category(catalogue):
+    return catalogue.get(code="eia")
+
+
+@pytest.fixture
+def buyer(db):
+    """(enterprise, owner)"""
+    return make_buyer()
+
+
+@pytest.fixture
+def providers(category):
+    """Three certified providers qualified for EIA in Beijing."""
+    reviewer = staff_user()
+    return [make_certified_provider(categories=[category], reviewer=reviewer, name=f"Quoter {n}") for n in range(3)]
+
+
+@pytest.fixture
+def staff(db):
+    return staff_user()
