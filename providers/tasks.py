@@ -1,8 +1,15 @@
 """Celery entry points; each calls the same service as its management command."""
 
+import logging
+
 from celery import shared_task
 
-from . import services
+from signing.exceptions import SigningError
+
+from . import certificates, services
+from .models import Provider
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="providers.expire_qualifications")
@@ -16,3 +23,15 @@ def recompute_credit() -> dict:
     from .credit import services as credit_services
 
     return {"changed": credit_services.providers_credit_recompute_all()}
+
+
+@shared_task(name="providers.certificate_issue")
+def provider_certificate_issue(provider_id: int) -> str | None:
+    """Seal a newly certified provider's certificate. A platform without a seal yet (before
+    init_pki) issues none; ``issue_provider_certificates`` catches up later."""
+    provider = Provider.objects.get(pk=provider_id)
+    try:
+        return certificates.provider_certificate_issue(provider=provider).document.number
+    except SigningError as exc:
+        logger.warning("No certificate for provider %s: %s", provider_id, exc)
+        return None

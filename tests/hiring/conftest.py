@@ -1,6 +1,7 @@
 import pytest
 
 from tests.factories import make_buyer, make_certified_provider, staff_user
+from tests.factories.contracts import contract_materials  # noqa: F401 - a fixture
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from providers import services as provider_services
+from providers.models import ProviderCertificate
 from signing.demo import pki_init
-from signing.models import DocumentKind, ProviderCertificate
+from signing.models import DocumentKind
 from tests.factories import make_certified_provider, staff_user
 
 pytestmark = pytest.mark.django_db
