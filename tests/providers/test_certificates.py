@@ -70,3 +70,36 @@ def test_without_a_platform_seal_certification_still_succeeds(catalogue, django_
         provider = make_certified_provider(categories=[catalogue.get(code="eia")])
     assert provider.status == "certified"
     assert not ProviderCertificate.objects.filter(provider=provider).exists()
+
+
+def test_the_backfill_command_issues_missing_certificates_once(catalogue, capsys):
+    from django.core.management import call_command
+
+    provider = make_certified_provider(categories=[catalogue.get(code="eia")])  # no on_commit: no certificate
+    call_command("issue_provider_certificates")
+    assert "Certificates issued: 1." in capsys.readouterr().out
+    assert ProviderCertificate.objects.filter(provider=provider).count() == 1
+    call_command("issue_provider_certificates")
+    assert "Certificates issued: 0." in capsys.readouterr().out
+
+
+def test_the_backfill_command_fails_clearly_without_a_platform_seal(catalogue):
+    from django.core.management import CommandError, call_command
+
+    from signing.models import IssuingAuthority
+
+    make_certified_provider(categories=[catalogue.get(code="eia")])
+    IssuingAuthority.objects.filter(is_platform=True).update(is_platform=False)
+    with pytest.raises(CommandError, match="no seal yet"):
+        call_command("issue_provider_certificates")
+
+
+def test_only_a_certified_provider_receives_a_certificate(catalogue):
+    from providers import certificates
+    from signing.exceptions import PermitError
+
+    provider = make_certified_provider(categories=[catalogue.get(code="eia")])
+    provider.status = "suspended"
+    with pytest.raises(PermitError):
+        certificates.provider_certificate_issue(provider=provider)
+    assert not ProviderCertificate.objects.filter(provider=provider).exists()
