@@ -10,6 +10,10 @@ class ProvidersConfig(AppConfig):
         from celery.schedules import crontab
         from django.conf import settings
 
+        from . import certificates
+
+        # The signing app's registry asks this app how a provider's certificate stands.
+        certificates.verification_source_register()
         # Daily, early in the morning (Asia/Shanghai): warnings reach providers before office hours.
         settings.CELERY_BEAT_SCHEDULE.setdefault(
             "providers-expire-qualifications",

@@ -20,7 +20,10 @@ from marketplace.catalogue.models import AttributeOption, Category, Product, Pro
 from marketplace.catalogue.services import product_class_ensure_intermediary_service
 from marketplace.core.validators import CREDIT_CODE_ALPHABET, credit_code_check_character
 from marketplace.partner.models import Partner, StockRecord
+from signing import demo as signing_demo
+from signing.pki import Pki
 
+from . import certificates
 from .models import Provider, ProviderEvent, ProviderMember, Qualification
 
 DEMO_PROVIDER_USER = "provider@demo.onewindow.local"
@@ -335,3 +338,13 @@ def _create_listing(provider, category, service, variant, variant_index, n, prod
         product=product, partner=provider.partner, partner_sku=f"L{product.pk}", price=price, price_currency="CNY"
     )
     return 1
+
+
+def certificates_load(*, pki: Pki | None = None) -> int:
+    """The demo provider's contract seal (re-made if the PKI was re-initialised), and a sealed
+    certificate for every certified provider that has none. Run after the signing demo
+    (``pki_init``); idempotent. Returns how many certificates were issued."""
+    signing_demo.organisation_seals_ensure(
+        providers=Provider.objects.filter(memberships__user__email=DEMO_PROVIDER_USER), pki=pki or Pki.default()
+    )
+    return certificates.provider_certificates_backfill()

@@ -251,3 +251,26 @@ class ProviderEvent(models.Model):
 
     def __str__(self):
         return f"{self.provider}: {self.kind}"
+
+
+class ProviderCertificate(models.Model):
+    """The sealed certificate the platform issues when it certifies a provider.
+
+    Its standing follows the provider's: valid while certified, suspended or revoked with it.
+    """
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="certificates")
+    document = models.OneToOneField(
+        "signing.SealedDocument", on_delete=models.PROTECT, related_name="provider_certificate"
+    )
+    issued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        # Moved here from the signing app (issue 14); the table keeps its name and its rows.
+        db_table = "signing_providercertificate"
+        verbose_name = _("Provider certificate")
+        verbose_name_plural = _("Provider certificates")
+        ordering = ["-issued_at", "-id"]
+
+    def __str__(self):
+        return self.document.number

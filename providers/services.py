@@ -29,7 +29,6 @@ from marketplace.core.regions import validate_region_code
 from marketplace.core.uploads import DOCUMENT_KINDS, IMAGE_KINDS, validate_upload
 from marketplace.core.validators import normalize_credit_code, validate_credit_code
 from marketplace.partner.models import Partner, StockRecord
-from signing import tasks as certificate_tasks
 
 from . import emails, selectors
 from .models import LOGO_MAX_SIZE, Provider, ProviderEvent, ProviderMember, Qualification, QualificationNotice
@@ -222,7 +221,9 @@ def provider_certify(*, provider: Provider, reviewer: User) -> Provider:
         )
     provider = _transition(provider, S.CERTIFIED, ProviderEvent.Kind.CERTIFIED, actor=reviewer, certified=True)
     # The platform seals a certificate of certification once the certification is committed.
-    transaction.on_commit(lambda: certificate_tasks.provider_certificate_issue.delay(provider.pk))
+    from . import tasks  # tasks imports this module: resolved at call time
+
+    transaction.on_commit(lambda: tasks.provider_certificate_issue.delay(provider.pk))
     return provider
 
 

@@ -9,10 +9,9 @@ from django.utils import timezone
 
 from marketplace.accounts.models import User
 from marketplace.enterprises.models import Enterprise, EnterpriseMember
-from providers.models import Provider
 
 from . import services
-from .models import Contract, ContractSeal, DocumentKind, IssuingAuthority, Permit, Seal
+from .models import DocumentKind, IssuingAuthority, Permit, Seal
 from .pki import Pki
 
 PLATFORM = {
@@ -44,7 +43,8 @@ def _ensure_seal(authority: IssuingAuthority, pki: Pki, purpose: str) -> tuple[S
 
 def pki_init(*, pki: Pki | None = None) -> list[str]:
     """Idempotently: the CA files, then the platform's and the demo authority's seals, and the
-    contract seals of the demo buyer's enterprise and the demo provider where they exist."""
+    contract seal of the demo buyer's enterprise where it exists. (The demo provider's seal is the
+    providers demo's: ``providers.demo.seals_load``.)"""
     pki = pki or Pki.default()
     created = pki.init()
     with transaction.atomic():
@@ -54,21 +54,21 @@ def pki_init(*, pki: Pki | None = None) -> list[str]:
             if made:
                 created.append(f"seal:{authority.code}")
         created += organisation_seals_ensure(
-            enterprises=Enterprise.objects.filter(memberships__user__email=DEMO_BUYER_EMAIL),
-            providers=Provider.objects.filter(memberships__user__email=DEMO_PROVIDER_EMAIL),
-            pki=pki,
+            enterprises=Enterprise.objects.filter(memberships__user__email=DEMO_BUYER_EMAIL), pki=pki
         )
     return created
 
 
 DEMO_BUYER_EMAIL = "buyer@demo.onewindow.local"
-DEMO_PROVIDER_EMAIL = "provider@demo.onewindow.local"
 
 
-def organisation_seals_ensure(*, enterprises, providers, pki: Pki) -> list[str]:
-    """A contract seal for each organisation that has no usable one; returns what was made."""
+def organisation_seals_ensure(*, enterprises=None, providers=None, pki: Pki) -> list[str]:
+    """A contract seal for each organisation (querysets of enterprises or providers) that has no
+    usable one; returns what was made."""
     created = []
     for kind, organisations in (("enterprise", enterprises), ("provider", providers)):
+        if organisations is None:
+            continue
         for organisation in organisations.distinct():
             existing = services.organisation_seal_for(**{kind: organisation})
             if existing is not None and pki.keys.exists(existing.key_ref):
@@ -171,44 +171,3 @@ def load(*, pki: Pki | None = None) -> int:
     ):
         services.permit_revoke(permit=ordered[2], actor=officer, reason="以欺骗手段取得 / Obtained by deception")
     return len(permits)
-
-
-def contracts_load(*, pki: Pki | None = None) -> dict:
-    """The demo buyer's contracts with the demo provider at every stage: awaiting the buyer,
-    sealed by the buyer only, sealed by both. Run after the hiring demo; idempotent. (Every other
-    order got its contract after commit, when the orders were made.)"""
-    from marketplace.hiring.models import ServiceOrder
-
-    pki = pki or Pki.default()
-    orders = (
-        ServiceOrder.objects.filter(
-            enterprise__memberships__user__email=DEMO_BUYER_EMAIL,
-            provider__memberships__user__email=DEMO_PROVIDER_EMAIL,
-        )
-        .exclude(order__status__in=services.CLOSED_ORDER_STATUSES)
-        .select_related("order")
-        .order_by("created_at", "pk")
-    )
-    buyer = User.objects.filter(email=DEMO_BUYER_EMAIL).first()
-    provider_user = User.objects.filter(email=DEMO_PROVIDER_EMAIL).first()
-    if buyer is None or provider_user is None or not orders.exists():
-        return {"contracts": 0, "sealings": 0}
-    organisation_seals_ensure(
-        enterprises=Enterprise.objects.filter(pk=orders[0].enterprise_id),
-        providers=Provider.objects.filter(pk=orders[0].provider_id),
-        pki=pki,
-    )
-    issued = 0
-    contracts = []
-    for service_order in orders:
-        issued += not Contract.objects.filter(service_order=service_order).exists()
-        contracts.append(services.contract_issue(service_order=service_order))
-    sealed = 0
-    if not ContractSeal.objects.filter(actor=buyer).exists():
-        for index, contract in enumerate(contracts[1:3]):  # the second: both parties; the third: buyer only
-            services.contract_seal(contract=contract, actor=buyer)
-            sealed += 1
-            if index == 0:
-                services.contract_seal(contract=contract, actor=provider_user)
-                sealed += 1
-    return {"contracts": issued, "sealings": sealed}

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from marketplace.core.storage import pdf_download_response
 
-from . import ratelimit, selectors, services, verifier
+from . import ratelimit, selectors, services, verification_sources, verifier
 from .exceptions import SigningError
 from .forms import VerifyNumberForm, VerifyUploadForm
 from .models import DocumentKind
@@ -123,11 +123,10 @@ class PermitLandingView(View):
         return permit
 
     def get(self, request, token):
-        contract = selectors.contract_public(token=token)
-        if contract is not None:
-            # A contract's QR code: its registry record (parties, who sealed, status), not its terms.
-            record = verifier.lookup_by_token(token)
-            return render(request, "signing/public_contract.html", {"contract": contract, "record": record})
+        # Other kinds of document with a QR code (a contract) have their page in their own app.
+        for source in verification_sources.document_sources():
+            if source.landing is not None and (response := source.landing(request, token)) is not None:
+                return response
         return render(request, self.template_name, {"permit": self._permit(token), "upload_form": VerifyUploadForm()})
 
     def post(self, request, token):

@@ -2,6 +2,9 @@
 
 Chinese text uses the committed subset of Noto Sans SC (fonts/, SIL OFL), embedded in every PDF,
 so rendering needs no system font. The QR code is drawn as vector graphics by reportlab.
+
+The font, the page and the paragraph helpers are shared with the apps that render their own
+sealed documents (contracts in ``marketplace.hiring``, certificates in ``providers``).
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ class PermitContent:
     verification_code: str = ""
 
 
-def _para(text: str, size: float, leading: float | None = None, color=colors.black) -> ParagraphStyle:
+def paragraph_style(text: str, size: float, leading: float | None = None, color=colors.black) -> ParagraphStyle:
     return ParagraphStyle(
         "p",
         fontName=FONT,
@@ -72,7 +75,7 @@ def _para(text: str, size: float, leading: float | None = None, color=colors.bla
     )
 
 
-def _escape(text: str) -> str:
+def escape_markup(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "<br/>")
 
 
@@ -124,8 +127,8 @@ def render_permit(content: PermitContent) -> bytes:
     y = PAGE_H - 75 * mm
     label_w, value_x, value_w = 42 * mm, 70 * mm, PAGE_W - 70 * mm - 28 * mm
     for zh, en, value in rows:
-        label = Paragraph(f"{zh}<br/><font size=8 color='#555555'>{en}</font>", _para("", 11))
-        body = Paragraph(_escape(value), _para("", 11))
+        label = Paragraph(f"{zh}<br/><font size=8 color='#555555'>{en}</font>", paragraph_style("", 11))
+        body = Paragraph(escape_markup(value), paragraph_style("", 11))
         _, lh = label.wrap(label_w, 100 * mm)
         _, bh = body.wrap(value_w, 100 * mm)
         h = max(lh, bh)
@@ -172,67 +175,6 @@ def render_permit(content: PermitContent) -> bytes:
     return buf.getvalue()
 
 
-@dataclass(frozen=True)
-class ProviderCertificateContent:
-    number: str
-    provider_name: str
-    provider_name_zh: str
-    credit_code: str
-    service_items: tuple[str, ...]  # "环境影响评价 Environmental impact assessment", ...
-    certified_on: dt.date
-    profile_url: str
-    issuer_name: str
-    issuer_name_zh: str
-
-
-def render_provider_certificate(content: ProviderCertificateContent) -> bytes:
-    """An A4 certificate of certification, one page; the platform seals it into :data:`STAMP_BOX`."""
-    register_font()
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4, invariant=0, pageCompression=1)
-    c.setTitle(f"入驻认证证书 Certificate {content.number}")
-    c.setAuthor(content.issuer_name)
-    c.setStrokeColor(colors.HexColor("#1f4e8c"))
-    c.setLineWidth(2)
-    c.rect(15 * mm, 15 * mm, PAGE_W - 30 * mm, PAGE_H - 30 * mm)
-    c.setFillColor(colors.HexColor("#1f4e8c"))
-    c.setFont(FONT, 26)
-    c.drawCentredString(PAGE_W / 2, PAGE_H - 45 * mm, "中介服务机构入驻认证证书")
-    c.setFont(FONT, 12)
-    c.drawCentredString(PAGE_W / 2, PAGE_H - 53 * mm, "CERTIFICATE OF CERTIFICATION — INTERMEDIARY SERVICE PROVIDER")
-    c.setFillColor(colors.black)
-    c.setFont(FONT, 10)
-    c.drawCentredString(PAGE_W / 2, PAGE_H - 62 * mm, f"证书编号 No. {content.number}")
-
-    body = [
-        f"<b>{_escape(content.provider_name_zh or content.provider_name)}</b>",
-        _escape(content.provider_name),
-        _escape(f"统一社会信用代码 Unified social credit code: {content.credit_code}"),
-        "",
-        _escape("经审核，该机构已获一窗通中介服务超市入驻认证，可提供以下服务事项："),
-        _escape("Having been reviewed, this organisation is certified on OneWindow for these service items:"),
-    ]
-    body += [_escape(f"• {item}") for item in content.service_items]
-    body += [
-        "",
-        _escape(f"认证日期 Certified on: {content.certified_on:%Y年%m月%d日} / {content.certified_on.isoformat()}"),
-        _escape(f"认证状态以平台公示为准 Current status: {content.profile_url}"),
-    ]
-    frame_top = PAGE_H - 75 * mm
-    for line in body:
-        paragraph = Paragraph(line or "&nbsp;", _para("", 11.5))
-        _, height = paragraph.wrap(PAGE_W - 50 * mm, 40 * mm)
-        paragraph.drawOn(c, 25 * mm, frame_top - height)
-        frame_top -= height + 1.5 * mm
-    c.setFont(FONT, 11)
-    c.drawRightString(STAMP_BOX[0] - 4 * mm, STAMP_BOX[1] + 20 * mm, content.issuer_name_zh or content.issuer_name)
-    c.setFont(FONT, 9)
-    c.drawRightString(STAMP_BOX[0] - 4 * mm, STAMP_BOX[1] + 14 * mm, content.issuer_name)
-    c.showPage()
-    c.save()
-    return buf.getvalue()
-
-
 def render_stamp_png(*, name: str, size: int = 360) -> bytes:
     """A round red seal with ``name`` around the rim and a star in the middle, transparent background."""
     from PIL import Image, ImageDraw, ImageFont
@@ -268,215 +210,3 @@ def render_stamp_png(*, name: str, size: int = 360) -> bytes:
     out = io.BytesIO()
     img.save(out, format="PNG", optimize=True)
     return out.getvalue()
-
-
-# --- service contracts ------------------------------------------------------------------------
-
-# The three signature fields of a contract (PDF points, on its last page): the platform's
-# certification, then the buyer's and the provider's seals, side by side at the foot.
-_SEAL_W, _SEAL_Y1, _SEAL_Y2 = 42 * mm, 24 * mm, 66 * mm
-CONTRACT_FIELDS = (
-    ("PlatformSeal", (22 * mm, _SEAL_Y1, 22 * mm + _SEAL_W, _SEAL_Y2)),
-    ("BuyerSeal", ((PAGE_W - _SEAL_W) / 2, _SEAL_Y1, (PAGE_W + _SEAL_W) / 2, _SEAL_Y2)),
-    ("ProviderSeal", (PAGE_W - 22 * mm - _SEAL_W, _SEAL_Y1, PAGE_W - 22 * mm, _SEAL_Y2)),
-)
-CONTRACT_FIELD_LABELS = (
-    ("平台（鉴证）", "Platform (certifies)"),
-    ("甲方（委托方）", "Buyer (client)"),
-    ("乙方（服务机构）", "Provider"),
-)
-# Below this the text must not run: the labels and signature fields take the page's foot.
-_CONTRACT_TEXT_FLOOR = _SEAL_Y2 + 14 * mm
-
-
-# Characters of notes per printed row: a row never outgrows a page (rows do not split).
-_NOTE_PIECE = 600
-
-
-@dataclass(frozen=True)
-class ContractContent:
-    """Everything printed on a service contract, already in the words to print."""
-
-    number: str
-    order_number: str
-    buyer_name: str
-    buyer_name_zh: str
-    buyer_credit_code: str
-    provider_name: str
-    provider_name_zh: str
-    provider_credit_code: str
-    service: str
-    service_item: str
-    project_name: str
-    site_location: str
-    price: str  # "48,000.00"
-    service_days: int
-    review_days: int
-    notes: str
-    issued_on: dt.date
-    platform_name: str
-    platform_name_zh: str
-    verification_url: str
-
-
-@dataclass(frozen=True)
-class RenderedContract:
-    pdf: bytes
-    signature_page: int  # index of the page that carries the three signature fields
-
-
-def _bilingual_name(zh: str, en: str) -> str:
-    return f"{zh}\n{en}" if zh and zh != en else en
-
-
-def _contract_terms(content: ContractContent) -> list[tuple[str, str]]:
-    return [
-        (
-            "一、乙方按本合同约定的服务事项，为甲方上述项目提供中介服务，并对其出具成果的真实性、合法性负责。",
-            "1. The provider performs the service above for the buyer's project and answers for the truth "
-            "and lawfulness of what it delivers.",
-        ),
-        (
-            f"二、服务费用为人民币 {content.price} 元（含税），由甲方通过平台支付；平台服务费从乙方结算款中扣除。",
-            f"2. The fee is CNY {content.price} including tax, paid by the buyer through the platform; the "
-            "platform's fee is deducted from the provider's payout.",
-        ),
-        (
-            f"三、服务期限为 {content.service_days} 日，自平台确认收款之日起计算；延期须经甲方在平台上同意。",
-            f"3. The service takes {content.service_days} days from the day the platform records the payment; "
-            "the deadline moves only by an extension the buyer grants on the platform.",
-        ),
-        (
-            f"四、乙方交付成果后，甲方应在 {content.review_days} 日内验收或提出修改意见，逾期视为验收通过。",
-            f"4. After delivery the buyer accepts or asks for a revision within {content.review_days} days; "
-            "silence after that counts as acceptance.",
-        ),
-        (
-            "五、履约争议先行协商；协商不成的，可在平台提起争议，由平台依据双方提交的材料作出处理决定。",
-            "5. Disputes are first negotiated; failing that, either party may open a dispute on the platform, "
-            "which decides on the evidence both parties submit.",
-        ),
-        (
-            "六、本合同经平台鉴证并经甲乙双方加盖电子印章后生效，与纸质合同具有同等效力。",
-            "6. This contract takes effect once certified by the platform and sealed by both parties with "
-            "their electronic seals; it has the force of a signed paper contract.",
-        ),
-    ]
-
-
-def render_contract(content: ContractContent) -> RenderedContract:
-    """An A4 bilingual service contract; its seals go into :data:`CONTRACT_FIELDS` on the last page."""
-    register_font()
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4, invariant=0, pageCompression=1)
-    c.setTitle(f"中介服务合同 Service contract {content.number}")
-    c.setAuthor(content.platform_name)
-    c.setSubject(content.service)
-    width = PAGE_W - 44 * mm
-
-    def frame():
-        c.setStrokeColor(colors.HexColor("#1f4e8c"))
-        c.setLineWidth(1.2)
-        c.rect(15 * mm, 15 * mm, PAGE_W - 30 * mm, PAGE_H - 30 * mm)
-
-    frame()
-    c.setFillColor(colors.HexColor("#1f4e8c"))
-    c.setFont(FONT, 22)
-    c.drawCentredString(PAGE_W / 2, PAGE_H - 36 * mm, "中介服务合同")
-    c.setFont(FONT, 11)
-    c.drawCentredString(PAGE_W / 2, PAGE_H - 43 * mm, "INTERMEDIARY SERVICE CONTRACT")
-    c.setFillColor(colors.black)
-    c.setFont(FONT, 9)
-    c.drawString(22 * mm, PAGE_H - 52 * mm, f"合同编号 Contract No. {content.number}")
-    c.drawString(22 * mm, PAGE_H - 57 * mm, f"订单编号 Order No. {content.order_number}")
-    c.drawString(
-        22 * mm, PAGE_H - 62 * mm, f"签订日期 Date: {content.issued_on:%Y年%m月%d日} / {content.issued_on.isoformat()}"
-    )
-
-    # QR code to the public registry entry, top right
-    size = 24 * mm
-    widget = QrCodeWidget(content.verification_url, barLevel="M")
-    x1, y1, x2, y2 = widget.getBounds()
-    drawing = Drawing(size, size, transform=[size / (x2 - x1), 0, 0, size / (y2 - y1), 0, 0])
-    drawing.add(widget)
-    renderPDF.draw(drawing, c, PAGE_W - 22 * mm - size, PAGE_H - 66 * mm)
-    c.setFont(FONT, 7)
-    c.drawRightString(PAGE_W - 22 * mm, PAGE_H - 69 * mm, "扫码核验 Scan to verify")
-
-    rows = [
-        (
-            "甲方（委托方）",
-            "Buyer",
-            f"{_bilingual_name(content.buyer_name_zh, content.buyer_name)}\n"
-            f"统一社会信用代码 Credit code: {content.buyer_credit_code}",
-        ),
-        (
-            "乙方（服务机构）",
-            "Provider",
-            f"{_bilingual_name(content.provider_name_zh, content.provider_name)}\n"
-            f"统一社会信用代码 Credit code: {content.provider_credit_code}",
-        ),
-        ("服务事项", "Service item", content.service_item or "—"),
-        ("服务内容", "Service", content.service),
-        ("项目名称", "Project", content.project_name),
-        ("项目地点", "Site", content.site_location or "—"),
-        ("服务费用", "Price", f"人民币 CNY {content.price}"),
-        ("服务期限", "Promised days", f"{content.service_days} 日 / days"),
-    ]
-    # The notes are part of what is agreed, so all of them are printed: one row per paragraph, in
-    # pieces a page can hold, so ``room`` below carries long notes onto further pages.
-    notes = [
-        line[start : start + _NOTE_PIECE]
-        for line in content.notes.splitlines()
-        if line.strip()
-        for start in range(0, len(line), _NOTE_PIECE)
-    ]
-    rows += [("补充约定" if i == 0 else "", "Notes" if i == 0 else "", piece) for i, piece in enumerate(notes)]
-    y = PAGE_H - 72 * mm
-    label_w, value_x = 42 * mm, 66 * mm
-    value_w = PAGE_W - value_x - 22 * mm
-
-    def room(height: float) -> None:
-        nonlocal y
-        if y - height < _CONTRACT_TEXT_FLOOR:
-            c.showPage()
-            frame()
-            y = PAGE_H - 25 * mm
-
-    for zh, en, value in rows:
-        label = Paragraph(f"{zh} <font size=7 color='#555555'>{en}</font>", _para("", 9, leading=12))
-        body = Paragraph(_escape(value), _para("", 9, leading=12))
-        _, lh = label.wrap(label_w, 100 * mm)
-        _, bh = body.wrap(value_w, 100 * mm)
-        room(max(lh, bh))
-        label.drawOn(c, 22 * mm, y - lh)
-        body.drawOn(c, value_x, y - bh)
-        y -= max(lh, bh) + 1.8 * mm
-
-    y -= 2 * mm
-    for zh, en in _contract_terms(content):
-        paragraph = Paragraph(
-            f"{_escape(zh)}<br/><font size=7 color='#444444'>{_escape(en)}</font>", _para("", 8.5, leading=11)
-        )
-        _, height = paragraph.wrap(width, 60 * mm)
-        room(height)
-        paragraph.drawOn(c, 22 * mm, y - height)
-        y -= height + 1.5 * mm
-
-    # Signature block: labels above the three fields the seals go into.
-    for (zh, en), (_name, box) in zip(CONTRACT_FIELD_LABELS, CONTRACT_FIELDS, strict=True):
-        cx = (box[0] + box[2]) / 2
-        c.setFont(FONT, 9.5)
-        c.drawCentredString(cx, box[3] + 8 * mm, zh)
-        c.setFont(FONT, 7.5)
-        c.drawCentredString(cx, box[3] + 4 * mm, en)
-        c.setStrokeColor(colors.HexColor("#bbbbbb"))
-        c.setDash(2, 2)
-        c.rect(box[0], box[1], box[2] - box[0], box[3] - box[1])
-        c.setDash()
-    c.setFont(FONT, 7.5)
-    c.drawString(22 * mm, 19 * mm, f"{content.platform_name_zh} {content.platform_name} — {content.verification_url}")
-    signature_page = c.getPageNumber() - 1
-    c.showPage()
-    c.save()
-    return RenderedContract(pdf=buf.getvalue(), signature_page=signature_page)

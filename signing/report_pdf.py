@@ -12,7 +12,7 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from .rendering import FONT, _escape, _para, register_font
+from .rendering import FONT, escape_markup, paragraph_style, register_font
 from .verification import VerificationReport
 
 VERDICT_COLOURS = {
@@ -27,10 +27,13 @@ MUTED = colors.HexColor("#5b6776")
 
 def _row(label: str, value, note: str = "") -> list:
     """A label and its value; ``note`` (a machine code, a reason) goes on a smaller second line."""
-    text = _escape(str(value))
+    text = escape_markup(str(value))
     if note:
-        text += f'<br/><font size="7.5" color="#5b6776">{_escape(note)}</font>'
-    return [Paragraph(_escape(label), _para("", 9, color=MUTED)), Paragraph(text, _para("", 9))]
+        text += f'<br/><font size="7.5" color="#5b6776">{escape_markup(note)}</font>'
+    return [
+        Paragraph(escape_markup(label), paragraph_style("", 9, color=MUTED)),
+        Paragraph(text, paragraph_style("", 9)),
+    ]
 
 
 def _local_time(value: dt.datetime | None) -> str:
@@ -61,12 +64,12 @@ def render_verification_report(*, report: VerificationReport, reference: str, la
         )
         colour = VERDICT_COLOURS.get(report.verdict.value, colors.HexColor("#a35a00"))
         story = [
-            Paragraph(_escape(_("Verification report")), _para("", 18)),
-            Paragraph(_escape(_("Reference %(reference)s") % {"reference": reference}), _para("", 9)),
+            Paragraph(escape_markup(_("Verification report")), paragraph_style("", 18)),
+            Paragraph(escape_markup(_("Reference %(reference)s") % {"reference": reference}), paragraph_style("", 9)),
             Spacer(1, 6 * mm),
-            Paragraph(_escape(str(report.label)), _para("", 16, color=colour)),
-            Paragraph(_escape(str(report.message)), _para("", 10.5)),
-            *([Paragraph(_escape(report.detail), _para("", 10))] if report.detail else []),
+            Paragraph(escape_markup(str(report.label)), paragraph_style("", 16, color=colour)),
+            Paragraph(escape_markup(str(report.message)), paragraph_style("", 10.5)),
+            *([Paragraph(escape_markup(report.detail), paragraph_style("", 10))] if report.detail else []),
             Spacer(1, 5 * mm),
         ]
         facts = [
@@ -90,8 +93,8 @@ def render_verification_report(*, report: VerificationReport, reference: str, la
             story += [
                 Spacer(1, 5 * mm),
                 Paragraph(
-                    _escape(f"{_('Seal') if sig.kind == 'seal' else _('Document timestamp')} {sig.field_name}"),
-                    _para("", 11),
+                    escape_markup(f"{_('Seal') if sig.kind == 'seal' else _('Document timestamp')} {sig.field_name}"),
+                    paragraph_style("", 11),
                 ),
             ]
             rows = [
@@ -114,12 +117,12 @@ def render_verification_report(*, report: VerificationReport, reference: str, la
         story += [
             Spacer(1, 8 * mm),
             Paragraph(
-                _escape(
+                escape_markup(
                     _(
                         "This report states what OneWindow's verifier found at the time above. It is sealed by the platform; check it like any sealed document."  # noqa: E501 - one translatable sentence
                     )
                 ),
-                _para("", 8.5, color=MUTED),
+                paragraph_style("", 8.5, color=MUTED),
             ),
         ]
         doc.build(story)

@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 
 from marketplace.enterprises.selectors import enterprises_for_user
 
-from .models import Contract, IssuingAuthority, Permit
+from .models import IssuingAuthority, Permit
 
 
 def authorities_for_user(*, user) -> QuerySet[IssuingAuthority]:
@@ -26,13 +26,3 @@ def permits_issued_by_user_authorities(*, user) -> QuerySet[Permit]:
 def permit_public(*, token: str) -> Permit | None:
     """The registry entry behind a QR code; the token is the only key the public has."""
     return Permit.objects.select_related("authority", "holder").filter(token=token).first()
-
-
-def contract_public(*, token: str) -> Contract | None:
-    """A contract behind its QR code, with who sealed it; the token is the only key the public has."""
-    return (
-        Contract.objects.select_related("document", "service_order__enterprise", "service_order__provider")
-        .prefetch_related("seals")
-        .filter(token=token)
-        .first()
-    )

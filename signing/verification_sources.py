@@ -1,12 +1,17 @@
-"""The platform's own trust anchors and permit registry, as the verifier sees them."""
+"""The platform's own trust anchors and registry of sealed documents, as the verifier sees them.
+
+Permits and verification reports are the signing app's own; other kinds are vouched for by the
+app that issues them, through a registered :class:`DocumentSource`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
+from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import constant_time_compare
 
-from .models import Contract, ContractSeal, DocumentKind, Permit, SealedDocument, normalize_verification_code
+from .models import DocumentKind, Permit, SealedDocument, normalize_verification_code
 from .pki import Pki
 from .verification import PermitRegistry, RegistryRecord, TrustAnchors
 
@@ -26,11 +31,8 @@ def _record(permit: Permit) -> RegistryRecord:
     )
 
 
-# A provider's standing, as the registry status of its certificate.
-CERTIFICATE_STATUS = {"certified": "valid", "suspended": "suspended", "revoked": "revoked"}
-
-
-def _document_record(document: SealedDocument, *, status: str, holder: str, reason: str = "") -> RegistryRecord:
+def document_record(document: SealedDocument, *, status: str, holder: str, reason: str = "") -> RegistryRecord:
+    """The registry record of a kept platform-sealed document, its standing given by the caller."""
     return RegistryRecord(
         number=document.number,
         kind=document.kind,
@@ -44,43 +46,34 @@ def _document_record(document: SealedDocument, *, status: str, holder: str, reas
     )
 
 
-def _certificate_record(document: SealedDocument) -> RegistryRecord:
-    provider = document.provider_certificate.provider
-    status = CERTIFICATE_STATUS.get(provider.status, "revoked")
-    reason = provider.status_reason if status != "valid" else ""
-    return _document_record(document, status=status, holder=provider.display_name, reason=reason)
+@dataclass(frozen=True)
+class DocumentSource:
+    """How an app above signing vouches for a kind of document it had sealed (a provider's
+    certificate, a service contract): the registry asks it, and so knows nothing of providers or
+    orders. Registered from that app's ``AppConfig.ready``; a kind nobody registered is not
+    vouched for.
+
+    ``record`` judges a kept document of the kind; ``find_by_sha256`` is asked first, for versions
+    of a document that are not kept whole (a contract before its last seal); ``find_by_token``
+    answers a QR code; ``landing`` is the public page behind that QR code (None: not ours).
+    """
+
+    kind: str
+    record: Callable[[SealedDocument], RegistryRecord | None]
+    find_by_sha256: Callable[[Sequence[str]], RegistryRecord | None] | None = None
+    find_by_token: Callable[[str], RegistryRecord | None] | None = None
+    landing: Callable[[HttpRequest, str], HttpResponse | None] | None = None
 
 
-# A contract copy stands as the contract only once every party has sealed it. An earlier version
-# (the platform's certified draft, or with the buyer's seal only) is genuine but "incomplete": the
-# verifier answers `indeterminate`, saying whose seal that copy still lacks.
-INCOMPLETE_REASON = {
-    ContractSeal.Party.PLATFORM: Contract.Status.AWAITING_BUYER,
-    ContractSeal.Party.BUYER: Contract.Status.AWAITING_PROVIDER,
-}
+_SOURCES: dict[str, DocumentSource] = {}
 
 
-def _contract_record(contract: Contract, version: ContractSeal) -> RegistryRecord:
-    order = contract.service_order
-    incomplete = INCOMPLETE_REASON.get(version.party)
-    return RegistryRecord(
-        number=contract.document.number,
-        kind=DocumentKind.SERVICE_CONTRACT,
-        status="incomplete" if incomplete else "valid",
-        holder=f"{order.enterprise.display_name} / {order.provider.display_name}",
-        issuer=contract.document.seal.owner.display_name,
-        valid_from=None,
-        valid_until=None,
-        sha256=version.sha256,
-        token=contract.token,
-        status_reason=str(Contract.Status(incomplete).label) if incomplete else "",
-    )
+def document_source_register(source: DocumentSource) -> None:
+    _SOURCES[source.kind] = source
 
 
-def _contracts():
-    return Contract.objects.select_related(
-        "document__seal__authority", "service_order__enterprise", "service_order__provider"
-    )
+def document_sources() -> tuple[DocumentSource, ...]:
+    return tuple(_SOURCES.values())
 
 
 class DatabaseRegistry:
@@ -93,11 +86,9 @@ class DatabaseRegistry:
         """Any document the platform sealed and kept: a permit, a provider's certificate, a
         verification report, any version of a service contract. Each kind's standing comes from
         what it certifies."""
-        # Every contract version is a prefix of the later ones, so a final contract also matches
-        # its earlier versions' digests: the longest match is the version this file carries.
-        version = ContractSeal.objects.filter(sha256__in=list(digests)).order_by("-size").first()
-        if version is not None:
-            return _contract_record(_contracts().get(pk=version.contract_id), version)
+        for source in document_sources():
+            if source.find_by_sha256 is not None and (record := source.find_by_sha256(digests)) is not None:
+                return record
         documents = {
             document.sha256: document
             for document in SealedDocument.objects.select_related("seal__authority").filter(sha256__in=list(digests))
@@ -107,12 +98,11 @@ class DatabaseRegistry:
             return None
         if document.kind == DocumentKind.PERMIT:
             return _record(self._permits().get(document=document))
-        if document.kind == DocumentKind.PROVIDER_CERTIFICATE:
-            return _certificate_record(document)
         if document.kind == DocumentKind.VERIFICATION_REPORT:
-            return _document_record(document, status="valid", holder="")
-        # A kind this registry cannot judge is not vouched for.
-        return None
+            return document_record(document, status="valid", holder="")
+        source = _SOURCES.get(document.kind)
+        # A kind nobody vouches for is not vouched for.
+        return source.record(document) if source is not None else None
 
     def find_by_number(self, number: str, code: str) -> RegistryRecord | None:
         permit = self._permits().filter(number=number).first()
@@ -124,10 +114,10 @@ class DatabaseRegistry:
         permit = self._permits().filter(token=token).first()
         if permit is not None:
             return _record(permit)
-        contract = _contracts().filter(token=token).first()
-        if contract is None:
-            return None
-        return _contract_record(contract, contract.seals.order_by("-size").first())
+        for source in document_sources():
+            if source.find_by_token is not None and (record := source.find_by_token(token)) is not None:
+                return record
+        return None
 
 
 def platform_sources() -> tuple[TrustAnchors, PermitRegistry]:

@@ -15,3 +15,7 @@ class HiringConfig(AppConfig):
         settings.CELERY_BEAT_SCHEDULE.setdefault(
             "hiring-auto-accept", {"task": "hiring.auto_accept_deliveries", "schedule": crontab(minute=15)}
         )
+        # The signing app's registry and QR page ask this app about contracts.
+        from . import contracts, views
+
+        contracts.verification_source_register(landing=views.contract_landing)

@@ -21,13 +21,15 @@ from marketplace.payments.models import PaymentRecord
 from marketplace.procurement import services as procurement
 from marketplace.procurement.models import RequestForQuotes
 from marketplace.ratings.models import Rating
-from providers.demo import demo_credit_code
+from providers.demo import DEMO_PROVIDER_USER, demo_credit_code
 from providers.listings import listing_info
 from providers.models import Provider, ProviderMember
 from providers.selectors import provider_public_listings, with_listing_data
+from signing import demo as signing_demo
+from signing.pki import Pki
 
-from . import payment_flow, services
-from .models import ServiceOrder, Status
+from . import contracts, payment_flow, services
+from .models import Contract, ContractSeal, ServiceOrder, Status
 
 ENTERPRISES = (
     # n, name, Chinese name, region
@@ -496,3 +498,42 @@ def load() -> dict:
                 orders = _story_orders(buyers[0], demo_provider, listing)
         ratings = _rated_history(buyers, rng)
     return {"requests": requests, "orders": orders + ratings, "ratings": ratings}
+
+
+def contracts_load(*, pki: Pki | None = None) -> dict:
+    """The demo buyer's contracts with the demo provider at every stage: awaiting the buyer,
+    sealed by the buyer only, sealed by both. Run after the hiring demo; idempotent. (Every other
+    order got its contract after commit, when the orders were made.)"""
+    pki = pki or Pki.default()
+    orders = (
+        ServiceOrder.objects.filter(
+            enterprise__memberships__user__email=signing_demo.DEMO_BUYER_EMAIL,
+            provider__memberships__user__email=DEMO_PROVIDER_USER,
+        )
+        .exclude(order__status__in=contracts.CLOSED_ORDER_STATUSES)
+        .select_related("order")
+        .order_by("created_at", "pk")
+    )
+    buyer = User.objects.filter(email=signing_demo.DEMO_BUYER_EMAIL).first()
+    provider_user = User.objects.filter(email=DEMO_PROVIDER_USER).first()
+    if buyer is None or provider_user is None or not orders.exists():
+        return {"contracts": 0, "sealings": 0}
+    signing_demo.organisation_seals_ensure(
+        enterprises=Enterprise.objects.filter(pk=orders[0].enterprise_id),
+        providers=Provider.objects.filter(pk=orders[0].provider_id),
+        pki=pki,
+    )
+    issued = 0
+    issued_contracts = []
+    for service_order in orders:
+        issued += not Contract.objects.filter(service_order=service_order).exists()
+        issued_contracts.append(contracts.contract_issue(service_order=service_order))
+    sealed = 0
+    if not ContractSeal.objects.filter(actor=buyer).exists():
+        for index, contract in enumerate(issued_contracts[1:3]):  # the second: both parties; the third: buyer only
+            contracts.contract_seal(contract=contract, actor=buyer)
+            sealed += 1
+            if index == 0:
+                contracts.contract_seal(contract=contract, actor=provider_user)
+                sealed += 1
+    return {"contracts": issued, "sealings": sealed}

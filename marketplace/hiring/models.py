@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.core.storage import private_storage
+from signing.models import new_verification_token
 
 
 class Status(models.TextChoices):
@@ -222,3 +223,78 @@ class Dispute(models.Model):
 
     def __str__(self):
         return f"dispute {self.pk} on {self.service_order_id}"
+
+
+# --- service contracts ------------------------------------------------------------------------
+
+
+class Contract(models.Model):
+    """The service contract of one order: certified by the platform, then sealed by the buyer's
+    enterprise and by the provider, in that order.
+
+    ``document`` always holds the latest version. Each seal is an incremental update, so every
+    earlier version is a prefix of the latest one; :class:`ContractSeal` keeps each version's
+    length and SHA-256 so the registry recognises any of them (and knows how far it got).
+    """
+
+    class Status(models.TextChoices):
+        AWAITING_BUYER = "awaiting_buyer", _("Awaiting the buyer's seal")
+        AWAITING_PROVIDER = "awaiting_provider", _("Awaiting the provider's seal")
+        SEALED = "sealed", _("Sealed by all parties")
+
+    service_order = models.OneToOneField(ServiceOrder, on_delete=models.PROTECT, related_name="contract")
+    document = models.OneToOneField("signing.SealedDocument", on_delete=models.PROTECT, related_name="contract")
+    status = models.CharField(_("Status"), max_length=20, choices=Status.choices, default=Status.AWAITING_BUYER)
+    token = models.CharField(max_length=64, unique=True, default=new_verification_token, editable=False)
+    issued_at = models.DateTimeField(_("Issued at"), default=timezone.now)
+
+    class Meta:
+        # Moved here from the signing app (issue 14); the table keeps its name and its rows.
+        db_table = "signing_contract"
+        verbose_name = _("Service contract")
+        verbose_name_plural = _("Service contracts")
+        ordering = ["-issued_at", "-id"]
+
+    def __str__(self):
+        return self.document.number
+
+    @property
+    def number(self) -> str:
+        return self.document.number
+
+    @property
+    def verification_url(self) -> str:
+        return f"{settings.PUBLIC_BASE_URL}/v/{self.token}"
+
+    @property
+    def next_party(self) -> str | None:
+        """Whose seal the contract waits for: ``buyer``, ``provider`` or None once sealed."""
+        return {self.Status.AWAITING_BUYER: "buyer", self.Status.AWAITING_PROVIDER: "provider"}.get(self.status)
+
+
+class ContractSeal(models.Model):
+    """One seal applied to a contract, and the version of the PDF it produced."""
+
+    class Party(models.TextChoices):
+        PLATFORM = "platform", _("Platform")
+        BUYER = "buyer", _("Buyer")
+        PROVIDER = "provider", _("Provider")
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="seals")
+    party = models.CharField(_("Party"), max_length=20, choices=Party.choices)
+    seal = models.ForeignKey("signing.Seal", on_delete=models.PROTECT, related_name="contract_seals")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    sealed_at = models.DateTimeField(_("Sealed at"))
+    # The version this seal produced: the first ``size`` bytes of the latest PDF.
+    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
+    size = models.PositiveIntegerField()
+
+    class Meta:
+        db_table = "signing_contractseal"
+        verbose_name = _("Contract seal")
+        verbose_name_plural = _("Contract seals")
+        ordering = ["sealed_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["contract", "party"], name="one_seal_per_contract_party")]
+
+    def __str__(self):
+        return f"{self.contract_id} {self.party}"

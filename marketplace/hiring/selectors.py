@@ -5,7 +5,7 @@ from django.db.models import F, Q, QuerySet
 from marketplace.enterprises.selectors import enterprises_for_user
 from providers.selectors import providers_for_user
 
-from .models import Dispute, ServiceOrder, Status
+from .models import Contract, Dispute, ServiceOrder, Status
 
 # The one on-time rule behind every figure (provider profile, credit record, statistics, staff
 # oversight): among completed orders that had a deadline and a delivery (``timed_deliveries``),
@@ -53,3 +53,13 @@ def order_for_receipt(*, user, pk: int) -> ServiceOrder:
     if user.is_authenticated and user.is_staff:
         return order_for_user(user=user, pk=pk)
     return order_for_payer(user=user, pk=pk)
+
+
+def contract_public(*, token: str) -> Contract | None:
+    """A contract behind its QR code, with who sealed it; the token is the only key the public has."""
+    return (
+        Contract.objects.select_related("document", "service_order__enterprise", "service_order__provider")
+        .prefetch_related("seals")
+        .filter(token=token)
+        .first()
+    )

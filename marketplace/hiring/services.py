@@ -138,17 +138,17 @@ def _tell(service_order, *, to: str, subject, body, **params) -> None:
 
 def service_order_note(*, service_order: ServiceOrder, kind: str, actor=None, reason: str = "", **data) -> OrderEvent:
     """Record something that happened to an order without changing its status (the contract's
-    steps are written by the signing app through this)."""
+    steps are written through this, see contracts.py)."""
     return _note(service_order, kind, actor=actor, reason=reason, **data)
 
 
 def _queue_contract(service_order_id: int) -> None:
     """After the order commits: have the platform issue its contract (a Celery task, eager in the
     embedded default). The order stands whatever happens here."""
-    from signing import tasks as signing_tasks
+    from . import tasks  # tasks imports this module: resolved at call time
 
     try:
-        signing_tasks.contract_issue.delay(service_order_id)
+        tasks.contract_issue.delay(service_order_id)
     except Exception:  # noqa: BLE001 - the order is committed; a broker or sealing failure must not turn it into an error page
         logger.exception("Could not queue the contract of service order %s", service_order_id)
 

@@ -1,8 +1,31 @@
+"""Celery entry points; each calls a service (eager without a broker, see settings)."""
+
+import logging
+
 from celery import shared_task
 
-from . import services
+from signing.exceptions import SigningError
+
+from . import contracts, services
+from .models import ServiceOrder
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="hiring.auto_accept_deliveries")
 def auto_accept_deliveries() -> int:
     return services.service_orders_auto_accept()
+
+
+@shared_task(name="hiring.contract_issue")
+def contract_issue(service_order_id: int) -> str | None:
+    """Issue a new order's contract. When the platform cannot seal (no PKI yet, key store or TSA
+    down), the order keeps going without one: the failure is noted in the order's history and the
+    contract can be issued later from the order page or ``manage.py issue_contracts``."""
+    service_order = ServiceOrder.objects.select_related("order").get(pk=service_order_id)
+    try:
+        return contracts.contract_issue(service_order=service_order).number
+    except SigningError as exc:
+        logger.warning("No contract for order %s: %s", service_order.order.number, exc)
+        services.service_order_note(service_order=service_order, kind="contract_failed", reason=str(exc))
+        return None

@@ -9,7 +9,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,12 +20,13 @@ from marketplace.core.permissions import StaffRequiredMixin
 from marketplace.core.storage import pdf_download_response, private_file_response
 from marketplace.enterprises.selectors import enterprises_for_user
 from signing import services as signing_services
+from signing import verifier
 from signing.exceptions import SigningError
-from signing.models import Contract, DocumentKind
+from signing.models import DocumentKind
 
-from . import payment_flow, selectors, services
+from . import contracts, payment_flow, selectors, services
 from .forms import CheckoutForm, DeliverableForm, DisputeResolveForm, ExtensionForm, ReasonForm
-from .models import Dispute, Extension, ServiceOrder, Status
+from .models import Contract, Dispute, Extension, ServiceOrder, Status
 
 
 def _flash(request, error: ValidationError) -> None:
@@ -95,7 +96,7 @@ def _contract_context(service_order: ServiceOrder, party: str | None, user) -> d
         context["contract_failure"] = failure.reason if failure else ""
         return context
     if party in ("buyer", "provider") and contract.next_party == party:
-        owner = signing_services.party_organisation(service_order, party)
+        owner = contracts.party_organisation(service_order, party)
         own_seal = signing_services.organisation_seal_for(**owner)
         context["seal_turn"] = True
         context["own_seal"] = own_seal
@@ -290,17 +291,17 @@ class ContractActionView(_OrderPost):
         party = services.party_of(service_order, request.user)
         try:
             if step == "seal":
-                signing_services.contract_seal(contract=_get_contract(service_order), actor=request.user)
+                contracts.contract_seal(contract=_get_contract(service_order), actor=request.user)
                 message = _("Your organisation's seal is on the contract.")
             elif step == "own-seal":
                 if party not in ("buyer", "provider"):
                     raise ValidationError(_("Only the buyer's and the provider's members have a seal to create."))
                 signing_services.organisation_seal_create(
-                    actor=request.user, **signing_services.party_organisation(service_order, party)
+                    actor=request.user, **contracts.party_organisation(service_order, party)
                 )
                 message = _("Your organisation's electronic seal is ready.")
             elif step == "issue":
-                signing_services.contract_issue(service_order=service_order)
+                contracts.contract_issue(service_order=service_order)
                 message = _("The contract is issued and certified by the platform.")
             else:
                 raise Http404("No such step")
@@ -311,3 +312,13 @@ class ContractActionView(_OrderPost):
         else:
             messages.success(request, message)
         return redirect(service_order.get_absolute_url())
+
+
+def contract_landing(request, token: str):
+    """Where a contract's QR code leads (``signing:permit-public``, the one QR address): its
+    registry record (parties, who sealed, status), not its terms. None for any other token."""
+    contract = selectors.contract_public(token=token)
+    if contract is None:
+        return None
+    record = verifier.lookup_by_token(token)
+    return render(request, "hiring/public_contract.html", {"contract": contract, "record": record})

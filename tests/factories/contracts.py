@@ -8,6 +8,7 @@ from marketplace.enterprises.models import EnterpriseMember
 from signing import demo, services
 from signing.models import IssuingAuthority, Seal
 from signing.pki import Pki
+from signing.services.seals import _seal_from_chain
 
 from .accounts import UserFactory
 from .hiring import make_buyer, make_service_order
@@ -17,7 +18,7 @@ from .providers import make_certified_provider
 def seal_from_material(material, **owner) -> Seal:
     """A seal row over a session-made key and certificate (RSA key generation is the slow part)."""
     chain_pem, key_ref = material
-    return services._seal_from_chain(
+    return _seal_from_chain(
         **owner,
         name="Test contract seal",
         purpose="Service contracts",

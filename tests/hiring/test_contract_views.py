@@ -4,8 +4,9 @@ button for the party whose turn it is, and a retry when the platform could not i
 import pytest
 from django.urls import reverse
 
-from signing import services
-from signing.models import Contract, SealUse
+from marketplace.hiring import contracts
+from marketplace.hiring.models import Contract
+from signing.models import SealUse
 from tests.factories import make_buyer
 from tests.factories.contracts import (
     contract_materials,  # noqa: F401 - a fixture
@@ -31,7 +32,7 @@ def _page(client, service_order):
 
 def test_buyer_then_provider_seal_from_the_order_page(client, parties, django_assert_max_num_queries):
     service_order, buyer, provider_user = parties
-    services.contract_issue(service_order=service_order)
+    contracts.contract_issue(service_order=service_order)
     seal_url = reverse("hiring:contract", args=[service_order.pk, "seal"])
 
     client.force_login(provider_user)
@@ -59,7 +60,7 @@ def test_buyer_then_provider_seal_from_the_order_page(client, parties, django_as
 
 def test_contract_download_is_for_the_parties_and_staff_only(client, parties, staff):
     service_order, buyer, provider_user = parties
-    contract = services.contract_issue(service_order=service_order)
+    contract = contracts.contract_issue(service_order=service_order)
     url = reverse("hiring:contract-download", args=[service_order.pk])
     for user in (buyer, provider_user, staff):
         client.force_login(user)
@@ -100,7 +101,7 @@ def test_an_owner_without_a_seal_can_create_one_on_the_order_page(client, catego
     enterprise, owner = make_buyer()
     provider = make_certified_provider(categories=[category])
     service_order = make_service_order(enterprise=enterprise, buyer=owner, provider=provider, category=category)
-    services.contract_issue(service_order=service_order)
+    contracts.contract_issue(service_order=service_order)
     client.force_login(owner)
     assert "order-contract__create-seal" in _page(client, service_order)
     client.post(reverse("hiring:contract", args=[service_order.pk, "own-seal"]))
@@ -109,7 +110,7 @@ def test_an_owner_without_a_seal_can_create_one_on_the_order_page(client, catego
 
 def test_the_contract_box_renders_in_chinese(client, parties):
     service_order, buyer, _provider_user = parties
-    services.contract_issue(service_order=service_order)
+    contracts.contract_issue(service_order=service_order)
     client.force_login(buyer)
     response = client.get(f"/zh-hans/orders/{service_order.pk}/")
     assert response.status_code == 200
@@ -122,7 +123,7 @@ def test_only_granted_members_get_the_seal_button_and_a_later_owner_takes_the_gr
     from marketplace.enterprises.models import EnterpriseMember
 
     service_order, _buyer, _provider_user = parties
-    services.contract_issue(service_order=service_order)
+    contracts.contract_issue(service_order=service_order)
 
     member = plain_member(service_order.enterprise)
     client.force_login(member)

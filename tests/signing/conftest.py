@@ -7,6 +7,7 @@ from django.utils import timezone
 from signing import services
 from signing.models import DocumentKind
 from signing.pki import Pki, load_pem_chain
+from signing.services.seals import _seal_from_chain
 from tests.factories import AuthorityMemberFactory, EnterpriseFactory, IssuingAuthorityFactory
 from tests.factories.contracts import contract_materials  # noqa: F401 - a fixture
 
@@ -37,7 +38,7 @@ def authority(db):
 @pytest.fixture
 def seal(authority, seal_material):
     chain_pem, key_ref = seal_material
-    return services._seal_from_chain(
+    return _seal_from_chain(
         authority=authority,
         name="Test seal",
         purpose="Permits",

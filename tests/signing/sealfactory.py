@@ -134,7 +134,7 @@ def archival_refresh(issued: IssuedFile, pdf: bytes | None = None) -> bytes:
 def platform_issued_files(*, pki_dir, materials, media_dir) -> dict[str, IssuedFile]:
     """A fully sealed service contract, a provider certificate and a verification report, made
     through the platform's own services and PKI, with the registry records the platform's registry
-    answers for them (``signing.verification_sources``).
+    answers for them (``signing.verification_sources`` and the sources hiring and providers register).
 
     Needs database access (in a module-scoped fixture: ``django_db_blocker.unblock()``); everything
     written to the database is rolled back, only the bytes and the records are kept.
@@ -145,12 +145,15 @@ def platform_issued_files(*, pki_dir, materials, media_dir) -> dict[str, IssuedF
 
     from marketplace.catalogue import services as catalogue_services
     from marketplace.catalogue.models import Category
+    from marketplace.hiring import contracts
+    from marketplace.hiring.models import Contract
+    from providers import certificates
     from signing import engine, services
-    from signing.models import Contract, DocumentKind
+    from signing.models import DocumentKind
     from signing.pki import Pki
     from signing.report_pdf import render_verification_report
     from signing.verification import verify_pdf
-    from signing.verification_sources import _certificate_record, _contract_record, _document_record
+    from signing.verification_sources import document_record
     from tests.conftest import TEST_SEAL_KEK
     from tests.factories.contracts import contract_parties, platform_with_seal
 
@@ -192,19 +195,21 @@ def platform_issued_files(*, pki_dir, materials, media_dir) -> dict[str, IssuedF
         service_order, buyer, provider_user = contract_parties(
             category=Category.objects.get(code="eia"), materials=materials
         )
-        contract = services.contract_issue(service_order=service_order)
-        services.contract_seal(contract=contract, actor=buyer)
-        services.contract_seal(contract=contract, actor=provider_user)
+        contract = contracts.contract_issue(service_order=service_order)
+        contracts.contract_seal(contract=contract, actor=buyer)
+        contracts.contract_seal(contract=contract, actor=provider_user)
         contract = Contract.objects.select_related("document").get(pk=contract.pk)
         files["contract"] = issued(
             "service_contract",
             bytes(contract.document.pdf),
-            [_contract_record(contract, version) for version in contract.seals.order_by("size")],
+            [contracts.contract_record(contract, version) for version in contract.seals.order_by("size")],
         )
 
-        certificate = services.provider_certificate_issue(provider=service_order.provider)
+        certificate = certificates.provider_certificate_issue(provider=service_order.provider)
         files["provider_certificate"] = issued(
-            "provider_certificate", bytes(certificate.document.pdf), [_certificate_record(certificate.document)]
+            "provider_certificate",
+            bytes(certificate.document.pdf),
+            [certificates.certificate_record(certificate.document)],
         )
 
         check = verify_pdf(
@@ -218,7 +223,7 @@ def platform_issued_files(*, pki_dir, materials, media_dir) -> dict[str, IssuedF
             reason="Verification report",
         )
         files["verification_report"] = issued(
-            "verification_report", bytes(report.pdf), [_document_record(report, status="valid", holder="")]
+            "verification_report", bytes(report.pdf), [document_record(report, status="valid", holder="")]
         )
         transaction.set_rollback(True)
     return files

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from signing import services
 from signing.models import DocumentKind, Permit
+from signing.services.seals import _seal_from_chain
 from tests.factories import AuthorityMemberFactory, EnterpriseFactory, IssuingAuthorityFactory
 
 from .conftest import permit_data
@@ -19,7 +20,7 @@ def test_concurrent_issuance_numbers_without_duplicates_or_gaps(seal_material):
         pytest.skip("needs real row locks (PostgreSQL); SQLite serialises every writer anyway")
     authority = IssuingAuthorityFactory(number_prefix="RACE")
     chain_pem, key_ref = seal_material
-    seal = services._seal_from_chain(
+    seal = _seal_from_chain(
         authority=authority, name="Race", purpose="", chain_pem=chain_pem, key_store="encrypted", key_ref=key_ref
     )
     officers = [AuthorityMemberFactory(authority=authority).user for _ in range(3)]

@@ -28,8 +28,10 @@ import uuid
 import pytest
 from asn1crypto import pem
 
+from marketplace.hiring import contracts
+from providers.models import ProviderCertificate
 from signing import services, verifier
-from signing.models import DocumentKind, ProviderCertificate
+from signing.models import DocumentKind
 from signing.pki import Pki
 from signing.report_pdf import render_verification_report
 from tests.factories import make_certified_provider
@@ -120,9 +122,9 @@ def test_an_issued_permit_is_valid_and_trusted_in_pdfsig(issued_permit, agrees):
 def test_a_sealed_contract_has_three_seals_valid_and_trusted_in_pdfsig(eia, contract_materials, agrees):
     platform_with_seal(contract_materials["platform"])
     service_order, buyer, provider_user = contract_parties(category=eia, materials=contract_materials)
-    contract = services.contract_issue(service_order=service_order)
-    services.contract_seal(contract=contract, actor=buyer)
-    contract = services.contract_seal(contract=contract, actor=provider_user)
+    contract = contracts.contract_issue(service_order=service_order)
+    contracts.contract_seal(contract=contract, actor=buyer)
+    contract = contracts.contract_seal(contract=contract, actor=provider_user)
     contract.refresh_from_db()
 
     report = agrees(

@@ -23,7 +23,7 @@ def _refused(**filters):
 
 
 def test_sealing_without_a_grant_is_refused_and_logged(authority, seal, officer, holder):
-    with pytest.raises(GrantRequired):
+    with pytest.raises(GrantRequired, match="You hold no current grant to apply the seal “Test seal”"):
         services.permit_issue(authority=authority, actor=officer, data=permit_data(holder))
     assert Permit.objects.count() == 0 and SealedDocument.objects.count() == 0
     entry = _refused(actor=officer).get()
@@ -193,17 +193,24 @@ def test_bulk_issue_continues_past_bad_rows(authority, seal, granted_officer, ho
     assert Permit.objects.count() == SealedDocument.objects.count() == 3
 
 
-def test_a_crash_mid_batch_leaves_no_half_issued_permit(authority, seal, granted_officer, holder):
-    """The failure is injected right after the PDF is sealed, before it is recorded (test hook)."""
+def test_a_crash_mid_batch_leaves_no_half_issued_permit(authority, seal, granted_officer, holder, monkeypatch):
+    """The failure is injected right after the second PDF is sealed, before it is recorded (by
+    replacing the internal step that records it)."""
+    from signing.services import permits
 
-    def crash(row):
-        if row == 2:
+    record = permits._permit_record
+    calls = []
+
+    def crash_on_the_second(**kwargs):
+        calls.append(kwargs["permit"].number)
+        if len(calls) == 2:
             raise RuntimeError("worker killed")
+        record(**kwargs)
 
+    monkeypatch.setattr(permits, "_permit_record", crash_on_the_second)
     with pytest.raises(RuntimeError):
-        services.permits_issue_bulk(
-            authority=authority, actor=granted_officer, rows=_rows(holder, 4), _fail_after_sealing=crash
-        )
+        services.permits_issue_bulk(authority=authority, actor=granted_officer, rows=_rows(holder, 4))
+    monkeypatch.setattr(permits, "_permit_record", record)
     year = timezone.localdate().year
     assert list(Permit.objects.values_list("number", flat=True)) == [f"TEB-{year}-000001"]
     assert SealedDocument.objects.count() == 1
@@ -274,3 +281,37 @@ def test_bulk_celery_task_runs_the_service(authority, seal, granted_officer, hol
         authority_id=authority.pk, actor_id=granted_officer.pk, rows=_rows(holder, 1)
     ).get()
     assert len(result["issued"]) == 1 and result["errors"] == []
+
+
+def test_the_grant_is_checked_once_per_permit(authority, seal, granted_officer, holder, monkeypatch):
+    """One grant lookup per sealing: not again in a nested call, nor again when the seal is applied."""
+    from signing.services import sealing
+
+    real = sealing.may_apply_seal
+    checks = []
+
+    def counting(**kwargs):
+        checks.append(kwargs["document_kind"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(sealing, "may_apply_seal", counting)
+    services.permit_issue(authority=authority, actor=granted_officer, data=permit_data(holder))
+    assert checks == [DocumentKind.PERMIT]
+    checks.clear()
+    result = services.permits_issue_bulk(authority=authority, actor=granted_officer, rows=_rows(holder, 3))
+    assert len(result.issued) == 3 and checks == [DocumentKind.PERMIT] * 3
+
+
+def test_sealing_needs_an_authorisation(seal, granted_officer):
+    """seal_apply takes only what seal_authorise hands out: there is no way to pass an actor past the check."""
+    with pytest.raises(TypeError):
+        services.seal_apply(  # type: ignore[call-arg]
+            seal=seal,
+            actor=granted_officer,
+            document_kind=DocumentKind.PERMIT,
+            document_number="X",
+            pdf=b"",
+            sealer=None,
+        )
+    authorisation = services.seal_authorise(seal=seal, actor=granted_officer, document_kind=DocumentKind.PERMIT)
+    assert authorisation.seal == seal and authorisation.actor == granted_officer

@@ -43,7 +43,7 @@ class Command(BaseCommand):
             "valid_until": opts["valid_until"].isoformat() if opts["valid_until"] else "",
         }
         try:
-            permit = services.permit_issue(authority=authority, actor=officer, data=services._row_to_data(row))
+            permit = services.permit_issue(authority=authority, actor=officer, data=services.permit_data_from_row(row))
         except SigningError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS(f"Issued {permit.number} (SHA-256 {permit.sha256})."))

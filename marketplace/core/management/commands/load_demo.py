@@ -12,7 +12,6 @@ from marketplace.hiring import demo as hiring_demo
 from providers import demo as providers_demo
 from search import services as search_services
 from signing import demo as signing_demo
-from signing import services as signing_services
 
 
 class Command(BaseCommand):
@@ -30,14 +29,14 @@ class Command(BaseCommand):
             # Each later part of the platform adds its demo data here, in dependency order.
             provider_result = providers_demo.load()
             permits_issued = signing_demo.load()
-            certificates_issued = signing_services.provider_certificates_backfill()
+            certificates_issued = providers_demo.certificates_load()
             hiring_result = hiring_demo.load()
             credit_result = credit_demo.load()
         # Every provider's credit grade from the demo history (also the nightly task's job).
         credit_services.providers_credit_recompute_all()
 
         # The orders' contracts were issued after the commit above; seal some, at every stage.
-        contracts = signing_demo.contracts_load()
+        contracts = hiring_demo.contracts_load()
 
         # Listings index themselves after commit; a full rebuild also covers a database loaded
         # some other way (a restored dump, a copied SQLite file). Idempotent.

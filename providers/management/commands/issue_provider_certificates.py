@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from signing import services
+from providers import certificates
 from signing.exceptions import SigningError
 
 
@@ -9,7 +9,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            issued = services.provider_certificates_backfill()
+            issued = certificates.provider_certificates_backfill()
         except SigningError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"Certificates issued: {issued}.")

@@ -11,16 +11,23 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import MDPPerm
 from pyhanko.sign.validation import DocumentSecurityStore, validate_pdf_signature, validate_pdf_timestamp
 
+from marketplace.hiring import contracts
+from marketplace.hiring.models import Contract, ContractSeal
 from signing import services
 from signing.exceptions import ContractError, GrantRequired, NotPermitted, SealNotUsable
-from signing.models import Contract, ContractSeal, SealGrant, SealUse
+from signing.models import SealGrant, SealUse
+from signing.pki import Pki
 from signing.verifier import verify_document
 from tests.factories import UserFactory, make_buyer
 from tests.factories.contracts import contract_parties, plain_member, platform_with_seal
-
-from .conftest import trust_context
+from tests.signing.conftest import trust_context
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pki(pki_dir):
+    return Pki(pki_dir)
 
 
 @pytest.fixture
@@ -37,21 +44,21 @@ def parties(category, contract_materials):
 
 def _sealed(parties) -> Contract:
     service_order, buyer, provider_user = parties
-    contract = services.contract_issue(service_order=service_order)
-    services.contract_seal(contract=contract, actor=buyer)
-    return services.contract_seal(contract=contract, actor=provider_user)
+    contract = contracts.contract_issue(service_order=service_order)
+    contracts.contract_seal(contract=contract, actor=buyer)
+    return contracts.contract_seal(contract=contract, actor=provider_user)
 
 
 def test_three_seals_in_turn_each_valid_with_pyhanko(parties, pki):
     service_order, buyer, provider_user = parties
-    contract = services.contract_issue(service_order=service_order)
+    contract = contracts.contract_issue(service_order=service_order)
     assert contract.status == Contract.Status.AWAITING_BUYER
-    assert services.contract_issue(service_order=service_order) == contract  # idempotent
+    assert contracts.contract_issue(service_order=service_order) == contract  # idempotent
     platform_pdf = bytes(contract.document.pdf)
 
-    contract = services.contract_seal(contract=contract, actor=buyer)
+    contract = contracts.contract_seal(contract=contract, actor=buyer)
     assert contract.status == Contract.Status.AWAITING_PROVIDER
-    contract = services.contract_seal(contract=contract, actor=provider_user)
+    contract = contracts.contract_seal(contract=contract, actor=provider_user)
     assert contract.status == Contract.Status.SEALED
     contract.refresh_from_db()
     final = bytes(contract.document.pdf)
@@ -90,16 +97,16 @@ def test_three_seals_in_turn_each_valid_with_pyhanko(parties, pki):
 
 def test_out_of_turn_no_grant_and_outsiders_are_refused_and_logged(parties):
     service_order, buyer, provider_user = parties
-    contract = services.contract_issue(service_order=service_order)
+    contract = contracts.contract_issue(service_order=service_order)
 
     with pytest.raises(ContractError, match="buyer seals the contract first"):
-        services.contract_seal(contract=contract, actor=provider_user)
+        contracts.contract_seal(contract=contract, actor=provider_user)
     member = plain_member(service_order.enterprise)
     with pytest.raises(GrantRequired):
-        services.contract_seal(contract=contract, actor=member)
+        contracts.contract_seal(contract=contract, actor=member)
     _other_enterprise, outsider = make_buyer()
     with pytest.raises(ContractError, match="Only the buyer's and the provider's members"):
-        services.contract_seal(contract=contract, actor=outsider)
+        contracts.contract_seal(contract=contract, actor=outsider)
 
     refusals = SealUse.objects.filter(outcome="refused", document_number=contract.number).order_by("id")
     assert [(r.actor_id, r.detail) for r in refusals] == [
@@ -111,9 +118,9 @@ def test_out_of_turn_no_grant_and_outsiders_are_refused_and_logged(parties):
     assert contract.status == Contract.Status.AWAITING_BUYER
     assert contract.seals.count() == 1
 
-    services.contract_seal(contract=contract, actor=buyer)
+    contracts.contract_seal(contract=contract, actor=buyer)
     with pytest.raises(ContractError, match="already sealed"):
-        services.contract_seal(contract=contract, actor=buyer)
+        contracts.contract_seal(contract=contract, actor=buyer)
     assert SealUse.objects.filter(outcome="refused", detail="already sealed").count() == 1
 
 
@@ -179,7 +186,7 @@ def test_verify_pdf_command_reports_the_sealed_contract(parties, tmp_path, capsy
 def test_contract_issue_needs_the_platform_seal(category, contract_materials):
     service_order, _buyer, _provider_user = contract_parties(category=category, materials=contract_materials)
     with pytest.raises(SealNotUsable):
-        services.contract_issue(service_order=service_order)
+        contracts.contract_issue(service_order=service_order)
     assert not Contract.objects.exists()
 
 
@@ -324,7 +331,7 @@ def test_long_notes_are_printed_whole_on_further_pages(tmp_path):
     notes continue on further pages and the signature fields stay on the last one."""
     import datetime as dt
 
-    from signing.rendering import ContractContent, render_contract
+    from marketplace.hiring.contract_pdf import ContractContent, render_contract
 
     paragraphs = [f"Clause {index:03d}: " + "the provider keeps the site records. " * 6 for index in range(60)]
     paragraphs[-1] += "END-OF-NOTES"

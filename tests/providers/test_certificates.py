@@ -7,8 +7,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from providers import services as provider_services
+from providers.models import ProviderCertificate
 from signing.demo import pki_init
-from signing.models import DocumentKind, ProviderCertificate
+from signing.models import DocumentKind
 from tests.factories import make_certified_provider, staff_user
 
 pytestmark = pytest.mark.django_db
@@ -68,4 +69,37 @@ def test_without_a_platform_seal_certification_still_succeeds(catalogue, django_
     with django_capture_on_commit_callbacks(execute=True):
         provider = make_certified_provider(categories=[catalogue.get(code="eia")])
     assert provider.status == "certified"
+    assert not ProviderCertificate.objects.filter(provider=provider).exists()
+
+
+def test_the_backfill_command_issues_missing_certificates_once(catalogue, capsys):
+    from django.core.management import call_command
+
+    provider = make_certified_provider(categories=[catalogue.get(code="eia")])  # no on_commit: no certificate
+    call_command("issue_provider_certificates")
+    assert "Certificates issued: 1." in capsys.readouterr().out
+    assert ProviderCertificate.objects.filter(provider=provider).count() == 1
+    call_command("issue_provider_certificates")
+    assert "Certificates issued: 0." in capsys.readouterr().out
+
+
+def test_the_backfill_command_fails_clearly_without_a_platform_seal(catalogue):
+    from django.core.management import CommandError, call_command
+
+    from signing.models import IssuingAuthority
+
+    make_certified_provider(categories=[catalogue.get(code="eia")])
+    IssuingAuthority.objects.filter(is_platform=True).update(is_platform=False)
+    with pytest.raises(CommandError, match="no seal yet"):
+        call_command("issue_provider_certificates")
+
+
+def test_only_a_certified_provider_receives_a_certificate(catalogue):
+    from providers import certificates
+    from signing.exceptions import PermitError
+
+    provider = make_certified_provider(categories=[catalogue.get(code="eia")])
+    provider.status = "suspended"
+    with pytest.raises(PermitError):
+        certificates.provider_certificate_issue(provider=provider)
     assert not ProviderCertificate.objects.filter(provider=provider).exists()

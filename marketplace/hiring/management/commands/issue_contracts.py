@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from signing import services
+from marketplace.hiring import contracts
 
 
 class Command(BaseCommand):
@@ -14,7 +14,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        issued, failed = services.contracts_issue_missing(include_closed=options["include_closed"])
+        issued, failed = contracts.contracts_issue_missing(include_closed=options["include_closed"])
         self.stdout.write(f"Contracts issued: {issued}.")
         for number, reason in failed:
             self.stderr.write(f"Order {number}: {reason}")

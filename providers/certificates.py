@@ -1,0 +1,153 @@
+"""Certified providers' certificates: rendered here, sealed and kept by the signing app.
+
+A certificate's standing in the public registry follows its provider's: valid while certified,
+suspended or revoked with it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfgen import canvas
+from reportlab.platypus import Paragraph
+
+from signing import services as signing_services
+from signing.exceptions import PermitError
+from signing.models import DocumentKind, IssuingAuthority, SealedDocument
+from signing.rendering import FONT, PAGE_H, PAGE_W, STAMP_BOX, escape_markup, paragraph_style, register_font
+from signing.verification import RegistryRecord
+from signing.verification_sources import DocumentSource, document_record, document_source_register
+
+from .models import Provider, ProviderCertificate
+from .selectors import qualified_categories
+
+
+@dataclass(frozen=True)
+class ProviderCertificateContent:
+    number: str
+    provider_name: str
+    provider_name_zh: str
+    credit_code: str
+    service_items: tuple[str, ...]  # "环境影响评价 Environmental impact assessment", ...
+    certified_on: dt.date
+    profile_url: str
+    issuer_name: str
+    issuer_name_zh: str
+
+
+def render_provider_certificate(content: ProviderCertificateContent) -> bytes:
+    """An A4 certificate of certification, one page; the platform seals it into :data:`STAMP_BOX`."""
+    register_font()
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4, invariant=0, pageCompression=1)
+    c.setTitle(f"入驻认证证书 Certificate {content.number}")
+    c.setAuthor(content.issuer_name)
+    c.setStrokeColor(colors.HexColor("#1f4e8c"))
+    c.setLineWidth(2)
+    c.rect(15 * mm, 15 * mm, PAGE_W - 30 * mm, PAGE_H - 30 * mm)
+    c.setFillColor(colors.HexColor("#1f4e8c"))
+    c.setFont(FONT, 26)
+    c.drawCentredString(PAGE_W / 2, PAGE_H - 45 * mm, "中介服务机构入驻认证证书")
+    c.setFont(FONT, 12)
+    c.drawCentredString(PAGE_W / 2, PAGE_H - 53 * mm, "CERTIFICATE OF CERTIFICATION — INTERMEDIARY SERVICE PROVIDER")
+    c.setFillColor(colors.black)
+    c.setFont(FONT, 10)
+    c.drawCentredString(PAGE_W / 2, PAGE_H - 62 * mm, f"证书编号 No. {content.number}")
+
+    body = [
+        f"<b>{escape_markup(content.provider_name_zh or content.provider_name)}</b>",
+        escape_markup(content.provider_name),
+        escape_markup(f"统一社会信用代码 Unified social credit code: {content.credit_code}"),
+        "",
+        escape_markup("经审核，该机构已获一窗通中介服务超市入驻认证，可提供以下服务事项："),
+        escape_markup("Having been reviewed, this organisation is certified on OneWindow for these service items:"),
+    ]
+    body += [escape_markup(f"• {item}") for item in content.service_items]
+    body += [
+        "",
+        escape_markup(
+            f"认证日期 Certified on: {content.certified_on:%Y年%m月%d日} / {content.certified_on.isoformat()}"
+        ),
+        escape_markup(f"认证状态以平台公示为准 Current status: {content.profile_url}"),
+    ]
+    frame_top = PAGE_H - 75 * mm
+    for line in body:
+        paragraph = Paragraph(line or "&nbsp;", paragraph_style("", 11.5))
+        _, height = paragraph.wrap(PAGE_W - 50 * mm, 40 * mm)
+        paragraph.drawOn(c, 25 * mm, frame_top - height)
+        frame_top -= height + 1.5 * mm
+    c.setFont(FONT, 11)
+    c.drawRightString(STAMP_BOX[0] - 4 * mm, STAMP_BOX[1] + 20 * mm, content.issuer_name_zh or content.issuer_name)
+    c.setFont(FONT, 9)
+    c.drawRightString(STAMP_BOX[0] - 4 * mm, STAMP_BOX[1] + 14 * mm, content.issuer_name)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def provider_certificate_issue(*, provider: Provider) -> ProviderCertificate:
+    """Render and seal a certified provider's certificate with the platform seal, and record it."""
+    if provider.status != "certified":
+        raise PermitError(_("Only a certified provider receives a certificate."))
+    platform = IssuingAuthority.objects.filter(is_platform=True).first()
+    year = timezone.localdate().year
+    sequence = ProviderCertificate.objects.filter(provider=provider).count() + 1
+    number = f"OW-C-{year}-{provider.pk:06d}-{sequence:02d}"
+    content = ProviderCertificateContent(
+        number=number,
+        provider_name=provider.name,
+        provider_name_zh=provider.name_zh,
+        credit_code=provider.credit_code,
+        service_items=tuple(
+            f"{category.name_zh} {category.name}".strip() for category in qualified_categories(provider=provider)
+        ),
+        certified_on=timezone.localdate(provider.certified_at or timezone.now()),
+        profile_url=f"{settings.PUBLIC_BASE_URL}/providers/{provider.pk}/",
+        issuer_name=platform.name if platform else "OneWindow",
+        issuer_name_zh=platform.name_zh if platform else "",
+    )
+    document = signing_services.platform_seal_document(
+        document_kind=DocumentKind.PROVIDER_CERTIFICATE,
+        document_number=number,
+        pdf=render_provider_certificate(content),
+        reason=_("Certificate of certification %(number)s") % {"number": number},
+        stamp_box=STAMP_BOX,
+    )
+    return ProviderCertificate.objects.create(provider=provider, document=document)
+
+
+def provider_certificates_backfill() -> int:
+    """Certificates for certified providers that have none (certified before the platform had a
+    seal, or loaded as data). Idempotent; returns how many were issued."""
+    missing = Provider.objects.filter(status="certified", certificates__isnull=True)
+    issued = 0
+    for provider in missing:
+        provider_certificate_issue(provider=provider)
+        issued += 1
+    return issued
+
+
+# --- the registry's view of certificates -------------------------------------------------------
+
+# A provider's standing, as the registry status of its certificate.
+CERTIFICATE_STATUS = {"certified": "valid", "suspended": "suspended", "revoked": "revoked"}
+
+
+def certificate_record(document: SealedDocument) -> RegistryRecord:
+    provider = document.provider_certificate.provider
+    status = CERTIFICATE_STATUS.get(provider.status, "revoked")
+    reason = provider.status_reason if status != "valid" else ""
+    return document_record(document, status=status, holder=provider.display_name, reason=reason)
+
+
+def verification_source_register() -> None:
+    """Let the signing app's registry vouch for certificates by their provider's standing."""
+    document_source_register(DocumentSource(kind=DocumentKind.PROVIDER_CERTIFICATE, record=certificate_record))

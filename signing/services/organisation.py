@@ -1,0 +1,91 @@
+"""Organisation seals: an enterprise's or a provider's own seal, for its side of a contract.
+
+An organisation here is anything with ``name``, ``name_zh`` and ``memberships`` (user, role): the
+seal service names no app above it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..engine import NotPermitted, SigningError
+from ..keystores import ENCRYPTED
+from ..models import DocumentKind, Seal
+from ..pki import Pki
+from .sealing import may_apply_seal
+from .seals import _owner_label, _seal_from_chain, grant_create
+
+logger = logging.getLogger(__name__)
+
+# Members in these roles of an enterprise or provider may create its seal and receive a grant to
+# seal contracts with it when it is made (an owner may grant other members later, see grant_create).
+SEALING_ROLES = ("owner",)
+
+
+def _organisation(*, enterprise=None, provider=None):
+    if (enterprise is None) == (provider is None):
+        raise SigningError(_("Name exactly one enterprise or provider."))
+    return {"enterprise": enterprise} if enterprise is not None else {"provider": provider}
+
+
+def organisation_seal_for(*, enterprise=None, provider=None) -> Seal | None:
+    """The organisation's newest usable seal, or None."""
+    owner = _organisation(enterprise=enterprise, provider=provider)
+    now = timezone.now()
+    return (
+        Seal.objects.filter(**owner, status=Seal.Status.ACTIVE, not_before__lte=now, not_after__gte=now)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def may_manage_seal(*, actor, organisation) -> bool:
+    """The platform itself (``actor=None``), staff, or an owner of ``organisation``."""
+    if actor is None:  # the platform itself: init_pki, load_demo, a management command
+        return True
+    if actor.is_staff:
+        return True
+    return organisation.memberships.filter(user=actor, role__in=SEALING_ROLES).exists()
+
+
+@transaction.atomic
+def organisation_seal_create(*, actor, enterprise=None, provider=None, pki: Pki | None = None) -> Seal:
+    """A contract seal for an enterprise or a provider, certified by the platform's seal CA (the
+    embedded default; production imports one with :func:`seal_import_pkcs12`), its key encrypted
+    at rest. The organisation's owners receive a grant to seal contracts with it.
+
+    Only an owner of the organisation or platform staff may do this (``actor=None``: the platform
+    itself). An organisation that already has a usable seal gets that one back.
+    """
+    owner = _organisation(enterprise=enterprise, provider=provider)
+    organisation = enterprise or provider
+    if not may_manage_seal(actor=actor, organisation=organisation):
+        raise NotPermitted(_("Only an owner of %(name)s may create its electronic seal.") % {"name": organisation.name})
+    existing = organisation_seal_for(**owner)
+    pki = pki or Pki.default()
+    if existing is not None and (existing.key_store != ENCRYPTED or pki.keys.exists(existing.key_ref)):
+        # An owner who joined after the seal was made asks here for the grant the others received.
+        if actor is not None and organisation.memberships.filter(user=actor, role__in=SEALING_ROLES).exists():
+            if not may_apply_seal(seal=existing, user=actor, document_kind=DocumentKind.SERVICE_CONTRACT):
+                grant_create(seal=existing, user=actor, document_kind=DocumentKind.SERVICE_CONTRACT, granted_by=actor)
+        return existing
+    label = f"{_owner_label(**owner)}-{timezone.now():%Y%m%d%H%M%S%f}"
+    cert, key_ref = pki.issue_seal(
+        label=label, common_name=f"{organisation.name} Contract Seal", organisation=organisation.name
+    )
+    seal = _seal_from_chain(
+        **owner,
+        name=f"{organisation.name_zh or organisation.name} 合同专用章",
+        purpose="Service contracts",
+        chain_pem=pki.chain_pem(cert),
+        key_store=ENCRYPTED,
+        key_ref=key_ref,
+    )
+    for membership in organisation.memberships.filter(role__in=SEALING_ROLES).select_related("user"):
+        grant_create(seal=seal, user=membership.user, document_kind=DocumentKind.SERVICE_CONTRACT, granted_by=actor)
+    logger.info("Contract seal %s created for %s by %s", seal.pk, organisation.pk, getattr(actor, "pk", None))
+    return seal
