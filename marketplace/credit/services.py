@@ -84,7 +84,7 @@ def recompute_on_commit(provider_id: int | None) -> None:
 @transaction.atomic
 def credit_appeal_file(*, provider: Provider, user: User, source: str, source_id: int, reason: str) -> CreditAppeal:
     """A member of ``provider`` challenges one entry of its own record."""
-    provider_services._require_member(provider, user)
+    provider_services.require_member(provider, user)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Explain why this entry is wrong.")}, code="reason_required")
@@ -111,7 +111,7 @@ def credit_appeal_file(*, provider: Provider, user: User, source: str, source_id
 @transaction.atomic
 def credit_appeal_decide(*, appeal: CreditAppeal, reviewer: User, uphold: bool, decision: str) -> CreditAppeal:
     """Staff uphold (the entry leaves the score) or reject an appeal, with a reason both sides see."""
-    provider_services._require_staff(reviewer)
+    provider_services.require_staff(reviewer)
     decision = (decision or "").strip()
     if not decision:
         raise ValidationError({"decision": _("Write the decision with its reason.")}, code="decision_required")
@@ -132,7 +132,7 @@ def credit_appeal_decide(*, appeal: CreditAppeal, reviewer: User, uphold: bool, 
 @transaction.atomic
 def provider_credit_suspend(*, provider: Provider, reviewer: User, reason: str) -> Provider:
     """Suspend a certified provider whose credit score is below ``CREDIT_SUSPEND_THRESHOLD``."""
-    provider_services._require_staff(reviewer)
+    provider_services.require_staff(reviewer)
     config = formula.Config.from_settings()
     current = Provider.objects.get(pk=provider.pk)
     if current.credit_score is None or current.credit_score >= config.suspend_threshold:

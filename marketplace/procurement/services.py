@@ -63,7 +63,7 @@ def _require_enterprise_member(enterprise, user) -> None:
         raise NotPermitted(_("You do not act for this enterprise."), code="not_member")
 
 
-def _require_staff(user) -> None:
+def require_staff(user) -> None:
     if not (user and user.is_authenticated and user.is_staff):
         raise NotPermitted(_("Only platform staff may do this."), code="staff_only")
 
@@ -419,7 +419,7 @@ def objection_decide(
     *, objection: Objection, user, uphold: bool, decision: str, outcome: str = "", now=None
 ) -> Objection:
     """Staff dismiss an objection or uphold it: rerun without the winner, or cancel the request."""
-    _require_staff(user)
+    require_staff(user)
     request = _lock(objection.request)
     objection = Objection.objects.select_for_update().get(pk=objection.pk)
     now = now or timezone.now()
