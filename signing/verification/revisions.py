@@ -39,6 +39,8 @@ from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
 from pyhanko.pdf_utils.xref import XRefSectionType, read_object_header
 
+from .pdfobjects import changed_keys, extends, raw, ref_key, refs_in, same
+
 __all__ = ["Boundary", "Change", "Layout", "RevisionAccounts", "StructureError", "issued_boundary", "revision_layout"]
 
 # Between two objects of a maintenance revision a writer puts an end of line, not more.
@@ -153,79 +155,6 @@ def _layout(reader: PdfFileReader, data: bytes) -> Layout:
     return Layout(ends=tuple(ends), trailers=tuple(trailers))
 
 
-# --- comparing PDF objects -----------------------------------------------------------------------
-
-
-def _ref_key(ref) -> str:
-    return f"{ref.idnum} {ref.generation}"
-
-
-def _raw(container, key):
-    try:
-        return container.raw_get(key)
-    except KeyError:
-        return None
-
-
-def _same(a, b, depth: int = 0) -> bool:
-    """Equal as PDF objects, comparing references by number rather than following them."""
-    if depth > 64:
-        return False
-    if isinstance(a, generic.IndirectObject) or isinstance(b, generic.IndirectObject):
-        return (
-            isinstance(a, generic.IndirectObject)
-            and isinstance(b, generic.IndirectObject)
-            and (a.idnum, a.generation) == (b.idnum, b.generation)
-        )
-    if isinstance(a, generic.StreamObject) or isinstance(b, generic.StreamObject):
-        if not (isinstance(a, generic.StreamObject) and isinstance(b, generic.StreamObject)):
-            return False
-        return a.encoded_data == b.encoded_data and _same_dict(a, b, depth)
-    if isinstance(a, generic.DictionaryObject) or isinstance(b, generic.DictionaryObject):
-        return (
-            isinstance(a, generic.DictionaryObject)
-            and isinstance(b, generic.DictionaryObject)
-            and _same_dict(a, b, depth)
-        )
-    if isinstance(a, generic.ArrayObject) or isinstance(b, generic.ArrayObject):
-        return (
-            isinstance(a, generic.ArrayObject)
-            and isinstance(b, generic.ArrayObject)
-            and len(a) == len(b)
-            and all(_same(x, y, depth + 1) for x, y in zip(a.iterate(), b.iterate(), strict=True))
-        )
-    return type(a) is type(b) and a == b
-
-
-def _same_dict(a, b, depth: int) -> bool:
-    keys = {k for k in a if k != "/Length"} | {k for k in b if k != "/Length"}
-    return all(_same(_raw(a, k), _raw(b, k), depth + 1) for k in keys)
-
-
-def _changed_keys(old: generic.DictionaryObject, new: generic.DictionaryObject) -> set[str]:
-    return {key for key in set(old) | set(new) if not _same(_raw(old, key), _raw(new, key))}
-
-
-def _refs_in(array) -> list | None:
-    """The references in an array, or None if any element is not a reference."""
-    if not isinstance(array, generic.ArrayObject):
-        return None
-    refs = list(array.iterate())
-    if not all(isinstance(item, generic.IndirectObject) for item in refs):
-        return None
-    return [item.reference for item in refs]
-
-
-def _extends(old_refs: list | None, new_refs: list | None) -> list | None:
-    """The references appended to ``old_refs`` in ``new_refs``; None if it is not an append."""
-    if new_refs is None or old_refs is None or len(new_refs) < len(old_refs):
-        return None
-    head = [(r.idnum, r.generation) for r in new_refs[: len(old_refs)]]
-    if head != [(r.idnum, r.generation) for r in old_refs]:
-        return None
-    return new_refs[len(old_refs) :]
-
-
 # --- one revision ------------------------------------------------------------------------------
 
 
@@ -243,7 +172,7 @@ class _Accountant:
         self.named: set[tuple[int, int]] = set()
 
     def change(self, code: str, refs=(), keys=()) -> Change:
-        objects = tuple(sorted(_ref_key(ref) for ref in refs))
+        objects = tuple(sorted(ref_key(ref) for ref in refs))
         return Change(code, revision=self.revision, objects=objects, keys=tuple(sorted(keys)))
 
     def name(self, raw) -> None:
@@ -271,40 +200,40 @@ class _Accountant:
         extra = set(self.trailer) - allowed
         if extra:
             return self.change("trailer", keys=extra)
-        moved = {key for key in ("/Root", "/Info") if not _same(_raw(self.trailer, key), _raw(self.old_trailer, key))}
-        old_id, new_id = _raw(self.old_trailer, "/ID"), _raw(self.trailer, "/ID")
+        moved = {key for key in ("/Root", "/Info") if not same(raw(self.trailer, key), raw(self.old_trailer, key))}
+        old_id, new_id = raw(self.old_trailer, "/ID"), raw(self.trailer, "/ID")
         if old_id is not None and (
-            not isinstance(new_id, generic.ArrayObject) or not new_id or not _same(new_id[0], old_id[0])
+            not isinstance(new_id, generic.ArrayObject) or not new_id or not same(new_id[0], old_id[0])
         ):
             moved.add("/ID")
         return self.change("trailer", keys=moved) if moved else None
 
     def catalog_change(self) -> Change | None:
-        root_raw = _raw(self.trailer, "/Root")
+        root_raw = raw(self.trailer, "/Root")
         self.name(root_raw)
         if not self.is_written(root_raw):
             return None
-        changed = _changed_keys(self.old.root, self.new.root) - _CATALOG_MAINTENANCE_KEYS
+        changed = changed_keys(self.old.root, self.new.root) - _CATALOG_MAINTENANCE_KEYS
         if not changed:
             return None
         return self.change("metadata" if "/Metadata" in changed else "catalog", [root_raw.reference], changed)
 
     def info_change(self) -> Change | None:
-        info_raw = _raw(self.trailer, "/Info")
+        info_raw = raw(self.trailer, "/Info")
         if not self.is_written(info_raw):
             return None
         self.name(info_raw)
         old, new = self.old(info_raw.reference), self.new(info_raw.reference)
         if not (isinstance(old, generic.DictionaryObject) and isinstance(new, generic.DictionaryObject)):
             return self.change("info", [info_raw.reference])
-        changed = _changed_keys(old, new)
+        changed = changed_keys(old, new)
         mod_date = new.get("/ModDate") if "/ModDate" in changed and "/ModDate" in old else None
         if isinstance(mod_date, generic.TextStringObject) and _PDF_DATE.fullmatch(str(mod_date)):
             changed.discard("/ModDate")
         return self.change("info", [info_raw.reference], changed) if changed else None
 
     def dss_change(self) -> Change | None:
-        dss_raw = _raw(self.new.root, "/DSS")
+        dss_raw = raw(self.new.root, "/DSS")
         if dss_raw is None:
             return None
         self.name(dss_raw)
@@ -312,10 +241,10 @@ class _Accountant:
         if not isinstance(dss, generic.DictionaryObject) or set(dss) - _DSS_KEYS:
             return self.change("dss", self.written_refs(dss_raw))
         for key, spec in _DSS_ARRAYS.items():
-            problem = self._data_array(_raw(dss, key), spec)
+            problem = self._data_array(raw(dss, key), spec)
             if problem:
                 return problem
-        vri_raw = _raw(dss, "/VRI")
+        vri_raw = raw(dss, "/VRI")
         if vri_raw is None:
             return None
         self.name(vri_raw)
@@ -323,16 +252,16 @@ class _Accountant:
         if not isinstance(vri, generic.DictionaryObject) or not all(_VRI_KEY.fullmatch(k) for k in vri):
             return self.change("dss", self.written_refs(vri_raw))
         for key in vri:
-            entry_raw = _raw(vri, key)
+            entry_raw = raw(vri, key)
             self.name(entry_raw)
             entry = self.resolve(entry_raw)
             if not isinstance(entry, generic.DictionaryObject) or set(entry) - _VRI_ENTRY_KEYS:
                 return self.change("dss", self.written_refs(entry_raw))
             for array_key, spec in _VRI_ARRAYS.items():
-                problem = self._data_array(_raw(entry, array_key), spec)
+                problem = self._data_array(raw(entry, array_key), spec)
                 if problem:
                     return problem
-            ts_raw = _raw(entry, "/TS")
+            ts_raw = raw(entry, "/TS")
             if ts_raw is not None:
                 problem = self._data_stream(ts_raw, asn1_cms.ContentInfo)
                 if problem:
@@ -343,7 +272,7 @@ class _Accountant:
         if array_raw is None:
             return None
         self.name(array_raw)
-        refs = _refs_in(self.resolve(array_raw))
+        refs = refs_in(self.resolve(array_raw))
         if refs is None:
             return self.change("dss", self.written_refs(array_raw))
         for ref in refs:
@@ -371,7 +300,7 @@ class _Accountant:
 
     def form_change(self) -> Change | None:
         """New fields must be document timestamps; the AcroForm may only gain them."""
-        old_form_raw, new_form_raw = _raw(self.old.root, "/AcroForm"), _raw(self.new.root, "/AcroForm")
+        old_form_raw, new_form_raw = raw(self.old.root, "/AcroForm"), raw(self.new.root, "/AcroForm")
         if new_form_raw is None:
             return None if old_form_raw is None else self.change("catalog", keys=["/AcroForm"])
         self.name(new_form_raw)
@@ -379,13 +308,13 @@ class _Accountant:
         old_form = self.resolve(old_form_raw, self.old) if old_form_raw is not None else generic.DictionaryObject()
         if not isinstance(new_form, generic.DictionaryObject) or not isinstance(old_form, generic.DictionaryObject):
             return self.change("form")
-        changed = _changed_keys(old_form, new_form) - {"/Fields", "/SigFlags"}
+        changed = changed_keys(old_form, new_form) - {"/Fields", "/SigFlags"}
         if changed:
             return self.change("form", self.written_refs(new_form_raw), changed)
-        old_fields_raw, new_fields_raw = _raw(old_form, "/Fields"), _raw(new_form, "/Fields")
+        old_fields_raw, new_fields_raw = raw(old_form, "/Fields"), raw(new_form, "/Fields")
         self.name(new_fields_raw)
-        old_fields = _refs_in(self.resolve(old_fields_raw, self.old)) if old_fields_raw is not None else []
-        added = _extends(old_fields, _refs_in(self.resolve(new_fields_raw)) if new_fields_raw is not None else [])
+        old_fields = refs_in(self.resolve(old_fields_raw, self.old)) if old_fields_raw is not None else []
+        added = extends(old_fields, refs_in(self.resolve(new_fields_raw)) if new_fields_raw is not None else [])
         if added is None:
             return self.change("form", keys=["/Fields"])
         for field_ref in added:
@@ -407,7 +336,7 @@ class _Accountant:
         rect = field.get("/Rect")
         if rect is not None and (len(rect) != 4 or rect[0] != rect[2] and rect[1] != rect[3]):
             return self.change("form", [ref], ["/Rect"])  # a timestamp has no visible widget
-        value_raw = _raw(field, "/V")
+        value_raw = raw(field, "/V")
         value = self.resolve(value_raw) if value_raw is not None else None
         if (
             not isinstance(value_raw, generic.IndirectObject)
@@ -431,13 +360,13 @@ class _Accountant:
                 continue
             if not isinstance(new, generic.DictionaryObject):
                 return self.change("page", [ref])
-            changed = _changed_keys(old, new)
+            changed = changed_keys(old, new)
             if changed - {"/Annots"}:
                 return self.change("page", [ref], changed - {"/Annots"})
-            old_annots_raw, new_annots_raw = _raw(old, "/Annots"), _raw(new, "/Annots")
+            old_annots_raw, new_annots_raw = raw(old, "/Annots"), raw(new, "/Annots")
             self.name(new_annots_raw)
-            old_annots = _refs_in(self.resolve(old_annots_raw, self.old)) if old_annots_raw is not None else []
-            added = _extends(old_annots, _refs_in(self.resolve(new_annots_raw)) if new_annots_raw is not None else [])
+            old_annots = refs_in(self.resolve(old_annots_raw, self.old)) if old_annots_raw is not None else []
+            added = extends(old_annots, refs_in(self.resolve(new_annots_raw)) if new_annots_raw is not None else [])
             if added is None or any((r.idnum, r.generation) not in self.named for r in added):
                 return self.change("page", [ref], ["/Annots"])
             self.named.add(key)
@@ -449,12 +378,12 @@ class _Accountant:
         for key, ref in sorted(self.written.items()):
             if key in self.named:
                 continue
-            if self.existed(ref) and _same(self.old(ref), self.new(ref)):
+            if self.existed(ref) and same(self.old(ref), self.new(ref)):
                 continue
             left.append(ref)
         if not left:
             return None
-        metadata = _raw(self.new.root, "/Metadata")
+        metadata = raw(self.new.root, "/Metadata")
         if isinstance(metadata, generic.IndirectObject) and any(
             (r.idnum, r.generation) == (metadata.idnum, metadata.generation) for r in left
         ):
@@ -467,7 +396,7 @@ class _Accountant:
 
     def _reachable(self) -> set[tuple[int, int]]:
         seen: set[tuple[int, int]] = set()
-        pending = [_raw(self.trailer, "/Root"), _raw(self.trailer, "/Info")]
+        pending = [raw(self.trailer, "/Root"), raw(self.trailer, "/Info")]
         while pending and len(seen) < _MAX_WALK:
             item = pending.pop()
             if isinstance(item, generic.IndirectObject):
@@ -480,7 +409,7 @@ class _Accountant:
                 except (PdfError, KeyError, TypeError, ValueError):  # noqa: S112
                     continue  # a dangling or broken reference only ends this branch of the walk
             if isinstance(item, generic.DictionaryObject):
-                pending.extend(_raw(item, k) for k in item)
+                pending.extend(raw(item, k) for k in item)
             elif isinstance(item, generic.ArrayObject):
                 pending.extend(item.iterate())
         return seen
