@@ -266,6 +266,22 @@ VERIFY_WORKER_MAX_JOBS = env.int("VERIFY_WORKER_MAX_JOBS", default=200)
 # Anonymous verifications per client address per minute (API and portal alike); 0 turns it off.
 VERIFY_RATE_LIMIT_PER_MINUTE = env.int("VERIFY_RATE_LIMIT_PER_MINUTE", default=30)
 
+# --- Demo data -----------------------------------------------------------------------------
+
+# The parts ``load_demo`` runs, bottom layer first (marketplace/core/demo.py says what a part is).
+DEMO_LOADERS = [
+    "marketplace.catalogue.demo",
+    "marketplace.core.demo",
+    "marketplace.enterprises.demo",
+    "signing.demo",
+    "providers.demo",
+    "marketplace.hiring.demo",
+    "marketplace.procurement.demo",
+    "marketplace.ratings.demo",
+    "marketplace.credit.demo",
+    "search.demo",
+]
+
 # --- Hiring ---------------------------------------------------------------------------------
 
 # A delivery the buyer leaves unanswered this many days is accepted automatically.

@@ -18,7 +18,7 @@ from django.utils.text import slugify
 from marketplace.accounts.models import User
 from marketplace.catalogue.models import AttributeOption, Category, Product, ProductAttributeValue, ProductCategory
 from marketplace.catalogue.services import product_class_ensure_intermediary_service
-from marketplace.core.validators import CREDIT_CODE_ALPHABET, credit_code_check_character
+from marketplace.core.demo import demo_credit_code
 from marketplace.partner.models import Partner, StockRecord
 from signing import demo as signing_demo
 from signing.pki import Pki
@@ -153,11 +153,6 @@ VARIANTS = (
     ("{service} — express", "{service}（加急服务）", Decimal("1.35"), 0.6),
     ("{service} — small projects", "{service}（小型项目）", Decimal("0.65"), 0.8),
 )
-
-
-def demo_credit_code(n: int, region: str) -> str:
-    body = "91" + region + "".join(CREDIT_CODE_ALPHABET[int(digit)] for digit in f"{7700 + n:09d}")
-    return body + credit_code_check_character(body)
 
 
 def _plan():
@@ -348,3 +343,12 @@ def certificates_load(*, pki: Pki | None = None) -> int:
         providers=Provider.objects.filter(memberships__user__email=DEMO_PROVIDER_USER), pki=pki or Pki.default()
     )
     return certificates.provider_certificates_backfill()
+
+
+def load_demo() -> str:
+    result = load()
+    certificates_issued = certificates_load()
+    return (
+        f"providers {result['providers']} created, listings {result['listings']} created; "
+        f"provider certificates issued: {certificates_issued}"
+    )

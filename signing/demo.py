@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from marketplace.accounts.models import User
+from marketplace.enterprises.demo import DEMO_BUYER_EMAIL
 from marketplace.enterprises.models import Enterprise, EnterpriseMember
 
 from . import services
@@ -57,9 +58,6 @@ def pki_init(*, pki: Pki | None = None) -> list[str]:
             enterprises=Enterprise.objects.filter(memberships__user__email=DEMO_BUYER_EMAIL), pki=pki
         )
     return created
-
-
-DEMO_BUYER_EMAIL = "buyer@demo.onewindow.local"
 
 
 def organisation_seals_ensure(*, enterprises=None, providers=None, pki: Pki) -> list[str]:
@@ -128,7 +126,7 @@ def load(*, pki: Pki | None = None) -> int:
             credit_code=_valid_code(code), defaults={"name": name, "name_zh": name_zh, "region": "110000"}
         )
         holders.append(enterprise)
-    buyer = User.objects.filter(email="buyer@demo.onewindow.local").first()
+    buyer = User.objects.filter(email=DEMO_BUYER_EMAIL).first()
     if buyer is not None:
         EnterpriseMember.objects.get_or_create(
             enterprise=holders[0], user=buyer, defaults={"role": EnterpriseMember.Role.OWNER}
@@ -171,3 +169,7 @@ def load(*, pki: Pki | None = None) -> int:
     ):
         services.permit_revoke(permit=ordered[2], actor=officer, reason="以欺骗手段取得 / Obtained by deception")
     return len(permits)
+
+
+def load_demo() -> str:
+    return f"sealed permits issued: {load()}"

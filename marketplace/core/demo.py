@@ -1,11 +1,21 @@
-"""Demo accounts for each role. Later issues attach them to their organisations."""
+"""The demo: every app adds its own part, and ``load_demo`` runs the parts in the order of
+``settings.DEMO_LOADERS`` (the layers' order, bottom first), so core imports none of them.
+
+A part is a module with ``load_demo() -> str`` (run inside the one transaction; returns what it
+made, for the summary line) and optionally ``load_demo_after_commit() -> str`` (run after the
+commit, in the same order: work that needs committed rows, such as contracts issued after
+commit, credit grades or the search index). Every part is idempotent: it creates what is missing.
+
+Core's own part: a login for each role, all with one password.
+"""
 
 from dataclasses import dataclass
 
 from django.db import transaction
 
 from marketplace.accounts.models import User
-from marketplace.enterprises.models import Enterprise, EnterpriseMember
+
+from .validators import CREDIT_CODE_ALPHABET, credit_code_check_character
 
 DEMO_PASSWORD = "onewindow-demo"
 
@@ -26,17 +36,14 @@ DEMO_USERS = (
     ("Issuing authority officer", "officer@demo.onewindow.local", "Jun", "Li", False),
 )
 
-DEMO_ENTERPRISE = {
-    "credit_code": "91110000600037341L",
-    "name": "Jinghua New Materials Co., Ltd.",
-    "name_zh": "京华新材料有限公司",
-    "region": "110000",
-    "contact_name": "Chen Mei",
-    "contact_email": "buyer@demo.onewindow.local",
-}
+
+def demo_credit_code(n: int, region: str) -> str:
+    """A well-formed unified social credit code for demo organisation ``n`` in ``region``."""
+    body = "91" + region + "".join(CREDIT_CODE_ALPHABET[int(digit)] for digit in f"{7700 + n:09d}")
+    return body + credit_code_check_character(body)
 
 
-def _ensure_user(email: str, first_name: str, last_name: str, staff: bool) -> User:
+def ensure_user(email: str, first_name: str = "Demo", last_name: str = "User", staff: bool = False) -> User:
     user, created = User.objects.get_or_create(
         email=email,
         defaults={"first_name": first_name, "last_name": last_name, "is_staff": staff, "is_superuser": staff},
@@ -48,20 +55,12 @@ def _ensure_user(email: str, first_name: str, last_name: str, staff: bool) -> Us
     return user
 
 
-@transaction.atomic
-def load() -> list[DemoLogin]:
-    logins = []
-    users = {}
-    for role, email, first_name, last_name, staff in DEMO_USERS:
-        users[email] = _ensure_user(email, first_name, last_name, staff)
-        logins.append(DemoLogin(role=role, email=email, password=DEMO_PASSWORD, note=""))
+def demo_logins() -> list[DemoLogin]:
+    return [DemoLogin(role=role, email=email, password=DEMO_PASSWORD, note="") for role, email, *_rest in DEMO_USERS]
 
-    enterprise, _ = Enterprise.objects.get_or_create(
-        credit_code=DEMO_ENTERPRISE["credit_code"], defaults=DEMO_ENTERPRISE
-    )
-    EnterpriseMember.objects.get_or_create(
-        enterprise=enterprise,
-        user=users["buyer@demo.onewindow.local"],
-        defaults={"role": EnterpriseMember.Role.OWNER},
-    )
-    return logins
+
+@transaction.atomic
+def load_demo() -> str:
+    for _role, email, first_name, last_name, staff in DEMO_USERS:
+        ensure_user(email, first_name, last_name, staff)
+    return f"{len(DEMO_USERS)} demo logins"

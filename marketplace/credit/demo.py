@@ -11,6 +11,8 @@ from marketplace.ratings.models import AuthorityEvaluation, PlatformEvaluation
 from signing.demo import DEMO_AUTHORITY, OFFICER_EMAIL
 from signing.models import IssuingAuthority
 
+from . import services
+
 STAFF_EMAIL = "staff@onewindow.local"
 REASONS = {
     1: "多次超过承诺时限，未申请延期 / Missed the promised time limit several times without asking for an extension.",
@@ -75,3 +77,13 @@ def load() -> dict:
         )
     PlatformEvaluation.objects.bulk_create(platform_rows)
     return {"authority": len(authority_rows), "platform": len(platform_rows)}
+
+
+def load_demo() -> str:
+    result = load()
+    return f"evaluations by the authority {result['authority']}, by the platform {result['platform']} created"
+
+
+def load_demo_after_commit() -> str:
+    # Every provider's credit grade from the demo history (also the nightly task's job).
+    return f"credit grades changed for {services.providers_credit_recompute_all()} providers"
