@@ -5,13 +5,12 @@ ledger). They live with hiring because paying moves the order; the URLs keep the
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from marketplace.core.views import OrganisationObjectMixin
 from marketplace.payments import selectors as payment_selectors
 from marketplace.payments import services as payments
 from marketplace.payments.interfaces import GatewayError, get_gateway
@@ -19,17 +18,17 @@ from marketplace.payments.models import Payout
 from marketplace.payments.money import fen_to_yuan
 
 from . import payment_flow, selectors
-from .models import ServiceOrder, Status
+from .models import Status
 
 
-def _payer_order(request, pk) -> ServiceOrder:
-    try:
-        return selectors.order_for_payer(user=request.user, pk=pk)
-    except ServiceOrder.DoesNotExist:
-        raise Http404("No such order") from None
+class _PayerOrderMixin(OrganisationObjectMixin):
+    """An order of one of the user's enterprises (the payer); anyone else's is a 404."""
+
+    object_selector = selectors.order_for_payer
+    not_found_message = "No such order"
 
 
-class PayView(LoginRequiredMixin, View):
+class PayView(_PayerOrderMixin, View):
     """One page: the card field (Stripe.js), the price from the order, clear errors; the server confirms."""
 
     template_name = "payments/pay.html"
@@ -53,7 +52,7 @@ class PayView(LoginRequiredMixin, View):
         return render(request, self.template_name, context, status=status)
 
     def get(self, request, pk):
-        service_order = _payer_order(request, pk)
+        service_order = self.object
         if service_order.status != Status.AWAITING_PAYMENT:
             return redirect(service_order.get_absolute_url())
         try:
@@ -64,7 +63,7 @@ class PayView(LoginRequiredMixin, View):
 
     def post(self, request, pk):
         # Any "amount" the browser sends is ignored: the intent's amount is the order's price.
-        service_order = _payer_order(request, pk)
+        service_order = self.object
         if service_order.status != Status.AWAITING_PAYMENT:
             return redirect(service_order.get_absolute_url())
         try:
@@ -88,11 +87,11 @@ class PayView(LoginRequiredMixin, View):
         )
 
 
-class PayCheckView(LoginRequiredMixin, View):
+class PayCheckView(_PayerOrderMixin, View):
     """After card authentication: the server asks Stripe what happened (the browser's word is not enough)."""
 
     def post(self, request, pk):
-        service_order = _payer_order(request, pk)
+        service_order = self.object
         payment = service_order.stripe_payments.first()
         if payment is not None:
             payment = payment_flow.service_order_payment_sync(intent_id=payment.intent_id) or payment
@@ -108,18 +107,17 @@ class PayCheckView(LoginRequiredMixin, View):
         return redirect(service_order.get_absolute_url())
 
 
-class LedgerView(LoginRequiredMixin, TemplateView):
+class LedgerView(OrganisationObjectMixin, TemplateView):
     """The buyer's receipt; staff see the whole per-order ledger with its balance."""
 
     template_name = "payments/ledger.html"
+    object_selector = selectors.order_for_receipt
+    not_found_message = "No such order"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        try:
-            service_order = selectors.order_for_receipt(user=user, pk=self.kwargs["pk"])
-        except ServiceOrder.DoesNotExist:
-            raise Http404("No such order") from None
+        service_order = self.object
         staff_view = user.is_staff
         balance = payments.ledger_balance(service_order=service_order)
         context.update(

@@ -18,6 +18,7 @@ from django.views.generic import TemplateView
 
 from marketplace.core.permissions import StaffRequiredMixin
 from marketplace.core.storage import pdf_download_response, private_file_response
+from marketplace.core.views import OrganisationObjectMixin, flash_service_errors
 from marketplace.enterprises.selectors import enterprises_for_user
 from signing import services as signing_services
 from signing import verifier
@@ -29,16 +30,11 @@ from .forms import CheckoutForm, DeliverableForm, DisputeResolveForm, ExtensionF
 from .models import Contract, Dispute, Extension, ServiceOrder, Status
 
 
-def _flash(request, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
+class _OrderMixin(OrganisationObjectMixin):
+    """The order the URL names, for a party to it or staff (``selectors.order_for_user``): 404 otherwise."""
 
-
-def _get_order(request, pk) -> ServiceOrder:
-    try:
-        return selectors.order_for_user(user=request.user, pk=pk)
-    except ServiceOrder.DoesNotExist:
-        raise Http404("No such order") from None
+    object_selector = selectors.order_for_user
+    not_found_message = "No such order"
 
 
 class OrderListView(LoginRequiredMixin, TemplateView):
@@ -55,12 +51,12 @@ class OrderListView(LoginRequiredMixin, TemplateView):
         return context
 
 
-class OrderDetailView(LoginRequiredMixin, TemplateView):
+class OrderDetailView(_OrderMixin, TemplateView):
     template_name = "hiring/detail.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        service_order = _get_order(self.request, kwargs["pk"])
+        service_order = self.object
         party = services.party_of(service_order, self.request.user)
         status = service_order.order.status
         context.update(
@@ -111,7 +107,7 @@ def _contract_context(service_order: ServiceOrder, party: str | None, user) -> d
     return context
 
 
-class _OrderPost(LoginRequiredMixin, View):
+class _OrderPost(_OrderMixin, View):
     def get(self, request, pk, **kwargs):
         return redirect("hiring:detail", pk=pk)
 
@@ -134,7 +130,7 @@ ACTIONS = {
 
 class OrderActionView(_OrderPost):
     def post(self, request, pk, action):
-        service_order = _get_order(request, pk)
+        service_order = self.object
         try:
             if action == "upload":
                 form = DeliverableForm(request.POST, request.FILES)
@@ -162,7 +158,7 @@ class OrderActionView(_OrderPost):
             else:
                 raise Http404("No such action")
         except ValidationError as error:
-            _flash(request, error)
+            flash_service_errors(request, error)
         else:
             messages.success(request, _("Done."))
         return redirect(service_order.get_absolute_url())
@@ -170,20 +166,20 @@ class OrderActionView(_OrderPost):
 
 class ExtensionDecideView(_OrderPost):
     def post(self, request, pk, ext_pk, decision):
-        service_order = _get_order(request, pk)
+        service_order = self.object
         extension = Extension.objects.filter(pk=ext_pk, service_order=service_order).first()
         if extension is None or decision not in ("grant", "refuse"):
             raise Http404("No such extension request")
         try:
             services.extension_decide(extension=extension, user=request.user, grant=decision == "grant")
         except ValidationError as error:
-            _flash(request, error)
+            flash_service_errors(request, error)
         return redirect(service_order.get_absolute_url())
 
 
-class DeliverableDownloadView(LoginRequiredMixin, View):
+class DeliverableDownloadView(_OrderMixin, View):
     def get(self, request, pk, file_pk):
-        service_order = _get_order(request, pk)
+        service_order = self.object
         deliverable = service_order.deliverables.filter(pk=file_pk).first()
         if deliverable is None:
             raise Http404("No such file")
@@ -221,7 +217,7 @@ class DisputeResolveView(StaffMixin, View):
                     refund_amount=form.cleaned_data.get("refund_amount"),
                 )
             except ValidationError as error:
-                _flash(request, error)
+                flash_service_errors(request, error)
             else:
                 messages.success(request, _("The dispute is decided."))
         return redirect(dispute.service_order.get_absolute_url())
@@ -274,11 +270,11 @@ def _get_contract(service_order: ServiceOrder) -> Contract:
     return contract
 
 
-class ContractDownloadView(LoginRequiredMixin, View):
+class ContractDownloadView(_OrderMixin, View):
     """The contract's latest version, for the two parties and staff (the order lookup is scoped)."""
 
     def get(self, request, pk):
-        contract = _get_contract(_get_order(request, pk))
+        contract = _get_contract(self.object)
         return pdf_download_response(bytes(contract.document.pdf), filename=f"contract-{contract.number}.pdf")
 
 
@@ -287,7 +283,7 @@ class ContractActionView(_OrderPost):
     contract the platform could not issue when the order was placed."""
 
     def post(self, request, pk, step):
-        service_order = _get_order(request, pk)
+        service_order = self.object
         party = services.party_of(service_order, request.user)
         try:
             if step == "seal":
@@ -308,7 +304,7 @@ class ContractActionView(_OrderPost):
         except SigningError as error:
             messages.error(request, str(error))
         except ValidationError as error:
-            _flash(request, error)
+            flash_service_errors(request, error)
         else:
             messages.success(request, message)
         return redirect(service_order.get_absolute_url())
