@@ -16,8 +16,8 @@ pytestmark = pytest.mark.django_db
 def _notify(recipients):
     notify.notify(
         recipients=recipients,
-        subject=_("Order %(number)s was delivered"),
-        body=_("Order %(number)s was delivered"),
+        subject=_("Order %(number)s delivered"),
+        body=_("Order %(number)s delivered"),
         url="/orders/1/",
         params={"number": "OW-1"},
     )
