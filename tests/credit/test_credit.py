@@ -16,14 +16,12 @@ from marketplace.procurement import services as procurement
 from providers.models import Provider
 from tests.factories import (
     UserFactory,
-    make_buyer,
     make_certified_provider,
     make_quote,
     make_request,
     make_service_order,
     pay,
     provider_owner,
-    staff_user,
 )
 from tests.factories.credit import authority_evaluate, completed_order, officer, platform_evaluate, rate
 
@@ -32,23 +30,8 @@ D = Decimal
 
 
 @pytest.fixture
-def category(catalogue):
-    return catalogue.get(code="eia")
-
-
-@pytest.fixture
-def buyer(db):
-    return make_buyer()
-
-
-@pytest.fixture
 def provider(category):
     return make_certified_provider(categories=[category], name="Graded Consulting")
-
-
-@pytest.fixture
-def staff(db):
-    return staff_user()
 
 
 def score_of(provider):

@@ -13,16 +13,11 @@ import pytest
 from marketplace.credit import services, tasks
 from marketplace.ratings import services as ratings
 from marketplace.ratings.models import AuthorityEvaluation, PlatformEvaluation, Rating
-from tests.factories import make_buyer, make_certified_provider, provider_owner
+from tests.factories import make_certified_provider, provider_owner
 from tests.factories.credit import authority_evaluate, completed_order, officer, platform_evaluate, rate
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-
-
-@pytest.fixture
-def buyer(db):
-    return make_buyer()
 
 
 @pytest.fixture

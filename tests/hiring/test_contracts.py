@@ -31,11 +31,6 @@ def pki(pki_dir):
 
 
 @pytest.fixture
-def category(catalogue):
-    return catalogue.get(code="eia")
-
-
-@pytest.fixture
 def parties(category, contract_materials):
     """(service order, buyer owner, provider owner) with the platform's and both parties' seals."""
     platform_with_seal(contract_materials["platform"])

@@ -12,7 +12,6 @@ from marketplace.ratings.models import AuthorityEvaluation, PlatformEvaluation
 from signing.models import IssuingAuthority
 from tests.factories import (
     UserFactory,
-    make_buyer,
     make_certified_provider,
     make_service_order,
     provider_owner,
@@ -27,11 +26,6 @@ SECRET_PRICE = "48000"
 @pytest.fixture
 def provider(catalogue):
     return make_certified_provider(categories=[catalogue.get(code="eia")], name="Evaluated Consulting")
-
-
-@pytest.fixture
-def buyer(db):
-    return make_buyer()
 
 
 def test_an_officer_evaluates_a_completed_order_once_for_their_own_authority(buyer, provider):

@@ -35,11 +35,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def category(catalogue):
-    return catalogue.get(code="eia")
-
-
-@pytest.fixture
 def buyer(db):
     return make_buyer(name="Acme Steel", name_zh="顶峰钢铁")
 

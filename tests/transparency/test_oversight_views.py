@@ -36,11 +36,6 @@ PAGES = [
 
 
 @pytest.fixture
-def category(catalogue):
-    return catalogue.get(code="eia")
-
-
-@pytest.fixture
 def buyer(db):
     return make_buyer(name="Acme Steel", name_zh="顶峰钢铁")
 
