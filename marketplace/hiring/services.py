@@ -341,13 +341,24 @@ def service_order_deliver(*, service_order: ServiceOrder, user) -> ServiceOrder:
 
 
 @transaction.atomic
-def service_order_accept(*, service_order: ServiceOrder, user=None, automatic: bool = False) -> ServiceOrder:
+def service_order_accept(
+    *, service_order: ServiceOrder, user=None, automatic: bool = False, now: datetime.datetime | None = None
+) -> ServiceOrder:
     """The buyer accepts the delivery (or the platform does, after the silence period): the clock stops
-    and the held money is released to the provider, less the platform fee."""
+    and the held money is released to the provider, less the platform fee.
+
+    An automatic acceptance re-checks, under the lock, that the delivery it accepts is still older
+    than the silence period at ``now``: a revision asked and a fresh delivery made since the batch
+    chose this order restart the buyer's review window (``TransitionNotAllowed``).
+    """
     service_order = _lock(service_order)
     if not automatic:
         _require(service_order, user, (BUYER,))
     _require_status(service_order, (Status.DELIVERED,))
+    if automatic and not (
+        service_order.delivered_at is not None and service_order.delivered_at <= _auto_accept_cutoff(now)
+    ):
+        raise TransitionNotAllowed(_("The buyer still has time to review this delivery."), code="review_window_open")
     service_order.accepted_at = timezone.now()
     service_order.auto_accepted = automatic
     service_order.save(update_fields=["accepted_at", "auto_accepted"])
@@ -390,19 +401,26 @@ def service_order_resume(*, service_order: ServiceOrder, user) -> ServiceOrder:
     return service_order
 
 
+def _auto_accept_cutoff(now: datetime.datetime | None = None) -> datetime.datetime:
+    return (now or timezone.now()) - datetime.timedelta(days=settings.ORDER_AUTO_ACCEPT_DAYS)
+
+
 def deliveries_due_for_auto_accept(*, now=None):
-    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.ORDER_AUTO_ACCEPT_DAYS)
-    return ServiceOrder.objects.filter(order__status=Status.DELIVERED, delivered_at__lte=cutoff)
+    return ServiceOrder.objects.filter(order__status=Status.DELIVERED, delivered_at__lte=_auto_accept_cutoff(now))
 
 
 def service_orders_auto_accept(*, now=None) -> int:
-    """Accept every delivery left unanswered for ``ORDER_AUTO_ACCEPT_DAYS``; safe to run twice."""
+    """Accept every delivery left unanswered for ``ORDER_AUTO_ACCEPT_DAYS``; safe to run twice.
+
+    The query only proposes; each acceptance re-checks status and delivery time under the order's
+    lock, so a buyer who answered (or a provider who re-delivered) meanwhile keeps the review window.
+    """
     accepted = 0
     for service_order in deliveries_due_for_auto_accept(now=now).only("pk"):
         try:
-            service_order_accept(service_order=service_order, automatic=True)
+            service_order_accept(service_order=service_order, automatic=True, now=now)
         except TransitionNotAllowed:
-            continue  # the buyer answered between the query and the lock
+            continue  # the buyer answered, or a fresh delivery came, between the query and the lock
         accepted += 1
     return accepted
 

@@ -1,4 +1,4 @@
-"""Race safety with real concurrent transactions (PostgreSQL only: SQLite locks the whole file)."""
+"""Order lifecycle races with real concurrent transactions (PostgreSQL only: SQLite locks the whole file)."""
 
 import datetime
 import threading
@@ -6,10 +6,12 @@ import time
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
-from marketplace.procurement import services
-from marketplace.procurement.models import RequestForQuotes, Selection
-from tests.factories import make_buyer, make_certified_provider, make_quote, make_request, provider_owner, staff_user
+from marketplace.hiring import services
+from marketplace.hiring.models import ServiceOrder
+from marketplace.payments.models import Payout
+from tests.factories import make_buyer, make_certified_provider, make_service_order, pay, pdf_upload, provider_owner
 
 pytestmark = [
     pytest.mark.postgres,
@@ -19,17 +21,6 @@ pytestmark = [
         reason="postgres: needs PostgreSQL for real concurrent row locks; SQLite locks the whole file",
     ),
 ]
-
-
-@pytest.fixture
-def setup(catalogue):
-    category = catalogue.get(code="eia")
-    reviewer = staff_user()
-    providers = [make_certified_provider(categories=[category], reviewer=reviewer) for _ in range(2)]
-    enterprise, owner = make_buyer()
-    request = make_request(enterprise=enterprise, user=owner, category=category)
-    make_quote(request, providers[0], price="100")
-    return request, providers
 
 
 def _in_thread(target, results, key):
@@ -46,68 +37,44 @@ def _in_thread(target, results, key):
     return thread
 
 
-def test_two_concurrent_closers_select_once(setup):
-    request, _providers = setup
-    after = request.deadline + datetime.timedelta(minutes=1)
-    barrier = threading.Barrier(2)
+def test_auto_accept_waiting_on_a_re_delivery_leaves_the_buyer_their_review_window(catalogue):
+    """The buyer asks for a revision and the provider re-delivers in one transaction that holds the
+    order's lock; the auto-accept batch, which chose the order from the old, due delivery, waits
+    for the lock and then must see the fresh delivery and leave it alone."""
+    category = catalogue.get(code="eia")
+    provider = make_certified_provider(categories=[category])
+    enterprise, owner = make_buyer()
+    order = make_service_order(enterprise=enterprise, buyer=owner, provider=provider)
+    pay(order)
+    provider_user = provider_owner(provider)
+    services.deliverable_upload(service_order=order, user=provider_user, file=pdf_upload())
+    services.service_order_deliver(service_order=order, user=provider_user)
+    ServiceOrder.objects.filter(pk=order.pk).update(delivered_at=timezone.now() - datetime.timedelta(days=8))
+
+    redelivery_holds_lock = threading.Event()
     results = {}
 
-    def close():
-        barrier.wait()
-        return services.request_close(request=RequestForQuotes(pk=request.pk), now=after).status
-
-    threads = [_in_thread(close, results, n) for n in range(2)]
-    for thread in threads:
-        thread.join(30)
-    assert results == {0: "publicity", 1: "publicity"}
-    assert Selection.objects.filter(request=request).count() == 1
-
-
-def test_a_quote_racing_the_closer_waits_for_it_and_is_refused(setup):
-    request, providers = setup
-    after = request.deadline + datetime.timedelta(minutes=1)
-    closer_has_lock = threading.Event()
-    results = {}
-
-    def slow_close():
+    def revise_and_redeliver():
         with transaction.atomic():
-            services.request_close(request=RequestForQuotes(pk=request.pk), now=after)
-            closer_has_lock.set()
-            time.sleep(1.0)  # hold the row lock while the quote arrives
-        return "closed"
+            services.service_order_request_revision(
+                service_order=ServiceOrder(pk=order.pk), user=owner, reason="Noise chapter missing."
+            )
+            services.service_order_deliver(service_order=ServiceOrder(pk=order.pk), user=provider_user)
+            redelivery_holds_lock.set()
+            time.sleep(1.0)  # the batch's query runs now, and sees the old, due delivery
+        return "redelivered"
 
-    def late_quote():
-        closer_has_lock.wait(10)
-        # The provider's clock says "just before the deadline": only the lock decides.
-        return services.quote_submit(
-            request=RequestForQuotes(pk=request.pk),
-            user=provider_owner(providers[1]),
-            price="50",
-            service_days=5,
-            now=request.deadline - datetime.timedelta(seconds=1),
-        )
+    def batch():
+        redelivery_holds_lock.wait(10)
+        assert list(services.deliveries_due_for_auto_accept().values_list("pk", flat=True)) == [order.pk]
+        return services.service_orders_auto_accept()
 
-    threads = [_in_thread(slow_close, results, "close"), _in_thread(late_quote, results, "quote")]
+    threads = [_in_thread(revise_and_redeliver, results, "redeliver"), _in_thread(batch, results, "batch")]
     for thread in threads:
         thread.join(30)
-    assert results["close"] == "closed"
-    assert isinstance(results["quote"], services.TransitionNotAllowed)
-    assert request.quotes.count() == 1
 
-
-def test_two_concurrent_awards_create_one_order(setup):
-    request, _providers = setup
-    services.request_close(request=request, now=request.deadline + datetime.timedelta(minutes=1))
-    later = request.deadline + datetime.timedelta(days=10)
-    barrier = threading.Barrier(2)
-    results = {}
-
-    def award():
-        barrier.wait()
-        return services.request_award(request=RequestForQuotes(pk=request.pk), now=later)
-
-    threads = [_in_thread(award, results, n) for n in range(2)]
-    for thread in threads:
-        thread.join(30)
-    assert sum(1 for value in results.values() if value is not None and not isinstance(value, Exception)) == 1
-    assert not any(isinstance(value, Exception) for value in results.values())
+    assert results == {"redeliver": "redelivered", "batch": 0}
+    order = ServiceOrder.objects.select_related("order").get(pk=order.pk)
+    assert order.order.status == "delivered" and order.accepted_at is None
+    assert order.delivered_at > timezone.now() - datetime.timedelta(minutes=1)
+    assert not Payout.objects.filter(service_order=order).exists()

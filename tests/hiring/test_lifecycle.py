@@ -14,7 +14,7 @@ from oscar.apps.order.models import Order
 from marketplace.hiring import services
 from marketplace.hiring.models import Dispute, Extension, ServiceOrder
 from marketplace.payments import services as payments
-from marketplace.payments.models import PaymentRecord
+from marketplace.payments.models import PaymentRecord, Payout
 from tests.factories import UserFactory, make_service_order, pay, pdf_upload, provider_owner
 
 pytestmark = pytest.mark.django_db
@@ -130,6 +130,30 @@ def test_auto_acceptance_after_seven_days_of_silence(order, providers):
     from marketplace.hiring.tasks import auto_accept_deliveries
 
     assert auto_accept_deliveries() == 0
+
+
+def test_auto_acceptance_never_takes_a_fresh_re_delivery_the_batch_chose_before(buyer, order, providers):
+    """The batch picks a delivery that is due; before it accepts, the buyer asks for a revision and
+    the provider re-delivers. The fresh delivery keeps the buyer's whole review window."""
+    enterprise, owner = buyer
+    provider_user = provider_owner(providers[0])
+    delivered(order, providers)
+    ServiceOrder.objects.filter(pk=order.pk).update(delivered_at=timezone.now() - datetime.timedelta(days=8))
+    (chosen,) = services.deliveries_due_for_auto_accept()  # what the batch's query saw
+
+    services.service_order_request_revision(service_order=order, user=owner, reason="Noise chapter missing.")
+    services.service_order_deliver(service_order=order, user=provider_user)
+
+    with pytest.raises(services.TransitionNotAllowed):
+        services.service_order_accept(service_order=chosen, automatic=True)
+    order = reload(order)
+    assert status(order) == "delivered" and order.accepted_at is None
+    assert not Payout.objects.filter(service_order=order).exists()  # nothing released to the provider
+    # The batch itself skips it, and takes it once the new window has passed.
+    assert services.service_orders_auto_accept() == 0
+    later = timezone.now() + datetime.timedelta(days=7, minutes=1)
+    assert services.service_orders_auto_accept(now=later) == 1
+    assert status(order) == "completed" and reload(order).auto_accepted
 
 
 def test_overdue_when_the_deadline_passes_without_delivery(order):
