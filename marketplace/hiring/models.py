@@ -46,7 +46,8 @@ class ServiceOrder(models.Model):
         DIRECT = "direct", _("Direct order")
         REQUEST = "request", _("Request for quotes")
 
-    order = models.OneToOneField("order.Order", on_delete=models.CASCADE, related_name="service")
+    # PROTECT here and below: an order's money and audit trail outlive any attempt to delete it.
+    order = models.OneToOneField("order.Order", on_delete=models.PROTECT, related_name="service")
     enterprise = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, related_name="service_orders")
     provider = models.ForeignKey("providers.Provider", on_delete=models.PROTECT, related_name="service_orders")
     buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
@@ -134,7 +135,7 @@ EVENT_LABELS = {
 
 
 class OrderEvent(models.Model):
-    service_order = models.ForeignKey(ServiceOrder, on_delete=models.CASCADE, related_name="events")
+    service_order = models.ForeignKey(ServiceOrder, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=40)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -161,7 +162,7 @@ class OrderEvent(models.Model):
 
 
 class Deliverable(models.Model):
-    service_order = models.ForeignKey(ServiceOrder, on_delete=models.CASCADE, related_name="deliverables")
+    service_order = models.ForeignKey(ServiceOrder, on_delete=models.PROTECT, related_name="deliverables")
     file = models.FileField(_("File"), upload_to=deliverable_upload_to, storage=private_storage, max_length=255)
     name = models.CharField(max_length=255)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
@@ -180,7 +181,7 @@ class Extension(models.Model):
         GRANTED = "granted", _("Granted")
         REFUSED = "refused", _("Refused")
 
-    service_order = models.ForeignKey(ServiceOrder, on_delete=models.CASCADE, related_name="extensions")
+    service_order = models.ForeignKey(ServiceOrder, on_delete=models.PROTECT, related_name="extensions")
     days = models.PositiveIntegerField(_("Extra days"))
     reason = models.TextField(_("Reason"))
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
@@ -204,7 +205,7 @@ class Dispute(models.Model):
         REFUND = "refund", _("Refund the buyer in full")
         SPLIT = "split", _("Split: refund part of the price")
 
-    service_order = models.ForeignKey(ServiceOrder, on_delete=models.CASCADE, related_name="disputes")
+    service_order = models.ForeignKey(ServiceOrder, on_delete=models.PROTECT, related_name="disputes")
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     opened_by_party = models.CharField(max_length=20)
     reason = models.TextField(_("Reason"))

@@ -25,8 +25,6 @@ from oscar.apps.order.models import Order
 from marketplace.core import notify
 from marketplace.core.uploads import DOCUMENT_KINDS, validate_upload
 from marketplace.payments import services as payments
-from providers import selectors as provider_selectors
-from providers.listings import listing_info
 
 from .models import Deliverable, Dispute, Extension, OrderEvent, ServiceOrder, Status
 from .placement import ServiceOrderCreator
@@ -543,65 +541,3 @@ def dispute_resolve(
             decision=decision,
         )
     return dispute
-
-
-# --- direct orders from the basket ---------------------------------------------------------------
-
-
-@transaction.atomic
-def direct_orders_place(
-    *, basket, user, enterprise, project_name: str, site_location: str = "", notes: str = ""
-) -> list[ServiceOrder]:
-    """Turn a basket of fixed-price listings into one order per listing, each awaiting payment.
-
-    One order per listing because each has its own provider, deadline and lifecycle. The price is
-    the one Oscar's strategy gives now (``marketplace.partner.strategy``), which also refuses
-    anything no longer purchasable or quote-only.
-    """
-    if not enterprise.memberships.filter(user=user).exists():
-        raise NotPermitted(_("You do not act for this enterprise."), code="not_member")
-    project_name = (project_name or "").strip()
-    if not project_name:
-        raise ValidationError({"project_name": _("Name the project the service is for.")}, code="required")
-    lines = list(basket.all_lines())
-    if not lines:
-        raise ValidationError(_("Your basket is empty."), code="empty_basket")
-    products = {
-        product.pk: product
-        for product in provider_selectors.with_listing_data(
-            provider_selectors.all_listings().filter(pk__in=[line.product_id for line in lines])
-        )
-    }
-    placed = []
-    for line in lines:
-        info = line.purchase_info
-        if not info.availability.is_available_to_buy or not info.price.exists:
-            raise ValidationError(
-                _("“%(title)s” can no longer be hired directly; remove it from your basket."),
-                code="unavailable",
-                params={"title": line.product.get_title()},
-            )
-        product = products[line.product_id]
-        listing = listing_info(product)
-        for _n in range(line.quantity):
-            placed.append(
-                service_order_create(
-                    enterprise=enterprise,
-                    provider=listing.provider,
-                    buyer=user,
-                    title=product.localized("title") if hasattr(product, "localized") else product.title,
-                    price=info.price.incl_tax,
-                    service_days=listing.service_days or 30,
-                    project_name=project_name,
-                    site_location=(site_location or "").strip(),
-                    notes=(notes or "").strip(),
-                    source=ServiceOrder.Source.DIRECT,
-                    category=listing.category,
-                    product=product,
-                    stockrecord=line.stockrecord,
-                    basket=basket,
-                    basket_line=line,
-                )
-            )
-    basket.submit()
-    return placed

@@ -25,7 +25,7 @@ from signing import verifier
 from signing.exceptions import SigningError
 from signing.models import DocumentKind
 
-from . import contracts, payment_flow, selectors, services
+from . import checkout, contracts, payment_flow, selectors, services
 from .forms import CheckoutForm, DeliverableForm, DisputeResolveForm, ExtensionForm, ReasonForm
 from .models import Contract, Dispute, Extension, ServiceOrder, Status
 
@@ -250,7 +250,7 @@ class CheckoutView(LoginRequiredMixin, TemplateView):
         form = CheckoutForm(request.POST, enterprises=self.enterprises)
         if form.is_valid():
             try:
-                placed = services.direct_orders_place(basket=request.basket, user=request.user, **form.cleaned_data)
+                placed = checkout.direct_orders_place(basket=request.basket, user=request.user, **form.cleaned_data)
             except ValidationError as error:
                 if hasattr(error, "error_dict"):
                     for field, errors in error.error_dict.items():

@@ -11,7 +11,7 @@ STARS = [MinValueValidator(1), MaxValueValidator(5)]
 
 
 class Rating(models.Model):
-    service_order = models.OneToOneField("hiring.ServiceOrder", on_delete=models.CASCADE, related_name="rating")
+    service_order = models.OneToOneField("hiring.ServiceOrder", on_delete=models.PROTECT, related_name="rating")
     provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="ratings")
     product = models.ForeignKey(
         "catalogue.Product", on_delete=models.SET_NULL, null=True, blank=True, related_name="ratings"
@@ -50,7 +50,7 @@ class AuthorityEvaluation(models.Model):
     """An issuing authority's view of a deliverable it used in an approval: one per (order, authority)."""
 
     service_order = models.ForeignKey(
-        "hiring.ServiceOrder", on_delete=models.CASCADE, related_name="authority_evaluations"
+        "hiring.ServiceOrder", on_delete=models.PROTECT, related_name="authority_evaluations"
     )
     provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="authority_evaluations")
     authority = models.ForeignKey(

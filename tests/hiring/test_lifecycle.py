@@ -8,6 +8,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db.models import ProtectedError
 from django.utils import timezone
 from oscar.apps.order.models import Order
 
@@ -264,3 +265,16 @@ def test_order_history_reads_in_words_in_both_languages():
         assert str(event.label) == "拒绝延长期限"
         assert str(OrderEvent(kind="paid", to_status="in_service").to_status_label) == "服务中"
     assert set(EVENT_LABELS) >= {"created", "paid", "delivered", "accepted", "auto_accepted", "dispute_opened"}
+
+
+def test_an_order_with_a_service_record_cannot_be_deleted(order, providers):
+    """Deleting the Oscar order (from the admin, the dashboard or a shell) used to cascade to the
+    service order, its events, deliverables and disputes. The money and the audit trail outlive it."""
+    delivered(order, providers)
+    counts = (ServiceOrder.objects.count(), order.events.count(), order.deliverables.count())
+    with pytest.raises(ProtectedError):
+        Order.objects.filter(pk=order.order_id).delete()
+    with pytest.raises(ProtectedError):
+        ServiceOrder.objects.filter(pk=order.pk).delete()
+    assert (ServiceOrder.objects.count(), order.events.count(), order.deliverables.count()) == counts
+    assert Order.objects.filter(pk=order.order_id).exists()
