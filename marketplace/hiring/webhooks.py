@@ -10,6 +10,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from marketplace.payments import services as payments
 from marketplace.payments.interfaces import GatewayError, SignatureError
 
 from . import payment_flow
@@ -19,7 +20,8 @@ from . import payment_flow
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
 class StripeWebhookView(View):
     """Stripe → platform. 400 for a bad signature (nothing changed); 2xx only once the change is committed;
-    503 when Stripe cannot be asked for the intent's state (Stripe retries later)."""
+    503 when Stripe cannot be asked for the intent's state or cannot make a refund it must make
+    (Stripe retries later)."""
 
     def post(self, request):
         try:
@@ -28,6 +30,7 @@ class StripeWebhookView(View):
             )
         except SignatureError:
             return HttpResponseBadRequest("invalid signature")
-        except GatewayError:
+        except (GatewayError, payments.PaymentUnavailable):
+            # Nothing was kept (the event's claim rolls back with the rest): Stripe retries later.
             return HttpResponse("payment service unavailable", status=503)
         return HttpResponse(outcome)

@@ -48,6 +48,11 @@ class PaymentError(ValidationError):
     """Something the buyer or staff can correct; the message is safe to show."""
 
 
+class PaymentUnavailable(PaymentError):
+    """The gateway could not be reached for a call that moves money; nothing was changed here.
+    (A webhook that hits this answers 503, so the gateway retries it.)"""
+
+
 @dataclass(frozen=True)
 class Balance:
     charged: int
@@ -184,20 +189,24 @@ def _succeeded_intent(service_order) -> StripePayment | None:
     return service_order.stripe_payments.filter(status="succeeded").order_by("-created_at").first()
 
 
-def _refund(service_order, *, amount_fen: int, reference: str) -> PaymentRecord:
-    """Return money to the buyer of a locked order: through Stripe when the order was paid by card."""
+def _refund(service_order, *, amount_fen: int, reference: str, intent_id: str | None = None) -> PaymentRecord:
+    """Return money to the buyer of a locked order: through Stripe when the order was paid by card.
+
+    ``intent_id`` names the charge being reversed (money that came late, or twice, goes back to the
+    card it came from); without it, the order's latest card payment.
+    """
     balance = ledger_balance(service_order=service_order)
     if amount_fen <= 0 or amount_fen > balance.charged - balance.refunded or amount_fen > balance.held:
         raise ValidationError(_("A refund cannot exceed what was paid."), code="refund_too_large")
-    payment = _succeeded_intent(service_order)
-    if payment is not None:
+    target = intent_id or getattr(_succeeded_intent(service_order), "intent_id", None)
+    if target is not None:
         try:
             # The idempotency key makes a retry of this same refund return the same Stripe refund.
             refund = get_gateway().refund_create(
-                intent_id=payment.intent_id, amount=amount_fen, idempotency_key=f"ow-refund-{reference}"
+                intent_id=target, amount=amount_fen, idempotency_key=f"ow-refund-{reference}"
             )
         except GatewayError:
-            raise PaymentError(
+            raise PaymentUnavailable(
                 _("The payment service could not make the refund now; nothing was changed. Try again later."),
                 code="gateway_unavailable",
             ) from None
@@ -362,7 +371,7 @@ def payment_apply(*, payment: StripePayment, intent: Intent, awaiting_payment: b
         )
     # Paid after the order was cancelled (or paid twice): keep nothing, refund in full.
     record = _charge(service_order, amount_fen=intent.amount, reference=intent.id, source_name=STRIPE_SOURCE)
-    _refund(service_order, amount_fen=intent.amount, reference=f"{intent.id}-return")
+    _refund(service_order, amount_fen=intent.amount, reference=f"{intent.id}-return", intent_id=intent.id)
     return outcome(PaymentResult.REFUNDED, record)
 
 

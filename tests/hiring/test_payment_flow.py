@@ -9,6 +9,7 @@ from oscar.apps.order.models import Order
 
 from marketplace.hiring import payment_flow, services
 from marketplace.hiring.models import ServiceOrder
+from marketplace.payments import gateway
 from marketplace.payments import services as payments
 from marketplace.payments.interfaces import get_gateway
 from marketplace.payments.models import PaymentRecord, StripePayment
@@ -126,3 +127,28 @@ def test_a_declined_card_is_noted_and_the_order_keeps_waiting(stripe_settings, d
     payment = order.stripe_payments.get()
     assert payment.status != "succeeded" and payment.last_error
     assert not PaymentRecord.objects.exists()
+
+
+def _charge_of(intent_id: str) -> str:
+    intent = gateway._client().v1.payment_intents.retrieve(intent_id).to_dict()
+    charge = intent.get("latest_charge") or intent["charges"]["data"][0]
+    return charge["id"] if isinstance(charge, dict) else charge  # localstripe expands it
+
+
+def test_a_stale_tab_paying_an_older_intent_is_refunded_on_that_intent(stripe_settings, deal):
+    """Paid twice: a newer intent paid and started the order, then a stale tab confirmed the older
+    one. The older intent's money goes back to the older charge, never to the newer one."""
+    order, _buyer, _provider, _staff = deal
+    older = payments.payment_intent_for_order(service_order=order)
+    StripePayment.objects.filter(pk=older.pk).update(last_error="card declined")  # the tab tries another card
+    newer = payment_flow.service_order_pay_by_card(service_order=order, payment_method=card())
+    assert newer.intent_id != older.intent_id and status(order) == "in_service"
+
+    stale = get_gateway().payment_intent_pay(intent_id=older.intent_id, payment_method=card())
+    outcome = payment_flow.service_order_payment_apply(intent=stale)
+
+    assert outcome.result == PaymentResult.REFUNDED
+    refund = PaymentRecord.objects.get(service_order=order, kind="refund")
+    assert gateway._client().v1.refunds.retrieve(refund.reference)["charge"] == _charge_of(older.intent_id)
+    assert status(order) == "in_service"
+    assert_ledger(order, held=PRICE_FEN, charged=2 * PRICE_FEN, refunded=PRICE_FEN)

@@ -10,9 +10,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from marketplace.payments import services
+from marketplace.hiring import services as hiring
+from marketplace.payments import interfaces, services
+from marketplace.payments.gateway import StripeGateway
 from marketplace.payments.interfaces import get_gateway
-from marketplace.payments.models import PaymentRecord, StripeEvent
+from marketplace.payments.models import PaymentRecord, StripeEvent, StripePayment
 from tests.factories import make_buyer
 from tests.payments.test_stripe import PRICE_FEN, WEBHOOK, assert_ledger, card, event, post_event, signed, status
 
@@ -171,3 +173,31 @@ def test_the_pay_page_of_an_order_no_longer_awaiting_payment_goes_back_to_the_or
         assert response.status_code == 302 and response.url == order.get_absolute_url()
     assert order.stripe_payments.count() == 1
     assert_ledger(order, held=PRICE_FEN)
+
+
+def test_a_late_payment_whose_refund_cannot_be_made_answers_503_and_is_applied_on_retry(
+    stripe_settings, deal, client, monkeypatch
+):
+    """Money arrives for a cancelled order and must go back, but the refund call fails. The webhook
+    answers 503 (not 500) and keeps nothing, so Stripe's retry refunds it. The refund failure is
+    injected at the gateway (localstripe cannot be made to refuse one refund)."""
+    order, buyer, _provider, _staff = deal
+    payment = services.payment_intent_for_order(service_order=order)
+    get_gateway().payment_intent_pay(intent_id=payment.intent_id, payment_method=card())
+    StripePayment.objects.filter(pk=payment.pk).update(status="requires_payment_method")
+    hiring.service_order_cancel(service_order=order, user=buyer, reason="Changed plans")
+    payload = event("evt_late", "payment_intent.succeeded", payment.intent_id)
+    signature = signed(payload, secret=stripe_settings.STRIPE_WEBHOOK_SECRET)
+
+    def refuse(self, **kwargs):
+        raise interfaces.GatewayError("refunds are down")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(StripeGateway, "refund_create", refuse)
+        assert post_event(client, payload, signature).status_code == 503
+    assert not StripeEvent.objects.exists() and not PaymentRecord.objects.filter(service_order=order).exists()
+
+    response = post_event(client, payload, signature)
+    assert (response.status_code, response.content) == (200, b"processed")
+    assert status(order) == "cancelled"
+    assert_ledger(order, held=0, refunded=PRICE_FEN)
