@@ -71,6 +71,8 @@ class PayView(_PayerOrderMixin, View):
                 service_order=service_order, payment_method=request.POST.get("payment_method", "")
             )
         except payments.PaymentError as error:
+            if self._paid_elsewhere(service_order):
+                return self._already_paid(request, service_order)
             payment = service_order.stripe_payments.first()
             return self._render(request, service_order, payment, error=" ".join(error.messages), status=400)
         if payment.status == "succeeded":
@@ -78,6 +80,8 @@ class PayView(_PayerOrderMixin, View):
             return redirect(service_order.get_absolute_url())
         if payment.status == "requires_action":
             return self._render(request, service_order, payment, authenticate=True)
+        if self._paid_elsewhere(service_order):
+            return self._already_paid(request, service_order)
         return self._render(
             request,
             service_order,
@@ -85,6 +89,17 @@ class PayView(_PayerOrderMixin, View):
             error=_("The payment did not go through. Try another card; you have not been charged."),
             status=400,
         )
+
+    @staticmethod
+    def _paid_elsewhere(service_order) -> bool:
+        """Another window paid while this one was trying: a charge is on the order's ledger."""
+        return payments.ledger_balance(service_order=service_order).charged > 0
+
+    @staticmethod
+    def _already_paid(request, service_order):
+        # Never "you have not been charged" when a charge exists: say what did happen.
+        messages.info(request, _("This order was already paid in another window. This attempt charged nothing more."))
+        return redirect(service_order.get_absolute_url())
 
 
 class PayCheckView(_PayerOrderMixin, View):
@@ -101,6 +116,11 @@ class PayCheckView(_PayerOrderMixin, View):
             messages.success(request, _("Payment received. The service has started."))
         elif payment is not None and payment.status == "processing":
             messages.info(request, _("Your payment is being processed; this page updates when it is confirmed."))
+        elif PayView._paid_elsewhere(service_order):
+            # Charged, but the order did not start (another window paid, or it was cancelled and the
+            # money is on its way back): the receipt says which, never "not charged".
+            messages.info(request, _("A payment for this order is on record; its receipt shows what became of it."))
+            return redirect("payments:ledger", pk=service_order.pk)
         else:
             messages.error(request, _("The payment was not completed. You have not been charged."))
             return redirect("payments:pay", pk=service_order.pk)

@@ -10,7 +10,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from marketplace.hiring import payment_flow
 from marketplace.hiring import services as hiring
+from marketplace.hiring.models import ServiceOrder
 from marketplace.payments import interfaces, services
 from marketplace.payments.gateway import StripeGateway
 from marketplace.payments.interfaces import get_gateway
@@ -201,3 +203,23 @@ def test_a_late_payment_whose_refund_cannot_be_made_answers_503_and_is_applied_o
     assert (response.status_code, response.content) == (200, b"processed")
     assert status(order) == "cancelled"
     assert_ledger(order, held=0, refunded=PRICE_FEN)
+
+
+def test_two_tabs_paying_at_once_are_told_the_truth_about_the_charge(stripe_settings, deal, client, monkeypatch):
+    """Both tabs loaded the pay page while the order awaited payment; the first tab's payment commits
+    while the second is on its way (the interleaving is injected). The second tab is told the order
+    was paid in another window, never "you have not been charged", and nothing more is charged."""
+    order, buyer, _provider, _staff = deal
+    client.force_login(buyer)
+    pay_by_card = payment_flow.service_order_pay_by_card
+
+    def first_tab_wins(*, service_order, payment_method):
+        pay_by_card(service_order=ServiceOrder.objects.get(pk=service_order.pk), payment_method=card())
+        return pay_by_card(service_order=service_order, payment_method=payment_method)
+
+    monkeypatch.setattr(payment_flow, "service_order_pay_by_card", first_tab_wins)
+    response = client.post(reverse("payments:pay", args=[order.pk]), {"payment_method": card()}, follow=True)
+    html = response.content.decode()
+    assert "already paid in another window" in html and "not been charged" not in html
+    assert status(order) == "in_service"
+    assert_ledger(order, held=PRICE_FEN)  # one charge
