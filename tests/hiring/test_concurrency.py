@@ -4,37 +4,16 @@ import datetime
 import threading
 import time
 
-import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from marketplace.hiring import services
 from marketplace.hiring.models import ServiceOrder
 from marketplace.payments.models import Payout
+from tests.concurrency import POSTGRES_ONLY, in_thread
 from tests.factories import make_buyer, make_certified_provider, make_service_order, pay, pdf_upload, provider_owner
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="postgres: needs PostgreSQL for real concurrent row locks; SQLite locks the whole file",
-    ),
-]
-
-
-def _in_thread(target, results, key):
-    def run():
-        try:
-            results[key] = target()
-        except Exception as error:  # noqa: BLE001 - the test inspects whatever the thread raised
-            results[key] = error
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
+pytestmark = POSTGRES_ONLY
 
 
 def test_auto_accept_waiting_on_a_re_delivery_leaves_the_buyer_their_review_window(catalogue):
@@ -69,7 +48,7 @@ def test_auto_accept_waiting_on_a_re_delivery_leaves_the_buyer_their_review_wind
         assert list(services.deliveries_due_for_auto_accept().values_list("pk", flat=True)) == [order.pk]
         return services.service_orders_auto_accept()
 
-    threads = [_in_thread(revise_and_redeliver, results, "redeliver"), _in_thread(batch, results, "batch")]
+    threads = [in_thread(revise_and_redeliver, results, "redeliver"), in_thread(batch, results, "batch")]
     for thread in threads:
         thread.join(30)
 

@@ -2,23 +2,16 @@
 
 import threading
 
-import pytest
 from django.db import connection
 
 from marketplace.hiring import payment_flow
 from marketplace.payments import services
 from marketplace.payments.interfaces import get_gateway
 from marketplace.payments.models import StripeEvent
+from tests.concurrency import POSTGRES_ONLY
 from tests.payments.test_stripe import PRICE_FEN, assert_ledger, card, event, signed, status
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="postgres: needs PostgreSQL for real concurrent row locks; SQLite locks the whole file",
-    ),
-]
+pytestmark = POSTGRES_ONLY
 
 
 def test_the_same_event_delivered_twice_at_once_is_applied_once(stripe_settings, deal):

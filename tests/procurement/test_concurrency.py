@@ -5,20 +5,14 @@ import threading
 import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from marketplace.procurement import services
 from marketplace.procurement.models import RequestForQuotes, Selection
+from tests.concurrency import POSTGRES_ONLY, in_thread
 from tests.factories import make_buyer, make_certified_provider, make_quote, make_request, provider_owner, staff_user
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="postgres: needs PostgreSQL for real concurrent row locks; SQLite locks the whole file",
-    ),
-]
+pytestmark = POSTGRES_ONLY
 
 
 @pytest.fixture
@@ -32,20 +26,6 @@ def setup(catalogue):
     return request, providers
 
 
-def _in_thread(target, results, key):
-    def run():
-        try:
-            results[key] = target()
-        except Exception as error:  # noqa: BLE001 - the test inspects whatever the thread raised
-            results[key] = error
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
-
-
 def test_two_concurrent_closers_select_once(setup):
     request, _providers = setup
     after = request.deadline + datetime.timedelta(minutes=1)
@@ -56,7 +36,7 @@ def test_two_concurrent_closers_select_once(setup):
         barrier.wait()
         return services.request_close(request=RequestForQuotes(pk=request.pk), now=after).status
 
-    threads = [_in_thread(close, results, n) for n in range(2)]
+    threads = [in_thread(close, results, n) for n in range(2)]
     for thread in threads:
         thread.join(30)
     assert results == {0: "publicity", 1: "publicity"}
@@ -87,7 +67,7 @@ def test_a_quote_racing_the_closer_waits_for_it_and_is_refused(setup):
             now=request.deadline - datetime.timedelta(seconds=1),
         )
 
-    threads = [_in_thread(slow_close, results, "close"), _in_thread(late_quote, results, "quote")]
+    threads = [in_thread(slow_close, results, "close"), in_thread(late_quote, results, "quote")]
     for thread in threads:
         thread.join(30)
     assert results["close"] == "closed"
@@ -106,7 +86,7 @@ def test_two_concurrent_awards_create_one_order(setup):
         barrier.wait()
         return services.request_award(request=RequestForQuotes(pk=request.pk), now=later)
 
-    threads = [_in_thread(award, results, n) for n in range(2)]
+    threads = [in_thread(award, results, n) for n in range(2)]
     for thread in threads:
         thread.join(30)
     assert sum(1 for value in results.values() if value is not None and not isinstance(value, Exception)) == 1
