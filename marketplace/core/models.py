@@ -36,9 +36,5 @@ class Membership(models.Model):
         return getattr(self, self.organisation_field)
 
     @property
-    def organisation_id(self) -> int:
-        return getattr(self, f"{self.organisation_field}_id")
-
-    @property
     def is_owner(self) -> bool:
         return self.role in self.owner_roles

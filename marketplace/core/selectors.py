@@ -20,10 +20,6 @@ class ActingOrganisations:
     enterprise_ids: frozenset[int] = frozenset()
     provider_ids: frozenset[int] = frozenset()
     authority_ids: frozenset[int] = frozenset()
-    is_staff: bool = False
-
-    def ids(self, kind: str) -> frozenset[int]:
-        return getattr(self, f"{kind}_ids")
 
     @property
     def roles(self) -> dict[str, bool]:
@@ -59,5 +55,4 @@ def acting_organisations(user) -> ActingOrganisations:
         enterprise_ids=frozenset(ids["enterprise"]),
         provider_ids=frozenset(ids["provider"]),
         authority_ids=frozenset(ids["authority"]),
-        is_staff=bool(user.is_staff),
     )

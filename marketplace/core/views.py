@@ -29,21 +29,6 @@ def flash_service_errors(request, error: ValidationError) -> None:
         messages.error(request, message)
 
 
-class ServiceFormMixin:
-    """Run a service with a bound form; its refusal lands on the form instead of a 500.
-
-    ``self.run_service(form, service, **kwargs)`` returns the service's result, or ``None``
-    after putting the error on ``form`` (the caller re-renders the form).
-    """
-
-    def run_service(self, form, service: Callable[..., Any], /, **kwargs) -> Any | None:
-        try:
-            return service(**kwargs)
-        except ValidationError as error:
-            apply_service_errors(form, error)
-            return None
-
-
 class OrganisationObjectMixin(LoginRequiredMixin):
     """Resolve the object the URL names once per request, for the acting user's organisation.
 

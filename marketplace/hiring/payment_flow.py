@@ -19,7 +19,7 @@ from marketplace.payments.models import StripePayment
 from marketplace.payments.outcomes import PaymentOutcome
 
 from .models import ServiceOrder, Status
-from .services import service_order_start
+from .services import refunded_amount_refresh, service_order_start
 
 
 def _lock(service_order: ServiceOrder) -> ServiceOrder:
@@ -42,8 +42,7 @@ def service_order_payment_received(*, order: ServiceOrder, outcome: PaymentOutco
     if outcome.applied:
         return service_order_start(service_order=order, paid_at=outcome.recorded_at)
     if outcome.refunded:
-        order.refunded_amount = payments.amount_refunded(service_order=order)
-        order.save(update_fields=["refunded_amount"])
+        refunded_amount_refresh(service_order=order)
     return order
 
 

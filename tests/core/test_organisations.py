@@ -64,7 +64,6 @@ def test_membership_behaviour_is_the_same_for_every_kind():
     admin = AuthorityMemberFactory(role=AuthorityMember.Role.ADMIN)
     officer = AuthorityMemberFactory(role=AuthorityMember.Role.OFFICER)
     assert owner.is_owner and owner.organisation == owner.enterprise
-    assert owner.organisation_id == owner.enterprise_id
     assert admin.is_owner and not officer.is_owner
     assert str(admin) == f"{admin.user} @ {admin.authority}"
 
