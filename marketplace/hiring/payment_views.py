@@ -28,6 +28,12 @@ class _PayerOrderMixin(OrganisationObjectMixin):
     not_found_message = "No such order"
 
 
+def _charged(service_order) -> bool:
+    """A charge is on the order's ledger (another window paid, or money came for a cancelled order):
+    then no page may say "you have not been charged"."""
+    return payments.ledger_balance(service_order=service_order).charged > 0
+
+
 class PayView(_PayerOrderMixin, View):
     """One page: the card field (Stripe.js), the price from the order, clear errors; the server confirms."""
 
@@ -71,7 +77,7 @@ class PayView(_PayerOrderMixin, View):
                 service_order=service_order, payment_method=request.POST.get("payment_method", "")
             )
         except payments.PaymentError as error:
-            if self._paid_elsewhere(service_order):
+            if _charged(service_order):
                 return self._already_paid(request, service_order)
             payment = service_order.stripe_payments.first()
             return self._render(request, service_order, payment, error=" ".join(error.messages), status=400)
@@ -80,7 +86,7 @@ class PayView(_PayerOrderMixin, View):
             return redirect(service_order.get_absolute_url())
         if payment.status == "requires_action":
             return self._render(request, service_order, payment, authenticate=True)
-        if self._paid_elsewhere(service_order):
+        if _charged(service_order):
             return self._already_paid(request, service_order)
         return self._render(
             request,
@@ -89,11 +95,6 @@ class PayView(_PayerOrderMixin, View):
             error=_("The payment did not go through. Try another card; you have not been charged."),
             status=400,
         )
-
-    @staticmethod
-    def _paid_elsewhere(service_order) -> bool:
-        """Another window paid while this one was trying: a charge is on the order's ledger."""
-        return payments.ledger_balance(service_order=service_order).charged > 0
 
     @staticmethod
     def _already_paid(request, service_order):
@@ -116,7 +117,7 @@ class PayCheckView(_PayerOrderMixin, View):
             messages.success(request, _("Payment received. The service has started."))
         elif payment is not None and payment.status == "processing":
             messages.info(request, _("Your payment is being processed; this page updates when it is confirmed."))
-        elif PayView._paid_elsewhere(service_order):
+        elif _charged(service_order):
             # Charged, but the order did not start (another window paid, or it was cancelled and the
             # money is on its way back): the receipt says which, never "not charged".
             messages.info(request, _("A payment for this order is on record; its receipt shows what became of it."))

@@ -223,3 +223,21 @@ def test_two_tabs_paying_at_once_are_told_the_truth_about_the_charge(stripe_sett
     assert "already paid in another window" in html and "not been charged" not in html
     assert status(order) == "in_service"
     assert_ledger(order, held=PRICE_FEN)  # one charge
+
+
+def test_after_authentication_a_charge_for_a_cancelled_order_sends_the_buyer_to_the_receipt(
+    stripe_settings, deal, client
+):
+    """The buyer authenticated the card in one tab while the order was cancelled in another: the
+    money came and went back. The check page must not say "you have not been charged"."""
+    order, buyer, _provider, _staff = deal
+    payment = services.payment_intent_for_order(service_order=order)
+    get_gateway().payment_intent_pay(intent_id=payment.intent_id, payment_method=card())
+    StripePayment.objects.filter(pk=payment.pk).update(status="requires_payment_method")
+    hiring.service_order_cancel(service_order=order, user=buyer, reason="Changed plans")
+    client.force_login(buyer)
+    response = client.post(reverse("payments:pay-check", args=[order.pk]))
+    assert response.status_code == 302 and response.url == reverse("payments:ledger", args=[order.pk])
+    page = client.get(response.url).content.decode()
+    assert "A payment for this order is on record" in page and "not been charged" not in page
+    assert_ledger(order, held=0, refunded=PRICE_FEN)
