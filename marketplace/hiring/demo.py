@@ -147,9 +147,11 @@ def _order_history(buyers, rng) -> int:
     # History, not news: the orders are completed, placed when they were paid, and paid.
     service_orders = ServiceOrder.objects.bulk_create(placed)
     order_ids = [so.order_id for so in service_orders]
-    Order.objects.filter(pk__in=order_ids).update(status=Status.COMPLETED)
+    orders = []
     for so in service_orders:
-        Order.objects.filter(pk=so.order_id).update(date_placed=so.paid_at)
+        so.order.status, so.order.date_placed = Status.COMPLETED, so.paid_at
+        orders.append(so.order)
+    Order.objects.bulk_update(orders, ["status", "date_placed"])
     Line.objects.filter(order_id__in=order_ids).update(status=Status.COMPLETED)
     PaymentRecord.objects.bulk_create(
         [
