@@ -88,3 +88,15 @@ def providers(category):
 @pytest.fixture
 def staff(db):
     return staff_user()
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Call a service as a request does: what it leaves for after the commit (the outbox's gateway calls,
+    emails) runs as it returns. ``committed(hiring.dispute_resolve, dispute=…, …)``."""
+
+    def call(service, /, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return service(**kwargs)
+
+    return call

@@ -69,7 +69,6 @@ class ServiceOrder(models.Model):
     delivered_at = models.DateTimeField(_("Delivered at"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("Accepted at"), null=True, blank=True)
     auto_accepted = models.BooleanField(default=False)
-    refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
 
     class Meta:
         verbose_name = _("Service order")

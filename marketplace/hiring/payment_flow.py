@@ -13,13 +13,16 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from oscar.apps.order.models import Order
 
+from marketplace.payments import events as payment_events
+from marketplace.payments import operations as payment_operations
+from marketplace.payments import reconciliation
 from marketplace.payments import services as payments
 from marketplace.payments.interfaces import GatewayError, Intent
-from marketplace.payments.models import StripePayment
+from marketplace.payments.models import PaymentRecord, StripeOperation, StripePayment
 from marketplace.payments.outcomes import PaymentOutcome
 
 from .models import ServiceOrder, Status
-from .services import refunded_amount_refresh, service_order_start
+from .services import service_order_start
 
 
 def _lock(service_order: ServiceOrder) -> ServiceOrder:
@@ -34,15 +37,13 @@ def service_order_payment_received(*, order: ServiceOrder, outcome: PaymentOutco
     """Payments applied money to this order; decide what the order does.
 
     A new charge starts the service clock (``TransitionNotAllowed`` if the order no longer awaits
-    payment, which rolls the charge back with the caller's transaction); money refunded because
-    it came too late is shown on the order; anything else changes nothing.
+    payment, which rolls the charge back with the caller's transaction); anything else (money that came
+    too late, which payments refunds on the charge it came from) leaves the order as it is.
     """
     if outcome.service_order_id != order.pk:
         raise ValueError(f"payment outcome for order {outcome.service_order_id} given to order {order.pk}")
     if outcome.applied:
         return service_order_start(service_order=order, paid_at=outcome.recorded_at)
-    if outcome.refunded:
-        refunded_amount_refresh(service_order=order)
     return order
 
 
@@ -68,24 +69,36 @@ def service_order_pay_manual(*, service_order: ServiceOrder, user, reference: st
     return outcome
 
 
-@transaction.atomic
 def service_order_payment_intent(*, service_order: ServiceOrder) -> StripePayment:
-    """The order's open card payment, only while the order awaits payment (``PaymentError`` otherwise)."""
-    service_order = _lock(service_order)
-    if service_order.status != Status.AWAITING_PAYMENT:
-        raise payments.PaymentError(_("This order is not awaiting payment."), code="not_awaiting_payment")
-    return payments.payment_intent_for_order(service_order=service_order)
+    """The order's open card payment, only while the order awaits payment (``PaymentError`` otherwise).
+
+    Creating the intent is an outbox operation: decided under the order's lock, committed, then sent
+    outside it; a page load after a crash finds the pending operation and sends the same key again.
+    """
+    with transaction.atomic():
+        service_order = _lock(service_order)
+        if service_order.status != Status.AWAITING_PAYMENT:
+            raise payments.PaymentError(_("This order is not awaiting payment."), code="not_awaiting_payment")
+        prepared = payments.payment_intent_prepare(service_order=service_order)
+    if isinstance(prepared, StripeOperation):
+        return payments.payment_intent_create_run(operation=prepared)
+    return prepared
 
 
 @transaction.atomic
-def service_order_payment_apply(*, intent: Intent) -> PaymentOutcome | None:
+def service_order_payment_apply(
+    *, intent: Intent, origin: str = PaymentRecord.Origin.PLATFORM
+) -> PaymentOutcome | None:
     """Apply an intent as the gateway reports it to its order; None for an intent that is not ours."""
     payment = payments.payment_for_intent(intent_id=intent.id)
     if payment is None:
         return None
     service_order = _lock(payment.service_order)
     outcome = payments.payment_apply(
-        payment=payment, intent=intent, awaiting_payment=service_order.status == Status.AWAITING_PAYMENT
+        payment=payment,
+        intent=intent,
+        awaiting_payment=service_order.status == Status.AWAITING_PAYMENT,
+        origin=origin,
     )
     service_order_payment_received(order=service_order, outcome=outcome)
     return outcome
@@ -94,7 +107,8 @@ def service_order_payment_apply(*, intent: Intent) -> PaymentOutcome | None:
 def service_order_pay_by_card(*, service_order: ServiceOrder, payment_method: str) -> StripePayment:
     """The buyer's card, confirmed on the server; a success starts the order. ``PaymentError`` for the buyer.
 
-    Not one transaction: the gateway call sits between the intent's creation and its application.
+    Not one transaction, and never inside the request's: the gateway call sits between the intent's
+    creation and its application, outside every lock.
     """
     payment = service_order_payment_intent(service_order=service_order)
     intent = payments.payment_confirm(payment=payment, payment_method=payment_method)
@@ -113,16 +127,25 @@ def service_order_payment_sync(*, intent_id: str) -> StripePayment | None:
     return StripePayment.objects.filter(intent_id=intent_id).first()
 
 
-@transaction.atomic
 def payment_webhook_process(*, payload: bytes, signature: str | None) -> str:
-    """Verify, claim and apply one gateway webhook event, once: ``"processed"`` or ``"duplicate"``.
+    """Verify, claim and apply one gateway webhook event, once; then run the money moves it left in the outbox.
 
-    Raises ``SignatureError`` (nothing changed) or ``GatewayError`` (the intent could not be read back:
-    the event's claim rolls back and the gateway retries).
+    Returns ``"processed"``, ``"duplicate"``, ``"parked"`` (about an object not known yet: kept and retried
+    by reconciliation) or ``"ignored"``. Raises ``SignatureError`` (nothing changed), ``GatewayError`` (the
+    object could not be read back: the claim rolls back and the gateway retries) or ``PaymentUnavailable``
+    (what the event decided is committed, but a refund it requires could not be sent yet: the gateway
+    retries the event, and the retry sends the pending refund with the same key).
     """
-    receipt = payments.webhook_receive(payload=payload, signature=signature)
-    if receipt.duplicate:
-        return "duplicate"
-    if receipt.intent is not None:
-        service_order_payment_apply(intent=receipt.intent)
-    return "processed"
+    event = payment_events.event_verify(payload=payload, signature=signature)
+    with transaction.atomic():
+        result = payment_events.event_handle(event=event, apply_intent=service_order_payment_apply)
+    if result.service_order_id:
+        order = ServiceOrder.objects.get(pk=result.service_order_id)
+        payment_operations.operations_run_pending(service_order=order)
+    return result.status
+
+
+def payments_reconcile(*, now=None) -> reconciliation.Report:
+    """Compare Stripe with the ledger for every order that needs it (``manage.py payments_reconcile``, hourly);
+    a payment found there is applied to its order as any other payment is."""
+    return reconciliation.payments_reconcile(apply_intent=service_order_payment_apply, now=now)

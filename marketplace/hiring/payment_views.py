@@ -5,7 +5,9 @@ ledger). They live with hiring because paying moves the order; the URLs keep the
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -34,6 +36,8 @@ def _charged(service_order) -> bool:
     return payments.ledger_balance(service_order=service_order).charged > 0
 
 
+# The pay pages call the gateway: never inside the request's transaction, never under a row lock.
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class PayView(_PayerOrderMixin, View):
     """One page: the card field (Stripe.js), the price from the order, clear errors; the server confirms."""
 
@@ -103,6 +107,7 @@ class PayView(_PayerOrderMixin, View):
         return redirect(service_order.get_absolute_url())
 
 
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class PayCheckView(_PayerOrderMixin, View):
     """After card authentication: the server asks Stripe what happened (the browser's word is not enough)."""
 

@@ -134,13 +134,6 @@ def _tell(service_order, *, to: str, subject, body, **params) -> None:
     )
 
 
-def refunded_amount_refresh(*, service_order: ServiceOrder) -> None:
-    """The order page's "¥N refunded" is a snapshot of the ledger (payments keeps the truth),
-    refreshed by every path that refunds: a dispute's decision, money that came too late."""
-    service_order.refunded_amount = payments.amount_refunded(service_order=service_order)
-    service_order.save(update_fields=["refunded_amount"])
-
-
 def service_order_note(*, service_order: ServiceOrder, kind: str, actor=None, reason: str = "", **data) -> OrderEvent:
     """Record something that happened to an order without changing its status (the contract's
     steps are written through this, see contracts.py)."""
@@ -520,10 +513,8 @@ def dispute_resolve(
     dispute.resolved_at = timezone.now()
     dispute.save()
     if refund_amount:
-        payments.refund_record(
-            service_order=service_order, amount=refund_amount, reference=f"dispute-{dispute.pk}-refund"
-        )
-        refunded_amount_refresh(service_order=service_order)
+        # Decided here, sent after this commits (the outbox): each part on the charge it reverses.
+        payments.refund_record(service_order=service_order, amount=refund_amount, reference=f"dispute-{dispute.pk}")
     if outcome == Dispute.Outcome.REFUND:
         _move(service_order, Status.REFUNDED, actor=user, kind="dispute_refunded", reason=decision)
     else:

@@ -20,6 +20,7 @@ from marketplace.core.permissions import StaffRequiredMixin
 from marketplace.core.storage import pdf_download_response, private_file_response
 from marketplace.core.views import OrganisationObjectMixin, flash_service_errors
 from marketplace.enterprises.selectors import enterprises_for_user
+from marketplace.payments import services as payments
 from signing import services as signing_services
 from signing import verifier
 from signing.exceptions import SigningError
@@ -73,6 +74,8 @@ class OrderDetailView(_OrderMixin, TemplateView):
             extension_form=ExtensionForm(),
             resolve_form=DisputeResolveForm() if party == "staff" and status == Status.DISPUTED else None,
             open_dispute=service_order.disputes.filter(resolved_at__isnull=True).first(),
+            refunded=payments.amount_refunded(service_order=service_order),
+            refund_pending=payments.amount_refund_pending(service_order=service_order),
             **_contract_context(service_order, party, self.request.user),
         )
         return context

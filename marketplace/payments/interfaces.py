@@ -18,6 +18,11 @@ class GatewayError(Exception):
     """The gateway could not be reached or refused the request."""
 
 
+class GatewayRefused(GatewayError):
+    """The gateway refused the request as invalid (an over-refund, an unknown account): the same call
+    will never succeed, so an outbox operation that gets this is failed rather than retried."""
+
+
 class CardDeclined(GatewayError):
     """The card was declined; ``message`` is safe to show the buyer."""
 
@@ -49,6 +54,44 @@ class Refund:
     id: str
     amount: int
     status: str
+    intent_id: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Dispute:
+    """A chargeback as the gateway reports it (``status`` uses Stripe's vocabulary)."""
+
+    id: str
+    amount: int
+    status: str
+    intent_id: str
+    reason: str = ""
+
+    @property
+    def closed(self) -> bool:
+        return self.status in ("won", "lost", "warning_closed")
+
+    @property
+    def lost(self) -> bool:
+        return self.status == "lost"
+
+
+@dataclass(frozen=True)
+class Transfer:
+    id: str
+    amount: int
+    amount_reversed: int
+    destination: str
+    transfer_group: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TransferReversal:
+    id: str
+    amount: int
+    transfer_id: str
 
 
 @runtime_checkable
@@ -61,7 +104,7 @@ class PaymentGateway(Protocol):
 
     def payment_intent_retrieve(self, *, intent_id: str) -> Intent: ...
 
-    def payment_intent_pay(self, *, intent_id: str, payment_method: str) -> Intent:
+    def payment_intent_pay(self, *, intent_id: str, payment_method: str, idempotency_key: str | None = None) -> Intent:
         """Attach the buyer's payment method and confirm on the server; ``CardDeclined`` if refused."""
         ...
 
@@ -71,12 +114,42 @@ class PaymentGateway(Protocol):
         """A client secret the browser uses to turn a card into a payment method."""
         ...
 
-    def refund_create(self, *, intent_id: str, amount: int, idempotency_key: str) -> Refund:
-        """Refund part or all of a succeeded intent; never more than was paid (``GatewayError``)."""
+    def refund_create(
+        self, *, intent_id: str, amount: int, idempotency_key: str, metadata: dict[str, str] | None = None
+    ) -> Refund:
+        """Refund part or all of a succeeded intent's charge; never more than is left on it (``GatewayRefused``)."""
         ...
 
-    def transfer_create(self, *, amount: int, destination: str, transfer_group: str, idempotency_key: str) -> str:
+    def refunds_list(self, *, intent_id: str) -> list[Refund]:
+        """Every refund of the intent's charges, whoever made them (the platform or the gateway's dashboard)."""
+        ...
+
+    def disputes_list(self, *, intent_id: str) -> list[Dispute]:
+        """Every chargeback opened against the intent's charges."""
+        ...
+
+    def dispute_retrieve(self, *, dispute_id: str) -> Dispute: ...
+
+    def transfer_create(
+        self,
+        *,
+        amount: int,
+        destination: str,
+        transfer_group: str,
+        idempotency_key: str,
+        metadata: dict[str, str] | None = None,
+    ) -> str:
         """Pay ``amount`` fen out to a provider's connected account; returns the transfer's id."""
+        ...
+
+    def transfers_list(self, *, transfer_group: str) -> list[Transfer]:
+        """Every transfer made for one order (its ``transfer_group``), with what was reversed of each."""
+        ...
+
+    def transfer_reversal_create(
+        self, *, transfer_id: str, amount: int, idempotency_key: str, metadata: dict[str, str] | None = None
+    ) -> TransferReversal:
+        """Take ``amount`` fen of a transfer back from the connected account (``GatewayRefused`` past what is left)."""
         ...
 
     def event_construct(self, *, payload: bytes, signature: str | None) -> dict[str, Any]:
@@ -94,4 +167,16 @@ def get_gateway() -> PaymentGateway:
     return _gateway(settings.PAYMENT_GATEWAY)
 
 
-__all__ = ["CardDeclined", "GatewayError", "Intent", "PaymentGateway", "Refund", "SignatureError", "get_gateway"]
+__all__ = [
+    "CardDeclined",
+    "Dispute",
+    "GatewayError",
+    "GatewayRefused",
+    "Intent",
+    "PaymentGateway",
+    "Refund",
+    "SignatureError",
+    "Transfer",
+    "TransferReversal",
+    "get_gateway",
+]

@@ -1,9 +1,15 @@
-"""The per-order money ledger and the Stripe objects behind it. Every amount is integer fen.
+"""The per-order money ledger, the outbox of gateway writes, and the Stripe objects behind them.
+Every amount is integer fen.
 
-Ledger invariant, checked after every write in the same transaction (``services._ledger_check``):
-charges − refunds − transfers − fees = amount held ≥ 0.
+Ledger invariant, checked after every write in the same transaction (``ledger.check``):
+charges − refunds − chargebacks − fees − transfers (each net of its returns) = amount held ≥ 0;
+held may dip below zero only while a shortfall difference for the order is open (money Stripe took
+back after the payout, until the transfer reversal that recovers it lands).
 """
 
+import uuid
+
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,12 +25,24 @@ class PaymentRecord(models.Model):
         REFUND = "refund", _("Refund")
         FEE = "fee", _("Platform fee")
         TRANSFER = "transfer", _("Transfer to the provider")
+        CHARGEBACK = "chargeback", _("Chargeback (card dispute lost)")
+        REVERSAL = "reversal", _("Transfer reversed")
+        FEE_RETURN = "fee_return", _("Platform fee returned")
+
+    class Origin(models.TextChoices):
+        PLATFORM = "platform", _("Made by the platform")
+        WEBHOOK = "webhook", _("Reported by the gateway")
+        RECONCILIATION = "reconciliation", _("Found by reconciliation")
 
     service_order = models.ForeignKey("hiring.ServiceOrder", on_delete=models.PROTECT, related_name="payments")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     amount_fen = models.BigIntegerField()
     # The gateway's reference; unique so a replayed notification records nothing twice.
     reference = models.CharField(max_length=128, unique=True)
+    # The PaymentIntent whose charge this entry records, refunds or loses to a chargeback ("" for bank
+    # transfers, fees and transfers): refunds are capped per charge by it.
+    intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.PLATFORM)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -64,10 +82,22 @@ class StripePayment(models.Model):
 
 
 class StripeEvent(models.Model):
-    """A webhook event processed once: the unique id makes a replay or a concurrent duplicate a no-op."""
+    """A webhook event claimed once: the unique id makes a replay or a concurrent duplicate a no-op.
+
+    An event about an object the platform does not know yet (an intent whose creation has not been
+    recorded, say) is parked with its verified payload and retried by reconciliation, never consumed.
+    """
+
+    class Status(models.TextChoices):
+        PROCESSED = "processed", _("Processed")
+        PARKED = "parked", _("Parked: about an object not known yet")
 
     event_id = models.CharField(max_length=255, unique=True)
     type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROCESSED)
+    payload = models.JSONField(null=True, blank=True)  # kept only while parked
+    attempts = models.PositiveIntegerField(default=1)
     received_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self):
@@ -89,7 +119,9 @@ class Payout(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
+        HELD = "held", _("On hold")
         PAID = "paid", _("Paid out")
+        CANCELLED = "cancelled", _("Cancelled")
 
     service_order = models.OneToOneField("hiring.ServiceOrder", on_delete=models.PROTECT, related_name="payout")
     provider = models.ForeignKey("providers.Provider", on_delete=models.PROTECT, related_name="payouts")
@@ -97,6 +129,7 @@ class Payout(models.Model):
     fee_fen = models.BigIntegerField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     transfer_id = models.CharField(max_length=255, blank=True)
+    hold_reason = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
 
@@ -113,3 +146,131 @@ class Payout(models.Model):
     @property
     def fee(self):
         return fen_to_yuan(self.fee_fen)
+
+
+def _idempotency_key() -> str:
+    return f"ow-{uuid.uuid4().hex}"
+
+
+class StripeOperation(models.Model):
+    """The outbox: one write to the gateway (create or confirm an intent, refund, transfer, reverse a transfer).
+
+    The row — operation, target, amount and idempotency key — is committed before the call; the call
+    runs outside any row lock; the result is recorded in a transaction of its own. A retry (the next
+    page load, a webhook, reconciliation) reads the row and sends the same key, so Stripe does the
+    write at most once. The key is random and fixed at creation: it never depends on an amount or an
+    outcome that can change (a new decision is a new operation with a new key).
+    """
+
+    class Kind(models.TextChoices):
+        INTENT_CREATE = "intent_create", _("Create a payment intent")
+        INTENT_CONFIRM = "intent_confirm", _("Confirm a payment intent")
+        REFUND = "refund", _("Refund")
+        TRANSFER = "transfer", _("Transfer to the provider")
+        REVERSAL = "reversal", _("Reverse a transfer")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    service_order = models.ForeignKey("hiring.ServiceOrder", on_delete=models.PROTECT, related_name="stripe_operations")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # What the operation is for, e.g. "refund:dispute-12:pi_…": one operation per purpose, ever.
+    purpose = models.CharField(max_length=255, unique=True)
+    idempotency_key = models.CharField(max_length=64, unique=True, default=_idempotency_key, editable=False)
+    # The intent (confirm, refund), connected account (transfer) or transfer (reversal) it acts on.
+    target = models.CharField(max_length=255, blank=True)
+    amount_fen = models.BigIntegerField(null=True, blank=True)
+    payout = models.ForeignKey("Payout", null=True, blank=True, on_delete=models.PROTECT, related_name="operations")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    result_id = models.CharField(max_length=255, blank=True)
+    error = models.CharField(max_length=255, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_fen__isnull=True) | models.Q(amount_fen__gt=0),
+                name="stripe_operation_amount_positive",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.purpose} ({self.status})"
+
+
+class Chargeback(models.Model):
+    """A card dispute the buyer's bank opened with Stripe: the order's payout waits until it closes, and a
+    lost one is settled in the ledger (``PaymentRecord.Kind.CHARGEBACK``)."""
+
+    service_order = models.ForeignKey("hiring.ServiceOrder", on_delete=models.PROTECT, related_name="chargebacks")
+    dispute_id = models.CharField(max_length=255, unique=True)
+    intent_id = models.CharField(max_length=255)
+    amount_fen = models.BigIntegerField()
+    status = models.CharField(max_length=40)  # Stripe's: needs_response, under_review, won, lost …
+    reason = models.CharField(max_length=100, blank=True)
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.dispute_id} ({self.status})"
+
+    @property
+    def amount(self):
+        return fen_to_yuan(self.amount_fen)
+
+
+class PaymentDifference(models.Model):
+    """Something reconciliation (or a webhook) found between Stripe and the ledger.
+
+    Open differences hold every payout of their order and are listed for staff; a difference that was
+    corrected automatically (money Stripe moved that the ledger lacked, now recorded) is stored
+    already resolved, so staff can still see what was found.
+    """
+
+    class Kind(models.TextChoices):
+        RECORDED = "recorded", _("Stripe moved money the ledger lacked; recorded")
+        FAILED_OPERATION = "failed_operation", _("A gateway write was refused")
+        STALLED_OPERATION = "stalled_operation", _("A gateway write is still unfinished")
+        SHORTFALL = "shortfall", _("Money taken back after the payout")
+        MISMATCH = "mismatch", _("Stripe's totals differ from the ledger")
+        UNKNOWN_OBJECT = "unknown_object", _("Event about an object the platform does not know")
+
+    service_order = models.ForeignKey(
+        "hiring.ServiceOrder", null=True, blank=True, on_delete=models.PROTECT, related_name="payment_differences"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # What it is about (a refund, dispute, transfer, operation or event id): one open difference per key.
+    key = models.CharField(max_length=255)
+    detail = models.CharField(max_length=500)
+    amount_fen = models.BigIntegerField(null=True, blank=True)
+    found_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolution = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-found_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "key"], condition=models.Q(resolved_at__isnull=True), name="one_open_difference_per_key"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.key}"
+
+    @property
+    def amount(self):
+        return fen_to_yuan(self.amount_fen) if self.amount_fen is not None else None

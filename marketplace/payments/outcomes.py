@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from .interfaces import Intent
 from .money import fen_to_yuan
 
 
@@ -45,12 +44,3 @@ class PaymentOutcome:
     @property
     def amount(self) -> Decimal:
         return fen_to_yuan(self.amount_fen)
-
-
-@dataclass(frozen=True)
-class WebhookReceipt:
-    """A verified webhook event: a replay (``duplicate``), or the intent to apply if the event is about one of ours."""
-
-    event_id: str
-    duplicate: bool = False
-    intent: Intent | None = None

@@ -87,17 +87,17 @@ def test_the_card_intent_is_offered_only_while_the_order_awaits_payment(order, b
     assert error.value.code == "not_awaiting_payment" and not StripePayment.objects.exists()
 
 
-def test_payment_arriving_after_cancellation_is_refunded_in_full(stripe_settings, deal):
+def test_payment_arriving_after_cancellation_is_refunded_in_full(stripe_settings, deal, committed):
     """Hiring answers "no longer awaiting payment" under the order's lock; payments keeps nothing and
-    says so (``refunded``), and hiring shows the refund on the order."""
+    says so (``refunded``); the refund goes out once the decision is committed."""
     order, buyer, _provider, _staff = deal
-    payment = payments.payment_intent_for_order(service_order=order)
+    payment = payment_flow.service_order_payment_intent(service_order=order)
     intent = get_gateway().payment_intent_pay(intent_id=payment.intent_id, payment_method=card())
     StripePayment.objects.filter(pk=payment.pk).update(status="requires_payment_method")  # cancel can't close it
     services.service_order_cancel(service_order=order, user=buyer, reason="Changed plans")
-    outcome = payment_flow.service_order_payment_apply(intent=intent)
+    outcome = committed(payment_flow.service_order_payment_apply, intent=intent)
     assert outcome.result == PaymentResult.REFUNDED and outcome.amount_fen == PRICE_FEN
-    assert status(order) == "cancelled" and reload(order).refunded_amount == Decimal("48000.00")
+    assert status(order) == "cancelled" and payments.amount_refunded(service_order=order) == Decimal("48000.00")
     assert_ledger(order, held=0, refunded=PRICE_FEN)
     again = payment_flow.service_order_payment_apply(intent=intent)
     assert again.duplicate
@@ -135,17 +135,17 @@ def _charge_of(intent_id: str) -> str:
     return charge["id"] if isinstance(charge, dict) else charge  # localstripe expands it
 
 
-def test_a_stale_tab_paying_an_older_intent_is_refunded_on_that_intent(stripe_settings, deal):
+def test_a_stale_tab_paying_an_older_intent_is_refunded_on_that_intent(stripe_settings, deal, committed):
     """Paid twice: a newer intent paid and started the order, then a stale tab confirmed the older
     one. The older intent's money goes back to the older charge, never to the newer one."""
     order, _buyer, _provider, _staff = deal
-    older = payments.payment_intent_for_order(service_order=order)
+    older = payment_flow.service_order_payment_intent(service_order=order)
     StripePayment.objects.filter(pk=older.pk).update(last_error="card declined")  # the tab tries another card
     newer = payment_flow.service_order_pay_by_card(service_order=order, payment_method=card())
     assert newer.intent_id != older.intent_id and status(order) == "in_service"
 
     stale = get_gateway().payment_intent_pay(intent_id=older.intent_id, payment_method=card())
-    outcome = payment_flow.service_order_payment_apply(intent=stale)
+    outcome = committed(payment_flow.service_order_payment_apply, intent=stale)
 
     assert outcome.result == PaymentResult.REFUNDED
     refund = PaymentRecord.objects.get(service_order=order, kind="refund")

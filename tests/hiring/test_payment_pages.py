@@ -13,7 +13,7 @@ from django.urls import reverse
 from marketplace.hiring import payment_flow
 from marketplace.hiring import services as hiring
 from marketplace.hiring.models import ServiceOrder
-from marketplace.payments import interfaces, services
+from marketplace.payments import interfaces
 from marketplace.payments.gateway import StripeGateway
 from marketplace.payments.interfaces import get_gateway
 from marketplace.payments.models import PaymentRecord, StripeEvent, StripePayment
@@ -33,7 +33,7 @@ def test_signed_webhook_from_localstripe_confirms_payment_and_starts_service(str
 
     register(live_server.url + WEBHOOK)
     try:
-        payment = services.payment_intent_for_order(service_order=order)
+        payment = payment_flow.service_order_payment_intent(service_order=order)
         get_gateway().payment_intent_pay(intent_id=payment.intent_id, payment_method=card())  # not through the platform
         assert status(order) == "awaiting_payment"
         deadline = time.monotonic() + 15
@@ -92,7 +92,7 @@ def test_the_browser_saying_paid_is_not_enough(stripe_settings, deal, client):
 
 def test_duplicate_and_out_of_order_webhooks_change_nothing(stripe_settings, deal, client):
     order, _buyer, _provider, _staff = deal
-    payment = services.payment_intent_for_order(service_order=order)
+    payment = payment_flow.service_order_payment_intent(service_order=order)
     get_gateway().payment_intent_pay(intent_id=payment.intent_id, payment_method=card())
     secret = stripe_settings.STRIPE_WEBHOOK_SECRET
     failed = event("evt_failed", "payment_intent.payment_failed", payment.intent_id)
@@ -113,7 +113,7 @@ def test_duplicate_and_out_of_order_webhooks_change_nothing(stripe_settings, dea
 @pytest.mark.parametrize("how", ["missing", "forged", "stale"])
 def test_bad_signatures_are_rejected_and_nothing_changes(stripe_settings, deal, client, how):
     order, _buyer, _provider, _staff = deal
-    payment = services.payment_intent_for_order(service_order=order)
+    payment = payment_flow.service_order_payment_intent(service_order=order)
     get_gateway().payment_intent_pay(intent_id=payment.intent_id, payment_method=card())
     payload = event("evt_bad", "payment_intent.succeeded", payment.intent_id)
     signature = {
@@ -139,7 +139,7 @@ def test_webhook_answers_503_and_keeps_nothing_when_the_gateway_cannot_be_asked(
     """Verifying and claiming the event (payments) and applying it (hiring) are one transaction: when the
     intent cannot be read back, the claim rolls back too, so Stripe's retry is applied, not a duplicate."""
     order, _buyer, _provider, _staff = deal
-    payment = services.payment_intent_for_order(service_order=order)
+    payment = payment_flow.service_order_payment_intent(service_order=order)
     get_gateway().payment_intent_pay(intent_id=payment.intent_id, payment_method=card())
     payload = event("evt_retry", "payment_intent.succeeded", payment.intent_id)
     signature = signed(payload, secret=stripe_settings.STRIPE_WEBHOOK_SECRET)
@@ -154,12 +154,16 @@ def test_webhook_answers_503_and_keeps_nothing_when_the_gateway_cannot_be_asked(
     assert_ledger(order, held=PRICE_FEN)
 
 
-def test_webhook_for_an_intent_that_is_not_ours_is_claimed_and_changes_nothing(stripe_settings, deal, client):
+def test_webhook_for_an_intent_not_known_yet_is_parked_not_consumed(stripe_settings, deal, client):
+    """An event about an intent the platform has no record of is kept (parked, with its payload) for
+    reconciliation to retry, and changes nothing now."""
     order, _buyer, _provider, _staff = deal
-    payload = event("evt_other", "payment_intent.succeeded", "pi_someone_elses")
+    stranger = get_gateway().payment_intent_create(amount=100, metadata={}, idempotency_key="evt-other-intent")
+    payload = event("evt_other", "payment_intent.succeeded", stranger.id)
     response = post_event(client, payload, signed(payload, secret=stripe_settings.STRIPE_WEBHOOK_SECRET))
-    assert (response.status_code, response.content) == (200, b"processed")
-    assert StripeEvent.objects.get().event_id == "evt_other"
+    assert (response.status_code, response.content) == (200, b"parked")
+    parked = StripeEvent.objects.get()
+    assert (parked.event_id, parked.status, parked.payload["id"]) == ("evt_other", "parked", "evt_other")
     assert not PaymentRecord.objects.exists() and status(order) == "awaiting_payment"
 
 
@@ -181,10 +185,11 @@ def test_a_late_payment_whose_refund_cannot_be_made_answers_503_and_is_applied_o
     stripe_settings, deal, client, monkeypatch
 ):
     """Money arrives for a cancelled order and must go back, but the refund call fails. The webhook
-    answers 503 (not 500) and keeps nothing, so Stripe's retry refunds it. The refund failure is
-    injected at the gateway (localstripe cannot be made to refuse one refund)."""
+    answers 503 (not 500): the charge and the decided refund are kept (the refund waits in the outbox),
+    and Stripe's retry of the event sends it with the same key. The refund failure is injected at the
+    gateway (devstripe cannot be made to be unreachable for one call)."""
     order, buyer, _provider, _staff = deal
-    payment = services.payment_intent_for_order(service_order=order)
+    payment = payment_flow.service_order_payment_intent(service_order=order)
     get_gateway().payment_intent_pay(intent_id=payment.intent_id, payment_method=card())
     StripePayment.objects.filter(pk=payment.pk).update(status="requires_payment_method")
     hiring.service_order_cancel(service_order=order, user=buyer, reason="Changed plans")
@@ -197,12 +202,16 @@ def test_a_late_payment_whose_refund_cannot_be_made_answers_503_and_is_applied_o
     with monkeypatch.context() as patch:
         patch.setattr(StripeGateway, "refund_create", refuse)
         assert post_event(client, payload, signature).status_code == 503
-    assert not StripeEvent.objects.exists() and not PaymentRecord.objects.filter(service_order=order).exists()
+    assert_ledger(order, held=PRICE_FEN)  # the money is recorded, and its refund is decided …
+    pending = order.stripe_operations.get(kind="refund")
+    assert (pending.status, pending.amount_fen, pending.target) == ("pending", PRICE_FEN, payment.intent_id)
 
-    response = post_event(client, payload, signature)
-    assert (response.status_code, response.content) == (200, b"processed")
+    response = post_event(client, payload, signature)  # … and sent when Stripe retries the event
+    assert (response.status_code, response.content) == (200, b"duplicate")
     assert status(order) == "cancelled"
     assert_ledger(order, held=0, refunded=PRICE_FEN)
+    pending.refresh_from_db()
+    assert pending.status == "succeeded" and pending.attempts == 2
 
 
 def test_two_tabs_paying_at_once_are_told_the_truth_about_the_charge(stripe_settings, deal, client, monkeypatch):
@@ -226,17 +235,18 @@ def test_two_tabs_paying_at_once_are_told_the_truth_about_the_charge(stripe_sett
 
 
 def test_after_authentication_a_charge_for_a_cancelled_order_sends_the_buyer_to_the_receipt(
-    stripe_settings, deal, client
+    stripe_settings, deal, client, django_capture_on_commit_callbacks
 ):
     """The buyer authenticated the card in one tab while the order was cancelled in another: the
     money came and went back. The check page must not say "you have not been charged"."""
     order, buyer, _provider, _staff = deal
-    payment = services.payment_intent_for_order(service_order=order)
+    payment = payment_flow.service_order_payment_intent(service_order=order)
     get_gateway().payment_intent_pay(intent_id=payment.intent_id, payment_method=card())
     StripePayment.objects.filter(pk=payment.pk).update(status="requires_payment_method")
     hiring.service_order_cancel(service_order=order, user=buyer, reason="Changed plans")
     client.force_login(buyer)
-    response = client.post(reverse("payments:pay-check", args=[order.pk]))
+    with django_capture_on_commit_callbacks(execute=True):  # the refund leaves once the charge is committed
+        response = client.post(reverse("payments:pay-check", args=[order.pk]))
     assert response.status_code == 302 and response.url == reverse("payments:ledger", args=[order.pk])
     page = client.get(response.url).content.decode()
     assert "A payment for this order is on record" in page and "not been charged" not in page

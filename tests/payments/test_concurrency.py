@@ -5,7 +5,6 @@ import threading
 from django.db import connection
 
 from marketplace.hiring import payment_flow
-from marketplace.payments import services
 from marketplace.payments.interfaces import get_gateway
 from marketplace.payments.models import StripeEvent
 from tests.concurrency import POSTGRES_ONLY
@@ -16,7 +15,7 @@ pytestmark = POSTGRES_ONLY
 
 def test_the_same_event_delivered_twice_at_once_is_applied_once(stripe_settings, deal):
     order, _buyer, _provider, _staff = deal
-    payment = services.payment_intent_for_order(service_order=order)
+    payment = payment_flow.service_order_payment_intent(service_order=order)
     get_gateway().payment_intent_pay(intent_id=payment.intent_id, payment_method=card())
     payload = event("evt_twice", "payment_intent.succeeded", payment.intent_id)
     signature = signed(payload, secret=stripe_settings.STRIPE_WEBHOOK_SECRET)

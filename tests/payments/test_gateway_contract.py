@@ -27,6 +27,7 @@ from marketplace.payments import gateway as stripe_gateway
 from marketplace.payments.interfaces import (
     CardDeclined,
     GatewayError,
+    GatewayRefused,
     PaymentGateway,
     SignatureError,
     get_gateway,
@@ -163,7 +164,8 @@ def test_a_setup_intent_gives_the_browser_a_secret(gateway):
 def test_an_unknown_intent_is_a_gateway_error_not_an_sdk_error(gateway):
     with pytest.raises(GatewayError) as error:
         gateway.payment_intent_retrieve(intent_id="pi_does_not_exist")
-    assert type(error.value) is GatewayError and "pi_does_not_exist" not in str(error.value)
+    # Refused (404: retrying cannot help), as a GatewayError the callers catch, never the SDK's own error.
+    assert type(error.value) is GatewayRefused and "pi_does_not_exist" not in str(error.value)
 
 
 def test_a_refund_returns_part_of_a_payment(gateway, harness):

@@ -48,15 +48,19 @@ def post_event(client, payload: bytes, signature: str | None):
     return client.post(WEBHOOK, payload, content_type="application/json", **headers)
 
 
-def assert_ledger(order, *, held: int, charged: int = PRICE_FEN, refunded: int = 0, fees: int = 0, transferred=0):
+def assert_ledger(
+    order, *, held: int, charged: int = PRICE_FEN, refunded: int = 0, fees: int = 0, transferred=0, chargebacks=0
+):
+    """The ledger to the fen: charges = refunds + chargebacks + fees + payouts (net) + held, and held ≥ 0."""
     balance = services.ledger_balance(service_order=order)
-    assert (balance.charged, balance.refunded, balance.fees, balance.transferred) == (
+    assert (balance.charged, balance.refunded, balance.chargebacks, balance.fees, balance.transferred) == (
         charged,
         refunded,
+        chargebacks,
         fees,
         transferred,
     )
-    assert balance.held == held == charged - refunded - transferred - fees and held >= 0
+    assert balance.held == held == charged - refunded - chargebacks - transferred - fees and held >= 0
 
 
 def status(order) -> str:
@@ -68,12 +72,17 @@ def paid_by_card(order):
     return payment_flow.service_order_pay_by_card(service_order=order, payment_method=card())
 
 
-def test_dispute_split_refunds_part_through_stripe_then_pays_the_rest_less_fee(stripe_settings, deal):
+def test_dispute_split_refunds_part_through_stripe_then_pays_the_rest_less_fee(stripe_settings, deal, committed):
     order, buyer, provider_user, staff = deal
     paid_by_card(order)
     dispute = hiring.dispute_open(service_order=order, user=buyer, reason="Late")
-    hiring.dispute_resolve(
-        dispute=dispute, user=staff, outcome=Dispute.Outcome.SPLIT, decision="Half", refund_amount=Decimal("8000")
+    committed(
+        hiring.dispute_resolve,
+        dispute=dispute,
+        user=staff,
+        outcome=Dispute.Outcome.SPLIT,
+        decision="Half",
+        refund_amount=Decimal("8000"),
     )
     refund = order.payments.get(kind="refund")
     assert refund.reference.startswith("re_") and refund.amount_fen == 800_000
@@ -83,11 +92,11 @@ def test_dispute_split_refunds_part_through_stripe_then_pays_the_rest_less_fee(s
     assert order.order.sources.get().amount_refunded == Decimal("8000.00")
 
 
-def test_dispute_refund_returns_everything_through_stripe(stripe_settings, deal):
+def test_dispute_refund_returns_everything_through_stripe(stripe_settings, deal, committed):
     order, buyer, _provider, staff = deal
     paid_by_card(order)
     dispute = hiring.dispute_open(service_order=order, user=buyer, reason="Nothing done")
-    hiring.dispute_resolve(dispute=dispute, user=staff, outcome=Dispute.Outcome.REFUND, decision="Refund")
+    committed(hiring.dispute_resolve, dispute=dispute, user=staff, outcome=Dispute.Outcome.REFUND, decision="Refund")
     assert status(order) == "refunded"
     assert_ledger(order, held=0, refunded=PRICE_FEN)
     assert not Payout.objects.exists()
@@ -128,7 +137,8 @@ def test_completion_transfers_to_the_connected_account_less_fee(
     method, url, body, headers = http.requests[-1]
     assert method == "post" and url.endswith("/v1/transfers")
     assert "amount=4560000" in body and "destination=acct_provider" in body and "currency=cny" in body
-    assert headers.get("Idempotency-Key", "").startswith("ow-payout-")
+    # The key is the one the outbox stored before the call, so a retry sends the same.
+    assert headers["Idempotency-Key"] == order.stripe_operations.get(kind="transfer").idempotency_key
     payout = Payout.objects.get(service_order=order)
     assert payout.status == "paid" and payout.transfer_id == "tr_test_1"
     assert_ledger(order, held=0, fees=240_000, transferred=4_560_000)
@@ -184,7 +194,7 @@ def test_pages_in_chinese_and_odd_requests_get_answers_not_errors(stripe_setting
 
 def test_cancelling_an_order_closes_its_open_payment_intent(stripe_settings, deal, django_capture_on_commit_callbacks):
     order, buyer, _provider, _staff = deal
-    payment = services.payment_intent_for_order(service_order=order)
+    payment = payment_flow.service_order_payment_intent(service_order=order)
     with django_capture_on_commit_callbacks(execute=True):
         hiring.service_order_cancel(service_order=order, user=buyer, reason="Changed plans")
     payment.refresh_from_db()

@@ -1,0 +1,128 @@
+"""The per-order ledger: its balance, its one way in (``entry``) and the lock every money change queues on.
+
+Every write locks the order row first (``lock``) and ends with ``check`` in the same transaction.
+Amounts are integer fen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db.models import Sum
+
+from .models import PaymentDifference, PaymentRecord, StripeOperation
+
+if TYPE_CHECKING:  # annotations only: payments holds hiring's orders by foreign key, never imports hiring
+    from marketplace.hiring.models import ServiceOrder
+
+Kind = PaymentRecord.Kind
+
+
+class LedgerError(Exception):
+    """The ledger would not balance; the transaction is rolled back."""
+
+
+@dataclass(frozen=True)
+class Balance:
+    """What the ledger says of one order. ``fees`` and ``transferred`` are net of fee returns and reversals."""
+
+    charged: int
+    refunded: int
+    fees: int
+    transferred: int
+    chargebacks: int = 0
+
+    @property
+    def held(self) -> int:
+        return self.charged - self.refunded - self.chargebacks - self.transferred - self.fees
+
+
+def _sums(service_order_id: int, **filters) -> dict[str, int]:
+    return dict(
+        PaymentRecord.objects.filter(service_order_id=service_order_id, **filters)
+        .values_list("kind")
+        .annotate(total=Sum("amount_fen"))
+        .values_list("kind", "total")
+    )
+
+
+def ledger_balance(*, service_order: ServiceOrder) -> Balance:
+    sums = _sums(service_order.pk)
+    return Balance(
+        charged=sums.get(Kind.CHARGE, 0),
+        refunded=sums.get(Kind.REFUND, 0),
+        fees=sums.get(Kind.FEE, 0) - sums.get(Kind.FEE_RETURN, 0),
+        transferred=sums.get(Kind.TRANSFER, 0) - sums.get(Kind.REVERSAL, 0),
+        chargebacks=sums.get(Kind.CHARGEBACK, 0),
+    )
+
+
+def pending_outflow(*, service_order: ServiceOrder, kind: str = StripeOperation.Kind.REFUND) -> int:
+    """Money an unfinished outbox operation (refunds by default) is about to move out of the order."""
+    pending = StripeOperation.objects.filter(
+        service_order_id=service_order.pk, kind=kind, status=StripeOperation.Status.PENDING
+    ).aggregate(total=Sum("amount_fen"))
+    return pending["total"] or 0
+
+
+def charge_left(*, service_order: ServiceOrder, intent_id: str) -> int:
+    """What can still be refunded of one card charge: its amount less refunds, chargebacks and refunds under way."""
+    sums = _sums(service_order.pk, intent_id=intent_id)
+    pending = StripeOperation.objects.filter(
+        service_order_id=service_order.pk,
+        kind=StripeOperation.Kind.REFUND,
+        target=intent_id,
+        status=StripeOperation.Status.PENDING,
+    ).aggregate(total=Sum("amount_fen"))["total"]
+    return sums.get(Kind.CHARGE, 0) - sums.get(Kind.REFUND, 0) - sums.get(Kind.CHARGEBACK, 0) - (pending or 0)
+
+
+def shortfall_open(service_order: ServiceOrder) -> bool:
+    return PaymentDifference.objects.filter(
+        service_order_id=service_order.pk, kind=PaymentDifference.Kind.SHORTFALL, resolved_at__isnull=True
+    ).exists()
+
+
+def check(service_order: ServiceOrder) -> Balance:
+    balance = ledger_balance(service_order=service_order)
+    if balance.refunded + balance.chargebacks > balance.charged or balance.fees < 0 or balance.transferred < 0:
+        raise LedgerError(f"ledger of order {service_order.pk} does not balance: {balance}")
+    if balance.held < 0 and not shortfall_open(service_order):
+        raise LedgerError(f"ledger of order {service_order.pk} would hold less than nothing: {balance}")
+    return balance
+
+
+def entry(
+    service_order: ServiceOrder,
+    kind: str,
+    amount_fen: int,
+    reference: str,
+    *,
+    intent_id: str = "",
+    origin: str = PaymentRecord.Origin.PLATFORM,
+) -> PaymentRecord:
+    """Write one ledger entry for a locked order and check the balance (``LedgerError`` rolls it all back)."""
+    record = PaymentRecord.objects.create(
+        service_order=service_order,
+        kind=kind,
+        amount_fen=amount_fen,
+        reference=reference[:128],
+        intent_id=intent_id,
+        origin=origin,
+    )
+    check(service_order)
+    return record
+
+
+def recorded(reference: str) -> PaymentRecord | None:
+    return PaymentRecord.objects.filter(reference=reference[:128]).first()
+
+
+def lock(service_order: ServiceOrder) -> ServiceOrder:
+    """Lock the order row, the queue every money change of an order waits in.
+
+    Its model is reached through our own foreign key (a data reference) so payments does not import hiring.
+    """
+    order_model = PaymentRecord._meta.get_field("service_order").related_model
+    return order_model.objects.select_for_update().select_related("order").get(pk=service_order.pk)
