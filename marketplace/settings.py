@@ -282,11 +282,6 @@ DEMO_LOADERS = [
     "search.demo",
 ]
 
-# --- Hiring ---------------------------------------------------------------------------------
-
-# A delivery the buyer leaves unanswered this many days is accepted automatically.
-ORDER_AUTO_ACCEPT_DAYS = env.int("ORDER_AUTO_ACCEPT_DAYS", default=7)
-
 # --- Oscar ------------------------------------------------------------------------------------
 
 OSCAR_SHOP_NAME = "OneWindow"

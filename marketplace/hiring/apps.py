@@ -15,6 +15,10 @@ class HiringConfig(AppConfig):
         settings.CELERY_BEAT_SCHEDULE.setdefault(
             "hiring-auto-accept", {"task": "hiring.auto_accept_deliveries", "schedule": crontab(minute=15)}
         )
+        # Hourly: compare Stripe with the ledger and the outbox (manage.py payments_reconcile).
+        settings.CELERY_BEAT_SCHEDULE.setdefault(
+            "hiring-payments-reconcile", {"task": "hiring.payments_reconcile", "schedule": crontab(minute=45)}
+        )
         # The signing app's registry and QR page ask this app about contracts.
         from . import contracts, views
 

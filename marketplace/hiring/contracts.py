@@ -22,7 +22,7 @@ from signing.models import DocumentKind, IssuingAuthority, Seal, SealedDocument,
 from signing.verification import RegistryRecord
 from signing.verification_sources import DocumentSource, document_source_register
 
-from . import contract_pdf
+from . import conf, contract_pdf
 from .models import Contract, ContractSeal, ServiceOrder
 from .services import party_of, service_order_note
 
@@ -63,7 +63,7 @@ def _contract_content(
         site_location=service_order.site_location,
         price=f"{service_order.price:,.2f}",
         service_days=service_order.service_days,
-        review_days=settings.ORDER_AUTO_ACCEPT_DAYS,
+        review_days=conf.get("ORDER_AUTO_ACCEPT_DAYS"),
         notes=service_order.notes,
         issued_on=timezone.localdate(),
         platform_name=platform.name,

@@ -15,7 +15,6 @@ import logging
 import secrets
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -26,6 +25,7 @@ from marketplace.core import notify
 from marketplace.core.uploads import DOCUMENT_KINDS, validate_upload
 from marketplace.payments import services as payments
 
+from . import conf
 from .models import Deliverable, Dispute, Extension, OrderEvent, ServiceOrder, Status
 from .placement import ServiceOrderCreator
 
@@ -333,7 +333,7 @@ def service_order_deliver(*, service_order: ServiceOrder, user) -> ServiceOrder:
             "The provider has delivered “%(title)s”. Please accept it or ask for a revision within %(days)s days; "
             "after that it is accepted automatically."
         ),
-        days=settings.ORDER_AUTO_ACCEPT_DAYS,
+        days=conf.get("ORDER_AUTO_ACCEPT_DAYS"),
     )
     return service_order
 
@@ -400,7 +400,7 @@ def service_order_resume(*, service_order: ServiceOrder, user) -> ServiceOrder:
 
 
 def _auto_accept_cutoff(now: datetime.datetime | None = None) -> datetime.datetime:
-    return (now or timezone.now()) - datetime.timedelta(days=settings.ORDER_AUTO_ACCEPT_DAYS)
+    return (now or timezone.now()) - datetime.timedelta(days=conf.get("ORDER_AUTO_ACCEPT_DAYS"))
 
 
 def deliveries_due_for_auto_accept(*, now=None):

@@ -6,7 +6,7 @@ from celery import shared_task
 
 from signing.exceptions import SigningError
 
-from . import contracts, services
+from . import contracts, payment_flow, services
 from .models import ServiceOrder
 
 logger = logging.getLogger(__name__)
@@ -15,6 +15,11 @@ logger = logging.getLogger(__name__)
 @shared_task(name="hiring.auto_accept_deliveries")
 def auto_accept_deliveries() -> int:
     return services.service_orders_auto_accept()
+
+
+@shared_task(name="hiring.payments_reconcile")
+def payments_reconcile() -> str:
+    return str(payment_flow.payments_reconcile())
 
 
 @shared_task(name="hiring.contract_issue")

@@ -132,8 +132,16 @@ def payout_account_set(*, provider, stripe_account_id: str) -> PayoutAccount:
 
 
 def outflow_prepare(service_order: ServiceOrder, amount_fen: int, *, key: str) -> None:
-    """Before recording money Stripe moved out of a locked order on its own: if it leaves the order holding
-    less than nothing (the provider was already paid), open the shortfall difference that allows it."""
+    """Before recording money Stripe moved out of a locked order on its own (a dashboard refund, a lost
+    chargeback). A payout not sent yet gives its fee back first (``outflow_settle`` works fee and payout
+    out again); if the money still leaves the order holding less than nothing — the provider was already
+    paid — the shortfall difference that allows it is opened."""
+    payout = Payout.objects.select_for_update().filter(service_order_id=service_order.pk).first()
+    if payout is not None and payout.fee_fen and not _sent(payout):
+        n = PaymentRecord.objects.filter(service_order=service_order, kind=PaymentRecord.Kind.FEE_RETURN).count()
+        ledger.entry(service_order, PaymentRecord.Kind.FEE_RETURN, payout.fee_fen, f"fee-return-{payout.pk}-{n}")
+        payout.fee_fen = 0
+        payout.save(update_fields=["fee_fen"])
     if ledger.ledger_balance(service_order=service_order).held - amount_fen < 0:
         difference_open(
             service_order=service_order,
@@ -142,6 +150,13 @@ def outflow_prepare(service_order: ServiceOrder, amount_fen: int, *, key: str) -
             detail=f"{amount_fen} fen went back to the buyer after the provider's payout",
             amount_fen=amount_fen,
         )
+
+
+def _sent(payout: Payout) -> bool:
+    """Paid out, or a transfer for it is under way (its amount can no longer change)."""
+    return payout.status == Payout.Status.PAID or payout.operations.filter(
+        kind=Op.Kind.TRANSFER, status=Op.Status.PENDING
+    ).exists()
 
 
 def outflow_settle(service_order: ServiceOrder, *, key: str) -> None:
@@ -155,12 +170,11 @@ def outflow_settle(service_order: ServiceOrder, *, key: str) -> None:
     payout = Payout.objects.select_for_update().filter(service_order_id=service_order.pk).first()
     if payout is None:
         return
-    transfer_under_way = Op.objects.filter(payout=payout, kind=Op.Kind.TRANSFER, status=Op.Status.PENDING).exists()
-    if payout.status != Payout.Status.PAID and not transfer_under_way:
+    if not _sent(payout):
         _payout_rework(service_order, payout)
         return
     held = ledger.ledger_balance(service_order=service_order).held
-    if held >= 0 or transfer_under_way:
+    if held >= 0 or payout.status != Payout.Status.PAID:
         return  # nothing to recover, or staff settle it once the transfer lands (the shortfall stays open)
     shortfall = -held
     transferred = ledger.ledger_balance(service_order=service_order).transferred
@@ -184,9 +198,7 @@ def outflow_settle(service_order: ServiceOrder, *, key: str) -> None:
 
 
 def _payout_rework(service_order, payout: Payout) -> None:
-    if payout.fee_fen:
-        n = PaymentRecord.objects.filter(service_order=service_order, kind=PaymentRecord.Kind.FEE_RETURN).count()
-        ledger.entry(service_order, PaymentRecord.Kind.FEE_RETURN, payout.fee_fen, f"fee-return-{payout.pk}-{n}")
+    """Fee and payout worked out again from what is held (the old fee was given back by ``outflow_prepare``)."""
     held = ledger.ledger_balance(service_order=service_order).held - ledger.pending_outflow(service_order=service_order)
     fee = percent_of(held, conf.get("PLATFORM_FEE_PERCENT")) if held > 0 else 0
     if fee:

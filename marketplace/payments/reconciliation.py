@@ -162,10 +162,7 @@ def order_reconcile(*, service_order: ServiceOrder, apply_intent: ApplyIntent, n
         refunds = gateway.refunds_list(intent_id=payment.intent_id)
         stripe["refunded"] += sum(r.amount for r in refunds if r.status in ("succeeded", "pending"))
         refunds_record(payment=payment, refunds=refunds, origin=ORIGIN)
-        disputes_sync(payment=payment, origin=ORIGIN)
-        stripe["chargebacks"] += sum(
-            c.amount_fen for c in Chargeback.objects.filter(intent_id=payment.intent_id, status="lost")
-        )
+        stripe["chargebacks"] += sum(d.amount for d in disputes_sync(payment=payment, origin=ORIGIN) if d.lost)
     transfers = gateway.transfers_list(transfer_group=service_order.order.number)
     if transfers:
         transfers_sync(service_order=service_order, origin=ORIGIN)

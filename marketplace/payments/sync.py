@@ -121,9 +121,11 @@ def chargeback_record(*, payment: StripePayment, dispute: Dispute, origin: str) 
     return chargeback
 
 
-def disputes_sync(*, payment: StripePayment, origin: str) -> None:
-    for dispute in get_gateway().disputes_list(intent_id=payment.intent_id):
+def disputes_sync(*, payment: StripePayment, origin: str) -> list[Dispute]:
+    disputes = get_gateway().disputes_list(intent_id=payment.intent_id)
+    for dispute in disputes:
         chargeback_record(payment=payment, dispute=dispute, origin=origin)
+    return disputes
 
 
 @transaction.atomic

@@ -1,13 +1,19 @@
-"""Concurrent duplicate webhooks with real transactions (PostgreSQL only: SQLite locks the whole file)."""
+"""Concurrent webhooks and reconciliations with real transactions (PostgreSQL only: SQLite locks the whole
+file). A crash is injected by making the recording step raise after Stripe answered."""
 
+import json
 import threading
 
 from django.db import connection
 
 from marketplace.hiring import payment_flow
+from marketplace.hiring import services as hiring
+from marketplace.hiring.models import Dispute
+from marketplace.payments import operations
 from marketplace.payments.interfaces import get_gateway
 from marketplace.payments.models import StripeEvent
-from tests.concurrency import POSTGRES_ONLY
+from tests.concurrency import POSTGRES_ONLY, in_thread
+from tests.payments.books import assert_books
 from tests.payments.test_stripe import PRICE_FEN, assert_ledger, card, event, signed, status
 
 pytestmark = POSTGRES_ONLY
@@ -39,3 +45,73 @@ def test_the_same_event_delivered_twice_at_once_is_applied_once(stripe_settings,
     assert sorted(results.values()) == ["duplicate", "processed"]
     assert StripeEvent.objects.count() == 1 and status(order) == "in_service"
     assert_ledger(order, held=PRICE_FEN)
+
+
+def _refund_left_unrecorded(order, buyer, staff, monkeypatch):
+    """A dispute refund Stripe made whose recording crashed (injected): the outbox row is pending."""
+    payment_flow.service_order_pay_by_card(service_order=order, payment_method=card())
+    dispute = hiring.dispute_open(service_order=order, user=buyer, reason="Not delivered")
+    real = operations._finish
+
+    def crash(operation, **kwargs):
+        raise RuntimeError("the process dies after Stripe answered")
+
+    monkeypatch.setattr(operations, "_finish", crash)
+    try:
+        hiring.dispute_resolve(dispute=dispute, user=staff, outcome=Dispute.Outcome.REFUND, decision="Refund")
+    except RuntimeError:
+        pass
+    monkeypatch.setattr(operations, "_finish", real)
+
+
+def test_two_reconciliations_at_once_record_a_refund_once(stripe_settings, deal, monkeypatch):
+    order, buyer, _provider, staff = deal
+    _refund_left_unrecorded(order, buyer, staff, monkeypatch)
+    barrier = threading.Barrier(2)
+    results = {}
+
+    def reconcile():
+        barrier.wait()
+        return payment_flow.payments_reconcile()
+
+    threads = [in_thread(reconcile, results, n) for n in range(2)]
+    for thread in threads:
+        thread.join(60)
+    assert all(not isinstance(r, Exception) for r in results.values()), results
+    assert order.payments.filter(kind="refund").count() == 1
+    assert_books(order)
+
+
+def test_a_refund_webhook_racing_the_outbox_records_the_refund_once(stripe_settings, deal, monkeypatch):
+    """Stripe's ``charge.refunded`` for our own refund arrives while reconciliation finishes the same
+    operation: one takes the order's lock first, the other finds the refund recorded."""
+    order, buyer, _provider, staff = deal
+    _refund_left_unrecorded(order, buyer, staff, monkeypatch)
+    intent_id = order.stripe_payments.get(status="succeeded").intent_id
+    payload = json.dumps(
+        {
+            "id": "evt_race",
+            "object": "event",
+            "type": "charge.refunded",
+            "data": {"object": {"id": "ch_x", "object": "charge", "payment_intent": intent_id}},
+        }
+    ).encode()
+    signature = signed(payload, secret=stripe_settings.STRIPE_WEBHOOK_SECRET)
+    barrier = threading.Barrier(2)
+    results = {}
+
+    def webhook():
+        barrier.wait()
+        return payment_flow.payment_webhook_process(payload=payload, signature=signature)
+
+    def reconcile():
+        barrier.wait()
+        return payment_flow.payments_reconcile()
+
+    threads = [in_thread(webhook, results, "webhook"), in_thread(reconcile, results, "reconcile")]
+    for thread in threads:
+        thread.join(60)
+    assert results["webhook"] == "processed", results
+    assert order.payments.filter(kind="refund").count() == 1
+    assert order.stripe_operations.get(kind="refund").status == "succeeded"
+    assert_books(order)

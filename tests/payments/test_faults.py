@@ -1,0 +1,211 @@
+"""Fault injection over every money flow: stop right after Stripe answers and before our commit, then run
+reconciliation. Afterwards the books balance to the fen against Stripe (``books.assert_books``): charges =
+refunds + chargebacks + fees + payouts + held, Stripe's totals equal the ledger's, and nothing was
+refunded or transferred twice.
+
+The fault is injected by making the step that records Stripe's answer raise (``Crash``) inside its
+transaction, after the gateway call returned: the transaction rolls back as a killed process's would.
+The tests run with real commits (``transaction=True``), so what the outbox committed before the call
+really is committed, and after-commit work runs at the commit as it does in production.
+"""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from marketplace.hiring import payment_flow
+from marketplace.hiring import services as hiring
+from marketplace.hiring.models import Dispute
+from marketplace.payments import gateway, operations, services
+from marketplace.payments.gateway import StripeGateway
+from marketplace.payments.interfaces import GatewayError, get_gateway
+from marketplace.payments.models import PaymentDifference, Payout, StripeOperation, StripePayment
+from tests.payments.books import assert_books, stripe_books
+from tests.payments.test_stripe import PRICE_FEN, card, paid_by_card, status
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Crash(Exception):
+    """The process dies here: after the gateway answered, before the transaction recording it commits."""
+
+
+@pytest.fixture
+def crash_after(monkeypatch):
+    """``crash_after("refund")``: the next time an outbox operation of that kind is recorded, die instead."""
+
+    def arm(kind: str):
+        real = operations._finish
+        armed = [True]
+
+        def finish(operation, **kwargs):
+            if armed[0] and operation.kind == kind:
+                armed[0] = False
+                raise Crash(kind)
+            return real(operation, **kwargs)
+
+        monkeypatch.setattr(operations, "_finish", finish)
+
+    return arm
+
+
+def stripe_refunds(order) -> list:
+    client = gateway._client()
+    return [
+        refund
+        for payment in order.stripe_payments.all()
+        for refund in client.v1.refunds.list(params={"payment_intent": payment.intent_id}).auto_paging_iter()
+    ]
+
+
+def disputed(order, buyer):
+    paid_by_card(order)
+    return hiring.dispute_open(service_order=order, user=buyer, reason="Not what was agreed")
+
+
+def test_pay_crash_after_the_card_is_charged_is_applied_by_reconciliation(stripe_settings, deal, crash_after):
+    order, _buyer, _provider, _staff = deal
+    crash_after("intent_confirm")
+    with pytest.raises(Crash):
+        paid_by_card(order)
+    assert status(order) == "awaiting_payment" and not order.payments.exists()
+    assert stripe_books(order)["charged"] == PRICE_FEN  # Stripe holds money the ledger does not know
+
+    report = payment_flow.payments_reconcile()
+
+    assert status(order) == "in_service" and report.recorded == 1
+    charge = order.payments.get(kind="charge")
+    assert (charge.amount_fen, charge.origin, charge.intent_id) == (PRICE_FEN, "reconciliation", charge.reference)
+    assert order.stripe_operations.get(kind="intent_confirm").status == "succeeded"
+    assert_books(order)
+
+
+def test_intent_creation_crash_is_recovered_with_the_same_key_on_the_next_page_load(stripe_settings, deal, crash_after):
+    order, _buyer, _provider, _staff = deal
+    crash_after("intent_create")
+    with pytest.raises(Crash):
+        payment_flow.service_order_payment_intent(service_order=order)
+    assert not StripePayment.objects.exists()
+    operation = StripeOperation.objects.get(kind="intent_create", status="pending")
+
+    payment = payment_flow.service_order_payment_intent(service_order=order)  # the buyer reloads the page
+
+    operation.refresh_from_db()
+    assert operation.status == "succeeded" and operation.result_id == payment.intent_id
+    assert StripePayment.objects.count() == 1
+    intent = get_gateway().payment_intent_retrieve(intent_id=payment.intent_id)
+    assert intent.metadata["ow_operation"] == operation.idempotency_key  # the very intent the first call made
+
+
+def test_late_payment_refund_crash_is_finished_by_reconciliation_once(stripe_settings, deal, crash_after):
+    order, buyer, _provider, _staff = deal
+    payment = payment_flow.service_order_payment_intent(service_order=order)
+    intent = get_gateway().payment_intent_pay(intent_id=payment.intent_id, payment_method=card())
+    StripePayment.objects.filter(pk=payment.pk).update(status="requires_payment_method")  # cancel can't close it
+    hiring.service_order_cancel(service_order=order, user=buyer, reason="Changed plans")
+    crash_after("refund")
+    with pytest.raises(Crash):
+        payment_flow.service_order_payment_apply(intent=intent)
+    assert len(stripe_refunds(order)) == 1 and not order.payments.filter(kind="refund").exists()
+
+    payment_flow.payments_reconcile()
+    payment_flow.payments_reconcile()  # twice: nothing more
+
+    assert status(order) == "cancelled" and len(stripe_refunds(order)) == 1
+    assert order.payments.get(kind="refund").intent_id == payment.intent_id
+    balance = assert_books(order)
+    assert (balance.charged, balance.refunded, balance.held) == (PRICE_FEN, PRICE_FEN, 0)
+
+
+def test_dispute_full_refund_crash_is_finished_by_reconciliation(stripe_settings, deal, crash_after):
+    order, buyer, _provider, staff = deal
+    dispute = disputed(order, buyer)
+    crash_after("refund")
+    with pytest.raises(Crash):
+        hiring.dispute_resolve(dispute=dispute, user=staff, outcome=Dispute.Outcome.REFUND, decision="Refund")
+    assert status(order) == "refunded"  # the decision committed before the call
+    assert not Payout.objects.exists()
+
+    payment_flow.payments_reconcile()
+
+    assert len(stripe_refunds(order)) == 1
+    balance = assert_books(order)
+    assert (balance.refunded, balance.held) == (PRICE_FEN, 0)
+
+
+def test_split_refund_crash_never_pays_out_the_refunded_part(stripe_settings, deal, crash_after):
+    """The issue's loss: Stripe refunded ¥8,000, the ledger showed nothing, and the payout took the
+    whole ¥48,000. Now the payout is worked out from what is held less the refund under way, waits
+    while it is unfinished, and the decision cannot be taken again."""
+    order, buyer, _provider, staff = deal
+    dispute = disputed(order, buyer)
+    crash_after("refund")
+    with pytest.raises(Crash):
+        hiring.dispute_resolve(
+            dispute=dispute, user=staff, outcome=Dispute.Outcome.SPLIT, decision="Part", refund_amount=Decimal("8000")
+        )
+    payout = Payout.objects.get(service_order=order)
+    assert (payout.amount_fen, payout.fee_fen) == (3_800_000, 200_000)  # (48,000 − 8,000) less 5 %
+    assert payout.status != "paid" and "refund" in services.payout_hold_reason(service_order=order)
+    with pytest.raises(Exception, match="already been decided"):
+        hiring.dispute_resolve(dispute=dispute, user=staff, outcome=Dispute.Outcome.COMPLETE, decision="Again")
+
+    payment_flow.payments_reconcile()
+
+    payout.refresh_from_db()
+    assert payout.status == "pending" and payout.hold_reason == ""  # no connected account: waits for one
+    balance = assert_books(order)
+    assert (balance.refunded, balance.fees, balance.held) == (800_000, 200_000, 3_800_000)
+
+
+def test_a_refund_retried_a_day_later_sends_the_stored_key(stripe_settings, deal, monkeypatch):
+    """The refund call never reached Stripe (the gateway is down; injected), so the decision waits in the
+    outbox. A day later reconciliation sends exactly the key stored with it, and the money moves once."""
+    order, buyer, _provider, staff = deal
+    dispute = disputed(order, buyer)
+    sent = []
+    real = StripeGateway.refund_create
+
+    def down(self, **kwargs):
+        raise GatewayError("APIConnectionError")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(StripeGateway, "refund_create", down)
+        hiring.dispute_resolve(dispute=dispute, user=staff, outcome=Dispute.Outcome.REFUND, decision="Refund")
+    operation = order.stripe_operations.get(kind="refund")
+    assert operation.status == "pending" and not stripe_refunds(order)
+
+    def spy(self, **kwargs):
+        sent.append(kwargs["idempotency_key"])
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(StripeGateway, "refund_create", spy)
+    payment_flow.payments_reconcile(now=timezone.now() + datetime.timedelta(days=1))
+
+    assert sent == [operation.idempotency_key]
+    operation.refresh_from_db()
+    assert operation.status == "succeeded" and operation.attempts == 2
+    assert_books(order)
+
+
+def test_an_unreachable_gateway_leaves_the_operation_pending_and_then_before_staff(stripe_settings, deal, monkeypatch):
+    """Still unreachable after three attempts and an hour: a stalled difference holds the payout and is
+    listed for staff; it closes itself when the operation finally goes through."""
+    order, buyer, _provider, staff = deal
+    dispute = disputed(order, buyer)
+    monkeypatch.setattr(StripeGateway, "refund_create", lambda self, **kw: (_ for _ in ()).throw(GatewayError("x")))
+    hiring.dispute_resolve(dispute=dispute, user=staff, outcome=Dispute.Outcome.REFUND, decision="Refund")
+    later = timezone.now() + datetime.timedelta(hours=2)
+    for _ in range(3):
+        report = payment_flow.payments_reconcile(now=later)
+    assert report.unavailable == [order.pk]
+    stalled = PaymentDifference.objects.get(kind="stalled_operation", resolved_at__isnull=True)
+    assert stalled.service_order_id == order.pk and stalled.amount_fen == PRICE_FEN
+
+    monkeypatch.undo()
+    payment_flow.payments_reconcile(now=later)
+    stalled.refresh_from_db()
+    assert stalled.resolved_at is not None
+    assert_books(order)
