@@ -28,7 +28,7 @@ from localstripe.resources import (
 )
 from localstripe.webhooks import schedule_webhook
 
-from .refunds import charges_of
+from .refunds import charges_of, newest_first
 
 DISPUTED_CARD = "4000000000000259"
 REASONS = (
@@ -192,7 +192,7 @@ class Dispute(StripeObject):
             li._list = [d for d in li._list if d.charge == charge]
         if payment_intent is not None:
             li._list = [d for d in li._list if d.payment_intent == payment_intent]
-        li._list.sort(key=lambda dispute: dispute.created, reverse=True)
+        newest_first(li)
         return li
 
 

@@ -36,6 +36,12 @@ def money(amount: int, currency: str) -> str:
     return f"{amount / 100:.2f} {currency.upper()}"
 
 
+def newest_first(li) -> None:
+    """Stripe lists newest first; ``created`` is in seconds, so ties keep the store's order, reversed."""
+    li._list.reverse()
+    li._list.sort(key=lambda obj: obj.created, reverse=True)
+
+
 def charges_of(payment_intent: str) -> list:
     return [obj for key, obj in store.items() if key.startswith("charge:") and obj.payment_intent == payment_intent]
 
@@ -122,7 +128,7 @@ def _refunds_list_all(cls, url, charge=None, payment_intent=None, limit=None, st
     elif payment_intent is not None:
         charge_ids = {c.id for c in charges_of(_intent_id(payment_intent))}
         li._list = [r for r in li._list if r.charge in charge_ids]
-    li._list.sort(key=lambda refund: refund.created, reverse=True)
+    newest_first(li)
     return li
 
 
@@ -135,7 +141,7 @@ def _charges_list_all_by_intent(cls, url, payment_intent=None, **data):
     li = _charges_list_all(url, **data)
     if payment_intent is not None:
         li._list = [c for c in li._list if c.payment_intent == payment_intent]
-    li._list.sort(key=lambda charge: charge.created, reverse=True)
+    newest_first(li)
     return li
 
 

@@ -26,7 +26,7 @@ from localstripe.resources import (
 )
 from localstripe.webhooks import schedule_webhook
 
-from .refunds import money
+from .refunds import money, newest_first
 
 
 def _positive(amount, param: str = "amount") -> int:
@@ -138,7 +138,7 @@ class Transfer(StripeObject):
             li._list = [t for t in li._list if t.transfer_group == transfer_group]
         if destination is not None:
             li._list = [t for t in li._list if t.destination == destination]
-        li._list.sort(key=lambda transfer: transfer.created, reverse=True)
+        newest_first(li)
         return li
 
 
