@@ -13,10 +13,15 @@ def build() -> web.Application:
     if _built is not None:
         return _built
 
+    from localstripe.resources import store
     from localstripe.server import api_create, api_extra, api_list_all, api_retrieve, api_update, app
 
     from . import disputes, refunds, transfers
 
+    # localstripe pickles its whole store to /tmp/localstripe.pickle after every write, for its own CLI
+    # to reload; this launcher always starts empty and never reads it. Writing it made each request
+    # cost O(objects stored) and had every devstripe on the machine overwrite the same file.
+    store.dump_to_disk = lambda: None
     refunds.install()
     disputes.install()
     # Specific routes before /{id} ones, as localstripe registers its extra_apis first.
