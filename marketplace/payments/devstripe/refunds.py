@@ -86,7 +86,7 @@ def _api_create(cls, charge=None, payment_intent=None, amount=None, metadata=Non
     if getattr(charge_obj, "disputed", False):
         raise UserError(
             400,
-            f"Charge {charge_obj.id} has been charged back; you cannot issue a refund.",
+            f"The charge you're attempting to refund ({charge_obj.id}) has been charged back.",
             {"code": "charge_disputed", "charge": charge_obj.id},
         )
     remaining = charge_obj.amount - charge_obj.amount_refunded
