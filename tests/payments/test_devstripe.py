@@ -292,11 +292,15 @@ def test_a_dev_route_opens_a_dispute_on_a_chosen_charge(client):
         dev_dispute(client, charge=charge)
 
 
-@pytest.mark.parametrize(("text", "outcome"), [("winning_evidence", "won"), ("losing_evidence", "lost")])
-def test_test_mode_evidence_decides_the_dispute(client, text, outcome):
+@pytest.mark.parametrize(
+    ("text", "outcome", "moves"),
+    [("winning_evidence", "won", [-9_000, 9_000]), ("losing_evidence", "lost", [-9_000])],
+)
+def test_test_mode_evidence_decides_the_dispute(client, text, outcome, moves):
     """In test mode, evidence whose ``uncategorized_text`` is ``winning_evidence`` wins the dispute and
     ``losing_evidence`` loses it; events ``charge.dispute.updated`` and ``charge.dispute.closed``; a closed
-    dispute takes no more evidence."""
+    dispute takes no more evidence. ``balance_transactions``: the funds withdrawn when it opened, and
+    reinstated if it is won (``charge.dispute.funds_withdrawn`` / ``funds_reinstated``)."""
     dispute = dev_dispute(client, payment_intent=paid(client, amount=9_000).id)
     decided = client.v1.disputes.update(
         dispute["id"], params={"evidence": {"uncategorized_text": text}, "metadata": {"case": "1"}}
@@ -306,6 +310,12 @@ def test_test_mode_evidence_decides_the_dispute(client, text, outcome):
     assert decided.evidence.uncategorized_text == text and decided.evidence_details.submission_count == 1
     assert events(client, "charge.dispute.updated", dispute["id"])
     assert [e.data.object["status"] for e in events(client, "charge.dispute.closed", dispute["id"])] == [outcome]
+    assert [txn.amount for txn in decided.balance_transactions] == moves
+    assert {txn.type for txn in decided.balance_transactions} == {"adjustment"}
+    assert events(client, "charge.dispute.funds_withdrawn", dispute["id"])
+    assert bool(events(client, "charge.dispute.funds_reinstated", dispute["id"])) == (outcome == "won")
+    withdrawal = client.v1.balance_transactions.retrieve(decided.balance_transactions[0].id)
+    assert (withdrawal.source, withdrawal.reporting_category) == (dispute["id"], "dispute")
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.disputes.update(dispute["id"], params={"evidence": {"uncategorized_text": "more"}})
 

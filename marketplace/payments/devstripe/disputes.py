@@ -14,11 +14,17 @@
   ``charge.dispute.closed`` when it is decided. A closed dispute takes no more evidence (400).
 - ``POST /v1/disputes/{id}/close`` accepts the dispute: ``lost``, event ``charge.dispute.closed``.
 
-Ids start ``dp_`` (as the brief asks; Stripe's current ones start ``du_``). No balance transactions.
+Opening a dispute withdraws its amount from the balance (a ``balance_transaction`` of type
+``adjustment``, category ``dispute``; event ``charge.dispute.funds_withdrawn``); winning it
+reinstates it (category ``dispute_reversal``; event ``charge.dispute.funds_reinstated``). Both are
+in ``balance_transactions``. Stripe's dispute fee is left out: its amount depends on the account.
+
+Ids start ``dp_`` (as the brief asks; Stripe's current ones start ``du_``).
 """
 
 from localstripe.errors import UserError
 from localstripe.resources import (
+    BalanceTransaction,
     Charge,
     Event,
     PaymentMethod,
@@ -81,6 +87,25 @@ OUTCOMES = {"winning_evidence": "won", "losing_evidence": "lost"}  # Stripe's te
 EVIDENCE_DAYS = 21
 
 
+class DisputeBalanceTransaction(BalanceTransaction):
+    """A dispute's move of funds; localstripe's BalanceTransaction only knows charges and refunds."""
+
+    def __init__(self, dispute, amount: int, reporting_category: str):
+        StripeObject.__init__(self)  # localstripe's checks allow only type charge or refund
+        verb = "withdrawal" if amount < 0 else "reversal"
+        self.amount = amount
+        self.available_on = self.created
+        self.currency = dispute.currency
+        self.description = f"Chargeback {verb} for {dispute.charge}"
+        self.exchange_rate = None
+        self.fee = 0
+        self.fee_details = []
+        self.reporting_category = reporting_category
+        self.source = dispute.id
+        self.status = "available"
+        self.type = "adjustment"
+
+
 class Dispute(StripeObject):
     object = "dispute"
     _id_prefix = "dp_"
@@ -106,6 +131,12 @@ class Dispute(StripeObject):
         self.reason = reason
         self.status = "needs_response"
 
+    def _move_funds(self, amount: int, reporting_category: str) -> None:
+        # A new list, not append: localstripe's export hands an empty list over as it is, so an event
+        # already made would otherwise see this transaction (as an object it cannot serialise).
+        transaction = DisputeBalanceTransaction(self, amount, reporting_category)
+        self.balance_transactions = [*self.balance_transactions, transaction]
+
     @classmethod
     def _open(cls, charge, amount=None, reason="fraudulent"):
         amount = charge.amount if amount is None else try_convert_to_int(amount)
@@ -120,6 +151,8 @@ class Dispute(StripeObject):
         dispute = cls(charge=charge, amount=amount, reason=reason)
         charge.disputed = True
         schedule_webhook(Event("charge.dispute.created", dispute))
+        dispute._move_funds(-amount, "dispute")
+        schedule_webhook(Event("charge.dispute.funds_withdrawn", dispute))
         return dispute
 
     @classmethod
@@ -167,9 +200,13 @@ class Dispute(StripeObject):
         if submit and evidence:
             dispute.evidence_details["submission_count"] += 1
             dispute.status = OUTCOMES.get(dispute.evidence.get("uncategorized_text"), "under_review")
+        if dispute.status == "won":
+            dispute._move_funds(dispute.amount, "dispute_reversal")
         schedule_webhook(Event("charge.dispute.updated", dispute))
         if dispute.status not in OPEN:
             schedule_webhook(Event("charge.dispute.closed", dispute))
+        if dispute.status == "won":
+            schedule_webhook(Event("charge.dispute.funds_reinstated", dispute))
         return dispute
 
     @classmethod
