@@ -1,21 +1,13 @@
-"""Run localstripe (a fake Stripe for development and tests) on loopback only.
-
-``localstripe --port N`` listens on every interface (it binds ``::``); this runs the same aiohttp
-application bound to 127.0.0.1, starting from an empty store. Usage:
-
-    python -m marketplace.payments.devstripe --port 8420 \
-        [--webhook-url http://127.0.0.1:8000/payments/stripe/webhook/ --webhook-secret whsec_...]
-
-With ``--webhook-url`` it delivers every event, signed with the secret, to that URL (as
-``POST /_config/webhooks/<id>`` would, but without a second process racing the start-up).
-"""
+"""``python -m marketplace.payments.devstripe --port N [--webhook-url U --webhook-secret S]``: see __init__."""
 
 import argparse
 import logging
 
+from marketplace.payments import devstripe
+
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=devstripe.__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8420)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--webhook-url", help="deliver signed events to this URL")
@@ -25,9 +17,11 @@ def main() -> None:
         parser.error("--webhook-url and --webhook-secret go together")
 
     from aiohttp import web
-    from localstripe.server import app
     from localstripe.webhooks import register_webhook
 
+    from .app import build
+
+    app = build()
     if args.webhook_url:
         register_webhook("onewindow", args.webhook_url, args.webhook_secret, None)
 
