@@ -168,7 +168,7 @@ class StripeGateway:
         return obj["id"]
 
     def transfers_list(self, *, transfer_group: str) -> list[Transfer]:
-        objs = _list(_client().v1.transfers.list, {"transfer_group": transfer_group})
+        objs = [obj.to_dict() for obj in _list(_client().v1.transfers.list, {"transfer_group": transfer_group})]
         return [
             Transfer(
                 id=obj["id"],

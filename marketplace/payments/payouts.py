@@ -154,9 +154,10 @@ def outflow_prepare(service_order: ServiceOrder, amount_fen: int, *, key: str) -
 
 def _sent(payout: Payout) -> bool:
     """Paid out, or a transfer for it is under way (its amount can no longer change)."""
-    return payout.status == Payout.Status.PAID or payout.operations.filter(
-        kind=Op.Kind.TRANSFER, status=Op.Status.PENDING
-    ).exists()
+    return (
+        payout.status == Payout.Status.PAID
+        or payout.operations.filter(kind=Op.Kind.TRANSFER, status=Op.Status.PENDING).exists()
+    )
 
 
 def outflow_settle(service_order: ServiceOrder, *, key: str) -> None:

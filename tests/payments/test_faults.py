@@ -10,6 +10,7 @@ really is committed, and after-commit work runs at the commit as it does in prod
 """
 
 import datetime
+import json
 from decimal import Decimal
 
 import pytest
@@ -23,7 +24,7 @@ from marketplace.payments.gateway import StripeGateway
 from marketplace.payments.interfaces import GatewayError, get_gateway
 from marketplace.payments.models import PaymentDifference, Payout, StripeOperation, StripePayment
 from tests.payments.books import assert_books, stripe_books
-from tests.payments.test_stripe import PRICE_FEN, card, paid_by_card, status
+from tests.payments.test_stripe import PRICE_FEN, card, paid_by_card, signed, status
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -160,6 +161,27 @@ def test_split_refund_crash_never_pays_out_the_refunded_part(stripe_settings, de
     assert (balance.refunded, balance.fees, balance.held) == (800_000, 200_000, 3_800_000)
 
 
+def test_a_retry_after_stripe_forgot_the_key_finds_the_refund_instead_of_making_another(
+    stripe_settings, deal, crash_after
+):
+    """Stripe keeps an idempotency key 24 hours. A refund made, its recording crashed, and the retry comes
+    after Stripe forgot the key (devstripe's dev route lets the day pass): the retry looks for the refund
+    carrying the operation's metadata first, so the buyer is not refunded twice."""
+    order, buyer, _provider, staff = deal
+    dispute = disputed(order, buyer)
+    crash_after("refund")
+    with pytest.raises(Crash):
+        hiring.dispute_resolve(
+            dispute=dispute, user=staff, outcome=Dispute.Outcome.SPLIT, decision="Part", refund_amount=Decimal("8000")
+        )
+    gateway._client().raw_request("post", "/_dev/idempotency_keys/expire")
+
+    payment_flow.payments_reconcile(now=timezone.now() + datetime.timedelta(days=1))
+
+    assert [r["amount"] for r in stripe_refunds(order)] == [800_000]
+    assert assert_books(order).refunded == 800_000
+
+
 def test_a_refund_retried_a_day_later_sends_the_stored_key(stripe_settings, deal, monkeypatch):
     """The refund call never reached Stripe (the gateway is down; injected), so the decision waits in the
     outbox. A day later reconciliation sends exactly the key stored with it, and the money moves once."""
@@ -209,3 +231,63 @@ def test_an_unreachable_gateway_leaves_the_operation_pending_and_then_before_sta
     stalled.refresh_from_db()
     assert stalled.resolved_at is not None
     assert_books(order)
+
+
+def completed_with_account(order, buyer, provider_user):
+    services.payout_account_set(provider=order.provider, stripe_account_id="acct_provider_1")
+    order.deliverables.create(file="x.pdf", name="report.pdf")
+    hiring.service_order_deliver(service_order=order, user=provider_user)
+    hiring.service_order_accept(service_order=order, user=buyer)
+
+
+def test_payout_crash_after_the_transfer_is_finished_by_reconciliation_once(stripe_settings, deal, crash_after):
+    """The issue's stuck payout: transferred at Stripe, ``pending`` for ever here. Now reconciliation
+    records the transfer it finds (by the operation's key) and the payout is paid, once."""
+    order, buyer, provider_user, _staff = deal
+    paid_by_card(order)
+    crash_after("transfer")
+    with pytest.raises(Crash):
+        completed_with_account(order, buyer, provider_user)
+    assert status(order) == "completed" and Payout.objects.get().status == "pending"
+    assert stripe_books(order)["transferred"] == 4_560_000
+
+    payment_flow.payments_reconcile()
+    payment_flow.payments_reconcile()
+
+    payout = Payout.objects.get()
+    assert payout.status == "paid" and payout.transfer_id.startswith("tr_")
+    transfers = gateway._client().v1.transfers.list(params={"transfer_group": order.order.number})
+    assert len(transfers.data) == 1
+    balance = assert_books(order)
+    assert (balance.fees, balance.transferred, balance.held) == (240_000, 4_560_000, 0)
+
+
+def test_chargeback_after_payout_with_the_reversal_crashed_is_recovered_once(
+    stripe_settings, deal, client, crash_after
+):
+    order, buyer, provider_user, _staff = deal
+    payment = paid_by_card(order)
+    completed_with_account(order, buyer, provider_user)
+    assert Payout.objects.get().status == "paid"
+    client_ = gateway._client()
+    dispute = json.loads(client_.raw_request("post", "/_dev/disputes", payment_intent=payment.intent_id).body)
+    client_.v1.disputes.close(dispute["id"])
+    crash_after("reversal")
+    with pytest.raises(Crash):  # the chargeback webhook: recorded, then the reversal's recording dies
+        payment_flow.payment_webhook_process(
+            **signed_event("evt_cb", "charge.dispute.closed", dispute, stripe_settings)
+        )
+    assert order.payments.filter(kind="chargeback").count() == 1
+    assert PaymentDifference.objects.filter(kind="shortfall", resolved_at__isnull=True).exists()
+
+    payment_flow.payments_reconcile()
+
+    assert len(client_.v1.transfers.reversals.list(Payout.objects.get().transfer_id).data) == 1
+    balance = assert_books(order)
+    assert (balance.chargebacks, balance.fees, balance.transferred, balance.held) == (PRICE_FEN, 0, 0, 0)
+    assert not PaymentDifference.objects.filter(resolved_at__isnull=True).exists()
+
+
+def signed_event(event_id: str, kind: str, obj: dict, settings) -> dict:
+    payload = json.dumps({"id": event_id, "object": "event", "type": kind, "data": {"object": obj}}).encode()
+    return {"payload": payload, "signature": signed(payload, secret=settings.STRIPE_WEBHOOK_SECRET)}

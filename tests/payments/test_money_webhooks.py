@@ -178,7 +178,7 @@ def open_chargeback(intent_id: str, amount: int | None = None) -> dict:
     """The buyer's bank disputes the charge (devstripe's /_dev/disputes stands in for the card network)."""
     params = {"payment_intent": intent_id, **({"amount": amount} if amount else {})}
     body = gateway._client().raw_request("post", "/_dev/disputes", **params)
-    return json.loads(body.http_body)
+    return json.loads(body.body)
 
 
 def close_chargeback(dispute_id: str, *, won: bool) -> dict:

@@ -45,7 +45,17 @@ def build() -> web.Application:
         for method, suffix, factory in factories:
             url = f"/v1/{cls.object}{suffix}"
             app.router.add_route(method, url, factory(cls, url))
+    keys = IdempotencyStore()
+
+    async def expire_keys(request: web.Request) -> web.Response:
+        """Dev only: let a day pass for the saved keys (Stripe forgets a key after 24 hours), so a test
+        can check what a retry does once the key no longer protects it."""
+        expired = len(keys.saved)
+        keys.clear()
+        return web.json_response({"expired": expired})
+
+    app.router.add_route("POST", "/_dev/idempotency_keys/expire", expire_keys)
     # Outermost, so it sees (and saves) the answer localstripe's error middleware makes of a UserError.
-    app.middlewares.insert(0, middleware(IdempotencyStore()))
+    app.middlewares.insert(0, middleware(keys))
     _built = app
     return app
