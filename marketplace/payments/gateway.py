@@ -23,16 +23,10 @@ from .interfaces import (
 )
 from .money import CURRENCY
 
-# Replaced only by tests of calls localstripe does not implement (Connect transfers).
-_HTTP_CLIENT = None
 
-
-def _client(http_client=None) -> stripe.StripeClient:
+def _client() -> stripe.StripeClient:
     return stripe.StripeClient(
-        settings.STRIPE_SECRET_KEY,
-        base_addresses={"api": settings.STRIPE_API_BASE},
-        max_network_retries=0,
-        http_client=http_client or _HTTP_CLIENT,
+        settings.STRIPE_SECRET_KEY, base_addresses={"api": settings.STRIPE_API_BASE}, max_network_retries=0
     )
 
 

@@ -1,10 +1,10 @@
 """The contract every ``PaymentGateway`` must keep, whatever is behind it (shaped like the search backend
 contract): each test runs against every implementation available here, through ``get_gateway()``.
 
-- ``localstripe``: ``StripeGateway`` against a real localstripe process (always here). localstripe
-  neither honours idempotency keys, nor refuses an over-refund, nor implements Connect transfers:
-  those tests skip for it with that reason (the platform's ledger refuses an over-refund itself, and
-  ``test_stripe.py`` checks the transfer request and its idempotency key with a recording HTTP client).
+- ``localstripe``: ``StripeGateway`` against a real devstripe process (localstripe extended by
+  ``marketplace.payments.devstripe`` with idempotency keys, per-charge refund caps, disputes and Connect
+  transfers; always here). Only opening a dispute needs devstripe's dev route (Stripe opens them
+  itself, from a test card): that test skips on real Stripe.
 - ``stripe``: ``StripeGateway`` against Stripe's test mode, when ``STRIPE_TEST_SECRET_KEY`` is set
   (``STRIPE_TEST_CONNECTED_ACCOUNT`` too for transfers). Not run here: no network to Stripe.
 
@@ -91,7 +91,9 @@ def harness(request, settings) -> Harness:
     settings.STRIPE_API_BASE = "https://api.stripe.com"
     settings.STRIPE_SECRET_KEY = os.environ["STRIPE_TEST_SECRET_KEY"]
     account = os.environ.get("STRIPE_TEST_CONNECTED_ACCOUNT", "")
-    unsupported = {} if account else {"transfers": "STRIPE_TEST_CONNECTED_ACCOUNT is not set"}
+    unsupported = {"open_dispute": "real Stripe opens disputes itself (test card 4000000000000259), later"}
+    if not account:
+        unsupported["transfers"] = "STRIPE_TEST_CONNECTED_ACCOUNT is not set"
     return Harness(card=_stripe_card, sign=_stripe_sign, unsupported=unsupported, connected_account=account)
 
 
@@ -200,6 +202,41 @@ def test_a_transfer_pays_a_connected_account(gateway, harness):
         amount=1_000, destination=harness.connected_account, transfer_group="contract", idempotency_key=key()
     )
     assert transfer
+
+
+def test_refunds_of_an_intent_are_listed_with_the_metadata_they_were_made_with(gateway, harness):
+    intent = paid_intent(gateway, harness, amount=50_000)
+    ours = gateway.refund_create(intent_id=intent.id, amount=20_000, idempotency_key=key(), metadata={"ow": "1"})
+    listed = {refund.id: refund for refund in gateway.refunds_list(intent_id=intent.id)}
+    assert set(listed) == {ours.id}
+    assert (listed[ours.id].amount, listed[ours.id].intent_id, listed[ours.id].metadata) == (
+        20_000,
+        intent.id,
+        {"ow": "1"},
+    )
+
+
+def test_transfers_of_a_group_are_listed_and_a_reversal_is_counted_on_its_transfer(gateway, harness):
+    harness.require("transfers")
+    group = f"contract-{uuid.uuid4().hex[:8]}"
+    transfer_id = gateway.transfer_create(
+        amount=3_000, destination=harness.connected_account, transfer_group=group, idempotency_key=key()
+    )
+    reversal = gateway.transfer_reversal_create(transfer_id=transfer_id, amount=1_000, idempotency_key=key())
+    assert (reversal.amount, reversal.transfer_id) == (1_000, transfer_id)
+    [listed] = gateway.transfers_list(transfer_group=group)
+    assert (listed.id, listed.amount, listed.amount_reversed) == (transfer_id, 3_000, 1_000)
+    with pytest.raises(GatewayRefused):  # never more than is left on the transfer
+        gateway.transfer_reversal_create(transfer_id=transfer_id, amount=2_001, idempotency_key=key())
+
+
+def test_a_dispute_is_listed_on_its_intent_and_read_back(gateway, harness):
+    harness.require("open_dispute")
+    intent = paid_intent(gateway, harness, amount=7_000)
+    stripe_gateway._client().raw_request("post", "/_dev/disputes", payment_intent=intent.id)
+    [dispute] = gateway.disputes_list(intent_id=intent.id)
+    assert (dispute.amount, dispute.intent_id, dispute.closed) == (7_000, intent.id, False)
+    assert gateway.dispute_retrieve(dispute_id=dispute.id) == dispute
 
 
 def test_a_correctly_signed_webhook_gives_back_its_event(gateway, harness):

@@ -2,10 +2,12 @@
 their outcome, transfers reversed; events about objects not known yet are parked and retried. End to end
 against devstripe, with events signed as Stripe signs them and state always read back from devstripe."""
 
+import datetime
 import json
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from marketplace.hiring import payment_flow
 from marketplace.hiring import services as hiring
@@ -301,3 +303,16 @@ def test_a_transfer_reversed_in_the_dashboard_reaches_the_ledger(stripe_settings
     assert (entry.amount_fen, entry.origin, entry.intent_id) == (1_000_000, "webhook", transfer_id)
     balance = assert_books(order)
     assert (balance.transferred, balance.held) == (3_560_000, 1_000_000)
+
+
+def test_an_event_still_about_nothing_known_after_a_day_goes_before_staff(stripe_settings, deal, client):
+    stranger = get_gateway().payment_intent_create(amount=100, metadata={}, idempotency_key="ow-test-stranger")
+    response = deliver(client, stripe_settings, "evt_stranger", "payment_intent.succeeded", {"id": stranger.id})
+    assert response.content == b"parked"
+    payment_flow.payments_reconcile()
+    assert not PaymentDifference.objects.exists()  # retried, still parked, not yet for staff
+
+    payment_flow.payments_reconcile(now=timezone.now() + datetime.timedelta(hours=25))
+    difference = PaymentDifference.objects.get(kind="unknown_object", resolved_at__isnull=True)
+    assert difference.key == "evt_stranger" and stranger.id in difference.detail
+    assert StripeEvent.objects.get(event_id="evt_stranger").status == "parked"  # still kept, never consumed

@@ -1,8 +1,5 @@
-"""Card payments, webhooks, refunds and payouts end to end against a real localstripe process.
-
-Only the Connect transfer test replaces anything: localstripe does not implement ``/v1/transfers``,
-so that test swaps the stripe client's HTTP layer for a recorder (said again in its docstring).
-"""
+"""Card payments, webhooks, refunds and payouts end to end against a real devstripe process (localstripe
+extended with Connect transfers, disputes, refund caps and idempotency keys: ``payments/devstripe``)."""
 
 import hashlib
 import hmac
@@ -102,45 +99,21 @@ def test_dispute_refund_returns_everything_through_stripe(stripe_settings, deal,
     assert not Payout.objects.exists()
 
 
-class RecordingHTTPClient(gateway.stripe.HTTPClient):
-    """Stands in for the network under the stripe client: answers /v1/transfers like Stripe would."""
-
-    name = "recording"
-
-    def __init__(self):
-        super().__init__()
-        self.requests = []
-
-    def request(self, method, url, headers, post_data=None, *, _usage=None):
-        self.requests.append((method, url, post_data, dict(headers or {})))
-        return json.dumps({"id": "tr_test_1", "object": "transfer"}), 200, {}
-
-    def close(self):
-        pass
-
-
-def test_completion_transfers_to_the_connected_account_less_fee(
-    settings, deal, monkeypatch, django_capture_on_commit_callbacks
-):
-    """Connect transfers are not implemented by localstripe: the stripe client's HTTP layer is replaced
-    by ``RecordingHTTPClient``, so this tests the request the gateway sends and the ledger it leaves."""
-    settings.PLATFORM_FEE_PERCENT = 5
+def test_completion_transfers_to_the_connected_account_less_fee(stripe_settings, deal, committed):
     order, buyer, provider_user, _staff = deal
     payment_flow.service_order_pay(service_order=order, amount=order.price, reference="manual:bank-1")
     PayoutAccount.objects.create(provider=order.provider, stripe_account_id="acct_provider")
-    http = RecordingHTTPClient()
-    monkeypatch.setattr(gateway, "_HTTP_CLIENT", http)
     order.deliverables.create(file="x.pdf", name="report.pdf")
     hiring.service_order_deliver(service_order=order, user=provider_user)
-    with django_capture_on_commit_callbacks(execute=True):
-        hiring.service_order_accept(service_order=order, user=buyer)
-    method, url, body, headers = http.requests[-1]
-    assert method == "post" and url.endswith("/v1/transfers")
-    assert "amount=4560000" in body and "destination=acct_provider" in body and "currency=cny" in body
-    # The key is the one the outbox stored before the call, so a retry sends the same.
-    assert headers["Idempotency-Key"] == order.stripe_operations.get(kind="transfer").idempotency_key
+    committed(hiring.service_order_accept, service_order=order, user=buyer)
     payout = Payout.objects.get(service_order=order)
-    assert payout.status == "paid" and payout.transfer_id == "tr_test_1"
+    transfer = gateway._client().v1.transfers.retrieve(payout.transfer_id).to_dict()
+    assert (transfer["amount"], transfer["destination"], transfer["currency"]) == (4_560_000, "acct_provider", "cny")
+    assert transfer["transfer_group"] == order.order.number
+    # Made by the outbox row committed before the call: its key and metadata name that row.
+    operation = order.stripe_operations.get(kind="transfer")
+    assert transfer["metadata"]["ow_operation"] == operation.idempotency_key and operation.status == "succeeded"
+    assert payout.status == "paid"
     assert_ledger(order, held=0, fees=240_000, transferred=4_560_000)
 
 
@@ -159,9 +132,7 @@ def test_without_connected_account_the_payout_is_pending_and_shown(deal, client)
     assert order.order.number not in client.get(reverse("payments:earnings")).content.decode()
 
 
-def test_staff_connecting_an_account_releases_pending_payouts(deal, monkeypatch, django_capture_on_commit_callbacks):
-    """Connect transfers are not implemented by localstripe: the stripe client's HTTP layer is replaced
-    by ``RecordingHTTPClient``."""
+def test_staff_connecting_an_account_releases_pending_payouts(stripe_settings, deal, committed):
     order, buyer, provider_user, _staff = deal
     payment_flow.service_order_pay(service_order=order, amount=order.price, reference="manual:bank-3")
     order.deliverables.create(file="x.pdf", name="report.pdf")
@@ -169,9 +140,7 @@ def test_staff_connecting_an_account_releases_pending_payouts(deal, monkeypatch,
     hiring.service_order_accept(service_order=order, user=buyer)
     with pytest.raises(ValidationError):
         services.payout_account_set(provider=order.provider, stripe_account_id="not-an-account")
-    monkeypatch.setattr(gateway, "_HTTP_CLIENT", RecordingHTTPClient())
-    with django_capture_on_commit_callbacks(execute=True):
-        services.payout_account_set(provider=order.provider, stripe_account_id="acct_later")
+    committed(services.payout_account_set, provider=order.provider, stripe_account_id="acct_later")
     assert Payout.objects.get().status == "paid"
     assert_ledger(order, held=0, fees=240_000, transferred=4_560_000)
 
