@@ -66,6 +66,13 @@ def _dispute(obj) -> Dispute:
     )
 
 
+def _reversal(obj, transfer_id: str) -> TransferReversal:
+    obj = obj.to_dict() if hasattr(obj, "to_dict") else obj
+    return TransferReversal(
+        id=obj["id"], amount=int(obj["amount"]), transfer_id=transfer_id, metadata=dict(obj.get("metadata") or {})
+    )
+
+
 def _list(list_method, params: dict) -> list:
     """Every object of a list endpoint, page by page (Stripe pages at most 100)."""
     page = _call(list_method, params={**params, "limit": 100})
@@ -184,7 +191,13 @@ class StripeGateway:
             params={"amount": int(amount), "metadata": metadata or {}},
             options={"idempotency_key": idempotency_key},
         )
-        return TransferReversal(id=obj["id"], amount=int(obj["amount"]), transfer_id=transfer_id)
+        return _reversal(obj, transfer_id)
+
+    def transfer_reversals_list(self, *, transfer_id: str) -> list[TransferReversal]:
+        return [
+            _reversal(obj, transfer_id)
+            for obj in _list(lambda params: _client().v1.transfers.reversals.list(transfer_id, params=params), {})
+        ]
 
     def event_construct(self, *, payload: bytes, signature: str | None) -> dict:
         """Verify a webhook's signature and age; return the event as plain data."""

@@ -92,6 +92,7 @@ class TransferReversal:
     id: str
     amount: int
     transfer_id: str
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 @runtime_checkable
@@ -145,6 +146,8 @@ class PaymentGateway(Protocol):
     def transfers_list(self, *, transfer_group: str) -> list[Transfer]:
         """Every transfer made for one order (its ``transfer_group``), with what was reversed of each."""
         ...
+
+    def transfer_reversals_list(self, *, transfer_id: str) -> list[TransferReversal]: ...
 
     def transfer_reversal_create(
         self, *, transfer_id: str, amount: int, idempotency_key: str, metadata: dict[str, str] | None = None

@@ -27,7 +27,7 @@ from oscar.apps.payment.models import Source, SourceType
 
 from . import ledger
 from .errors import PaymentUnavailable
-from .interfaces import GatewayError, GatewayRefused, Intent, Refund, get_gateway
+from .interfaces import GatewayError, GatewayRefused, Intent, Refund, TransferReversal, get_gateway
 from .models import PaymentDifference, PaymentRecord, Payout, StripeOperation, StripePayment
 from .money import fen_to_yuan
 
@@ -121,7 +121,14 @@ def _find_transfer(operation: StripeOperation, transfer_group: str) -> str | Non
     return None
 
 
-def _call(operation: StripeOperation, *, payment_method: str = ""):
+def _find_reversal(operation: StripeOperation) -> TransferReversal | None:
+    for reversal in get_gateway().transfer_reversals_list(transfer_id=operation.target):
+        if reversal.metadata.get("ow_operation") == operation.idempotency_key:
+            return reversal
+    return None
+
+
+def _call(operation: StripeOperation):
     """The gateway write itself, with the operation's stored key. A retry first looks for what an earlier
     attempt made, so money moves once even after the gateway has forgotten the key."""
     gateway = get_gateway()
@@ -133,11 +140,9 @@ def _call(operation: StripeOperation, *, payment_method: str = ""):
             idempotency_key=operation.idempotency_key,
         )
     if operation.kind == Op.Kind.INTENT_CONFIRM:
-        if not payment_method:  # a retry never confirms again: the buyer's card is theirs to present
-            return gateway.payment_intent_retrieve(intent_id=operation.target)
-        return gateway.payment_intent_pay(
-            intent_id=operation.target, payment_method=payment_method, idempotency_key=operation.idempotency_key
-        )
+        # The confirmation itself is the buyer's (``services.payment_confirm``, with their card); a run of an
+        # unfinished one never confirms again, it reads back what became of it.
+        return gateway.payment_intent_retrieve(intent_id=operation.target)
     if operation.kind == Op.Kind.REFUND:
         found = _find_refund(operation) if retry else None
         return found or gateway.refund_create(
@@ -157,7 +162,8 @@ def _call(operation: StripeOperation, *, payment_method: str = ""):
             metadata=_metadata(operation),
         )
     if operation.kind == Op.Kind.REVERSAL:
-        return gateway.transfer_reversal_create(
+        found = _find_reversal(operation) if retry else None
+        return found or gateway.transfer_reversal_create(
             transfer_id=operation.target,
             amount=operation.amount_fen,
             idempotency_key=operation.idempotency_key,
@@ -166,7 +172,7 @@ def _call(operation: StripeOperation, *, payment_method: str = ""):
     raise ValueError(f"unknown operation kind {operation.kind}")
 
 
-def operation_run(*, operation: StripeOperation, payment_method: str = "") -> StripeOperation:
+def operation_run(*, operation: StripeOperation) -> StripeOperation:
     """Make a pending operation's gateway call and record its result. Call it outside any transaction that
     holds a lock (after the opening transaction committed). Raises ``PaymentUnavailable`` (still pending)."""
     operation = Op.objects.select_related("service_order__order").get(pk=operation.pk)
@@ -175,14 +181,10 @@ def operation_run(*, operation: StripeOperation, payment_method: str = "") -> St
     Op.objects.filter(pk=operation.pk).update(attempts=F("attempts") + 1, last_attempt_at=timezone.now())
     operation.attempts += 1
     try:
-        result = _call(operation, payment_method=payment_method)
+        result = _call(operation)
     except GatewayRefused as error:
-        if operation.kind == Op.Kind.INTENT_CONFIRM:
-            raise  # a declined card is the buyer's to correct, not a failed operation (CardDeclined)
         return operation_fail(operation=operation, error=str(error))
     except GatewayError:
-        if operation.kind == Op.Kind.INTENT_CONFIRM:
-            raise
         logger.warning("gateway write %s (%s) failed; it stays pending", operation.pk, operation.kind)
         raise PaymentUnavailable(
             _("The payment service could not be reached; the operation will be retried."),

@@ -27,7 +27,7 @@ from .errors import PaymentUnavailable
 from .events import ApplyIntent, events_parked_retry
 from .interfaces import GatewayError, get_gateway
 from .models import Chargeback, PaymentDifference, PaymentRecord, Payout, StripeOperation, StripePayment
-from .operations import difference_open, operation_complete, operation_run
+from .operations import difference_open, operation_run
 from .payouts import payout_release, payouts_release_waiting
 from .sync import disputes_sync, refunds_record, transfers_sync
 
@@ -86,13 +86,6 @@ def orders_to_reconcile(*, now: datetime.datetime | None = None):
 def _operations_finish(service_order, now) -> int:
     finished = 0
     for operation in Op.objects.filter(service_order_id=service_order.pk, status=Op.Status.PENDING):
-        if operation.kind == Op.Kind.INTENT_CONFIRM:
-            # Never confirmed again (the buyer presents their card); its outcome is read back.
-            operation_complete(
-                operation=operation, result=get_gateway().payment_intent_retrieve(intent_id=operation.target)
-            )
-            finished += 1
-            continue
         try:
             if operation_run(operation=operation).status != Op.Status.PENDING:
                 finished += 1

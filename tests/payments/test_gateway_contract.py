@@ -222,8 +222,12 @@ def test_transfers_of_a_group_are_listed_and_a_reversal_is_counted_on_its_transf
     transfer_id = gateway.transfer_create(
         amount=3_000, destination=harness.connected_account, transfer_group=group, idempotency_key=key()
     )
-    reversal = gateway.transfer_reversal_create(transfer_id=transfer_id, amount=1_000, idempotency_key=key())
+    reversal = gateway.transfer_reversal_create(
+        transfer_id=transfer_id, amount=1_000, idempotency_key=key(), metadata={"ow": "2"}
+    )
     assert (reversal.amount, reversal.transfer_id) == (1_000, transfer_id)
+    assert gateway.transfer_reversals_list(transfer_id=transfer_id) == [reversal]
+    assert reversal.metadata == {"ow": "2"}
     [listed] = gateway.transfers_list(transfer_group=group)
     assert (listed.id, listed.amount, listed.amount_reversed) == (transfer_id, 3_000, 1_000)
     with pytest.raises(GatewayRefused):  # never more than is left on the transfer
