@@ -354,6 +354,46 @@ def test_staff_ledger_without_operations_or_differences_says_so(desk, order):
     assert "None: Stripe and the ledger agree on this order." in page
 
 
+def test_staff_ledger_explains_a_held_payout(desk, order, provider):
+    """The payout is made directly in its held state (holding it for a chargeback needs the webhook)."""
+    Payout.objects.create(
+        service_order=order,
+        provider=provider,
+        amount_fen=4_560_000,
+        fee_fen=240_000,
+        status=Payout.Status.HELD,
+        hold_reason="Staff are checking a payment difference on this order.",
+    )
+    page = desk.get(reverse("payments:ledger", args=[order.pk])).content.decode()
+    assert "On hold" in page and "Staff are checking a payment difference on this order." in page
+
+
+# --- admin -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", ["stripeoperation", "chargeback", "paymentdifference", "stripeevent"])
+def test_admin_lists_the_money_records_read_only(client, order, model):
+    """Rows are made directly (each comes from Stripe, a webhook or reconciliation)."""
+    from marketplace.payments.models import StripeEvent
+
+    rows = {
+        "stripeoperation": lambda: StripeOperation.objects.create(
+            service_order=order, kind=StripeOperation.Kind.REFUND, purpose="refund:admin", amount_fen=100
+        ),
+        "chargeback": lambda: chargeback(order),
+        "paymentdifference": lambda: difference(order),
+        "stripeevent": lambda: StripeEvent.objects.create(event_id="evt_admin", type="charge.refunded"),
+    }
+    row = rows[model]()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    assert client.get(reverse(f"admin:payments_{model}_changelist")).status_code == 200
+    change = client.get(reverse(f"admin:payments_{model}_change", args=[row.pk]))
+    assert change.status_code == 200 and 'name="_save"' not in change.content.decode()
+    assert client.get(reverse(f"admin:payments_{model}_add")).status_code == 403
+    assert client.post(reverse(f"admin:payments_{model}_delete", args=[row.pk]), {"post": "yes"}).status_code == 403
+    assert type(row).objects.filter(pk=row.pk).exists()
+
+
 # --- Chinese ---------------------------------------------------------------------------------------
 
 
