@@ -157,4 +157,9 @@ class LedgerView(OrganisationObjectMixin, TemplateView):
             held=fen_to_yuan(balance.held),
             payout=Payout.objects.filter(service_order=service_order).first(),
         )
+        if staff_view:  # the outbox and what reconciliation found are the platform's, not the buyer's
+            context.update(
+                operations=payment_selectors.order_operations(service_order=service_order),
+                differences=payment_selectors.order_differences_open(service_order=service_order),
+            )
         return context

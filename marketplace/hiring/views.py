@@ -20,6 +20,7 @@ from marketplace.core.permissions import StaffRequiredMixin
 from marketplace.core.storage import pdf_download_response, private_file_response
 from marketplace.core.views import OrganisationObjectMixin, flash_service_errors
 from marketplace.enterprises.selectors import enterprises_for_user
+from marketplace.payments import selectors as payment_selectors
 from marketplace.payments import services as payments
 from signing import services as signing_services
 from signing import verifier
@@ -199,6 +200,9 @@ class DisputeQueueView(StaffMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["disputes"] = selectors.disputes_open()
+        # Card disputes the buyer's bank opened with Stripe: nothing for staff to decide here, but their
+        # orders' payouts are frozen until the card network does, so they belong on the same desk.
+        context["chargebacks"] = payment_selectors.chargebacks_open()
         return context
 
 

@@ -7,4 +7,6 @@ from . import views
 
 urlpatterns = [
     path("earnings/", views.EarningsView.as_view(), name="earnings"),
+    path("differences/", views.DifferencesView.as_view(), name="differences"),
+    path("differences/<int:pk>/resolve/", views.DifferenceResolveView.as_view(), name="difference-resolve"),
 ]
