@@ -129,7 +129,16 @@ class Payout(models.Model):
     fee_fen = models.BigIntegerField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     transfer_id = models.CharField(max_length=255, blank=True)
-    hold_reason = models.CharField(max_length=255, blank=True)
+
+    class HoldReason(models.TextChoices):
+        CHARGEBACK = (
+            "chargeback",
+            _("The buyer's bank opened a card dispute (chargeback); the payout waits for its outcome."),
+        )
+        DIFFERENCE = "difference", _("Staff are checking a payment difference on this order.")
+        REFUND = "refund", _("A refund to the buyer is under way.")
+
+    hold_reason = models.CharField(max_length=20, choices=HoldReason.choices, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
 

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import conf, ledger
@@ -27,13 +26,13 @@ Op = StripeOperation
 
 
 def payout_hold_reason(*, service_order: ServiceOrder) -> str:
-    """Why the order's payout must wait, or "" when it may go (shown to the provider and staff)."""
+    """Why the order's payout must wait (a ``Payout.HoldReason``, shown translated), or "" when it may go."""
     if Chargeback.objects.filter(service_order_id=service_order.pk, closed_at__isnull=True).exists():
-        return gettext("The buyer's bank opened a card dispute (chargeback); the payout waits for its outcome.")
+        return Payout.HoldReason.CHARGEBACK
     if PaymentDifference.objects.filter(service_order_id=service_order.pk, resolved_at__isnull=True).exists():
-        return gettext("Staff are checking a payment difference on this order.")
+        return Payout.HoldReason.DIFFERENCE
     if ledger.pending_outflow(service_order=service_order):
-        return gettext("A refund to the buyer is under way.")
+        return Payout.HoldReason.REFUND
     return ""
 
 
@@ -62,7 +61,7 @@ def _transfer_open(service_order, payout: Payout) -> StripeOperation | None:
     """Decide to transfer a payout (under the order's lock); None while it must wait."""
     reason = payout_hold_reason(service_order=service_order)
     if reason:
-        payout.status, payout.hold_reason = Payout.Status.HELD, reason[:255]
+        payout.status, payout.hold_reason = Payout.Status.HELD, reason
         payout.save(update_fields=["status", "hold_reason"])
         return None
     account = PayoutAccount.objects.filter(provider_id=payout.provider_id).exclude(stripe_account_id="").first()

@@ -362,7 +362,7 @@ def test_staff_ledger_explains_a_held_payout(desk, order, provider):
         amount_fen=4_560_000,
         fee_fen=240_000,
         status=Payout.Status.HELD,
-        hold_reason="Staff are checking a payment difference on this order.",
+        hold_reason=Payout.HoldReason.DIFFERENCE,
     )
     page = desk.get(reverse("payments:ledger", args=[order.pk])).content.decode()
     assert "On hold" in page and "Staff are checking a payment difference on this order." in page
@@ -411,7 +411,12 @@ def test_the_chinese_pages_answer(desk, client, order, provider):
         assert 'lang="zh-hans"' in response.content.decode(), path
     assert desk.get("/zh-hans/payments/differences/?format=csv").status_code == 200
     Payout.objects.create(
-        service_order=order, provider=provider, amount_fen=100, fee_fen=1, status=Payout.Status.HELD, hold_reason="x"
+        service_order=order,
+        provider=provider,
+        amount_fen=100,
+        fee_fen=1,
+        status=Payout.Status.HELD,
+        hold_reason="refund",
     )
     client.force_login(provider_owner(provider))
     assert client.get("/zh-hans/payments/earnings/").status_code == 200

@@ -211,7 +211,7 @@ def test_a_chargeback_freezes_the_payout_and_a_lost_one_is_settled_in_the_ledger
     hiring.service_order_deliver(service_order=order, user=provider_user)
     committed(hiring.service_order_accept, service_order=order, user=buyer)
     payout = Payout.objects.get()
-    assert payout.status == "held" and "chargeback" in payout.hold_reason  # frozen, not transferred
+    assert (payout.status, payout.hold_reason) == ("held", "chargeback")  # frozen, not transferred
     assert not order.stripe_operations.filter(kind="transfer").exists()
 
     closed = close_chargeback(dispute["id"], won=False)  # the closing event settles it and cancels the payout

@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='payout',
             name='hold_reason',
-            field=models.CharField(blank=True, max_length=255),
+            field=models.CharField(blank=True, choices=[('chargeback', "The buyer's bank opened a card dispute (chargeback); the payout waits for its outcome."), ('difference', 'Staff are checking a payment difference on this order.'), ('refund', 'A refund to the buyer is under way.')], max_length=20),
         ),
         migrations.AddField(
             model_name='stripeevent',
