@@ -28,8 +28,9 @@ Origin = PaymentRecord.Origin
 
 
 def _found(service_order, *, key: str, detail: str, amount_fen: int, origin: str) -> None:
-    """Keep a resolved difference for money the ledger learnt from Stripe rather than made, for staff to see."""
-    if origin == Origin.RECONCILIATION:
+    """Keep a resolved difference for money the ledger learnt from Stripe rather than made (a webhook reported
+    it, or reconciliation found it), so staff see every movement nobody made through the platform."""
+    if origin != Origin.PLATFORM:
         PaymentDifference.objects.create(
             service_order=service_order,
             kind=PaymentDifference.Kind.RECORDED,
@@ -37,7 +38,7 @@ def _found(service_order, *, key: str, detail: str, amount_fen: int, origin: str
             detail=detail[:500],
             amount_fen=amount_fen,
             resolved_at=timezone.now(),
-            resolution="recorded by reconciliation",
+            resolution=f"recorded automatically ({origin})",
         )
 
 

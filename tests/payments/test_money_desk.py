@@ -171,7 +171,7 @@ def test_differences_reconciliation_corrected_itself_are_listed_as_automatic(des
     )
     page = desk.get(DIFFERENCES).content.decode()
     assert "Stripe moved money the ledger lacked; recorded" in page
-    assert "Reconciliation (automatic)" in page and "recorded by reconciliation" in page
+    assert "Automatically (webhook or reconciliation)" in page and "recorded by reconciliation" in page
 
 
 def test_a_second_resolve_shows_a_message_not_an_error(desk, order):
