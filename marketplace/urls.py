@@ -31,6 +31,7 @@ urlpatterns = i18n_patterns(
     path("orders/", include(([*ratings_urls.order_urlpatterns, *hiring_urls.urlpatterns], "hiring"))),
     path("payments/", include(("marketplace.hiring.payment_urls", "payments"))),
     path("evaluations/", include(("marketplace.ratings.urls", "ratings"))),
+    path("fair-play/", include(("marketplace.core.urls", "fairplay"))),
     path("", include(("marketplace.transparency.urls", "transparency"))),
     # Replaces Oscar's shipping-based checkout at the same address (this pattern is matched first).
     path("checkout/", CheckoutView.as_view(), name="direct-checkout"),

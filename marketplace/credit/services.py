@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.accounts.models import User
 from marketplace.core.commit import on_commit_batched
+from marketplace.core.conflicts import Act, records_conflicts, require_impartial
 from providers import services as provider_services
 from providers.models import Provider
 
@@ -108,6 +109,7 @@ def credit_appeal_file(*, provider: Provider, user: User, source: str, source_id
         raise ValidationError(_("This entry already has an open or upheld appeal."), code="already_appealed") from None
 
 
+@records_conflicts
 @transaction.atomic
 def credit_appeal_decide(*, appeal: CreditAppeal, reviewer: User, uphold: bool, decision: str) -> CreditAppeal:
     """Staff uphold (the entry leaves the score) or reject an appeal, with a reason both sides see."""
@@ -115,7 +117,8 @@ def credit_appeal_decide(*, appeal: CreditAppeal, reviewer: User, uphold: bool, 
     decision = (decision or "").strip()
     if not decision:
         raise ValidationError({"decision": _("Write the decision with its reason.")}, code="decision_required")
-    appeal = CreditAppeal.objects.select_for_update().get(pk=appeal.pk)
+    appeal = CreditAppeal.objects.select_for_update().select_related("provider").get(pk=appeal.pk)
+    require_impartial(user=reviewer, act=Act.DECIDE_APPEAL, provider=appeal.provider, subject=f"appeal {appeal.pk}")
     if appeal.status != CreditAppeal.Status.PENDING:
         raise provider_services.TransitionNotAllowed(_("This appeal has already been decided."), code="decided")
     appeal.status = CreditAppeal.Status.UPHELD if uphold else CreditAppeal.Status.REJECTED

@@ -17,6 +17,8 @@ class Enterprise(BilingualMixin, models.Model):
         _("Unified social credit code"), max_length=18, unique=True, validators=[validate_credit_code]
     )
     region = models.CharField(_("Region"), max_length=6, validators=[validate_region_code])
+    # Compared with providers' (conflict of interest): one person representing both is one side.
+    legal_representative = models.CharField(_("Legal representative"), max_length=100, blank=True)
     contact_name = models.CharField(_("Contact person"), max_length=100, blank=True)
     contact_phone = models.CharField(_("Contact phone"), max_length=40, blank=True)
     contact_email = models.EmailField(_("Contact email"), blank=True)

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.core.conflicts import Act, records_conflicts, require_no_conflict
 from providers import selectors as provider_selectors
 from providers.listings import listing_info
 
@@ -11,6 +12,7 @@ from . import services
 from .models import ServiceOrder
 
 
+@records_conflicts
 @transaction.atomic
 def direct_orders_place(
     *, basket, user, enterprise, project_name: str, site_location: str = "", notes: str = ""
@@ -46,6 +48,9 @@ def direct_orders_place(
             )
         product = products[line.product_id]
         listing = listing_info(product)
+        require_no_conflict(
+            user=user, act=Act.ORDER, enterprise=enterprise, provider=listing.provider, subject=product.get_title()
+        )
         for _n in range(line.quantity):
             placed.append(
                 services.service_order_create(

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from oscar.apps.order.models import Order
 
 from marketplace.core import notify
+from marketplace.core.conflicts import Act, records_conflicts, require_impartial, require_no_conflict
 from marketplace.core.uploads import DOCUMENT_KINDS, validate_upload
 from marketplace.payments import services as payments
 
@@ -64,6 +65,17 @@ def _require(service_order, user, parties: tuple[str, ...]) -> str:
     if party not in parties:
         raise NotPermitted(_("You may not take this step on this order."), code="not_permitted")
     return party
+
+
+def _require_fair(service_order, user, act: str) -> None:
+    """A party acting on the other side must not sit on both (``core.conflicts``)."""
+    require_no_conflict(
+        user=user,
+        act=act,
+        enterprise=service_order.enterprise,
+        provider=service_order.provider,
+        subject=f"order {service_order.order.number}",
+    )
 
 
 def _require_status(service_order, allowed) -> None:
@@ -338,6 +350,7 @@ def service_order_deliver(*, service_order: ServiceOrder, user) -> ServiceOrder:
     return service_order
 
 
+@records_conflicts
 @transaction.atomic
 def service_order_accept(
     *, service_order: ServiceOrder, user=None, automatic: bool = False, now: datetime.datetime | None = None
@@ -352,6 +365,7 @@ def service_order_accept(
     service_order = _lock(service_order)
     if not automatic:
         _require(service_order, user, (BUYER,))
+        _require_fair(service_order, user, Act.ACCEPT)
     _require_status(service_order, (Status.DELIVERED,))
     if automatic and not (
         service_order.delivered_at is not None and service_order.delivered_at <= _auto_accept_cutoff(now)
@@ -372,10 +386,12 @@ def service_order_accept(
     return service_order
 
 
+@records_conflicts
 @transaction.atomic
 def service_order_request_revision(*, service_order: ServiceOrder, user, reason: str) -> ServiceOrder:
     service_order = _lock(service_order)
     _require(service_order, user, (BUYER,))
+    _require_fair(service_order, user, Act.REVISE)
     _require_status(service_order, (Status.DELIVERED,))
     reason = _require_reason(reason)
     _move(service_order, Status.REVISION_REQUESTED, actor=user, kind="revision_requested", reason=reason)
@@ -447,10 +463,12 @@ def service_order_cancel(*, service_order: ServiceOrder, user, reason: str) -> S
     return service_order
 
 
+@records_conflicts
 @transaction.atomic
 def dispute_open(*, service_order: ServiceOrder, user, reason: str) -> Dispute:
     service_order = _lock(service_order)
     party = _require(service_order, user, (BUYER, PROVIDER))
+    _require_fair(service_order, user, Act.DISPUTE)
     _require_status(service_order, (Status.IN_SERVICE, Status.DELIVERED, Status.REVISION_REQUESTED))
     reason = _require_reason(reason)
     dispute = Dispute.objects.create(
@@ -471,6 +489,7 @@ def dispute_open(*, service_order: ServiceOrder, user, reason: str) -> Dispute:
     return dispute
 
 
+@records_conflicts
 @transaction.atomic
 def dispute_resolve(
     *, dispute: Dispute, user, outcome: str, decision: str, refund_amount: Decimal | None = None
@@ -479,6 +498,13 @@ def dispute_resolve(
     service_order = _lock(dispute.service_order)
     if not (user and user.is_authenticated and user.is_staff):
         raise NotPermitted(_("Only platform staff may decide a dispute."), code="staff_only")
+    require_impartial(
+        user=user,
+        act=Act.DECIDE_DISPUTE,
+        enterprise=service_order.enterprise,
+        provider=service_order.provider,
+        subject=f"order {service_order.order.number}",
+    )
     dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
     if dispute.resolved_at:
         raise TransitionNotAllowed(_("This dispute has already been decided."), code="decided")

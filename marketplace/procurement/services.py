@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.core import notify
+from marketplace.core.conflicts import Act, records_conflicts, require_impartial, require_no_conflict
 from marketplace.core.regions import get_region, validate_region_code
 from marketplace.core.uploads import DOCUMENT_KINDS, validate_upload
 from marketplace.hiring import services as hiring
@@ -185,6 +186,7 @@ def provider_ineligibility(*, provider: Provider, request: RequestForQuotes, tod
     return None
 
 
+@records_conflicts
 @transaction.atomic
 def quote_submit(
     *,
@@ -206,6 +208,9 @@ def quote_submit(
     if membership is None:
         raise NotPermitted(_("Only a provider's team may quote."), code="not_provider")
     provider = membership.provider
+    require_no_conflict(
+        user=user, act=Act.QUOTE, enterprise=request.enterprise, provider=provider, subject=f"request {request.pk}"
+    )
     now = now or timezone.now()
     if request.status != R.OPEN or request.deadline_passed(now):
         raise TransitionNotAllowed(_("The quote deadline has passed; quotes are no longer accepted."), code="closed")
@@ -365,6 +370,7 @@ def request_close(*, request: RequestForQuotes, now: datetime.datetime | None = 
     return request
 
 
+@records_conflicts
 @transaction.atomic
 def request_choose(*, request: RequestForQuotes, user, quote_id: int, now=None) -> Selection:
     """Direct method: the buyer picks one of the eligible quotes."""
@@ -378,6 +384,14 @@ def request_choose(*, request: RequestForQuotes, user, quote_id: int, now=None) 
         outcome = selection.select_direct(candidates, int(quote_id))
     except (TypeError, ValueError):
         raise ValidationError(_("Choose one of the quotes listed."), code="bad_choice") from None
+    chosen = request.quotes.select_related("provider").get(pk=outcome.winner_id)
+    require_no_conflict(
+        user=user,
+        act=Act.CHOOSE,
+        enterprise=request.enterprise,
+        provider=chosen.provider,
+        subject=f"request {request.pk}",
+    )
     current.winner_id = outcome.winner_id
     current.save(update_fields=["winner"])
     _event(request, "chosen", actor=user, winner=outcome.winner_id)
@@ -388,6 +402,7 @@ def request_choose(*, request: RequestForQuotes, user, quote_id: int, now=None) 
 # --- objections ----------------------------------------------------------------------------------
 
 
+@records_conflicts
 @transaction.atomic
 def objection_file(*, request: RequestForQuotes, user, reason: str, now=None) -> Objection:
     request = _lock(request)
@@ -397,6 +412,13 @@ def objection_file(*, request: RequestForQuotes, user, reason: str, now=None) ->
     )
     if membership is None or not request.quotes.filter(provider=membership.provider).exists():
         raise NotPermitted(_("Only providers who quoted on this request may object."), code="not_quoting")
+    require_no_conflict(
+        user=user,
+        act=Act.OBJECT,
+        enterprise=request.enterprise,
+        provider=membership.provider,
+        subject=f"request {request.pk}",
+    )
     if request.status != R.PUBLICITY or now >= request.publicity_ends_at:
         raise TransitionNotAllowed(_("Objections can be filed only during the publicity period."), code="not_publicity")
     current = request.selections.filter(superseded=False).select_related("winner").first()
@@ -414,6 +436,7 @@ def objection_file(*, request: RequestForQuotes, user, reason: str, now=None) ->
     return objection
 
 
+@records_conflicts
 @transaction.atomic
 def objection_decide(
     *, objection: Objection, user, uphold: bool, decision: str, outcome: str = "", now=None
@@ -422,6 +445,15 @@ def objection_decide(
     require_staff(user)
     request = _lock(objection.request)
     objection = Objection.objects.select_for_update().get(pk=objection.pk)
+    current = request.selections.filter(superseded=False).select_related("winner__provider").first()
+    for provider in {objection.provider, getattr(getattr(current, "winner", None), "provider", None)} - {None}:
+        require_impartial(
+            user=user,
+            act=Act.DECIDE_OBJECTION,
+            enterprise=request.enterprise,
+            provider=provider,
+            subject=f"request {request.pk}",
+        )
     now = now or timezone.now()
     if objection.status != Objection.Status.PENDING:
         raise TransitionNotAllowed(_("This objection has already been decided."), code="decided")

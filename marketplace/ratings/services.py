@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.core import notify
+from marketplace.core.conflicts import Act, records_conflicts, require_impartial, require_no_conflict
 from marketplace.hiring.models import ServiceOrder, Status
 from signing.models import AuthorityMember, IssuingAuthority, Permit
 
@@ -16,12 +17,20 @@ class NotPermitted(ValidationError):
     pass
 
 
+@records_conflicts
 @transaction.atomic
 def rating_create(*, service_order: ServiceOrder, user, comment: str = "", **stars) -> Rating:
     """The buyer of a completed order rates it, once."""
     service_order = ServiceOrder.objects.select_for_update().select_related("order").get(pk=service_order.pk)
     if not (user and user.is_authenticated and service_order.enterprise.memberships.filter(user=user).exists()):
         raise NotPermitted(_("Only the buyer of this order may rate it."), code="not_buyer")
+    require_no_conflict(
+        user=user,
+        act=Act.RATE,
+        enterprise=service_order.enterprise,
+        provider=service_order.provider,
+        subject=f"order {service_order.order.number}",
+    )
     if service_order.order.status != Status.COMPLETED:
         raise ValidationError(_("An order can be rated once it is completed."), code="not_completed")
     if Rating.objects.filter(service_order=service_order).exists():
@@ -88,6 +97,7 @@ def _stars(stars: dict, names, errors: dict | None = None) -> dict:
 # --- Authority and platform evaluations ----------------------------------------------------------
 
 
+@records_conflicts
 @transaction.atomic
 def authority_evaluation_create(
     *,
@@ -109,6 +119,13 @@ def authority_evaluation_create(
     ):
         raise NotPermitted(_("Only an officer of an issuing authority may evaluate for it."), code="not_officer")
     service_order = ServiceOrder.objects.select_for_update().select_related("order").get(pk=service_order.pk)
+    require_impartial(  # an officer who belongs to the buyer (or the provider) does not judge its order
+        user=user,
+        act=Act.EVALUATE,
+        enterprise=service_order.enterprise,
+        provider=service_order.provider,
+        subject=f"order {service_order.order.number}",
+    )
     if service_order.order.status != Status.COMPLETED:
         raise ValidationError(_("Only a completed order's deliverable can be evaluated."), code="not_completed")
     approval_number = (approval_number or "").strip()
@@ -147,6 +164,7 @@ def authority_evaluation_create(
     return evaluation
 
 
+@records_conflicts
 @transaction.atomic
 def platform_evaluation_create(
     *,
@@ -162,6 +180,7 @@ def platform_evaluation_create(
     """Platform staff rate a provider's conduct for one of its orders or for a period, with a reason."""
     if not (user and user.is_authenticated and user.is_staff):
         raise NotPermitted(_("Only platform staff may evaluate a provider's conduct."), code="staff_only")
+    require_impartial(user=user, act=Act.EVALUATE, provider=provider, subject=str(provider))
     errors = {}
     if ground not in PlatformEvaluation.Ground.values:
         errors["ground"] = _("Choose a ground.")

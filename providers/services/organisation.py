@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.accounts.models import User
+from marketplace.core.conflicts import Act, records_conflicts, require_impartial
 from marketplace.core.regions import validate_region_code
 from marketplace.core.uploads import IMAGE_KINDS, validate_upload
 from marketplace.core.validators import normalize_credit_code, validate_credit_code
@@ -126,11 +127,13 @@ def provider_submit(*, provider: Provider, user: User) -> Provider:
     return _transition(provider, S.PENDING_REVIEW, ProviderEvent.Kind.SUBMITTED, actor=user, submitted=True)
 
 
+@records_conflicts
 @transaction.atomic
 def provider_certify(*, provider: Provider, reviewer: User) -> Provider:
     """pending_review → certified; needs at least one approved, unexpired qualification."""
     require_staff(reviewer)
     provider = _lock(provider)
+    require_impartial(user=reviewer, act=Act.DECIDE_CERTIFICATION, provider=provider, subject=str(provider))
     _require_status(provider, (S.PENDING_REVIEW,), _("certified"))
     if not Qualification.objects.in_force().filter(provider=provider).exists():
         raise ValidationError(
@@ -145,10 +148,12 @@ def provider_certify(*, provider: Provider, reviewer: User) -> Provider:
     return provider
 
 
+@records_conflicts
 @transaction.atomic
 def provider_send_back(*, provider: Provider, reviewer: User, reason: str) -> Provider:
     """pending_review → draft, with what the provider must change."""
     require_staff(reviewer)
+    require_impartial(user=reviewer, act=Act.DECIDE_CERTIFICATION, provider=provider, subject=str(provider))
     reason = _require_reason(reason)
     provider = _lock(provider)
     _require_status(provider, (S.PENDING_REVIEW,), _("sent back"))
