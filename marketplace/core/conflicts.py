@@ -65,6 +65,7 @@ class ConflictOfInterest(ValidationError):
     def __init__(self, conflict: Conflict, message):
         super().__init__(message, code="conflict_of_interest")
         self.conflict = conflict
+        self.recorded = False
 
 
 def _same(a: str, b: str) -> bool:
@@ -150,7 +151,9 @@ def records_conflicts(service):
         try:
             return service(*args, **kwargs)
         except ConflictOfInterest as refused:
-            conflict_record(refused.conflict)
+            if not refused.recorded:  # a decorated service calling another records the refusal once
+                conflict_record(refused.conflict)
+                refused.recorded = True
             raise
 
     return wrapper
