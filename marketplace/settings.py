@@ -6,6 +6,7 @@ Production sets ``DEBUG=False`` and the variables documented in README.md; then 
 settings below switch on and a missing ``SECRET_KEY`` stops the process at start-up.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -83,6 +84,7 @@ INSTALLED_APPS = [
     "haystack",
     "treebeard",
     "django_tables2",
+    "axes",
     # OneWindow's own apps.
     "marketplace.accounts.apps.AccountsConfig",
     "marketplace.core.apps.CoreConfig",
@@ -111,6 +113,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "oscar.apps.basket.middleware.BasketMiddleware",
     "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "marketplace.urls"
@@ -150,6 +154,8 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses any login while the account or the address is locked out (django-axes).
+    "axes.backends.AxesStandaloneBackend",
     "oscar.apps.customer.auth_backends.EmailBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -160,6 +166,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "customer:login"
+
+# Login throttling (django-axes, see marketplace/accounts/throttling.py): an account, and separately a
+# client address, is locked out after this many failed logins, for this many minutes.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "marketplace.accounts.throttling.login_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "marketplace.accounts.throttling.lockout_response"
+AXES_VERBOSE = False
+# Password-reset requests per hour, per client address and per email address (0: no limit).
+PASSWORD_RESET_LIMIT = env.int("PASSWORD_RESET_LIMIT", default=5)
 # A URL name, so the redirect stays in the language the visitor logged in with.
 LOGIN_REDIRECT_URL = "home"
 

@@ -2,13 +2,14 @@ from django.apps import apps
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.i18n import JavaScriptCatalog
 
+from marketplace.accounts.throttling import ThrottledPasswordResetView
 from marketplace.catalogue.views import HomeView
 from marketplace.credit import urls as credit_urls
 from marketplace.hiring import urls as hiring_urls
-from marketplace.hiring.views import CheckoutView
+from marketplace.hiring.views import CheckoutView, StockCheckoutGone
 from marketplace.hiring.webhooks import StripeWebhookView
 from marketplace.ratings import urls as ratings_urls
 from providers import urls as provider_urls
@@ -33,8 +34,12 @@ urlpatterns = i18n_patterns(
     path("evaluations/", include(("marketplace.ratings.urls", "ratings"))),
     path("fair-play/", include(("marketplace.core.urls", "fairplay"))),
     path("", include(("marketplace.transparency.urls", "transparency"))),
-    # Replaces Oscar's shipping-based checkout at the same address (this pattern is matched first).
+    # Replaces Oscar's shipping-based checkout at the same address (this pattern is matched first);
+    # every stock step under it (shipping address, method, payment, preview, thank-you …) goes there too.
     path("checkout/", CheckoutView.as_view(), name="direct-checkout"),
+    re_path(r"^checkout/.+$", StockCheckoutGone.as_view()),
+    # Oscar's password-reset page, rate-limited.
+    path("password-reset/", ThrottledPasswordResetView.as_view(), name="password-reset"),
     path("", include(("signing.urls", "signing"))),
     path("api/search/", include(("search.api_urls", "search-api"))),
     # Oscar last: its root "" only redirects to OSCAR_HOMEPAGE, which the line above serves.

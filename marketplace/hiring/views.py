@@ -325,3 +325,14 @@ def contract_landing(request, token: str):
         return None
     record = verifier.lookup_by_token(token)
     return render(request, "hiring/public_contract.html", {"contract": contract, "record": record})
+
+
+class StockCheckoutGone(View):
+    """Oscar's shipping-based checkout steps are not OneWindow's: orders are placed only through the service
+    checkout, which records the enterprise and creates the service order and its contract."""
+
+    def dispatch(self, request, *args, **kwargs):
+        messages.info(
+            request, _("Orders are placed through the service checkout: enterprise and project first, then payment.")
+        )
+        return redirect("direct-checkout")
