@@ -11,6 +11,14 @@ Random draw (verifiable)::
     digest     = HMAC-SHA256(key=seed, msg=message)     # seed: the 32 raw bytes (published as hex)
     winner     = ids[int.from_bytes(digest, "big") % len(ids)]
 
+Ties (lowest price: equal prices; scored: equal rounded scores) are broken by the same published seed,
+not by who submitted first::
+
+    tie_break(quote id) = HMAC-SHA256(key=seed, msg="tie:" + str(quote id)).hexdigest()
+    among tied quotes the lowest tie_break ranks first
+
+(A request published before every method had a seed breaks ties by submission time, as it then said.)
+
 Money is ``Decimal`` CNY (yuan, two decimal places) throughout the hiring code.
 """
 
@@ -61,13 +69,33 @@ def _order_key(candidate: Candidate):
     return (candidate.submitted_at, candidate.quote_id)
 
 
-def select_lowest_price(candidates: list[Candidate]) -> Outcome:
-    """Lowest price wins; equal prices go to the earlier submission (then the lower quote id)."""
-    ranked = sorted(candidates, key=lambda c: (c.price, *_order_key(c)))
+def tie_break(seed_hex: str, quote_id: int) -> str:
+    """The published, recomputable order among tied quotes (lowest first); see the module docstring."""
+    return hmac.new(bytes.fromhex(seed_hex), f"tie:{quote_id}".encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def _tie_key(seed_hex: str, candidate: Candidate):
+    return (tie_break(seed_hex, candidate.quote_id),) if seed_hex else _order_key(candidate)
+
+
+def _mark_ties(table: list[dict], value: str, seed_hex: str) -> None:
+    """Show the tie-break value on each row that shares its ``value`` with another row."""
+    counts: dict = {}
+    for row in table:
+        counts[row[value]] = counts.get(row[value], 0) + 1
+    for row in table:
+        if counts[row[value]] > 1 and seed_hex:
+            row["tie_break"] = tie_break(seed_hex, row["quote_id"])
+
+
+def select_lowest_price(candidates: list[Candidate], seed_hex: str = "") -> Outcome:
+    """Lowest price wins; equal prices are ordered by the seed's tie-break (without a seed: earlier submission)."""
+    ranked = sorted(candidates, key=lambda c: (c.price, *_tie_key(seed_hex, c)))
     table = [
         {"rank": n, "quote_id": c.quote_id, "price": str(c.price), "submitted_at": c.submitted_at.isoformat()}
         for n, c in enumerate(ranked, start=1)
     ]
+    _mark_ties(table, "price", seed_hex)
     return Outcome(winner_id=ranked[0].quote_id if ranked else None, table=table)
 
 
@@ -109,20 +137,23 @@ def score_candidates(candidates: list[Candidate], weights: Weights) -> list[dict
                 "score": str(score.quantize(SCORE_PLACES, ROUND_HALF_UP)),
                 "_score": score,
                 "_key": _order_key(c),
+                "_candidate": c,
             }
         )
     return rows
 
 
-def select_scored(candidates: list[Candidate], weights: Weights) -> Outcome:
-    """Highest weighted score wins; equal (rounded) scores go to the earlier submission."""
+def select_scored(candidates: list[Candidate], weights: Weights, seed_hex: str = "") -> Outcome:
+    """Highest weighted score wins; equal (rounded) scores are ordered by the seed's tie-break (without a
+    seed: earlier submission)."""
     rows = score_candidates(candidates, weights)
-    rows.sort(key=lambda row: (-Decimal(row["score"]), row["_key"]))
+    rows.sort(key=lambda row: (-Decimal(row["score"]), *_tie_key(seed_hex, row["_candidate"])))
     table = []
     for n, row in enumerate(rows, start=1):
         clean = {k: v for k, v in row.items() if not k.startswith("_")}
         clean["rank"] = n
         table.append(clean)
+    _mark_ties(table, "score", seed_hex)
     return Outcome(winner_id=table[0]["quote_id"] if table else None, table=table)
 
 

@@ -112,7 +112,8 @@ def request_publish(
         errors.update(error.message_dict)
     if errors:
         raise ValidationError(errors)
-    seed = selection.new_seed() if method == Method.RANDOM_DRAW else ""
+    # Every method has a committed seed: the random draw uses it, the others break ties with it.
+    seed = selection.new_seed()
     request = RequestForQuotes.objects.create(
         enterprise=enterprise,
         created_by=user,
@@ -277,6 +278,12 @@ def _weights() -> selection.Weights:
     return selection.Weights(**conf.get("PROCUREMENT_SCORE_WEIGHTS"))
 
 
+def _tie_rule(request: RequestForQuotes, rule: str) -> str:
+    if request.seed:
+        return f'{rule}; ties: lowest HMAC-SHA256(key=seed bytes, msg="tie:" + quote id) first'
+    return f"{rule}; ties: earlier submission, then lower quote id"
+
+
 def _run_selection(request: RequestForQuotes, *, now, round_number: int) -> Selection | None:
     """Run the method; returns the new ``Selection`` or None (and marks the request failed)."""
     candidates = _candidates(request)
@@ -296,12 +303,14 @@ def _run_selection(request: RequestForQuotes, *, now, round_number: int) -> Sele
     weights = {}
     algorithm = ""
     if request.method == Method.LOWEST_PRICE:
-        outcome = selection.select_lowest_price(candidates)
-        algorithm = "lowest price; ties: earlier submission, then lower quote id"
+        outcome = selection.select_lowest_price(candidates, request.seed)
+        algorithm = _tie_rule(request, "lowest price")
     elif request.method == Method.SCORED:
         weights = _weights().as_dict()
-        outcome = selection.select_scored(candidates, _weights())
-        algorithm = "score = (price_score*w_price + rating_score*w_rating + days_score*w_days) / sum(w)"
+        outcome = selection.select_scored(candidates, _weights(), request.seed)
+        algorithm = _tie_rule(
+            request, "score = (price_score*w_price + rating_score*w_rating + days_score*w_days) / sum(w)"
+        )
     elif request.method == Method.RANDOM_DRAW:
         outcome = selection.select_random_draw(request.seed, candidates)
         algorithm = selection.RANDOM_DRAW_ALGORITHM
@@ -362,7 +371,7 @@ def request_close(*, request: RequestForQuotes, now: datetime.datetime | None = 
     if request.status != R.OPEN or not request.deadline_passed(now):
         return request
     request.closed_at = now
-    if request.method == Method.RANDOM_DRAW:
+    if request.seed:
         request.seed_revealed_at = now
     request.save(update_fields=["closed_at", "seed_revealed_at"])
     _event(request, "closed", seed=request.seed if request.seed else "")

@@ -153,7 +153,11 @@ class RequestDetailView(TemplateView):
             objections=selectors.visible_objections(user=user, request=rfq),
             can_object=bool(own) and rfq.status == "publicity" and current and current.winner_id != own.pk,
             republish_form=RepublishForm() if is_buyer and rfq.status in ("failed", "cancelled") else None,
-            algorithm=selection.RANDOM_DRAW_ALGORITHM,
+            algorithm=(
+                current.algorithm
+                if current is not None and rfq.method != "random_draw"
+                else selection.RANDOM_DRAW_ALGORITHM
+            ),
             service_order=getattr(rfq, "order", None) if rfq.status == "awarded" else None,
         )
         return context

@@ -29,6 +29,32 @@ def test_lowest_price_wins():
     assert [row["quote_id"] for row in outcome.table] == [2, 3, 1]
 
 
+def _tie_break(seed: str, quote_id: int) -> str:
+    """The published rule, written out again here (not imported), as anyone rechecking would."""
+    return hmac.new(bytes.fromhex(seed), f"tie:{quote_id}".encode(), hashlib.sha256).hexdigest()
+
+
+@pytest.mark.parametrize("seed", ["00" * 32, "ab" * 32, "5e" * 32, "c3" * 32])
+def test_with_a_seed_equal_prices_are_ordered_by_the_published_tie_break_not_by_time(seed):
+    tied = [cand(1, "300", minutes=1), cand(2, "300", minutes=50), cand(3, "300", minutes=99)]
+    expected = min((1, 2, 3), key=lambda quote_id: _tie_break(seed, quote_id))
+    outcome = selection.select_lowest_price([*tied, cand(4, "900")], seed)
+    assert outcome.winner_id == expected
+    # Recomputable from the table alone: the tied rows carry their tie-break, the untied one none.
+    rows = {row["quote_id"]: row for row in outcome.table}
+    assert rows[expected]["tie_break"] == _tie_break(seed, expected) and "tie_break" not in rows[4]
+    # Submitting earlier buys nothing: the same quotes submitted in another order rank the same.
+    later = [cand(1, "300", minutes=99), cand(2, "300", minutes=1), cand(3, "300", minutes=50)]
+    assert selection.select_lowest_price(later, seed).winner_id == expected
+
+
+def test_with_a_seed_equal_scores_are_ordered_by_the_tie_break():
+    seed = "7f" * 32
+    outcome = selection.select_scored([cand(1, "100", minutes=9), cand(2, "100", minutes=1)], Weights(), seed)
+    assert outcome.winner_id == min((1, 2), key=lambda quote_id: _tie_break(seed, quote_id))
+    assert all("tie_break" in row for row in outcome.table)
+
+
 def test_lowest_price_tie_goes_to_earlier_submission_not_lower_id():
     outcome = selection.select_lowest_price([cand(1, "300", minutes=10), cand(9, "300", minutes=5)])
     assert outcome.winner_id == 9
