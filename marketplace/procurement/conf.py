@@ -14,6 +14,10 @@ _env = environ.Env()
 DEFAULTS = {
     # Days a selection result stays public for objections before it becomes an order.
     "PROCUREMENT_PUBLICITY_DAYS": _env.int("PROCUREMENT_PUBLICITY_DAYS", default=3),
+    # Valid quotes a request needs at its deadline; with fewer it is extended once, then fails.
+    "PROCUREMENT_MIN_VALID_QUOTES": _env.int("PROCUREMENT_MIN_VALID_QUOTES", default=1),
+    # How many days that one extension adds to the deadline.
+    "PROCUREMENT_EXTENSION_DAYS": _env.int("PROCUREMENT_EXTENSION_DAYS", default=3),
     # Published weighting of the scored evaluation (relative weights of price, rating, service days).
     "PROCUREMENT_SCORE_WEIGHTS": {
         "price": _env.int("PROCUREMENT_WEIGHT_PRICE", default=60),

@@ -363,12 +363,54 @@ def _start_publicity(request, chosen: Selection, *, now) -> None:
     )
 
 
+def _tell_bidders_and_buyer(request, *, subject, body) -> None:
+    recipients = notify.organisation_recipients(request.enterprise)
+    for provider in Provider.objects.filter(quotes__request=request).distinct():
+        recipients += notify.organisation_recipients(provider)
+    notify.notify(
+        recipients=recipients,
+        subject=subject,
+        body=body,
+        url=request.get_absolute_url(),
+        params={"title": request.title},
+    )
+
+
+def _extend_for_quotes(request: RequestForQuotes, *, valid: int, now) -> RequestForQuotes:
+    """Fewer valid quotes than the minimum at the deadline: the deadline moves once, and everyone is told."""
+    days = conf.get("PROCUREMENT_EXTENSION_DAYS")
+    request.deadline = now + datetime.timedelta(days=days)
+    request.save(update_fields=["deadline"])
+    _event(request, "extended", valid=valid, minimum=conf.get("PROCUREMENT_MIN_VALID_QUOTES"), days=days)
+    _tell_bidders_and_buyer(
+        request,
+        subject=_("Request “%(title)s”: deadline extended"),
+        body=_("Too few valid quotes arrived by the deadline, so it was extended once; quotes are open again."),
+    )
+    return request
+
+
 @transaction.atomic
 def request_close(*, request: RequestForQuotes, now: datetime.datetime | None = None) -> RequestForQuotes:
     """Close a request past its deadline and run its selection; a second call is a no-op."""
     request = _lock(request)
     now = now or timezone.now()
     if request.status != R.OPEN or not request.deadline_passed(now):
+        return request
+    valid = len(_candidates(request))
+    if valid < conf.get("PROCUREMENT_MIN_VALID_QUOTES"):
+        if not request.events.filter(kind="extended").exists():
+            return _extend_for_quotes(request, valid=valid, now=now)
+        request.closed_at = now
+        request.status = R.FAILED
+        request.status_reason = "too_few_quotes"
+        request.save(update_fields=["closed_at", "status", "status_reason"])
+        _event(request, "failed", valid=valid)
+        _tell_bidders_and_buyer(
+            request,
+            subject=_("Request “%(title)s” failed"),
+            body=_("Too few valid quotes arrived even after the extension; the buyer may re-publish the request."),
+        )
         return request
     request.closed_at = now
     if request.seed:

@@ -134,11 +134,13 @@ def test_closing_before_the_deadline_does_nothing(buyer, category, providers):
     assert services.request_close(request=request).status == R.OPEN
 
 
-def test_no_eligible_quote_fails_and_the_buyer_may_republish(buyer, category, providers):
+def test_no_eligible_quote_fails_after_one_extension_and_the_buyer_may_republish(buyer, category, providers):
     enterprise, owner = buyer
     request = make_request(enterprise=enterprise, user=owner, category=category, method="scored")
     request = close(request)
-    assert request.status == R.FAILED
+    assert request.status == R.OPEN and request.events.filter(kind="extended").count() == 1
+    request = close(request, hours=49 + 24 * 4)  # past the extended deadline
+    assert request.status == R.FAILED and request.status_reason == "too_few_quotes"
     with pytest.raises(services.NotPermitted):
         services.request_republish(request=request, user=provider_owner(providers[0]), deadline=later(72))
     again = services.request_republish(request=request, user=owner, deadline=later(72))
@@ -305,3 +307,27 @@ def test_emails_before_the_deadline_carry_no_quote(buyer, category, providers, d
     text = " ".join(m.subject + m.body for m in mail.outbox)
     assert "43210" not in text and "SECRET-NOTE" not in text
     assert "43210" not in str(list(request.events.values_list("data", flat=True)))
+
+
+def test_fewer_valid_quotes_than_the_minimum_extend_the_deadline_once_then_fail(buyer, category, providers, settings):
+    """The provinces' rule: with fewer than the minimum the request is extended once (bidders told), and
+    fails if still short; with enough by the new deadline the selection runs."""
+    settings.PROCUREMENT_MIN_VALID_QUOTES = 3
+    settings.PROCUREMENT_EXTENSION_DAYS = 2
+    enterprise, owner = buyer
+    request = make_request(enterprise=enterprise, user=owner, category=category)
+    make_quote(request, providers[0], price="100")
+    make_quote(request, providers[1], price="200")
+    deadline = request.deadline
+    request = close(request)
+    assert request.status == R.OPEN and request.deadline > deadline and not request.seed_revealed_at
+    assert request.events.get(kind="extended").data["valid"] == 2
+    make_quote(request, providers[2], price="150", now=later(60))  # the third arrives in the extension
+    request = close(request, hours=49 + 24 * 3)
+    assert request.status == R.PUBLICITY and request.selections.get().winner.price == Decimal("100")
+
+    short = make_request(enterprise=enterprise, user=owner, category=category)
+    make_quote(short, providers[0], price="100")
+    assert close(short).status == R.OPEN
+    short = close(short, hours=49 + 24 * 3)
+    assert (short.status, short.status_reason) == (R.FAILED, "too_few_quotes")
