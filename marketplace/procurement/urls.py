@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/quote/", views.QuoteView.as_view(), name="quote"),
     path("<int:pk>/choose/", views.ChooseView.as_view(), name="choose"),
     path("<int:pk>/object/", views.ObjectionView.as_view(), name="object"),
+    path("<int:pk>/decline/", views.DeclineAwardView.as_view(), name="decline"),
     path("<int:pk>/republish/", views.RepublishView.as_view(), name="republish"),
     path("<int:pk>/quotes/<int:quote_pk>/attachment/", views.QuoteAttachmentView.as_view(), name="attachment"),
     path("objections/", views.ObjectionQueueView.as_view(), name="objections"),

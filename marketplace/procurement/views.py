@@ -152,6 +152,7 @@ class RequestDetailView(TemplateView):
             past_selections=selectors.past_selections(request=rfq),
             objections=selectors.visible_objections(user=user, request=rfq),
             can_object=bool(own) and rfq.status == "publicity" and current and current.winner_id != own.pk,
+            can_decline=bool(own) and rfq.status == "publicity" and current and current.winner_id == own.pk,
             republish_form=RepublishForm() if is_buyer and rfq.status in ("failed", "cancelled") else None,
             algorithm=(
                 current.algorithm
@@ -244,6 +245,21 @@ class ObjectionView(_RequestPost):
             flash_service_errors(request, error)
         else:
             messages.success(request, _("Your objection is filed; platform staff will decide it."))
+        return redirect(rfq.get_absolute_url())
+
+
+class DeclineAwardView(_RequestPost):
+    def post(self, request, pk):
+        try:
+            rfq = selectors.public_request(pk=pk)
+        except RequestForQuotes.DoesNotExist:
+            raise Http404("No such request") from None
+        try:
+            services.award_decline(request=rfq, user=request.user, reason=request.POST.get("reason", ""))
+        except ValidationError as error:
+            flash_service_errors(request, error)
+        else:
+            messages.success(request, _("You declined the award; the request's rule picks again."))
         return redirect(rfq.get_absolute_url())
 
 

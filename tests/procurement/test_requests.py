@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from marketplace.hiring.models import ServiceOrder
@@ -331,3 +332,37 @@ def test_fewer_valid_quotes_than_the_minimum_extend_the_deadline_once_then_fail(
     assert close(short).status == R.OPEN
     short = close(short, hours=49 + 24 * 3)
     assert (short.status, short.status_reason) == (R.FAILED, "too_few_quotes")
+
+
+def test_an_awardee_who_walks_away_hands_the_award_to_the_next_ranked_quote(client, buyer, category, providers):
+    enterprise, owner = buyer
+    request = make_request(enterprise=enterprise, user=owner, category=category)
+    first = make_quote(request, providers[0], price="100")
+    second = make_quote(request, providers[1], price="150")
+    make_quote(request, providers[2], price="200")
+    request = close(request)
+    assert request.selections.get(superseded=False).winner == first
+    client.force_login(provider_owner(providers[1]))  # not the winner
+    client.post(reverse("procurement:decline", args=[request.pk]), {"reason": "x"})
+    assert request.selections.get(superseded=False).winner == first
+    client.force_login(provider_owner(providers[0]))
+    response = client.post(reverse("procurement:decline", args=[request.pk]), {"reason": "No capacity"})
+    assert response.status_code == 302
+    request.refresh_from_db()
+    current = request.selections.get(superseded=False)
+    assert (current.winner, current.round, request.status) == (second, 2, R.PUBLICITY)
+    assert request.events.get(kind="award_declined").data["reason"] == "No capacity"
+
+
+def test_a_random_draw_is_drawn_again_among_the_rest_with_the_same_seed(buyer, category, providers):
+    enterprise, owner = buyer
+    request = make_request(enterprise=enterprise, user=owner, category=category, method="random_draw")
+    quotes = [make_quote(request, provider, price="100") for provider in providers]
+    request = close(request)
+    winner = request.selections.get(superseded=False).winner
+    services.award_decline(request=request, user=provider_owner(winner.provider), reason="Walked away")
+    rest = sorted(q.pk for q in quotes if q.pk != winner.pk)
+    expected = rest[selection.draw_index(request.seed, rest)]
+    assert request.selections.get(superseded=False).winner_id == expected
+    with pytest.raises(services.NotPermitted):
+        services.award_decline(request=request, user=owner, reason="Not mine to decline")
