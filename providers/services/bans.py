@@ -9,13 +9,13 @@ import datetime
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.accounts.models import User
 
-from .. import emails
+from .. import emails, signals
 from ..models import Provider, ProviderBan, ProviderEvent
 from ._base import TransitionNotAllowed, _event, _lock, _require_reason, require_member, require_staff
 
@@ -122,3 +122,20 @@ def provider_ban_appeal_decide(*, ban: ProviderBan, reviewer: User, uphold: bool
         emails.notify_on_commit(ban.provider, ProviderEvent.Kind.BAN_APPEAL_REJECTED, reason=decision, ban=ban)
     ban.save(update_fields=fields)
     return ban
+
+
+def provider_bans_boundary_notify(*, today: datetime.date | None = None) -> list[int]:
+    """Tell listeners (search) which providers' bans start or ended on ``today`` or the day before
+    (a missed run is caught up), so cached copies of their listings follow the dates. Idempotent."""
+    today = today or timezone.localdate()
+    days = [today - datetime.timedelta(days=1), today]
+    provider_ids = sorted(
+        set(
+            ProviderBan.objects.filter(
+                models.Q(starts_on__in=days) | models.Q(ends_on__in=days), lifted_at__isnull=True
+            ).values_list("provider_id", flat=True)
+        )
+    )
+    if provider_ids:
+        signals.ban_boundary.send(sender=ProviderBan, provider_ids=provider_ids)
+    return provider_ids

@@ -15,6 +15,8 @@ from marketplace.partner.strategy import Selector
 from marketplace.procurement.models import Quote
 from providers import selectors, services
 from providers.models import ProviderBan, ProviderEvent
+from search.backends import get_backend
+from search.query import SearchQuery
 from tests.factories import make_certified_provider, make_listing, make_request, provider_owner
 
 pytestmark = pytest.mark.django_db
@@ -258,3 +260,27 @@ def test_the_public_list_as_csv_in_both_languages(client, provider, staff):
         (row,) = [r for r in rows[1:] if provider.credit_code in r]
         assert name in row and "Forged certificate." in row and timezone.localdate().isoformat() in row
         assert staff.email not in response.content.decode()
+
+
+def test_search_drops_a_banned_providers_listings_and_finds_them_again_when_the_ban_ends(
+    provider, staff, category, settings, django_capture_on_commit_callbacks
+):
+    """The database search backend: the index is a copy, so it must follow bans, including by date."""
+    settings.SEARCH_BACKEND = "database"
+
+    def found():
+        return {hit.document.listing_id for hit in get_backend().search(SearchQuery()).hits}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        product = make_listing(provider, category)
+    assert product.pk in found()
+    today = timezone.localdate()
+    with django_capture_on_commit_callbacks(execute=True):
+        ban = impose(provider, staff, starts_on=today)
+    assert product.pk not in found()
+    # The ban reaches its end date today: no row changes, so only the daily boundary run re-indexes.
+    ProviderBan.objects.filter(pk=ban.pk).update(starts_on=today - datetime.timedelta(days=90), ends_on=today)
+    assert product.pk not in found()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.provider_bans_boundary_notify() == [provider.pk]
+    assert product.pk in found()
