@@ -49,6 +49,7 @@ class ProviderProfileView(TemplateView):
             reviews=rating_selectors.recent_ratings(provider=provider),
             track_record=selectors.provider_track_record(provider=provider),
             suspension=selectors.suspension_of(provider=provider),
+            ban=provider_selectors.provider_ban_in_force(provider=provider),
         )
         return context
 

@@ -125,6 +125,8 @@ def test_a_banned_providers_listing_is_neither_shown_nor_purchasable_and_returns
     assert not selectors.provider_public_listings(provider=provider).exists()
     assert client.get(product.get_absolute_url()).status_code == 404
     assert selectors.listing_is_purchasable(product=product, today=ban.ends_on)  # listed again on its end date
+    profile = client.get(reverse("providers:profile", args=[provider.pk])).content.decode()
+    assert f"until {ban.ends_on.isoformat()}" in profile and "Colluded on a quote." in profile
 
 
 def test_staff_lift_a_ban_early_with_a_reason(provider, staff, committed, client, category):
