@@ -19,3 +19,8 @@ class ProvidersConfig(AppConfig):
             "providers-expire-qualifications",
             {"task": "providers.expire_qualifications", "schedule": crontab(hour=6, minute=0)},
         )
+        # Just after midnight: a ban that starts or ends today re-indexes its provider's listings.
+        settings.CELERY_BEAT_SCHEDULE.setdefault(
+            "providers-ban-boundaries",
+            {"task": "providers.ban_boundaries", "schedule": crontab(hour=0, minute=5)},
+        )

@@ -10,8 +10,10 @@ from django.db import transaction
 from marketplace.core.notify import organisation_recipients, send_rendered
 
 
-def send_provider_email(*, provider_id: int, kind: str, reason: str = "", qualification_id: int | None = None) -> int:
-    from .models import Provider, Qualification
+def send_provider_email(
+    *, provider_id: int, kind: str, reason: str = "", qualification_id: int | None = None, ban_id: int | None = None
+) -> int:
+    from .models import Provider, ProviderBan, Qualification
 
     provider = Provider.objects.get(pk=provider_id)
     qualification = (
@@ -23,6 +25,7 @@ def send_provider_email(*, provider_id: int, kind: str, reason: str = "", qualif
         "provider": provider,
         "reason": reason,
         "qualification": qualification,
+        "ban": ProviderBan.objects.filter(pk=ban_id).first() if ban_id else None,
         "base_url": settings.PUBLIC_BASE_URL,
     }
     return send_rendered(
@@ -30,12 +33,17 @@ def send_provider_email(*, provider_id: int, kind: str, reason: str = "", qualif
     )
 
 
-def notify_on_commit(provider, kind: str, *, reason: str = "", qualification=None) -> None:
+def notify_on_commit(provider, kind: str, *, reason: str = "", qualification=None, ban=None) -> None:
     provider_id = provider.pk
     qualification_id = qualification.pk if qualification is not None else None
+    ban_id = ban.pk if ban is not None else None
     transaction.on_commit(
         lambda: send_provider_email(
-            provider_id=provider_id, kind=str(kind), reason=str(reason), qualification_id=qualification_id
+            provider_id=provider_id,
+            kind=str(kind),
+            reason=str(reason),
+            qualification_id=qualification_id,
+            ban_id=ban_id,
         )
     )
 

@@ -10,7 +10,7 @@ from marketplace.core.regions import region_choices
 from marketplace.core.uploads import DOCUMENT_KINDS, IMAGE_KINDS, validate_upload
 from marketplace.core.validators import normalize_credit_code, validate_credit_code
 
-from .models import LOGO_MAX_SIZE, Provider, ProviderMember
+from .models import LOGO_MAX_SIZE, Provider, ProviderBan, ProviderMember
 from .services import SCAN_MAX_SIZE, ListingData
 
 
@@ -188,3 +188,16 @@ class MemberAddForm(StyledForm):
 
 class ReasonForm(StyledForm):
     reason = forms.CharField(label=_("Reason (the provider sees it)"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class BanForm(StyledForm):
+    term = forms.ChoiceField(label=_("Term"), choices=ProviderBan.Term.choices)
+    starts_on = forms.DateField(
+        label=_("Starts on"),
+        required=False,
+        help_text=_("Empty: today."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    reason = forms.CharField(
+        label=_("Reason (public, and the provider sees it)"), widget=forms.Textarea(attrs={"rows": 2})
+    )

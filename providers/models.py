@@ -229,6 +229,10 @@ class ProviderEvent(models.Model):
         LISTING_UPDATED = "listing_updated", _("Listing updated")
         LISTING_PUBLISHED = "listing_published", _("Listing published")
         LISTING_UNPUBLISHED = "listing_unpublished", _("Listing unpublished")
+        BANNED = "banned", _("Banned from quoting and listing")
+        BAN_LIFTED = "ban_lifted", _("Ban lifted")
+        BAN_APPEALED = "ban_appealed", _("Ban appealed")
+        BAN_APPEAL_REJECTED = "ban_appeal_rejected", _("Ban appeal rejected")
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=40, choices=Kind.choices)
@@ -274,3 +278,90 @@ class ProviderCertificate(models.Model):
 
     def __str__(self):
         return self.document.number
+
+
+class ProviderBanQuerySet(models.QuerySet):
+    def in_force(self, *, today=None):
+        """Started on or before ``today``, not yet at its end date, not lifted: computed from dates,
+        so a ban ends by itself on its end date without any job."""
+        today = today or timezone.localdate()
+        return self.filter(starts_on__lte=today, lifted_at__isnull=True).filter(
+            models.Q(ends_on__isnull=True) | models.Q(ends_on__gt=today)
+        )
+
+
+class ProviderBan(models.Model):
+    """A fixed-term (or permanent) ban from quoting and from being listed, imposed by staff.
+
+    In force from ``starts_on`` up to the day before ``ends_on``: on ``ends_on`` the provider may
+    quote and is listed again. ``ends_on`` empty means permanent (fraud). A ban lifted early (by
+    staff, or by an upheld appeal) keeps its row, with who lifted it and why.
+    """
+
+    class Term(models.TextChoices):
+        MONTHS_3 = "3", _("3 months")
+        MONTHS_6 = "6", _("6 months")
+        MONTHS_12 = "12", _("12 months")
+        PERMANENT = "permanent", _("Permanent (fraud)")
+
+    class AppealStatus(models.TextChoices):
+        NONE = "", _("Not appealed")
+        PENDING = "pending", _("Appeal pending")
+        UPHELD = "upheld", _("Appeal upheld: ban lifted")
+        REJECTED = "rejected", _("Appeal rejected")
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="bans")
+    term = models.CharField(_("Term"), max_length=20, choices=Term.choices)
+    starts_on = models.DateField(_("Starts on"))
+    ends_on = models.DateField(_("Ends on"), null=True, blank=True, help_text=_("Empty: permanent."))
+    reason = models.TextField(_("Reason"))
+    imposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(_("Lifted at"), null=True, blank=True)
+    lift_reason = models.TextField(_("Reason for lifting"), blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    appeal_status = models.CharField(
+        _("Appeal"), max_length=20, choices=AppealStatus.choices, default=AppealStatus.NONE, blank=True
+    )
+    appeal_reason = models.TextField(_("Reason for the appeal"), blank=True)
+    appeal_filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    appeal_filed_at = models.DateTimeField(null=True, blank=True)
+    appeal_decision = models.TextField(_("Decision on the appeal"), blank=True)
+    appeal_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    appeal_decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ProviderBanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_on", "-pk"]
+        verbose_name = _("Provider ban")
+        verbose_name_plural = _("Provider bans")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__isnull=True) | models.Q(ends_on__gt=models.F("starts_on")),
+                name="ban_ends_after_it_starts",
+            )
+        ]
+
+    def __str__(self):
+        return f"ban {self.pk}: {self.provider_id} {self.starts_on}–{self.ends_on or 'permanent'}"
+
+    @property
+    def is_permanent(self) -> bool:
+        return self.ends_on is None
+
+    @property
+    def refusal(self) -> str:
+        """Why the banned provider may not quote, naming the day it may again."""
+        if self.ends_on is None:
+            return _("Your organisation is permanently banned from quoting.")
+        return _("Your organisation is banned from quoting until %(end)s.") % {"end": self.ends_on.isoformat()}
+
+    def in_force_on(self, today) -> bool:
+        return self.lifted_at is None and self.starts_on <= today and (self.ends_on is None or today < self.ends_on)

@@ -13,7 +13,7 @@ from marketplace.catalogue.models import Category, Product, ProductAttributeValu
 from marketplace.catalogue.services import INTERMEDIARY_SERVICE_SLUG
 from marketplace.partner.models import StockRecord
 
-from .models import Provider, ProviderMember, Qualification
+from .models import Provider, ProviderBan, ProviderMember, Qualification
 
 LISTING_ATTRIBUTE_CODES = (
     "pricing_mode",
@@ -35,10 +35,18 @@ def qualified_listing_exists(*, today: datetime.date | None = None) -> Exists:
     )
 
 
+def banned_listing_exists(*, today: datetime.date | None = None) -> Exists:
+    """Whether a product's provider is under a ban in force on ``today``."""
+    return Exists(
+        ProviderBan.objects.in_force(today=today).filter(provider__partner__stockrecords__product=OuterRef("pk"))
+    )
+
+
 def purchasable_listings_q(*, today: datetime.date | None = None) -> Q:
-    """Published listings of certified providers holding an in-force qualification for the category."""
+    """Published listings of certified, unbanned providers holding an in-force qualification for the category."""
     return Q(
         qualified_listing_exists(today=today),
+        ~banned_listing_exists(today=today),
         product_class__slug=INTERMEDIARY_SERVICE_SLUG,
         is_public=True,
         stockrecords__partner__provider__status=Provider.Status.CERTIFIED,
@@ -170,6 +178,29 @@ def provider_public_qualifications(*, provider: Provider) -> QuerySet[Qualificat
 
 def provider_public_listings(*, provider: Provider) -> QuerySet[Product]:
     return with_listing_data(purchasable_listings().filter(stockrecords__partner=provider.partner).order_by("title"))
+
+
+# --- Bans --------------------------------------------------------------------------------------
+
+
+def provider_ban_in_force(*, provider: Provider, today: datetime.date | None = None) -> ProviderBan | None:
+    """The ban that keeps ``provider`` from quoting on ``today`` (the one ending last), or None."""
+    bans = ProviderBan.objects.in_force(today=today).filter(provider=provider)
+    return bans.filter(ends_on__isnull=True).first() or bans.order_by("-ends_on").first()
+
+
+def bans_in_force(*, today: datetime.date | None = None) -> QuerySet[ProviderBan]:
+    """Every ban in force on ``today``, for the public list (the provider's name and code only)."""
+    return ProviderBan.objects.in_force(today=today).select_related("provider").order_by("-starts_on", "-pk")
+
+
+def bans_of(*, provider: Provider) -> QuerySet[ProviderBan]:
+    """All of one provider's bans, for its own console and for staff."""
+    return provider.bans.order_by("-starts_on", "-pk")
+
+
+def pending_ban_appeals() -> QuerySet[ProviderBan]:
+    return ProviderBan.objects.filter(appeal_status=ProviderBan.AppealStatus.PENDING).select_related("provider")
 
 
 # --- Staff review --------------------------------------------------------------------------------

@@ -18,6 +18,12 @@ def expire_qualifications() -> dict:
     return {"warned": result.warned, "expired": result.expired, "listings_off_sale": result.listings_off_sale}
 
 
+@shared_task(name="providers.ban_boundaries")
+def ban_boundaries() -> list[int]:
+    """Bans take and lose force by their dates; this only keeps cached listings (search) in step."""
+    return services.provider_bans_boundary_notify()
+
+
 @shared_task(name="providers.certificate_issue")
 def provider_certificate_issue(provider_id: int) -> str | None:
     """Seal a newly certified provider's certificate. A platform without a seal yet (before

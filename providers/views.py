@@ -22,6 +22,7 @@ from marketplace.core.views import apply_service_errors, flash_service_errors
 
 from . import selectors, services
 from .forms import (
+    BanForm,
     ListingForm,
     MemberAddForm,
     ProviderProfileForm,
@@ -381,6 +382,9 @@ class ReviewProviderView(StaffMixin, TemplateView):
             members=provider.memberships.select_related("user"),
             events=provider.events.select_related("actor", "qualification")[:30],
             reason_form=ReasonForm(),
+            bans=selectors.bans_of(provider=provider),
+            ban_form=BanForm(),
+            today=selectors.today(),
         )
         return context
 

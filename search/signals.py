@@ -9,7 +9,8 @@ from django.db.models.signals import post_delete, post_save
 from marketplace.catalogue.models import Product, ProductAttributeValue, ProductCategory
 from marketplace.partner.models import StockRecord
 from marketplace.ratings.models import Rating
-from providers.models import Provider, Qualification
+from providers.models import Provider, ProviderBan, Qualification
+from providers.signals import ban_boundary
 
 from .services import listings_changed
 
@@ -54,6 +55,19 @@ def _qualification_changed(sender, instance, raw=False, **kwargs):
         listings_changed(_provider_listings(partner_id))
 
 
+def _ban_changed(sender, instance, raw=False, **kwargs):
+    # Imposed, lifted or appealed: whether the provider's listings are findable may have changed.
+    if not raw:
+        partner_id = Provider.objects.filter(pk=instance.provider_id).values_list("partner_id", flat=True).first()
+        listings_changed(_provider_listings(partner_id))
+
+
+def _ban_boundary(sender, provider_ids, **kwargs):
+    # A ban started or ended by its date today: no row changed, but findability did.
+    partner_ids = Provider.objects.filter(pk__in=provider_ids).values_list("partner_id", flat=True)
+    listings_changed(Product.objects.filter(stockrecords__partner_id__in=partner_ids).values_list("pk", flat=True))
+
+
 def connect() -> None:
     for signal in (post_save, post_delete):
         signal.connect(_product_changed, sender=Product, dispatch_uid=f"search-product-{signal}")
@@ -61,3 +75,5 @@ def connect() -> None:
             signal.connect(_related_changed, sender=model, dispatch_uid=f"search-{model.__name__}-{signal}")
         signal.connect(_provider_changed, sender=Provider, dispatch_uid=f"search-provider-{signal}")
         signal.connect(_qualification_changed, sender=Qualification, dispatch_uid=f"search-qualification-{signal}")
+        signal.connect(_ban_changed, sender=ProviderBan, dispatch_uid=f"search-ban-{signal}")
+    ban_boundary.connect(_ban_boundary, dispatch_uid="search-ban-boundary")

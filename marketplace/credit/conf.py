@@ -36,7 +36,22 @@ DEFAULTS = {
     # Relative weights of the two components: the combined evaluation and on-time delivery.
     "CREDIT_COMPONENT_WEIGHTS": _points("CREDIT_COMPONENT_WEIGHTS", {"evaluation": 70, "on_time": 30}),
     # Points deducted per adverse outcome.
-    "CREDIT_PENALTIES": _points("CREDIT_PENALTIES", {"objection_upheld": 10, "dispute_refund": 10, "dispute_split": 5}),
+    "CREDIT_PENALTIES": _points(
+        "CREDIT_PENALTIES",
+        {
+            "objection_upheld": 10,
+            "dispute_refund": 10,
+            "dispute_split": 5,
+            "delivery_overdue": 5,
+            "award_declined": 10,
+            "contract_unsigned": 10,
+            "qualification_false": 20,
+        },
+    ),
+    # An order not delivered more than this many days after its promised deadline is a negative event.
+    "CREDIT_OVERDUE_DAYS": _env.int("CREDIT_OVERDUE_DAYS", default=30),
+    # How far back the public negative-behaviour list (/providers/penalties/) reaches.
+    "CREDIT_NEGATIVE_LIST_DAYS": _env.int("CREDIT_NEGATIVE_LIST_DAYS", default=365),
     # The lowest score of each grade (stars); below the lowest listed, one star.
     "CREDIT_GRADE_THRESHOLDS": {5: 90, 4: 75, 3: 60, 2: 40},
     # Staff may suspend a provider scoring below this.

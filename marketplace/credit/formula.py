@@ -33,6 +33,7 @@ class Config:
     grade_thresholds: dict  # stars -> lowest score for that grade
     suspend_threshold: Decimal
     window_days: int
+    overdue_days: int = 30  # an order undelivered this long after its deadline is a negative event
 
     @classmethod
     def from_settings(cls) -> "Config":
@@ -45,6 +46,7 @@ class Config:
             grade_thresholds={int(stars): Decimal(low) for stars, low in conf.get("CREDIT_GRADE_THRESHOLDS").items()},
             suspend_threshold=Decimal(conf.get("CREDIT_SUSPEND_THRESHOLD")),
             window_days=int(conf.get("CREDIT_WINDOW_DAYS")),
+            overdue_days=int(conf.get("CREDIT_OVERDUE_DAYS")),
         )
 
     @property

@@ -1,6 +1,7 @@
-"""The credit record's own data: appeals of its entries. The entries themselves are rows of the
-apps below (ratings, evaluations, orders, disputes, objections), read by ``selectors``; the
-latest score and grade are a snapshot on ``providers.Provider``.
+"""The credit record's own data: appeals of its entries, and the negative behaviour staff record
+(what no other table tells: a declined award, an unsigned contract, a false qualification).
+The entries themselves are rows of the apps below (ratings, evaluations, orders, disputes,
+objections), read by ``selectors``; the latest score and grade are a snapshot on ``providers.Provider``.
 """
 
 from django.conf import settings
@@ -20,6 +21,8 @@ class CreditSource(models.TextChoices):
     DELIVERY = "delivery", _("Delivery against the deadline")
     DISPUTE = "dispute", _("Dispute decided against the provider")
     OBJECTION = "objection", _("Upheld objection to an award")
+    OVERDUE = "overdue", _("Delivery overdue")
+    RECORDED = "recorded", _("Negative behaviour recorded by staff")
 
 
 class CreditAppeal(models.Model):
@@ -60,3 +63,28 @@ class CreditAppeal(models.Model):
 
     def __str__(self):
         return f"appeal {self.pk}: {self.source}:{self.source_id} ({self.status})"
+
+
+class NegativeEvent(models.Model):
+    """A negative-behaviour event staff record with its evidence; it deducts the published penalty
+    of its kind (``CREDIT_PENALTIES``) and appears on the public negative-behaviour list."""
+
+    class Kind(models.TextChoices):
+        AWARD_DECLINED = "award_declined", _("Awardee declined the award")
+        CONTRACT_UNSIGNED = "contract_unsigned", _("Awardee did not sign the contract in time")
+        QUALIFICATION_FALSE = "qualification_false", _("Qualification found false")
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="negative_events")
+    kind = models.CharField(_("Kind"), max_length=30, choices=Kind.choices)
+    occurred_on = models.DateField(_("Date"))
+    evidence = models.TextField(_("Evidence"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_on", "-pk"]
+        verbose_name = _("Negative-behaviour event")
+        verbose_name_plural = _("Negative-behaviour events")
+
+    def __str__(self):
+        return f"{self.provider_id}: {self.kind} ({self.occurred_on})"

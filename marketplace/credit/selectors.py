@@ -19,7 +19,7 @@ import statistics
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -29,8 +29,8 @@ from marketplace.procurement.models import Objection, Quote
 from marketplace.ratings.models import AuthorityEvaluation, PlatformEvaluation, Rating
 from providers.models import Provider, ProviderEvent
 
-from . import formula
-from .models import CreditAppeal, CreditSource
+from . import conf, formula
+from .models import CreditAppeal, CreditSource, NegativeEvent
 
 
 @dataclass
@@ -44,6 +44,8 @@ class Entry:
     excluded: bool = False
     effect: Decimal | None = None
     appeal: CreditAppeal | None = None  # the latest appeal of this entry
+    provider_id: int | None = None
+    kind: str = ""  # what happened, for the negative-behaviour list (else the source's label)
 
     @property
     def key(self) -> str:
@@ -145,12 +147,18 @@ def _delivery_entries(provider, since) -> list[Entry]:
     return entries
 
 
-def _penalty_entries(provider, config, since) -> list[Entry]:
+def _of(provider, path: str) -> dict:
+    """The filter for one provider's rows, or for every provider's (the public list)."""
+    return {} if provider is None else {path: provider}
+
+
+def _penalty_entries(provider, config, since, now=None) -> list[Entry]:
+    """The negative-behaviour events (deductions) of ``provider``, or of every provider if None."""
     entries = []
     disputes = Dispute.objects.filter(
-        service_order__provider=provider,
         outcome__in=[Dispute.Outcome.REFUND, Dispute.Outcome.SPLIT],
         resolved_at__gte=since,
+        **_of(provider, "service_order__provider"),
     ).select_related("service_order__order")
     for dispute in disputes:
         key = "dispute_refund" if dispute.outcome == Dispute.Outcome.REFUND else "dispute_split"
@@ -163,6 +171,7 @@ def _penalty_entries(provider, config, since) -> list[Entry]:
                 _("Order %(number)s: %(decision)s")
                 % {"number": dispute.service_order.order.number, "decision": dispute.decision},
                 formula.Contribution(deduction=config.penalties.get(key, Decimal(0))),
+                provider_id=dispute.service_order.provider_id,
             )
         )
     rounds = {}
@@ -170,10 +179,11 @@ def _penalty_entries(provider, config, since) -> list[Entry]:
         Objection.objects.filter(
             status=Objection.Status.UPHELD,
             outcome=Objection.Outcome.RERUN,
-            selection__winner__provider=provider,
+            selection__winner__isnull=False,
             decided_at__gte=since,
+            **_of(provider, "selection__winner__provider"),
         )
-        .select_related("request")
+        .select_related("request", "selection__winner")
         .order_by("decided_at", "pk")
     )
     for objection in upheld:
@@ -189,9 +199,55 @@ def _penalty_entries(provider, config, since) -> list[Entry]:
                 _("Request “%(title)s”: %(decision)s")
                 % {"title": objection.request.title, "decision": objection.decision},
                 formula.Contribution(deduction=config.penalties.get("objection_upheld", Decimal(0))),
+                provider_id=objection.selection.winner.provider_id,
             )
         )
-    return entries
+    return entries + _overdue_entries(provider, config, since, now) + _recorded_entries(provider, config, since)
+
+
+def _overdue_entries(provider, config, since, now=None) -> list[Entry]:
+    """Orders not delivered more than ``overdue_days`` after their promised deadline (still undelivered,
+    or delivered later than that). Dated the day the grace ran out, so time alone makes the entry."""
+    grace = datetime.timedelta(days=config.overdue_days)
+    cutoff = (now or timezone.now()) - grace
+    orders = (
+        ServiceOrder.objects.filter(due_at__isnull=False, due_at__lt=cutoff, due_at__gte=since - grace)
+        .exclude(order__status__in=[Status.AWAITING_PAYMENT, Status.CANCELLED])
+        .filter(Q(delivered_at__isnull=True) | Q(delivered_at__gt=F("due_at") + grace))
+        .filter(**_of(provider, "provider"))
+        .select_related("order")
+    )
+    return [
+        Entry(
+            CreditSource.OVERDUE,
+            so.pk,
+            so.due_at + grace,
+            _("Overdue by more than %(days)s days") % {"days": config.overdue_days},
+            _("Order %(number)s, due %(due)s")
+            % {"number": so.order.number, "due": timezone.localtime(so.due_at).strftime("%Y-%m-%d")},
+            formula.Contribution(deduction=config.penalties.get("delivery_overdue", Decimal(0))),
+            provider_id=so.provider_id,
+        )
+        for so in orders
+    ]
+
+
+def _recorded_entries(provider, config, since) -> list[Entry]:
+    events = NegativeEvent.objects.filter(occurred_on__gte=timezone.localdate(since), **_of(provider, "provider"))
+    tz = timezone.get_current_timezone()
+    return [
+        Entry(
+            CreditSource.RECORDED,
+            event.pk,
+            datetime.datetime.combine(event.occurred_on, datetime.time.min, tzinfo=tz),
+            event.get_kind_display(),
+            event.evidence,
+            formula.Contribution(deduction=config.penalties.get(event.kind, Decimal(0))),
+            provider_id=event.provider_id,
+            kind=event.get_kind_display(),
+        )
+        for event in events
+    ]
 
 
 def credit_record(*, provider: Provider, now=None, config: formula.Config | None = None) -> Record:
@@ -201,7 +257,7 @@ def credit_record(*, provider: Provider, now=None, config: formula.Config | None
     entries = (
         _evaluation_entries(provider, since)
         + _delivery_entries(provider, since)
-        + _penalty_entries(provider, config, since)
+        + _penalty_entries(provider, config, since, now)
     )
     appeals = {}
     for appeal in CreditAppeal.objects.filter(provider=provider).order_by("created_at", "pk"):
@@ -224,6 +280,46 @@ def credit_entry(*, provider: Provider, source: str, source_id: int) -> Entry | 
         if entry.source == source and entry.source_id == source_id:
             return entry
     return None
+
+
+# --- The public negative-behaviour list -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NegativeListRow:
+    provider: Provider
+    kind: str
+    date: datetime.date
+    deduction: Decimal
+
+
+def negative_list(*, now=None, days: int | None = None, config: formula.Config | None = None) -> list[NegativeListRow]:
+    """Every provider's negative-behaviour events of the last ``days`` days (``CREDIT_NEGATIVE_LIST_DAYS``),
+    newest first, each with the deduction the published formula gives it. An entry an upheld appeal
+    excluded is not listed. Names and credit codes of organisations only: no person is named."""
+    config = config or formula.Config.from_settings()
+    now = now or timezone.now()
+    days = conf.get("CREDIT_NEGATIVE_LIST_DAYS") if days is None else days
+    entries = _penalty_entries(None, config, now - datetime.timedelta(days=int(days)), now)
+    excluded = {
+        f"{source}:{source_id}"
+        for source, source_id in CreditAppeal.objects.filter(status=CreditAppeal.Status.UPHELD).values_list(
+            "source", "source_id"
+        )
+    }
+    providers = Provider.objects.in_bulk({entry.provider_id for entry in entries})
+    rows = [
+        NegativeListRow(
+            provider=providers[entry.provider_id],
+            kind=entry.kind or entry.source_label,
+            date=timezone.localdate(entry.date),
+            deduction=entry.contribution.deduction,
+        )
+        for entry in entries
+        if entry.key not in excluded and entry.provider_id in providers
+    ]
+    rows.sort(key=lambda row: (row.date, row.provider.pk), reverse=True)
+    return rows
 
 
 def providers_below_threshold(*, config: formula.Config | None = None):

@@ -22,7 +22,7 @@ from providers import services as provider_services
 from providers.models import Provider
 
 from . import formula, selectors
-from .models import CreditAppeal
+from .models import CreditAppeal, NegativeEvent
 
 
 @dataclass(frozen=True)
@@ -127,6 +127,33 @@ def credit_appeal_decide(*, appeal: CreditAppeal, reviewer: User, uphold: bool, 
     appeal.decided_at = timezone.now()
     appeal.save(update_fields=["status", "decision", "decided_by", "decided_at"])  # recomputes: signals
     return appeal
+
+
+# --- Negative behaviour staff record ---------------------------------------------------------------
+
+
+@transaction.atomic
+def negative_event_record(
+    *, provider: Provider, reviewer: User, kind: str, occurred_on, evidence: str
+) -> NegativeEvent:
+    """Staff record a negative-behaviour event no other table tells (a declined award, an unsigned
+    contract, a false qualification) with its evidence; the score is recomputed (``signals``)."""
+    provider_services.require_staff(reviewer)
+    errors = {}
+    if kind not in NegativeEvent.Kind.values:
+        errors["kind"] = _("Choose what happened.")
+    evidence = (evidence or "").strip()
+    if not evidence:
+        errors["evidence"] = _("Give the evidence: what happened, and the document or record that shows it.")
+    if occurred_on is None:
+        errors["occurred_on"] = _("Give the date it happened.")
+    elif occurred_on > timezone.localdate():
+        errors["occurred_on"] = _("The date cannot be in the future.")
+    if errors:
+        raise ValidationError(errors)
+    return NegativeEvent.objects.create(
+        provider=provider, kind=kind, occurred_on=occurred_on, evidence=evidence, recorded_by=reviewer
+    )
 
 
 # --- Suspension ------------------------------------------------------------------------------------

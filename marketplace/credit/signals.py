@@ -13,7 +13,7 @@ from marketplace.hiring.models import Dispute, ServiceOrder
 from marketplace.procurement.models import Objection
 from marketplace.ratings.models import AuthorityEvaluation, PlatformEvaluation, Rating
 
-from .models import CreditAppeal
+from .models import CreditAppeal, NegativeEvent
 from .services import recompute_on_commit
 
 # The fields of each evaluation the record reads. A save limited to other fields (a provider's
@@ -61,6 +61,11 @@ def _appeal_saved(sender, instance, raw=False, **kwargs):
         recompute_on_commit(instance.provider_id)
 
 
+def _negative_event_changed(sender, instance, raw=False, **kwargs):
+    if not raw:
+        recompute_on_commit(instance.provider_id)
+
+
 def connect() -> None:
     for model in EVALUATION_INPUTS:
         uid = f"credit-{model._meta.model_name}"
@@ -70,3 +75,5 @@ def connect() -> None:
     post_save.connect(_objection_saved, sender=Objection, dispatch_uid="credit-objection")
     post_save.connect(_service_order_saved, sender=ServiceOrder, dispatch_uid="credit-service-order")
     post_save.connect(_appeal_saved, sender=CreditAppeal, dispatch_uid="credit-appeal")
+    post_save.connect(_negative_event_changed, sender=NegativeEvent, dispatch_uid="credit-negative-saved")
+    post_delete.connect(_negative_event_changed, sender=NegativeEvent, dispatch_uid="credit-negative-deleted")

@@ -17,6 +17,8 @@ urlpatterns = [
         views.ConsoleCreditAppealView.as_view(),
         name="console-credit-appeal",
     ),
+    path("penalties/", views.PenaltiesView.as_view(), name="penalties"),
+    path("credit/staff/<int:pk>/negative/", views.StaffNegativeEventView.as_view(), name="credit-negative-record"),
     path("credit/formula/", views.CreditFormulaView.as_view(), name="credit-formula"),
     path("credit/staff/", views.StaffCreditView.as_view(), name="credit-staff"),
     path("credit/staff/<int:pk>/", views.StaffCreditProviderView.as_view(), name="credit-staff-provider"),

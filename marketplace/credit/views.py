@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from marketplace.core.csv_export import csv_response
 from marketplace.core.views import flash_service_errors
 from marketplace.ratings import selectors as rating_selectors
 from providers import selectors as provider_selectors
@@ -20,7 +21,8 @@ from providers.listings import listing_infos
 from providers.models import Provider
 from providers.views import ConsoleMixin, StaffMixin
 
-from . import formula, selectors, services
+from . import conf, formula, selectors, services
+from .forms import NegativeEventForm
 from .models import CreditAppeal, CreditSource
 
 
@@ -47,6 +49,7 @@ class ProviderProfileView(TemplateView):
             reviews=rating_selectors.recent_ratings(provider=provider),
             track_record=selectors.provider_track_record(provider=provider),
             suspension=selectors.suspension_of(provider=provider),
+            ban=provider_selectors.provider_ban_in_force(provider=provider),
         )
         return context
 
@@ -126,8 +129,66 @@ class StaffCreditProviderView(StaffMixin, TemplateView):
             provider=provider,
             record=selectors.credit_record(provider=provider),
             appeals=selectors.appeals_of(provider=provider),
+            negative_form=NegativeEventForm(),
         )
         return context
+
+
+class StaffNegativeEventView(StaffMixin, View):
+    """Staff record a negative-behaviour event (with evidence) against a provider."""
+
+    def post(self, request, pk):
+        provider = get_object_or_404(Provider, pk=pk)
+        form = NegativeEventForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for message in errors:
+                    messages.error(request, message)
+            return redirect("providers:credit-staff-provider", pk=provider.pk)
+        try:
+            services.negative_event_record(provider=provider, reviewer=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            flash_service_errors(request, error)
+        else:
+            messages.success(request, _("Recorded; it is on the public negative-behaviour list with its deduction."))
+        return redirect("providers:credit-staff-provider", pk=provider.pk)
+
+
+class PenaltiesView(TemplateView):
+    """The public list (公示) of bans in force and recent negative-behaviour events, also as CSV."""
+
+    template_name = "credit/penalties.html"
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("format") == "csv":
+            return self.csv()
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            bans=provider_selectors.bans_in_force(),
+            events=selectors.negative_list(),
+            days=conf.get("CREDIT_NEGATIVE_LIST_DAYS"),
+        )
+        return context
+
+    def csv(self):
+        rows = []
+        for ban in provider_selectors.bans_in_force():
+            until = ban.ends_on.isoformat() if ban.ends_on else _("permanent")
+            rows.append(
+                [_("Ban"), ban.provider.localized("name"), ban.provider.credit_code, ban.reason]
+                + [ban.starts_on.isoformat(), until, ""]
+            )
+        for event in selectors.negative_list():
+            rows.append(
+                [_("Negative behaviour"), event.provider.localized("name"), event.provider.credit_code, event.kind]
+                + [event.date.isoformat(), "", event.deduction]
+            )
+        header = [_("Type"), _("Provider"), _("Unified social credit code"), _("Reason or kind")]
+        header += [_("From / date"), _("Until"), _("Points deducted")]
+        return csv_response(filename="onewindow-penalties", header=header, rows=rows)
 
 
 class StaffAppealDecideView(StaffMixin, View):

@@ -215,6 +215,9 @@ def quote_submit(
     now = now or timezone.now()
     if request.status != R.OPEN or request.deadline_passed(now):
         raise TransitionNotAllowed(_("The quote deadline has passed; quotes are no longer accepted."), code="closed")
+    ban = provider_selectors.provider_ban_in_force(provider=provider, today=timezone.localdate(now))
+    if ban is not None:
+        raise NotPermitted(ban.refusal, code="banned")
     reason = provider_ineligibility(provider=provider, request=request)
     if reason:
         raise NotPermitted(reason, code="not_eligible")

@@ -24,6 +24,13 @@ from ._base import (
     require_member,
     require_staff,
 )
+from .bans import (
+    provider_ban_appeal_decide,
+    provider_ban_appeal_file,
+    provider_ban_impose,
+    provider_ban_lift,
+    provider_bans_boundary_notify,
+)
 from .listings import ListingData, listing_create, listing_set_published, listing_update, publish_blockers
 from .organisation import (
     member_add,
@@ -61,6 +68,11 @@ __all__ = [
     "member_add",
     "member_remove",
     "member_set_role",
+    "provider_ban_appeal_decide",
+    "provider_ban_appeal_file",
+    "provider_ban_impose",
+    "provider_ban_lift",
+    "provider_bans_boundary_notify",
     "provider_certify",
     "provider_register",
     "provider_reinstate",

@@ -13,7 +13,16 @@ def test_defaults_are_the_published_ones(settings):
     config = formula.Config.from_settings()
     assert config.party_weights == {"buyer": 5, "authority": 3, "platform": 2}
     assert config.component_weights == {"evaluation": 70, "on_time": 30}
-    assert config.penalties == {"objection_upheld": 10, "dispute_refund": 10, "dispute_split": 5}
+    assert config.penalties == {
+        "objection_upheld": 10,
+        "dispute_refund": 10,
+        "dispute_split": 5,
+        "delivery_overdue": 5,
+        "award_declined": 10,
+        "contract_unsigned": 10,
+        "qualification_false": 20,
+    }
+    assert config.overdue_days == 30 and conf.get("CREDIT_NEGATIVE_LIST_DAYS") == 365
     assert config.grade_bands[0] == (5, 90) and config.suspend_threshold == 40 and config.window_days == 730
 
 
