@@ -92,6 +92,7 @@ class ConflictAttempt(models.Model):
         DECIDE_DISPUTE = "decide_dispute", _("Decide a dispute")
         DECIDE_APPEAL = "decide_appeal", _("Decide a credit appeal")
         DECIDE_CERTIFICATION = "decide_certification", _("Decide a certification")
+        IMPOSE_BAN = "impose_ban", _("Impose a ban")
 
     class Reason(models.TextChoices):
         SAME_PERSON = "same_person", _("belongs to both sides")

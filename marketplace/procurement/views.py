@@ -21,7 +21,7 @@ from marketplace.core.views import OrganisationObjectMixin, apply_service_errors
 from marketplace.enterprises.selectors import enterprises_for_user
 from providers.selectors import membership_for_user
 
-from . import selection, selectors, services
+from . import awards, selection, selectors, services
 from .forms import ObjectionDecisionForm, QuoteForm, ReasonForm, RepublishForm, RequestForm
 from .models import Objection, Quote, RequestForQuotes
 
@@ -255,7 +255,7 @@ class DeclineAwardView(_RequestPost):
         except RequestForQuotes.DoesNotExist:
             raise Http404("No such request") from None
         try:
-            services.award_decline(request=rfq, user=request.user, reason=request.POST.get("reason", ""))
+            awards.award_decline(request=rfq, user=request.user, reason=request.POST.get("reason", ""))
         except ValidationError as error:
             flash_service_errors(request, error)
         else:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.accounts.models import User
+from marketplace.core.conflicts import Act, records_conflicts, require_impartial
 
 from .. import emails, signals
 from ..models import Provider, ProviderBan, ProviderEvent
@@ -30,6 +31,7 @@ def ban_end(*, term: str, starts_on: datetime.date) -> datetime.date | None:
     return starts_on + relativedelta(months=int(term))
 
 
+@records_conflicts
 @transaction.atomic
 def provider_ban_impose(
     *, provider: Provider, reviewer: User, term: str, reason: str, starts_on: datetime.date | None = None
@@ -40,6 +42,7 @@ def provider_ban_impose(
         raise ValidationError({"term": _("Choose 3, 6 or 12 months, or permanent.")}, code="term")
     reason = _require_reason(reason)
     provider = _lock(provider)
+    require_impartial(user=reviewer, act=Act.IMPOSE_BAN, provider=provider, subject=f"ban of {provider}")
     starts_on = starts_on or timezone.localdate()
     ends_on = ban_end(term=term, starts_on=starts_on)
     ban = ProviderBan.objects.create(
@@ -101,6 +104,7 @@ def provider_ban_appeal_file(*, ban: ProviderBan, user: User, reason: str) -> Pr
     return ban
 
 
+@records_conflicts
 @transaction.atomic
 def provider_ban_appeal_decide(*, ban: ProviderBan, reviewer: User, uphold: bool, decision: str) -> ProviderBan:
     """Staff decide an appeal with a reason both sides see; an upheld appeal lifts the ban."""
@@ -109,6 +113,7 @@ def provider_ban_appeal_decide(*, ban: ProviderBan, reviewer: User, uphold: bool
     if not decision:
         raise ValidationError({"decision": _("Write the decision with its reason.")}, code="decision_required")
     ban = _lock_ban(ban)
+    require_impartial(user=reviewer, act=Act.DECIDE_APPEAL, provider=ban.provider, subject=f"ban appeal {ban.pk}")
     if ban.appeal_status != Appeal.PENDING:
         raise TransitionNotAllowed(_("This ban has no pending appeal."), code="no_appeal")
     ban.appeal_status = Appeal.UPHELD if uphold else Appeal.REJECTED

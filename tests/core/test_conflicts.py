@@ -209,3 +209,11 @@ def test_staff_see_refused_acts_and_download_them(client, buyer, providers, cate
     )
     assert response.status_code == 302
     assert RelatedParty.objects.get().declared_by == "staff"
+
+
+def test_staff_do_not_ban_a_provider_they_belong_to(staff, providers):
+    ProviderMember.objects.create(provider=providers[0], user=staff)
+    with pytest.raises(ConflictOfInterest, match="another member of staff"):
+        provider_services.provider_ban_impose(provider=providers[0], reviewer=staff, term="3", reason="Fraud")
+    assert not providers[0].bans.exists()
+    assert ConflictAttempt.objects.get().act == "impose_ban"
