@@ -16,6 +16,16 @@ DEFAULTS = {
     "PROCUREMENT_PUBLICITY_DAYS": _env.int("PROCUREMENT_PUBLICITY_DAYS", default=3),
     # Valid quotes a request needs at its deadline; with fewer it is extended once, then fails.
     "PROCUREMENT_MIN_VALID_QUOTES": _env.int("PROCUREMENT_MIN_VALID_QUOTES", default=1),
+    # The same minimum for a state-funded request (paid from public funds), as provinces require.
+    "PROCUREMENT_MIN_VALID_QUOTES_STATE_FUNDED": _env.int("PROCUREMENT_MIN_VALID_QUOTES_STATE_FUNDED", default=3),
+    # Credit-ranked shortlist: a draw picks SIZE quotes among the POOL best by credit; the buyer chooses.
+    "PROCUREMENT_SHORTLIST_POOL": _env.int("PROCUREMENT_SHORTLIST_POOL", default=5),
+    "PROCUREMENT_SHORTLIST_SIZE": _env.int("PROCUREMENT_SHORTLIST_SIZE", default=3),
+    # Reasonable price: the published range the benchmark factor is drawn from (e.g. 95 %–98 %).
+    "PROCUREMENT_REASONABLE_FACTOR_RANGE": (
+        _env.str("PROCUREMENT_REASONABLE_FACTOR_LOW", default="0.95"),
+        _env.str("PROCUREMENT_REASONABLE_FACTOR_HIGH", default="0.98"),
+    ),
     # How many days that one extension adds to the deadline.
     "PROCUREMENT_EXTENSION_DAYS": _env.int("PROCUREMENT_EXTENSION_DAYS", default=3),
     # Published weighting of the scored evaluation (relative weights of price, rating, service days).

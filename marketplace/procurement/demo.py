@@ -20,6 +20,7 @@ from marketplace.hiring.models import ServiceOrder, Status
 from marketplace.payments.models import PaymentRecord
 from providers.models import Provider, ProviderMember, Qualification
 
+from . import methods
 from . import services as procurement
 from .models import RequestForQuotes
 
@@ -105,8 +106,8 @@ def _requests(buyers, rng) -> int:
         return 0
     now = timezone.now()
     created = 0
-    methods = ("lowest_price", "scored", "random_draw", "direct")
-    for index, method in enumerate(methods):
+    methods_shown = ("lowest_price", "scored", "random_draw", "direct", "credit_shortlist", "reasonable_price")
+    for index, method in enumerate(methods_shown):
         category, region, providers = markets[index % min(2, len(markets))]
         enterprise, user = buyers[index % len(buyers)]
         label = category.name
@@ -138,7 +139,9 @@ def _requests(buyers, rng) -> int:
         procurement.request_close(request=closed, now=closed.deadline + datetime.timedelta(minutes=5))
         closed.refresh_from_db()
         if closed.status == RequestForQuotes.Status.CHOOSING:
-            quote = closed.quotes.order_by("price").first()
+            current = closed.selections.get(superseded=False)
+            allowed = [c.quote_id for c in methods.choosable(current, procurement.candidates(closed))]
+            quote = closed.quotes.filter(pk__in=allowed).order_by("price").first()
             procurement.request_choose(
                 request=closed, user=user, quote_id=quote.pk, now=closed.deadline + datetime.timedelta(days=1)
             )

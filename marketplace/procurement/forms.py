@@ -26,6 +26,11 @@ class RequestForm(forms.Form):
     )
     required_grade = forms.ChoiceField(label=_("Minimum qualification grade"), choices=Grade.choices, required=False)
     method = forms.ChoiceField(label=_("Selection method"), choices=Method.choices)
+    state_funded = forms.BooleanField(
+        label=_("State-funded (paid from public funds)"),
+        required=False,
+        help_text=_("State-funded requests need more valid quotes before a winner is selected."),
+    )
 
     def __init__(self, *args, enterprises, **kwargs):
         super().__init__(*args, **kwargs)

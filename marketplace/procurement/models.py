@@ -3,7 +3,7 @@
 Status of a request::
 
     open --deadline, no eligible quote--> failed --re-publish--> (a new open request)
-    open --deadline--> choosing (direct: the buyer picks) --pick--> publicity
+    open --deadline--> choosing (direct, credit shortlist: the buyer picks) --pick--> publicity
     open --deadline--> publicity --period over, no pending objection--> awarded (an order exists)
     publicity --objection upheld--> publicity (rerun without the winner) | failed | cancelled
 """
@@ -52,6 +52,8 @@ class Method(models.TextChoices):
     LOWEST_PRICE = selection.LOWEST_PRICE, _("Lowest price")
     SCORED = selection.SCORED, _("Scored evaluation")
     RANDOM_DRAW = selection.RANDOM_DRAW, _("Verifiable random draw")
+    CREDIT_SHORTLIST = selection.CREDIT_SHORTLIST, _("Credit-ranked shortlist, then the buyer's choice")
+    REASONABLE_PRICE = selection.REASONABLE_PRICE, _("Reasonable price (closest below the benchmark)")
 
 
 def attachment_upload_to(instance, filename):
@@ -83,6 +85,11 @@ class RequestForQuotes(BilingualMixin, models.Model):
         _("Minimum qualification grade"), max_length=1, choices=Grade.choices, blank=True, default=Grade.ANY
     )
     method = models.CharField(_("Selection method"), max_length=20, choices=Method.choices)
+    state_funded = models.BooleanField(
+        _("State-funded"),
+        default=False,
+        help_text=_("Paid from public funds: the higher minimum number of valid quotes applies."),
+    )
     status = models.CharField(_("Status"), max_length=20, choices=Status.choices, default=Status.OPEN)
     # Random draw: the commitment is public from publication; the seed only after the deadline.
     seed_commitment = models.CharField(max_length=64, blank=True)
@@ -163,6 +170,8 @@ class Selection(models.Model):
     winner = models.ForeignKey(Quote, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     table = models.JSONField(default=list)
     weights = models.JSONField(default=dict, blank=True)
+    # What the method derived and published beside the table: the shortlist, the benchmark and factor.
+    parameters = models.JSONField(default=dict, blank=True)
     algorithm = models.TextField(blank=True)
     superseded = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)

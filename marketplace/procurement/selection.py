@@ -1,4 +1,4 @@
-"""The four ways a request for quotes picks its winner, as pure functions anyone can rerun.
+"""The six ways a request for quotes picks its winner, as pure functions anyone can rerun.
 
 Nothing here touches the database: each function takes the eligible quotes as plain
 ``Candidate`` values and returns an ``Outcome`` whose ``table`` is published on the result page.
@@ -19,6 +19,32 @@ not by who submitted first::
 
 (A request published before every method had a seed breaks ties by submission time, as it then said.)
 
+Credit-ranked shortlist (the buyer then chooses among the shortlist)::
+
+    ranked    = eligible quotes by credit grade (stars, high first), then credit score (high first; none
+                ranks last), then tie_break
+    pool      = the first M of ranked                       # M = PROCUREMENT_SHORTLIST_POOL
+    remaining = sorted(pool ids); for i in 0 .. K-1:        # K = PROCUREMENT_SHORTLIST_SIZE
+        digest = HMAC-SHA256(key=seed, msg="shortlist:" + str(i) + ":" + ",".join(remaining))
+        take remaining[int.from_bytes(digest, "big") % len(remaining)] out of remaining into the shortlist
+    (a pool of K or fewer is shortlisted whole, without a draw)
+
+Reasonable price::
+
+    prices    = the valid quotes' prices; with at least TRIM_FROM (5) of them the highest and the lowest
+                one are left out of the mean
+    mean      = arithmetic mean, rounded half-up to 0.01
+    factor    = low + (int.from_bytes(HMAC-SHA256(key=seed, msg="factor"), "big") % (steps + 1)) * 0.0001,
+                steps = (high − low) / 0.0001           # low–high published, e.g. 0.9500–0.9800
+    benchmark = mean × factor, rounded half-up to 0.01
+    winner    = the highest price at or below the benchmark (ties: tie_break); if every quote is above it,
+                the lowest price (the closest above)
+
+When the selected provider walks away, a ranking method (lowest price, scored, reasonable price) passes
+the award down the same table: the winner of the new round is the first row whose quote is not in the
+round's published ``set_aside`` (declined, or no longer eligible). The draws (random draw, credit
+shortlist) are drawn again among the rest with the same seed.
+
 Money is ``Decimal`` CNY (yuan, two decimal places) throughout the hiring code.
 """
 
@@ -33,11 +59,24 @@ LOWEST_PRICE = "lowest_price"
 SCORED = "scored"
 RANDOM_DRAW = "random_draw"
 DIRECT = "direct"
+CREDIT_SHORTLIST = "credit_shortlist"
+REASONABLE_PRICE = "reasonable_price"
 
 RANDOM_DRAW_ALGORITHM = (
     'winner = ids[int.from_bytes(HMAC-SHA256(key=seed bytes, msg=",".join(sorted ids)), "big") % len(ids)]'
 )
 SCORE_PLACES = Decimal("0.01")
+FACTOR_STEP = Decimal("0.0001")
+TRIM_FROM = 5
+SHORTLIST_ALGORITHM = (
+    "rank by credit grade, credit score, tie_break; pool = first M; for i < K: take "
+    'remaining[HMAC-SHA256(key=seed, msg="shortlist:"+i+":"+",".join(remaining)) % len(remaining)]'
+)
+REASONABLE_PRICE_ALGORITHM = (
+    "mean of prices (highest and lowest left out from 5 quotes); "
+    'factor = low + HMAC-SHA256(key=seed, msg="factor") % (steps+1) * 0.0001; benchmark = mean * factor; '
+    "winner = highest price <= benchmark (else the lowest); ties: tie_break"
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +86,35 @@ class Candidate:
     service_days: int
     submitted_at: datetime
     rating: Decimal = Decimal("0")
+    # The provider's credit snapshot when the request closed (``None``: no score yet).
+    credit_grade: int | None = None
+    credit_score: Decimal | None = None
+
+
+def candidate_to_json(candidate: Candidate) -> dict:
+    """A candidate as the result's JSON publishes it (amounts and scores as decimal strings)."""
+    return {
+        "quote_id": candidate.quote_id,
+        "price": str(candidate.price),
+        "service_days": candidate.service_days,
+        "submitted_at": candidate.submitted_at.isoformat(),
+        "rating": str(candidate.rating),
+        "credit_grade": candidate.credit_grade,
+        "credit_score": None if candidate.credit_score is None else str(candidate.credit_score),
+    }
+
+
+def candidate_from_json(data: dict) -> Candidate:
+    """The inverse of ``candidate_to_json``: what anyone rerunning a published selection starts from."""
+    return Candidate(
+        quote_id=int(data["quote_id"]),
+        price=Decimal(data["price"]),
+        service_days=int(data["service_days"]),
+        submitted_at=datetime.fromisoformat(data["submitted_at"]),
+        rating=Decimal(data.get("rating") or "0"),
+        credit_grade=data.get("credit_grade"),
+        credit_score=None if data.get("credit_score") is None else Decimal(data["credit_score"]),
+    )
 
 
 @dataclass(frozen=True)
@@ -63,6 +131,8 @@ class Weights:
 class Outcome:
     winner_id: int | None
     table: list[dict] = field(default_factory=list)
+    # What the method derived from its inputs and published with the table (benchmark, shortlist …).
+    parameters: dict = field(default_factory=dict)
 
 
 def _order_key(candidate: Candidate):
@@ -80,11 +150,16 @@ def _tie_key(seed_hex: str, candidate: Candidate):
 
 def _mark_ties(table: list[dict], value: str, seed_hex: str) -> None:
     """Show the tie-break value on each row that shares its ``value`` with another row."""
+    _mark_ties_by(table, (value,), seed_hex)
+
+
+def _mark_ties_by(table: list[dict], values: tuple[str, ...], seed_hex: str) -> None:
     counts: dict = {}
     for row in table:
-        counts[row[value]] = counts.get(row[value], 0) + 1
+        key = tuple(row[v] for v in values)
+        counts[key] = counts.get(key, 0) + 1
     for row in table:
-        if counts[row[value]] > 1 and seed_hex:
+        if counts[tuple(row[v] for v in values)] > 1 and seed_hex:
             row["tie_break"] = tie_break(seed_hex, row["quote_id"])
 
 
@@ -180,6 +255,104 @@ def select_random_draw(seed_hex: str, candidates: list[Candidate]) -> Outcome:
     index = draw_index(seed_hex, ids)
     table = [{"position": n, "quote_id": quote_id, "drawn": n == index} for n, quote_id in enumerate(ids)]
     return Outcome(winner_id=ids[index], table=table)
+
+
+def _hmac_int(seed_hex: str, message: str) -> int:
+    digest = hmac.new(bytes.fromhex(seed_hex), message.encode("ascii"), hashlib.sha256).digest()
+    return int.from_bytes(digest, "big")
+
+
+def _credit_key(seed_hex: str, candidate: Candidate):
+    score = candidate.credit_score if candidate.credit_score is not None else Decimal("-1")
+    return (-(candidate.credit_grade or 0), -Decimal(score), *_tie_key(seed_hex, candidate))
+
+
+def select_credit_shortlist(seed_hex: str, candidates: list[Candidate], *, pool: int, size: int) -> Outcome:
+    """Rank by credit, draw ``size`` of the best ``pool`` with the seed; the buyer then picks among them
+    (``winner_id`` stays None). ``parameters["shortlist"]`` lists the drawn quote ids in draw order."""
+    if pool < 1 or size < 1:
+        raise ValueError("the pool and the shortlist need at least one place each")
+    ranked = sorted(candidates, key=lambda c: _credit_key(seed_hex, c))
+    in_pool = ranked[:pool]
+    remaining = sorted(c.quote_id for c in in_pool)
+    shortlist: list[int] = []
+    if len(remaining) <= size:
+        shortlist = list(remaining)
+    else:
+        for i in range(size):
+            message = f"shortlist:{i}:" + ",".join(str(quote_id) for quote_id in remaining)
+            shortlist.append(remaining.pop(_hmac_int(seed_hex, message) % len(remaining)))
+    drawn = {quote_id: n for n, quote_id in enumerate(shortlist, start=1)}
+    table = [
+        {
+            "rank": n,
+            "quote_id": c.quote_id,
+            "price": str(c.price),
+            "credit_grade": c.credit_grade,
+            "credit_score": None if c.credit_score is None else str(c.credit_score),
+            "in_pool": n <= pool,
+            "shortlisted": c.quote_id in drawn,
+            "draw_order": drawn.get(c.quote_id),
+        }
+        for n, c in enumerate(ranked, start=1)
+    ]
+    _mark_ties_by(table, ("credit_grade", "credit_score"), seed_hex)
+    return Outcome(winner_id=None, table=table, parameters={"pool": pool, "size": size, "shortlist": shortlist})
+
+
+def factor_for(seed_hex: str, low: Decimal, high: Decimal) -> Decimal:
+    """The factor drawn from the published range [low, high] in steps of 0.0001 (module docstring)."""
+    low, high = Decimal(low), Decimal(high)
+    if not (Decimal(0) < low <= high):
+        raise ValueError("the factor range must be positive and low <= high")
+    steps = int((high - low) / FACTOR_STEP)
+    return low + (_hmac_int(seed_hex, "factor") % (steps + 1)) * FACTOR_STEP
+
+
+def trimmed_mean(prices: list[Decimal]) -> tuple[Decimal, list[int]]:
+    """The mean of ``prices`` (highest and lowest left out from ``TRIM_FROM`` prices on) and the
+    positions (in ``prices``) that counted."""
+    order = sorted(range(len(prices)), key=lambda i: (prices[i], i))
+    counted = order[1:-1] if len(prices) >= TRIM_FROM else order
+    total = sum((Decimal(prices[i]) for i in counted), Decimal(0))
+    return (total / len(counted)).quantize(SCORE_PLACES, ROUND_HALF_UP), sorted(counted)
+
+
+def select_reasonable_price(seed_hex: str, candidates: list[Candidate], *, low: Decimal, high: Decimal) -> Outcome:
+    """The quote closest below the benchmark (trimmed mean × a factor drawn from [low, high]) wins."""
+    if not candidates:
+        return Outcome(winner_id=None, table=[])
+    ordered = sorted(candidates, key=lambda c: c.quote_id)
+    mean, counted = trimmed_mean([c.price for c in ordered])
+    counted_ids = {ordered[i].quote_id for i in counted}
+    factor = factor_for(seed_hex, low, high)
+    benchmark = (mean * factor).quantize(SCORE_PLACES, ROUND_HALF_UP)
+
+    def key(c: Candidate):
+        below = c.price <= benchmark
+        return (0 if below else 1, benchmark - c.price if below else c.price - benchmark, *_tie_key(seed_hex, c))
+
+    ranked = sorted(ordered, key=key)
+    table = [
+        {
+            "rank": n,
+            "quote_id": c.quote_id,
+            "price": str(c.price),
+            "in_mean": c.quote_id in counted_ids,
+            "at_or_below": c.price <= benchmark,
+            "difference": str(c.price - benchmark),
+        }
+        for n, c in enumerate(ranked, start=1)
+    ]
+    _mark_ties(table, "price", seed_hex)
+    parameters = {
+        "mean": str(mean),
+        "factor": str(factor),
+        "factor_range": [str(Decimal(low)), str(Decimal(high))],
+        "benchmark": str(benchmark),
+        "trim_from": TRIM_FROM,
+    }
+    return Outcome(winner_id=ranked[0].quote_id, table=table, parameters=parameters)
 
 
 def select_direct(candidates: list[Candidate], chosen_id: int | None) -> Outcome:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from marketplace.enterprises.selectors import enterprises_for_user
 from providers.selectors import membership_for_user
 
+from . import methods
 from .models import Objection, Quote, RequestForQuotes
 
 R = RequestForQuotes.Status
@@ -116,3 +117,46 @@ def pending_objections() -> QuerySet[Objection]:
     return Objection.objects.filter(status=Objection.Status.PENDING).select_related(
         "request__enterprise", "provider", "selection__winner__provider"
     )
+
+
+def result_document(*, request: RequestForQuotes) -> dict:
+    """The result as published JSON: every input a selection used and the table it produced, round by
+    round, so anyone can rerun ``selection`` on them. Before the deadline only the commitment is public."""
+    unsealed = request.quotes_unsealed
+    providers = {}
+    if unsealed:
+        providers = {
+            quote.pk: {"provider": quote.provider.name, "credit_code": quote.provider.credit_code}
+            for quote in request.quotes.select_related("provider")
+        }
+    rounds = []
+    for chosen in request.selections.order_by("round") if unsealed else []:
+        parameters = dict(chosen.parameters)
+        candidates = parameters.pop("candidates", None)
+        rounds.append(
+            {
+                "round": chosen.round,
+                "method": chosen.method,
+                "superseded": chosen.superseded,
+                "created_at": chosen.created_at.isoformat(),
+                "algorithm": chosen.algorithm,
+                "weights": chosen.weights,
+                "parameters": parameters,
+                "candidates": candidates,
+                "table": [{**row, **providers.get(row["quote_id"], {})} for row in chosen.table],
+                "winner_quote_id": chosen.winner_id,
+            }
+        )
+    return {
+        "request": request.pk,
+        "title": request.title,
+        "method": request.method,
+        "status": request.status,
+        "state_funded": request.state_funded,
+        "min_valid_quotes": methods.min_valid_quotes(request),
+        "deadline": request.deadline.isoformat(),
+        "seed_commitment": request.seed_commitment,
+        "seed": request.seed if request.seed_is_public else None,
+        "seed_revealed_at": request.seed_revealed_at.isoformat() if request.seed_revealed_at else None,
+        "selections": rounds,
+    }

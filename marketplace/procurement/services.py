@@ -24,7 +24,7 @@ from providers import selectors as provider_selectors
 from providers.listings import listing_info
 from providers.models import Provider, ProviderMember, Qualification
 
-from . import conf, selection
+from . import conf, methods, selection
 from .models import GRADE_RANK, Grade, Method, Objection, Quote, RequestEvent, RequestForQuotes, Selection, grade_rank
 
 R = RequestForQuotes.Status
@@ -85,6 +85,7 @@ def request_publish(
     deadline: datetime.datetime,
     method: str,
     required_grade: str = "",
+    state_funded: bool = False,
     republished_from: RequestForQuotes | None = None,
     now: datetime.datetime | None = None,
 ) -> RequestForQuotes:
@@ -125,6 +126,7 @@ def request_publish(
         deadline=deadline,
         required_grade=required_grade,
         method=method,
+        state_funded=bool(state_funded),
         seed=seed,
         seed_commitment=selection.commitment_for(seed) if seed else "",
         published_at=now,
@@ -152,6 +154,7 @@ def request_republish(*, request: RequestForQuotes, user, deadline: datetime.dat
         deadline=deadline,
         method=request.method,
         required_grade=request.required_grade,
+        state_funded=request.state_funded,
         republished_from=request,
         now=now,
     )
@@ -260,9 +263,11 @@ def quote_submit(
 # --- closing and selection -----------------------------------------------------------------------
 
 
-def _candidates(request: RequestForQuotes) -> list[selection.Candidate]:
+def candidates(request: RequestForQuotes) -> list[selection.Candidate]:
     quotes = list(
-        request.quotes.filter(excluded=False, provider__status=Provider.Status.CERTIFIED).order_by("submitted_at", "pk")
+        request.quotes.filter(excluded=False, provider__status=Provider.Status.CERTIFIED)
+        .select_related("provider")
+        .order_by("submitted_at", "pk")
     )
     ratings = bayesian_by_provider(provider_ids=[q.provider_id for q in quotes]) if quotes else {}
     return [
@@ -272,25 +277,17 @@ def _candidates(request: RequestForQuotes) -> list[selection.Candidate]:
             service_days=q.service_days,
             submitted_at=q.submitted_at,
             rating=ratings.get(q.provider_id, Decimal("0")),
+            credit_grade=q.provider.credit_grade,
+            credit_score=q.provider.credit_score,
         )
         for q in quotes
     ]
 
 
-def _weights() -> selection.Weights:
-    return selection.Weights(**conf.get("PROCUREMENT_SCORE_WEIGHTS"))
-
-
-def _tie_rule(request: RequestForQuotes, rule: str) -> str:
-    if request.seed:
-        return f'{rule}; ties: lowest HMAC-SHA256(key=seed bytes, msg="tie:" + quote id) first'
-    return f"{rule}; ties: earlier submission, then lower quote id"
-
-
 def _run_selection(request: RequestForQuotes, *, now, round_number: int) -> Selection | None:
     """Run the method; returns the new ``Selection`` or None (and marks the request failed)."""
-    candidates = _candidates(request)
-    if not candidates:
+    eligible = candidates(request)
+    if not eligible:
         request.status = R.FAILED
         request.status_reason = "no_eligible_quotes"
         request.save(update_fields=["status", "status_reason"])
@@ -303,34 +300,19 @@ def _run_selection(request: RequestForQuotes, *, now, round_number: int) -> Sele
             params={"title": request.title},
         )
         return None
-    weights = {}
-    algorithm = ""
-    if request.method == Method.LOWEST_PRICE:
-        outcome = selection.select_lowest_price(candidates, request.seed)
-        algorithm = _tie_rule(request, "lowest price")
-    elif request.method == Method.SCORED:
-        weights = _weights().as_dict()
-        outcome = selection.select_scored(candidates, _weights(), request.seed)
-        algorithm = _tie_rule(
-            request, "score = (price_score*w_price + rating_score*w_rating + days_score*w_days) / sum(w)"
-        )
-    elif request.method == Method.RANDOM_DRAW:
-        outcome = selection.select_random_draw(request.seed, candidates)
-        algorithm = selection.RANDOM_DRAW_ALGORITHM
-    else:
-        outcome = selection.select_direct(candidates, None)
-        algorithm = "the buyer's choice"
+    run = methods.run(request, eligible)
     chosen = Selection.objects.create(
         request=request,
         round=round_number,
         method=request.method,
-        winner_id=outcome.winner_id,
-        table=outcome.table,
-        weights=weights,
-        algorithm=algorithm,
+        winner_id=run.outcome.winner_id,
+        table=run.outcome.table,
+        weights=run.weights,
+        parameters={**run.outcome.parameters, "candidates": [selection.candidate_to_json(c) for c in eligible]},
+        algorithm=run.algorithm,
         created_at=now,
     )
-    if request.method == Method.DIRECT:
+    if request.method in methods.BUYER_CHOOSES:
         request.status = R.CHOOSING
         request.save(update_fields=["status"])
         notify.notify(
@@ -384,7 +366,7 @@ def _extend_for_quotes(request: RequestForQuotes, *, valid: int, now) -> Request
     days = conf.get("PROCUREMENT_EXTENSION_DAYS")
     request.deadline = now + datetime.timedelta(days=days)
     request.save(update_fields=["deadline"])
-    _event(request, "extended", valid=valid, minimum=conf.get("PROCUREMENT_MIN_VALID_QUOTES"), days=days)
+    _event(request, "extended", valid=valid, minimum=methods.min_valid_quotes(request), days=days)
     _tell_bidders_and_buyer(
         request,
         subject=_("Request “%(title)s”: deadline extended"),
@@ -400,8 +382,8 @@ def request_close(*, request: RequestForQuotes, now: datetime.datetime | None = 
     now = now or timezone.now()
     if request.status != R.OPEN or not request.deadline_passed(now):
         return request
-    valid = len(_candidates(request))
-    if valid < conf.get("PROCUREMENT_MIN_VALID_QUOTES"):
+    valid = len(candidates(request))
+    if valid < methods.min_valid_quotes(request):
         if not request.events.filter(kind="extended").exists():
             return _extend_for_quotes(request, valid=valid, now=now)
         request.closed_at = now
@@ -427,15 +409,15 @@ def request_close(*, request: RequestForQuotes, now: datetime.datetime | None = 
 @records_conflicts
 @transaction.atomic
 def request_choose(*, request: RequestForQuotes, user, quote_id: int, now=None) -> Selection:
-    """Direct method: the buyer picks one of the eligible quotes."""
+    """Direct method: the buyer picks one of the eligible quotes; credit shortlist: one of the shortlist."""
     request = _lock(request)
     _require_enterprise_member(request.enterprise, user)
     if request.status != R.CHOOSING:
         raise TransitionNotAllowed(_("This request is not waiting for a choice."), code="not_choosing")
     current = request.selections.filter(superseded=False).first()
-    candidates = _candidates(request)
+    eligible = candidates(request)
     try:
-        outcome = selection.select_direct(candidates, int(quote_id))
+        outcome = selection.select_direct(methods.choosable(current, eligible), int(quote_id))
     except (TypeError, ValueError):
         raise ValidationError(_("Choose one of the quotes listed."), code="bad_choice") from None
     chosen = request.quotes.select_related("provider").get(pk=outcome.winner_id)

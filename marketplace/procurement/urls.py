@@ -8,6 +8,7 @@ urlpatterns = [
     path("quotes/", views.MyQuotesView.as_view(), name="my-quotes"),
     path("new/", views.RequestCreateView.as_view(), name="create"),
     path("<int:pk>/", views.RequestDetailView.as_view(), name="detail"),
+    path("<int:pk>/result.json", views.ResultJSONView.as_view(), name="result-json"),
     path("<int:pk>/quote/", views.QuoteView.as_view(), name="quote"),
     path("<int:pk>/choose/", views.ChooseView.as_view(), name="choose"),
     path("<int:pk>/object/", views.ObjectionView.as_view(), name="object"),

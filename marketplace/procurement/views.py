@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +21,7 @@ from marketplace.core.views import OrganisationObjectMixin, apply_service_errors
 from marketplace.enterprises.selectors import enterprises_for_user
 from providers.selectors import membership_for_user
 
-from . import awards, selection, selectors, services
+from . import awards, methods, selectors, services
 from .forms import ObjectionDecisionForm, QuoteForm, ReasonForm, RepublishForm, RequestForm
 from .models import Objection, Quote, RequestForQuotes
 
@@ -95,6 +95,7 @@ class RequestCreateView(LoginRequiredMixin, TemplateView):
                     deadline=data["deadline"],
                     method=data["method"],
                     required_grade=data.get("required_grade") or "",
+                    state_funded=data.get("state_funded", False),
                 )
             except ValidationError as error:
                 apply_service_errors(form, error)
@@ -154,14 +155,29 @@ class RequestDetailView(TemplateView):
             can_object=bool(own) and rfq.status == "publicity" and current and current.winner_id != own.pk,
             can_decline=bool(own) and rfq.status == "publicity" and current and current.winner_id == own.pk,
             republish_form=RepublishForm() if is_buyer and rfq.status in ("failed", "cancelled") else None,
-            algorithm=(
-                current.algorithm
-                if current is not None and rfq.method != "random_draw"
-                else selection.RANDOM_DRAW_ALGORITHM
+            algorithm=current.algorithm if current is not None else methods.published_algorithm(rfq),
+            min_valid_quotes=methods.min_valid_quotes(rfq),
+            choosable_ids=(
+                {c.quote_id for c in methods.choosable(current, services.candidates(rfq))}
+                if current is not None and rfq.status == RequestForQuotes.Status.CHOOSING
+                else set()
             ),
             service_order=getattr(rfq, "order", None) if rfq.status == "awarded" else None,
         )
         return context
+
+
+class ResultJSONView(View):
+    """The published inputs and table of every selection round, for anyone to recompute."""
+
+    def get(self, request, pk):
+        try:
+            rfq = selectors.public_request(pk=pk)
+        except RequestForQuotes.DoesNotExist:
+            raise Http404("No such request") from None
+        response = JsonResponse(selectors.result_document(request=rfq), json_dumps_params={"ensure_ascii": False})
+        response["Content-Disposition"] = f'inline; filename="request-{rfq.pk}-result.json"'
+        return response
 
 
 class _RequestPost(LoginRequiredMixin, View):
