@@ -50,6 +50,8 @@ DEFAULTS = {
     ),
     # An order not delivered more than this many days after its promised deadline is a negative event.
     "CREDIT_OVERDUE_DAYS": _env.int("CREDIT_OVERDUE_DAYS", default=30),
+    # The provider must seal the contract within this many days of the buyer's seal, else a negative event.
+    "CREDIT_CONTRACT_SEAL_DAYS": _env.int("CREDIT_CONTRACT_SEAL_DAYS", default=7),
     # How far back the public negative-behaviour list (/providers/penalties/) reaches.
     "CREDIT_NEGATIVE_LIST_DAYS": _env.int("CREDIT_NEGATIVE_LIST_DAYS", default=365),
     # The lowest score of each grade (stars); below the lowest listed, one star.

@@ -34,6 +34,7 @@ class Config:
     suspend_threshold: Decimal
     window_days: int
     overdue_days: int = 30  # an order undelivered this long after its deadline is a negative event
+    contract_seal_days: int = 7  # a contract the provider has not sealed this long after the buyer did
 
     @classmethod
     def from_settings(cls) -> "Config":
@@ -47,6 +48,7 @@ class Config:
             suspend_threshold=Decimal(conf.get("CREDIT_SUSPEND_THRESHOLD")),
             window_days=int(conf.get("CREDIT_WINDOW_DAYS")),
             overdue_days=int(conf.get("CREDIT_OVERDUE_DAYS")),
+            contract_seal_days=int(conf.get("CREDIT_CONTRACT_SEAL_DAYS")),
         )
 
     @property

@@ -1,5 +1,6 @@
 """The credit record's own data: appeals of its entries, and the negative behaviour staff record
-(what no other table tells: a declined award, an unsigned contract, a false qualification).
+(what no other table tells: a false qualification, or an award declined or a contract left unsigned
+outside the platform's own records, which count by themselves).
 The entries themselves are rows of the apps below (ratings, evaluations, orders, disputes,
 objections), read by ``selectors``; the latest score and grade are a snapshot on ``providers.Provider``.
 """
@@ -22,6 +23,8 @@ class CreditSource(models.TextChoices):
     DISPUTE = "dispute", _("Dispute decided against the provider")
     OBJECTION = "objection", _("Upheld objection to an award")
     OVERDUE = "overdue", _("Delivery overdue")
+    DECLINED = "declined", _("Award declined by the selected provider")
+    UNSIGNED = "unsigned", _("Contract not sealed by the provider in time")
     RECORDED = "recorded", _("Negative behaviour recorded by staff")
 
 

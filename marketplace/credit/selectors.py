@@ -9,6 +9,10 @@ deliveries, disputes, upheld objections) plus one for appeals. What counts again
   and its quote was excluded. One entry per superseded selection round, however many objections
   were upheld in it. An upheld objection that cancels the request is about the request, not the
   winner, and is not held against anyone's credit.
+- the selected provider declining an award (the request's ``award_declined`` event), and a contract
+  the provider has not sealed ``contract_seal_days`` after the buyer sealed it (or sealed later than
+  that); a contract of a cancelled order does not count. Both are dated when they happened (the
+  grace running out, for the contract), so time alone makes the second.
 
 Also the public track record of the provider's profile (completed orders, on-time share, median
 response to requests), which reads hiring and procurement.
@@ -19,13 +23,13 @@ import statistics
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.hiring.models import Dispute, ServiceOrder, Status
+from marketplace.hiring.models import ContractSeal, Dispute, ServiceOrder, Status
 from marketplace.hiring.selectors import DELIVERED_ON_TIME, timed_deliveries
-from marketplace.procurement.models import Objection, Quote
+from marketplace.procurement.models import Objection, Quote, RequestEvent
 from marketplace.ratings.models import AuthorityEvaluation, PlatformEvaluation, Rating
 from providers.models import Provider, ProviderEvent
 
@@ -202,7 +206,69 @@ def _penalty_entries(provider, config, since, now=None) -> list[Entry]:
                 provider_id=objection.selection.winner.provider_id,
             )
         )
-    return entries + _overdue_entries(provider, config, since, now) + _recorded_entries(provider, config, since)
+    return (
+        entries
+        + _overdue_entries(provider, config, since, now)
+        + _declined_entries(provider, config, since)
+        + _unsigned_entries(provider, config, since, now)
+        + _recorded_entries(provider, config, since)
+    )
+
+
+def _declined_entries(provider, config, since) -> list[Entry]:
+    """Awards the selected provider declined during the publicity period (``procurement.awards``)."""
+    events = list(RequestEvent.objects.filter(kind="award_declined", created_at__gte=since).select_related("request"))
+    quotes = Quote.objects.in_bulk([event.data.get("quote") for event in events if event.data.get("quote")])
+    entries = []
+    for event in events:
+        quote = quotes.get(event.data.get("quote"))
+        if quote is None or (provider is not None and quote.provider_id != provider.pk):
+            continue
+        entries.append(
+            Entry(
+                CreditSource.DECLINED,
+                event.pk,
+                event.created_at,
+                _("Award declined"),
+                _("Request “%(title)s”: %(reason)s")
+                % {"title": event.request.title, "reason": event.data.get("reason", "")},
+                formula.Contribution(deduction=config.penalties.get("award_declined", Decimal(0))),
+                provider_id=quote.provider_id,
+            )
+        )
+    return entries
+
+
+def _unsigned_entries(provider, config, since, now=None) -> list[Entry]:
+    """Contracts the provider left unsealed ``contract_seal_days`` after the buyer's seal."""
+    grace = datetime.timedelta(days=config.contract_seal_days)
+    cutoff = (now or timezone.now()) - grace
+    provider_seal = ContractSeal.objects.filter(contract=OuterRef("contract"), party=ContractSeal.Party.PROVIDER)
+    late = (
+        ContractSeal.objects.filter(party=ContractSeal.Party.BUYER, sealed_at__lt=cutoff, sealed_at__gte=since - grace)
+        .exclude(contract__service_order__order__status=Status.CANCELLED)
+        .annotate(provider_sealed_at=Subquery(provider_seal.values("sealed_at")[:1]))
+        .filter(Q(provider_sealed_at__isnull=True) | Q(provider_sealed_at__gt=F("sealed_at") + grace))
+        .filter(**_of(provider, "contract__service_order__provider"))
+        .select_related("contract__document", "contract__service_order__order")
+    )
+    return [
+        Entry(
+            CreditSource.UNSIGNED,
+            seal.contract_id,
+            seal.sealed_at + grace,
+            _("Contract not sealed within %(days)s days") % {"days": config.contract_seal_days},
+            _("Contract %(number)s of order %(order)s, sealed by the buyer %(date)s")
+            % {
+                "number": seal.contract.number,
+                "order": seal.contract.service_order.order.number,
+                "date": timezone.localtime(seal.sealed_at).strftime("%Y-%m-%d"),
+            },
+            formula.Contribution(deduction=config.penalties.get("contract_unsigned", Decimal(0))),
+            provider_id=seal.contract.service_order.provider_id,
+        )
+        for seal in late
+    ]
 
 
 def _overdue_entries(provider, config, since, now=None) -> list[Entry]:

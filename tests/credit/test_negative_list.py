@@ -210,6 +210,11 @@ def test_the_public_page_in_both_languages_names_no_person(provider, staff, clie
 def test_the_formula_page_lists_every_deduction(client, settings):
     settings.CREDIT_OVERDUE_DAYS = 45
     html = client.get(reverse("providers:credit-formula")).content.decode()
-    for text in ("overdue by more than 45 days", "declined the award", "did not sign the contract", "found false"):
+    for text in (
+        "overdue by more than 45 days",
+        "declined the award",
+        "did not seal the contract within 7 days",
+        "found false",
+    ):
         assert text in html
     assert reverse("providers:penalties") in html
