@@ -8,6 +8,7 @@ from django.views.i18n import JavaScriptCatalog
 from marketplace.accounts.throttling import ThrottledPasswordResetView
 from marketplace.catalogue.views import HomeView
 from marketplace.credit import urls as credit_urls
+from marketplace.hiring import basket_views
 from marketplace.hiring import urls as hiring_urls
 from marketplace.hiring.views import CheckoutView, StockCheckoutGone
 from marketplace.hiring.webhooks import StripeWebhookView
@@ -36,6 +37,11 @@ urlpatterns = i18n_patterns(
     path("", include(("marketplace.transparency.urls", "transparency"))),
     # Replaces Oscar's shipping-based checkout at the same address (this pattern is matched first);
     # every stock step under it (shipping address, method, payment, preview, thank-you …) goes there too.
+    # The cart, likewise in place of Oscar's basket pages (reverse("basket:summary") lands here).
+    path("basket/", basket_views.BasketView.as_view(), name="cart"),
+    path("basket/add/<int:pk>/", basket_views.BasketAddView.as_view(), name="cart-add"),
+    path("basket/lines/<int:line_pk>/remove/", basket_views.BasketRemoveView.as_view(), name="cart-remove"),
+    re_path(r"^basket/.+$", basket_views.StockBasketGone.as_view()),
     path("checkout/", CheckoutView.as_view(), name="direct-checkout"),
     re_path(r"^checkout/.+$", StockCheckoutGone.as_view()),
     # Oscar's password-reset page, rate-limited.

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from oscar.core.loading import get_model
 
 from marketplace.core.conflicts import Act, records_conflicts, require_no_conflict
 from providers import selectors as provider_selectors
@@ -28,6 +29,12 @@ def direct_orders_place(
     project_name = (project_name or "").strip()
     if not project_name:
         raise ValidationError({"project_name": _("Name the project the service is for.")}, code="required")
+    # The basket row is the lock: a second "Place order" (a double click, a second tab) waits here and
+    # then finds the basket submitted, instead of placing every order again.
+    Basket = get_model("basket", "Basket")
+    locked = Basket.objects.select_for_update().filter(pk=basket.pk).first() if basket.id else None
+    if locked is not None and locked.status != Basket.OPEN:
+        raise ValidationError(_("These services were already ordered; see your orders."), code="already_placed")
     lines = list(basket.all_lines())
     if not lines:
         raise ValidationError(_("Your basket is empty."), code="empty_basket")
@@ -51,25 +58,25 @@ def direct_orders_place(
         require_no_conflict(
             user=user, act=Act.ORDER, enterprise=enterprise, provider=listing.provider, subject=product.get_title()
         )
-        for _n in range(line.quantity):
-            placed.append(
-                services.service_order_create(
-                    enterprise=enterprise,
-                    provider=listing.provider,
-                    buyer=user,
-                    title=product.localized("title") if hasattr(product, "localized") else product.title,
-                    price=info.price.incl_tax,
-                    service_days=listing.service_days or 30,
-                    project_name=project_name,
-                    site_location=(site_location or "").strip(),
-                    notes=(notes or "").strip(),
-                    source=ServiceOrder.Source.DIRECT,
-                    category=listing.category,
-                    product=product,
-                    stockrecord=line.stockrecord,
-                    basket=basket,
-                    basket_line=line,
-                )
+        # One order per line: a service has no quantity (see ``basket``).
+        placed.append(
+            services.service_order_create(
+                enterprise=enterprise,
+                provider=listing.provider,
+                buyer=user,
+                title=product.localized("title") if hasattr(product, "localized") else product.title,
+                price=info.price.incl_tax,
+                service_days=listing.service_days or 30,
+                project_name=project_name,
+                site_location=(site_location or "").strip(),
+                notes=(notes or "").strip(),
+                source=ServiceOrder.Source.DIRECT,
+                category=listing.category,
+                product=product,
+                stockrecord=line.stockrecord,
+                basket=basket,
+                basket_line=line,
             )
+        )
     basket.submit()
     return placed

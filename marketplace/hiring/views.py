@@ -259,13 +259,26 @@ class CheckoutView(LoginRequiredMixin, TemplateView):
             try:
                 placed = checkout.direct_orders_place(basket=request.basket, user=request.user, **form.cleaned_data)
             except ValidationError as error:
+                if getattr(error, "code", None) == "already_placed":
+                    messages.info(request, error.message)
+                    return redirect("hiring:list")
                 if hasattr(error, "error_dict"):
                     for field, errors in error.error_dict.items():
                         form.add_error(field if field in form.fields else None, errors)
                 else:
                     form.add_error(None, error)
             else:
-                messages.success(request, _("Your order is placed and awaits payment."))
+                for so in placed:
+                    messages.success(
+                        request,
+                        _("Order %(number)s placed: %(service)s by %(provider)s, ¥%(price)s, awaiting payment.")
+                        % {
+                            "number": so.order.number,
+                            "service": so.title,
+                            "provider": so.provider.localized("name"),
+                            "price": so.price,
+                        },
+                    )
                 return redirect(placed[0].get_absolute_url() if len(placed) == 1 else "hiring:list")
         return self.render_to_response(self.get_context_data(form=form), status=400)
 

@@ -2,8 +2,9 @@
 
 A listing is available to buy only while ``providers.selectors`` counts it as purchasable (its
 provider certified, holding an approved unexpired qualification for the listing's category, and
-the listing published) and its pricing mode is not "quote only" (those are hired through a request
-for quotes). Prices carry no separate tax line: intermediary fees are quoted tax-inclusive.
+the listing published) and its pricing mode is "fixed": "quote only" and "from ¥…" listings are hired
+through a request for quotes addressed to their provider. Prices carry no separate tax line:
+intermediary fees are quoted tax-inclusive.
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +28,13 @@ class QuoteOnly(availability.Unavailable):
     message = _("Quote only: request a quote")
 
 
+class FromPrice(availability.Unavailable):
+    """A "from ¥…" price is where the provider's quotes start, not what a project costs."""
+
+    code = "from_price"
+    message = _("Priced from an amount: request a quote for your project")
+
+
 class ListingAvailability:
     def availability_policy(self, product, stockrecord):
         if not stockrecord:
@@ -37,8 +45,11 @@ class ListingAvailability:
             purchasable = selectors.listing_is_purchasable(product=product)
         if not purchasable:
             return NotOnSale()
-        if listing_info(product).is_quote_only:
+        info = listing_info(product)
+        if info.is_quote_only:
             return QuoteOnly()
+        if info.pricing_mode == "from":
+            return FromPrice()
         return availability.Available()
 
     def parent_availability_policy(self, product, children_stock):
