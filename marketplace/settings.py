@@ -137,6 +137,7 @@ TEMPLATES = [
                 "oscar.apps.checkout.context_processors.checkout",
                 "oscar.core.context_processors.metadata",
                 "marketplace.core.context_processors.site",
+                "marketplace.hiring.context_processors.cart",
             ],
         },
     },

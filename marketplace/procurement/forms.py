@@ -32,11 +32,15 @@ class RequestForm(forms.Form):
         help_text=_("State-funded requests need more valid quotes before a winner is selected."),
     )
 
-    def __init__(self, *args, enterprises, **kwargs):
+    def __init__(self, *args, enterprises, addressed: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["enterprise"].queryset = enterprises
         self.fields["category"].queryset = Category.objects.exclude(code__isnull=True).exclude(code="").order_by("path")
         self.fields["region"].choices = region_choices()
+        if addressed:
+            # The listing decides the service item; one invited provider means the buyer's choice.
+            for name in ("category", "method", "state_funded"):
+                del self.fields[name]
 
 
 class RepublishForm(forms.Form):

@@ -28,7 +28,10 @@ def weights() -> selection.Weights:
 
 
 def min_valid_quotes(request: RequestForQuotes) -> int:
-    """The number of valid quotes ``request`` needs at its deadline (state-funded requests need more)."""
+    """The number of valid quotes ``request`` needs at its deadline (state-funded requests need more; a
+    request addressed to one provider needs that one)."""
+    if request.is_addressed:
+        return 1
     if request.state_funded:
         return max(conf.get("PROCUREMENT_MIN_VALID_QUOTES"), conf.get("PROCUREMENT_MIN_VALID_QUOTES_STATE_FUNDED"))
     return conf.get("PROCUREMENT_MIN_VALID_QUOTES")

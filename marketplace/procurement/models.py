@@ -85,6 +85,24 @@ class RequestForQuotes(BilingualMixin, models.Model):
         _("Minimum qualification grade"), max_length=1, choices=Grade.choices, blank=True, default=Grade.ANY
     )
     method = models.CharField(_("Selection method"), max_length=20, choices=Method.choices)
+    # A request addressed to one provider (from its "from ¥…" or quote-only listing): only that provider
+    # may quote, its quote opens the request at once, and the buyer's acceptance is the award.
+    invited_provider = models.ForeignKey(
+        "providers.Provider",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invitations",
+        verbose_name=_("Addressed to"),
+    )
+    listing = models.ForeignKey(
+        "catalogue.Product",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("Listing"),
+    )
     state_funded = models.BooleanField(
         _("State-funded"),
         default=False,
@@ -108,7 +126,13 @@ class RequestForQuotes(BilingualMixin, models.Model):
         verbose_name = _("Request for quotes")
         verbose_name_plural = _("Requests for quotes")
         ordering = ["-published_at", "-pk"]
-        constraints = [models.CheckConstraint(condition=models.Q(budget__gt=0), name="rfq_budget_positive")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(budget__gt=0), name="rfq_budget_positive"),
+            models.CheckConstraint(
+                condition=models.Q(invited_provider__isnull=True) | models.Q(method="direct", state_funded=False),
+                name="rfq_addressed_is_direct_and_not_state_funded",
+            ),
+        ]
 
     def __str__(self):
         return self.title
@@ -122,6 +146,10 @@ class RequestForQuotes(BilingualMixin, models.Model):
 
     def deadline_passed(self, now=None) -> bool:
         return (now or timezone.now()) >= self.deadline
+
+    @property
+    def is_addressed(self) -> bool:
+        return self.invited_provider_id is not None
 
     @property
     def seed_is_public(self) -> bool:

@@ -21,12 +21,25 @@ def _base() -> QuerySet[RequestForQuotes]:
 
 
 def open_requests(*, category=None, region: str = "") -> QuerySet[RequestForQuotes]:
-    queryset = _base().filter(status=R.OPEN, deadline__gt=timezone.now()).order_by("deadline", "pk")
+    """Requests open to every eligible provider (one addressed to a single provider is not listed)."""
+    queryset = (
+        _base()
+        .filter(status=R.OPEN, deadline__gt=timezone.now(), invited_provider__isnull=True)
+        .order_by("deadline", "pk")
+    )
     if category is not None:
         queryset = queryset.filter(category=category)
     if region:
         queryset = queryset.filter(region__startswith=region.rstrip("0")[:2] if region.endswith("0000") else region)
     return queryset
+
+
+def invitations(*, user) -> QuerySet[RequestForQuotes]:
+    """Open requests addressed to the user's provider (they are not on the public list)."""
+    membership = membership_for_user(user=user)
+    if membership is None:
+        return RequestForQuotes.objects.none()
+    return _base().filter(status=R.OPEN, invited_provider=membership.provider).order_by("deadline")
 
 
 def public_request(*, pk: int) -> RequestForQuotes:

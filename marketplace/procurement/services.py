@@ -86,6 +86,8 @@ def request_publish(
     method: str,
     required_grade: str = "",
     state_funded: bool = False,
+    invited_provider: Provider | None = None,
+    listing=None,
     republished_from: RequestForQuotes | None = None,
     now: datetime.datetime | None = None,
 ) -> RequestForQuotes:
@@ -127,6 +129,8 @@ def request_publish(
         required_grade=required_grade,
         method=method,
         state_funded=bool(state_funded),
+        invited_provider=invited_provider,
+        listing=listing,
         seed=seed,
         seed_commitment=selection.commitment_for(seed) if seed else "",
         published_at=now,
@@ -155,6 +159,8 @@ def request_republish(*, request: RequestForQuotes, user, deadline: datetime.dat
         method=request.method,
         required_grade=request.required_grade,
         state_funded=request.state_funded,
+        invited_provider=request.invited_provider,
+        listing=request.listing,
         republished_from=request,
         now=now,
     )
@@ -181,6 +187,8 @@ def provider_ineligibility(*, provider: Provider, request: RequestForQuotes, tod
     """Why ``provider`` may not quote on ``request`` (a message for the provider), or None."""
     if provider.status != Provider.Status.CERTIFIED:
         return _("Only certified providers may quote.")
+    if request.invited_provider_id and request.invited_provider_id != provider.pk:
+        return _("This request is addressed to another provider.")
     qualifications = Qualification.objects.in_force(today=today).filter(provider=provider, category=request.category)
     needed = GRADE_RANK.get(request.required_grade, 0)
     if not any(grade_rank(q.grade) >= needed for q in qualifications):
@@ -257,6 +265,8 @@ def quote_submit(
     quote.save()
     # The audit row names the provider but never the amount: the log is sealed like the quote.
     _event(request, "quoted", actor=user, provider=provider.pk)
+    if request.is_addressed:
+        request_close(request=request, now=now)  # the one invited quote opens it for the buyer's decision
     return quote
 
 
@@ -328,10 +338,14 @@ def _run_selection(request: RequestForQuotes, *, now, round_number: int) -> Sele
 
 
 def _start_publicity(request, chosen: Selection, *, now) -> None:
+    """An addressed request had one possible bidder and nobody to object: its period is empty."""
     request.status = R.PUBLICITY
-    request.publicity_ends_at = now + datetime.timedelta(days=conf.get("PROCUREMENT_PUBLICITY_DAYS"))
+    days = 0 if request.is_addressed else conf.get("PROCUREMENT_PUBLICITY_DAYS")
+    request.publicity_ends_at = now + datetime.timedelta(days=days)
     request.save(update_fields=["status", "publicity_ends_at"])
     _event(request, "selected", winner=chosen.winner_id, round=chosen.round)
+    if request.is_addressed:
+        return
     quoting = Provider.objects.filter(quotes__request=request).distinct()
     recipients = notify.organisation_recipients(request.enterprise)
     for provider in quoting:
@@ -380,7 +394,8 @@ def request_close(*, request: RequestForQuotes, now: datetime.datetime | None = 
     """Close a request past its deadline and run its selection; a second call is a no-op."""
     request = _lock(request)
     now = now or timezone.now()
-    if request.status != R.OPEN or not request.deadline_passed(now):
+    answered = request.is_addressed and request.quotes.exists()  # the one invited quote is in: no wait
+    if request.status != R.OPEN or not (request.deadline_passed(now) or answered):
         return request
     valid = len(candidates(request))
     if valid < methods.min_valid_quotes(request):
@@ -432,6 +447,8 @@ def request_choose(*, request: RequestForQuotes, user, quote_id: int, now=None) 
     current.save(update_fields=["winner"])
     _event(request, "chosen", actor=user, winner=outcome.winner_id)
     _start_publicity(request, current, now=now or timezone.now())
+    if request.is_addressed:
+        request_award(request=request, now=now or timezone.now())  # accepting the one quote is the award
     return current
 
 

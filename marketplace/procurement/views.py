@@ -2,6 +2,8 @@
 gives 404), one service call per POST, and the sealed-quote rule enforced in ``selectors``.
 """
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,9 +21,10 @@ from marketplace.core.permissions import StaffRequiredMixin
 from marketplace.core.storage import private_file_response
 from marketplace.core.views import OrganisationObjectMixin, apply_service_errors, flash_service_errors
 from marketplace.enterprises.selectors import enterprises_for_user
+from providers.listings import listing_info
 from providers.selectors import membership_for_user
 
-from . import awards, methods, selectors, services
+from . import addressed, awards, methods, selectors, services
 from .forms import ObjectionDecisionForm, QuoteForm, ReasonForm, RepublishForm, RequestForm
 from .models import Objection, Quote, RequestForQuotes
 
@@ -60,11 +63,14 @@ class MyQuotesView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         page = Paginator(selectors.provider_quotes(user=self.request.user), 20).get_page(self.request.GET.get("page"))
-        context.update(page=page, quotes=page.object_list)
+        context.update(page=page, quotes=page.object_list, invitations=selectors.invitations(user=self.request.user))
         return context
 
 
 class RequestCreateView(LoginRequiredMixin, TemplateView):
+    """Publish a request for quotes; with ``?listing=<id>`` (a "from" or quote-only listing) the request
+    is addressed to that listing's provider alone."""
+
     template_name = "procurement/create.html"
 
     def dispatch(self, request, *args, **kwargs):
@@ -72,35 +78,64 @@ class RequestCreateView(LoginRequiredMixin, TemplateView):
             self.enterprises = enterprises_for_user(user=request.user)
             if not self.enterprises.exists():
                 raise PermissionDenied(_("Only members of an enterprise may publish requests for quotes."))
+            listing_id = request.POST.get("listing") or request.GET.get("listing")
+            self.listing = addressed.addressable_listing(pk=listing_id) if listing_id else None
+            if listing_id and self.listing is None:
+                messages.error(request, _("This listing can no longer be asked for a quote; choose another provider."))
+                return redirect("catalogue:index")
         return super().dispatch(request, *args, **kwargs)
+
+    def _form(self, data=None):
+        initial = {}
+        if self.listing is not None:
+            initial = {
+                "title": self.listing.localized("title") if hasattr(self.listing, "localized") else self.listing.title,
+                "deadline": timezone.localtime() + datetime.timedelta(days=addressed.DEFAULT_DAYS_TO_ANSWER),
+            }
+        return RequestForm(data, enterprises=self.enterprises, addressed=self.listing is not None, initial=initial)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.setdefault("form", RequestForm(enterprises=self.enterprises))
+        context.setdefault("form", self._form())
+        context["listing"] = self.listing
+        context["listing_info"] = listing_info(self.listing) if self.listing is not None else None
         return context
 
     def post(self, request):
-        form = RequestForm(request.POST, enterprises=self.enterprises)
+        form = self._form(request.POST)
         if form.is_valid():
             data = form.cleaned_data
+            common = {
+                "enterprise": data["enterprise"],
+                "user": request.user,
+                "title": data["title"],
+                "description": data["description"],
+                "region": data["region"],
+                "budget": data["budget"],
+                "deadline": data["deadline"],
+                "required_grade": data.get("required_grade") or "",
+            }
             try:
-                created = services.request_publish(
-                    enterprise=data["enterprise"],
-                    user=request.user,
-                    category=data["category"],
-                    title=data["title"],
-                    description=data["description"],
-                    region=data["region"],
-                    budget=data["budget"],
-                    deadline=data["deadline"],
-                    method=data["method"],
-                    required_grade=data.get("required_grade") or "",
-                    state_funded=data.get("state_funded", False),
-                )
+                if self.listing is not None:
+                    created = addressed.request_address(listing=self.listing, **common)
+                else:
+                    created = services.request_publish(
+                        category=data["category"],
+                        method=data["method"],
+                        state_funded=data.get("state_funded", False),
+                        **common,
+                    )
             except ValidationError as error:
                 apply_service_errors(form, error)
             else:
-                messages.success(request, _("Your request is published."))
+                if created.is_addressed:
+                    messages.success(
+                        request,
+                        _("Your request is sent to %(provider)s, who alone can quote on it.")
+                        % {"provider": created.invited_provider.localized("name")},
+                    )
+                else:
+                    messages.success(request, _("Your request is published."))
                 return redirect(created.get_absolute_url())
         return self.render_to_response(self.get_context_data(form=form))
 
@@ -212,7 +247,10 @@ class QuoteView(_RequestPost):
             except ValidationError as error:
                 apply_service_errors(form, error)
             else:
-                messages.success(request, _("Your quote is submitted and sealed until the deadline."))
+                if rfq.is_addressed:
+                    messages.success(request, _("Your quote is sent to the buyer, who can accept it now."))
+                else:
+                    messages.success(request, _("Your quote is submitted and sealed until the deadline."))
                 return redirect(rfq.get_absolute_url())
         view = RequestDetailView()
         view.setup(request, pk=pk)
@@ -228,6 +266,10 @@ class ChooseView(_BuyerRequestPost):
         except ValidationError as error:
             flash_service_errors(request, error)
         else:
+            rfq.refresh_from_db()
+            if rfq.status == RequestForQuotes.Status.AWARDED:
+                messages.success(request, _("Quote accepted: the order is placed and awaits your payment."))
+                return redirect(rfq.order.get_absolute_url())
             messages.success(request, _("Your choice is published for the publicity period."))
         return redirect(rfq.get_absolute_url())
 

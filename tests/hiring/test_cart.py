@@ -155,3 +155,18 @@ def test_two_place_order_clicks_at_once_place_the_orders_once(catalogue, monkeyp
     outcomes = sorted(type(result).__name__ for result in results.values())
     assert outcomes == ["ValidationError", "list"], results
     assert ServiceOrder.objects.count() == 1
+
+
+def test_the_header_counts_the_cart_without_creating_one(client, buyer, listing):
+    enterprise, owner = buyer
+    client.force_login(owner)
+    assert "site-cart__count" not in client.get("/").content.decode()
+    assert not Basket.objects.exists()  # browsing does not make a cart row per visitor
+    client.logout()
+    client.post(reverse("cart-add", kwargs={"pk": listing.pk}))  # anonymous: a cookie cart
+    assert 'site-cart__count">1<' in client.get("/").content.decode()
+    client.force_login(owner)  # signed in, not yet merged: still one service
+    assert 'site-cart__count">1<' in client.get("/").content.decode()
+    client.get(reverse("cart"))  # the cart loads and merges
+    assert 'site-cart__count">1<' in client.get("/").content.decode()
+    assert Basket.objects.get(owner=owner, status="Open").lines.count() == 1
