@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     # OneWindow's own apps.
     "marketplace.accounts.apps.AccountsConfig",
     "marketplace.core.apps.CoreConfig",
+    "translog.apps.TranslogConfig",
     "marketplace.enterprises.apps.EnterprisesConfig",
     "providers.apps.ProvidersConfig",
     "marketplace.procurement.apps.ProcurementConfig",

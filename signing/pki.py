@@ -35,6 +35,8 @@ from .keystores import EncryptedFileKeyStore
 ROOT = "root-ca"
 SEAL_CA = "seal-ca"
 TSA = "tsa"
+# Signs the transparency log's tree heads (issue 18); certified by the seal CA like the TSA.
+LOG = "transparency-log"
 CRL_NAMES = (ROOT, SEAL_CA)
 CRL_LIFETIME = dt.timedelta(days=7)
 CRL_REFRESH_MARGIN = dt.timedelta(days=1)
@@ -110,6 +112,17 @@ class Pki:
     def tsa(self):
         """(certificate, private key) of the local TSA."""
         return to_asn1(self.certificate(TSA)), self.keys.load_private_key(f"{TSA}.key.enc")
+
+    def log_signer(self):
+        """(certificate, private key) of the transparency log's key, made on first use."""
+        if not self.cert_path(LOG).exists():
+            self.init()
+        return self.certificate(LOG), self.keys.load_private_key(f"{LOG}.key.enc")
+
+    def log_chain_pem(self) -> str:
+        """The log certificate, the seal CA and the root, PEM: what an auditor pins."""
+        parts = [self.certificate(LOG), self.certificate(SEAL_CA), self.certificate(ROOT)]
+        return "".join(c.public_bytes(serialization.Encoding.PEM).decode() for c in parts)
 
     def crl_der(self, name: str) -> bytes:
         """The current CRL of ``name``, reissued first if it is about to expire."""
@@ -267,6 +280,21 @@ class Pki:
             )
             self._write_cert(self.cert_path(TSA), cert)
             created.append(TSA)
+        if not self.cert_path(LOG).exists():
+            key = new_key()
+            self.keys.store(key_ref=f"{LOG}.key.enc", private_key=key)
+            cert = self._sign_cert(
+                subject=_name("OneWindow Transparency Log", "OneWindow"),
+                public_key=key.public_key(),
+                issuer_cert=self.certificate(SEAL_CA),
+                issuer_key=self.keys.load_private_key(f"{SEAL_CA}.key.enc"),
+                days=365 * 10,
+                ca=False,
+                key_usage={"digital_signature": True},
+                crl_name=SEAL_CA,
+            )
+            self._write_cert(self.cert_path(LOG), cert)
+            created.append(LOG)
         for name in CRL_NAMES:
             if not self.crl_path(name).exists():
                 self._issue_crl(name)

@@ -25,6 +25,11 @@ VERDICT_COLOURS = {
 MUTED = colors.HexColor("#5b6776")
 
 
+def _grouped(hex_digest: str) -> str:
+    """A digest in groups of 16 so a table cell can wrap it."""
+    return " ".join(hex_digest[i : i + 16] for i in range(0, len(hex_digest), 16))
+
+
 def _row(label: str, value, note: str = "") -> list:
     """A label and its value; ``note`` (a machine code, a reason) goes on a smaller second line."""
     text = escape_markup(str(value))
@@ -88,6 +93,21 @@ def render_verification_report(*, report: VerificationReport, reference: str, la
             if permit.valid_from or permit.valid_until:
                 facts.append(_row(_("Valid"), f"{permit.valid_from or '—'} – {permit.valid_until or '—'}"))
             facts.append(_row(_("Registry status"), permit.status_label, permit.status_reason))
+            if permit.log_proof:
+                head = permit.log_proof["head"]
+                facts.append(
+                    _row(
+                        _("Transparency log"),
+                        _("Record %(index)s of the signed tree of %(size)s, root %(root)s")
+                        % {
+                            "index": permit.log_proof["leaf"]["index"],
+                            "size": head["tree_size"],
+                            "root": head["root_hash"],
+                        },
+                        _("Inclusion path: %(path)s")
+                        % {"path": " ".join(permit.log_proof["inclusion"]["inclusion_path"])},
+                    )
+                )
         story.append(_table(facts))
         for sig in report.signatures:
             story += [

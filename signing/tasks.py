@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 
 from . import services
 from .models import IssuingAuthority
+from .services import tree_heads
 
 
 @shared_task(name="signing.tasks.permits_expire")
@@ -19,3 +20,15 @@ def permits_issue_bulk(*, authority_id: int, actor_id: int, rows: list[dict]) ->
     actor = get_user_model().objects.get(pk=actor_id)
     result = services.permits_issue_bulk(authority=authority, actor=actor, rows=rows)
     return {"issued": result.issued, "errors": [{"row": e.row, "message": e.message} for e in result.errors]}
+
+
+@shared_task(name="signing.tasks.tree_head_sign_if_due")
+def tree_head_sign_if_due() -> int | None:
+    head = tree_heads.tree_head_sign_if_due()
+    return head.tree_size if head else None
+
+
+@shared_task(name="signing.tasks.tree_head_sign")
+def tree_head_sign() -> int:
+    """After a permit changes status: its leaf is covered by a signed head at once."""
+    return tree_heads.tree_head_sign().tree_size

@@ -6,10 +6,13 @@ app that issues them, through a registered :class:`DocumentSource`."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import constant_time_compare
+
+from translog import services as translog
+from translog.models import LogLeaf
 
 from .models import DocumentKind, Permit, SealedDocument, normalize_verification_code
 from .pki import Pki
@@ -76,13 +79,50 @@ def document_sources() -> tuple[DocumentSource, ...]:
     return tuple(_SOURCES.values())
 
 
+def log_proof_for(sha256: str) -> dict | None:
+    """The sealed document's leaf in the transparency log, its inclusion proof and the signed head it
+    is proven against (the latest head that covers it); None until a head covers it."""
+    leaf = LogLeaf.objects.filter(kind="sealed_document", source__endswith=f":{sha256}").order_by("index").first()
+    head = translog.head_covering(leaf.index) if leaf is not None else None
+    if head is None:
+        return None
+    return {
+        "leaf": {"index": leaf.index, "leaf_hash": leaf.leaf_hash, "data": leaf.data},
+        "inclusion": translog.inclusion_proof(leaf=leaf, tree_size=head.tree_size).as_json(),
+        "head": {
+            "tree_size": head.tree_size,
+            "root_hash": head.root_hash,
+            "checkpoint": head.checkpoint,
+            "signature": head.signature,
+            "timestamp_token": head.timestamp_token,
+            "signed_at": head.signed_at.isoformat(),
+        },
+    }
+
+
+def _with_log_proof(record: RegistryRecord | None) -> RegistryRecord | None:
+    if record is None or not record.sha256:
+        return record
+    return replace(record, log_proof=log_proof_for(record.sha256))
+
+
 class DatabaseRegistry:
-    """Issued permits, looked up the three ways a verifier can reach them."""
+    """Issued permits, looked up the three ways a verifier can reach them; each record carries the
+    issued file's inclusion proof in the transparency log."""
 
     def _permits(self):
         return Permit.objects.select_related("holder", "authority")
 
     def find_by_sha256(self, digests: Sequence[str]) -> RegistryRecord | None:
+        return _with_log_proof(self._find_by_sha256(digests))
+
+    def find_by_number(self, number: str, code: str) -> RegistryRecord | None:
+        return _with_log_proof(self._find_by_number(number, code))
+
+    def find_by_token(self, token: str) -> RegistryRecord | None:
+        return _with_log_proof(self._find_by_token(token))
+
+    def _find_by_sha256(self, digests: Sequence[str]) -> RegistryRecord | None:
         """Any document the platform sealed and kept: a permit, a provider's certificate, a
         verification report, any version of a service contract. Each kind's standing comes from
         what it certifies."""
@@ -104,13 +144,13 @@ class DatabaseRegistry:
         # A kind nobody vouches for is not vouched for.
         return source.record(document) if source is not None else None
 
-    def find_by_number(self, number: str, code: str) -> RegistryRecord | None:
+    def _find_by_number(self, number: str, code: str) -> RegistryRecord | None:
         permit = self._permits().filter(number=number).first()
         if permit is None or not constant_time_compare(permit.verification_code, normalize_verification_code(code)):
             return None
         return _record(permit)
 
-    def find_by_token(self, token: str) -> RegistryRecord | None:
+    def _find_by_token(self, token: str) -> RegistryRecord | None:
         permit = self._permits().filter(token=token).first()
         if permit is not None:
             return _record(permit)

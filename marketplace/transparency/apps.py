@@ -11,6 +11,10 @@ class TransparencyConfig(AppConfig):
         from celery.schedules import crontab
         from django.conf import settings
 
+        from . import log_sources
+
+        log_sources.connect()
+
         # Hourly: recompute the public market statistics (the page shows when they were computed).
         settings.CELERY_BEAT_SCHEDULE.setdefault(
             "transparency-refresh-stats", {"task": "transparency.refresh_stats", "schedule": crontab(minute=40)}

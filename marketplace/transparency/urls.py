@@ -1,8 +1,9 @@
-"""Public statistics (``stats/``) and the staff oversight pages (``oversight/``)."""
+"""Public statistics (``stats/``), the staff oversight pages (``oversight/``) and the transparency log."""
 
 from django.urls import include, path
 
 urlpatterns = [
     path("stats/", include("marketplace.transparency.stats_urls")),
     path("oversight/", include("marketplace.transparency.oversight_urls")),
+    path("transparency/log/", include("marketplace.transparency.log_urls")),
 ]

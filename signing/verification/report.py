@@ -100,6 +100,9 @@ class RegistryRecord:
     sha256: str
     token: str = ""
     status_reason: str = ""
+    # The issued file's record in the transparency log: {"leaf": {...}, "inclusion": {...}, "head": {...}}
+    # (see ``translog``), or None while no signed tree head covers it yet.
+    log_proof: dict | None = None
 
     @property
     def status_label(self) -> str:
@@ -256,6 +259,7 @@ def record_as_dict(record: RegistryRecord) -> dict:
         "valid_from": _iso(record.valid_from),
         "valid_until": _iso(record.valid_until),
         "sha256": record.sha256,
+        "transparency_log": record.log_proof,
     }
 
 

@@ -6,7 +6,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from signing import verifier
+from signing.services import tree_heads
 from signing.verification import report_as_dict
+from translog.checks import HeadError
 
 
 class Command(BaseCommand):
@@ -39,6 +41,29 @@ class Command(BaseCommand):
                     f"{'/' + sig.sub_indication if sig.sub_indication else ''}, {sig.signer}"
                     f"{', ' + sig.pades_level if sig.pades_level else ''}"
                 )
-        if not report.is_valid:
+        log_ok = self._check_log(report, quiet=options["json"])
+        if not report.is_valid or not log_ok:
             # SystemExit rather than CommandError: the report is already printed, not an error text.
             raise SystemExit(1)
+
+    def _check_log(self, report, *, quiet: bool) -> bool:
+        """The issued file's transparency-log proof, checked offline against the local log key."""
+        record = report.permit
+        if record is None:
+            return True
+        if record.log_proof is None:
+            if not quiet:
+                self.stdout.write("Transparency log: not yet under a signed tree head.")
+            return True
+        try:
+            signed_at = tree_heads.log_proof_check(record.log_proof, sha256=record.sha256)
+        except HeadError as error:
+            self.stderr.write(f"Transparency log: the proof does not check out: {error}")
+            return False
+        if not quiet:
+            head = record.log_proof["head"]
+            self.stdout.write(
+                f"Transparency log: record {record.log_proof['leaf']['index']} of the tree of "
+                f"{head['tree_size']} signed and timestamped {signed_at.isoformat()}: inclusion proof checked."
+            )
+        return True
