@@ -1,0 +1,99 @@
+"""The standalone auditor (tools/log_audit.py) against a running instance (pytest-django's live
+server): a clean log passes; a record rewritten, a record removed and re-signed, or a fork shown
+after an earlier audit, are each caught from the public endpoints alone."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from signing import services
+from signing.services import tree_heads
+from tests.signing.conftest import permit_data
+from translog import merkle
+from translog.models import LogLeaf, LogState, TreeHead
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+spec = importlib.util.spec_from_file_location("log_audit", Path(__file__).parents[2] / "tools" / "log_audit.py")
+log_audit = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(log_audit)
+
+
+def rewrite(sql: str, params=()) -> None:
+    """What an operator with the database could do: raw SQL, the append-only triggers dropped first."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE translog_logleaf DISABLE TRIGGER USER")
+            cursor.execute(sql, params)
+            cursor.execute("ALTER TABLE translog_logleaf ENABLE TRIGGER USER")
+        else:
+            for (name,) in cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='translog_logleaf'"
+            ).fetchall():
+                cursor.execute(f'DROP TRIGGER "{name}"')
+            cursor.execute(sql, params)
+
+
+@pytest.fixture
+def log(authority, granted_officer, holder):
+    """Two permits issued; each status change is signed at once (its on-commit head)."""
+    for _n in range(2):
+        services.permit_issue(authority=authority, actor=granted_officer, data=permit_data(holder))
+
+
+def run(live_server, state: Path, *extra) -> int:
+    return log_audit.main(["--url", live_server.url, "--state", str(state), *extra])
+
+
+def test_a_clean_log_passes_and_pins_the_root(live_server, log, tmp_path, capsys):
+    state = tmp_path / "state.json"
+    assert run(live_server, state) == 0
+    out = capsys.readouterr().out
+    assert "2 tree heads" in out and "seal-use links" in out
+    saved = json.loads(state.read_text())
+    assert len(saved["root_sha256"]) == 64 and len(saved["heads"]) == 2
+    assert run(live_server, state, "--root-sha256", "00" * 32) == 1
+    assert "root certificate changed" in capsys.readouterr().err
+
+
+def test_a_rewritten_record_is_caught(live_server, log, tmp_path, capsys):
+    leaf = LogLeaf.objects.get(index=1)
+    forged = leaf.data[:-1] + ',"note":"quietly changed"}'
+    rewrite(
+        "UPDATE translog_logleaf SET data = %s, leaf_hash = %s WHERE id = %s",
+        (forged, merkle.leaf_hash(forged.encode()).hex(), leaf.pk),
+    )
+    assert run(live_server, tmp_path / "state.json") == 1
+    assert "a record was changed, removed or reordered" in capsys.readouterr().err
+
+
+def test_history_rewritten_and_resigned_after_an_audit_is_a_fork(live_server, log, tmp_path, capsys):
+    state = tmp_path / "state.json"
+    assert run(live_server, state) == 0
+    # The operator removes the last record, moves the size back, drops the heads and signs anew:
+    # every head now served is self-consistent, but the auditor remembers the tree it saw.
+    size = LogState.objects.get().size
+    rewrite('DELETE FROM translog_logleaf WHERE "index" = %s', (size - 1,))
+    LogState.objects.filter(pk=1).update(size=size - 1)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE translog_treehead DISABLE TRIGGER USER")
+        else:
+            for (name,) in cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='translog_treehead'"
+            ).fetchall():
+                cursor.execute(f'DROP TRIGGER "{name}"')
+        cursor.execute("DELETE FROM translog_treehead")
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE translog_treehead ENABLE TRIGGER USER")
+    tree_heads.tree_head_sign()
+    assert TreeHead.objects.count() == 1
+    assert run(live_server, state) == 1
+    assert "was seen before" in capsys.readouterr().err
+
+
+def test_an_unreachable_instance_is_exit_2(tmp_path, capsys):
+    assert log_audit.main(["--url", "http://127.0.0.1:9", "--state", str(tmp_path / "s.json")]) == 2
