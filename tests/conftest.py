@@ -16,6 +16,26 @@ def _private_media(settings, tmp_path):
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _flush_past_append_only_triggers():
+    """Between transactional tests Django empties every table (``flush``), append-only ones too: the
+    triggers are lifted for the flush alone and restored (``marketplace.core.append_only``)."""
+    from django.core.management.commands import flush
+    from django.db import connections
+
+    from marketplace.core.append_only import suspended
+
+    original = flush.Command.handle
+
+    def handle(self, **options):
+        with suspended(connections[options.get("database", "default")]):
+            return original(self, **options)
+
+    flush.Command.handle = handle
+    yield
+    flush.Command.handle = original
+
+
 @pytest.fixture
 def catalogue(db):
     """The real service-item catalogue, loaded through the same service `load_demo` uses."""

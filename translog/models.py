@@ -18,7 +18,7 @@ class LogLeaf(models.Model):
 
     index = models.PositiveBigIntegerField(unique=True)
     kind = models.CharField(max_length=40)
-    source = models.CharField(max_length=80, db_index=True)
+    source = models.CharField(max_length=160, db_index=True)
     data = models.TextField()
     leaf_hash = models.CharField(max_length=64, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from marketplace.core.append_only import suspended
+
 from signing import services
 from signing.services import tree_heads
 from tests.signing.conftest import permit_data
@@ -23,18 +25,9 @@ spec.loader.exec_module(log_audit)
 
 
 def rewrite(sql: str, params=()) -> None:
-    """What an operator with the database could do: raw SQL, the append-only triggers dropped first."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE translog_logleaf DISABLE TRIGGER USER")
-            cursor.execute(sql, params)
-            cursor.execute("ALTER TABLE translog_logleaf ENABLE TRIGGER USER")
-        else:
-            for (name,) in cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='translog_logleaf'"
-            ).fetchall():
-                cursor.execute(f'DROP TRIGGER "{name}"')
-            cursor.execute(sql, params)
+    """What an operator with the database could do: raw SQL with the append-only triggers lifted."""
+    with suspended(connection), connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 @pytest.fixture
@@ -77,18 +70,8 @@ def test_history_rewritten_and_resigned_after_an_audit_is_a_fork(live_server, lo
     # every head now served is self-consistent, but the auditor remembers the tree it saw.
     size = LogState.objects.get().size
     rewrite('DELETE FROM translog_logleaf WHERE "index" = %s', (size - 1,))
-    LogState.objects.filter(pk=1).update(size=size - 1)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE translog_treehead DISABLE TRIGGER USER")
-        else:
-            for (name,) in cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='translog_treehead'"
-            ).fetchall():
-                cursor.execute(f'DROP TRIGGER "{name}"')
-        cursor.execute("DELETE FROM translog_treehead")
-        if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE translog_treehead ENABLE TRIGGER USER")
+    LogState.objects.filter(pk=1).update(size=size - 1)  # the lock row is not a record
+    rewrite("DELETE FROM translog_treehead")
     tree_heads.tree_head_sign()
     assert TreeHead.objects.count() == 1
     assert run(live_server, state) == 1

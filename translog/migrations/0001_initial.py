@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('index', models.PositiveBigIntegerField(unique=True)),
                 ('kind', models.CharField(max_length=40)),
-                ('source', models.CharField(db_index=True, max_length=80)),
+                ('source', models.CharField(db_index=True, max_length=160)),
                 ('data', models.TextField()),
                 ('leaf_hash', models.CharField(db_index=True, max_length=64)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
