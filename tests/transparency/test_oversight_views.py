@@ -203,19 +203,19 @@ def _grow(kind, buyer, provider, catalogue, n):
 @pytest.mark.parametrize(
     ("kind", "name", "queries"),
     [
-        ("overdue", "transparency:oversight-overdue", 8),
-        ("disputes", "transparency:oversight-disputes", 8),
-        ("expiring", "transparency:oversight-expiring", 8),
-        ("providers", "transparency:oversight-providers", 8),
-        ("expired", "transparency:oversight-expired", 8),
-        ("objections", "transparency:oversight-objections", 8),
-        ("overdue", "transparency:oversight", 12),
+        ("overdue", "transparency:oversight-overdue", 9),
+        ("disputes", "transparency:oversight-disputes", 9),
+        ("expiring", "transparency:oversight-expiring", 9),
+        ("providers", "transparency:oversight-providers", 9),
+        ("expired", "transparency:oversight-expired", 9),
+        ("objections", "transparency:oversight-objections", 9),
+        ("overdue", "transparency:oversight", 13),
     ],
 )
 def test_query_count_is_flat_as_rows_grow(
     staff_client, buyer, provider, catalogue, kind, name, queries, django_assert_num_queries
 ):
-    """Session, user, savepoint pair, notifications, roles, then the list's COUNT and its page (the
+    """Session, user, savepoint pair, notifications, roles, the header's cart count, then the list's COUNT and its page (the
     overview: one COUNT per list): the same for 1 row as for 4."""
     url = reverse(name)
     _grow(kind, buyer, provider, catalogue, 1)
