@@ -215,8 +215,8 @@ def _grow(kind, buyer, provider, catalogue, n):
 def test_query_count_is_flat_as_rows_grow(
     staff_client, buyer, provider, catalogue, kind, name, queries, django_assert_num_queries
 ):
-    """Session, user, savepoint pair, notifications, roles, the header's cart count, then the list's COUNT and its page (the
-    overview: one COUNT per list): the same for 1 row as for 4."""
+    """Session, user, savepoint pair, notifications, roles, the header's cart count, then the list's
+    COUNT and its page (the overview: one COUNT per list): the same for 1 row as for 4."""
     url = reverse(name)
     _grow(kind, buyer, provider, catalogue, 1)
     staff_client.get(url)  # warm per-process caches (site, translations)
