@@ -10,7 +10,6 @@ import pytest
 from django.db import connection
 
 from marketplace.core.append_only import suspended
-
 from signing import services
 from signing.services import tree_heads
 from tests.signing.conftest import permit_data
