@@ -26,6 +26,9 @@ DEFAULTS = {
         _env.str("PROCUREMENT_REASONABLE_FACTOR_LOW", default="0.95"),
         _env.str("PROCUREMENT_REASONABLE_FACTOR_HIGH", default="0.98"),
     ),
+    # A public randomness beacon mixed into every draw: "" (off: commit-reveal only), "quicknet" (the
+    # League of Entropy's drand chain), or a dict like drand.Chain's fields for another drand chain.
+    "PROCUREMENT_DRAND": _env.str("PROCUREMENT_DRAND", default=""),
     # How many days that one extension adds to the deadline.
     "PROCUREMENT_EXTENSION_DAYS": _env.int("PROCUREMENT_EXTENSION_DAYS", default=3),
     # Published weighting of the scored evaluation (relative weights of price, rating, service days).

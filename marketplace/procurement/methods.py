@@ -4,10 +4,11 @@
 tunables of each method (weights, shortlist sizes, the factor range) beside the method.
 """
 
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-from . import conf, selection
+from . import conf, drand, selection
 from .models import Method, RequestForQuotes, Selection
 
 # Methods where the selection publishes candidates and the buyer then picks the winner.
@@ -21,6 +22,55 @@ class Run:
     outcome: selection.Outcome
     algorithm: str
     weights: dict
+
+
+log = logging.getLogger(__name__)
+
+
+def beacon_chain() -> drand.Chain | None:
+    """The configured drand chain (``PROCUREMENT_DRAND``), or None: commit-reveal only."""
+    value = conf.get("PROCUREMENT_DRAND")
+    if not value:
+        return None
+    if value == "quicknet":
+        return drand.QUICKNET
+    return drand.Chain(**value)
+
+
+def beacon_fix(request: RequestForQuotes) -> None:
+    """Fix (or, after an extension, move) the beacon round to the first round at or after the deadline."""
+    chain = beacon_chain() if not request.beacon else drand.Chain(**request.beacon["chain"])
+    if chain is not None:
+        request.beacon = {"chain": chain.as_json(), "round": drand.round_at(chain, request.deadline.timestamp())}
+
+
+def beacon_settle(request: RequestForQuotes) -> bool:
+    """True when the draw may run: no beacon, or its round fetched and verified now (saved on the
+    request). False while the round is not available — the close waits and the periodic closer retries;
+    a round that does not verify is never replaced by anything else."""
+    info = request.beacon
+    if not info or info.get("randomness"):
+        return True
+    chain = drand.Chain(**info["chain"])
+    try:
+        signature = drand.fetch_round(chain, info["round"])
+        randomness = drand.verify_round(chain, info["round"], signature)
+    except drand.BeaconPending as error:
+        log.info("request %s waits for its beacon round: %s", request.pk, error)
+        return False
+    except drand.BeaconError as error:
+        log.error("request %s: the beacon's answer does not verify: %s", request.pk, error)
+        return False
+    request.beacon = {**info, "signature": signature, "randomness": randomness}
+    request.save(update_fields=["beacon"])
+    return True
+
+
+def draw_seed(request: RequestForQuotes) -> str:
+    """The seed every draw and tie-break of ``request`` uses: the committed seed, mixed with the beacon
+    round's randomness when there is one."""
+    randomness = (request.beacon or {}).get("randomness")
+    return drand.mixed_seed(request.seed, randomness) if randomness and request.seed else request.seed
 
 
 def weights() -> selection.Weights:
@@ -56,7 +106,7 @@ def published_algorithm(request: RequestForQuotes) -> str:
 
 def run(request: RequestForQuotes, candidates: list[selection.Candidate]) -> Run:
     """Apply ``request``'s method to ``candidates`` (not empty)."""
-    seed = request.seed
+    seed = draw_seed(request)
     if request.method == Method.LOWEST_PRICE:
         return Run(selection.select_lowest_price(candidates, seed), _tie_rule(request, "lowest price"), {})
     if request.method == Method.SCORED:

@@ -113,6 +113,9 @@ class RequestForQuotes(BilingualMixin, models.Model):
     seed_commitment = models.CharField(max_length=64, blank=True)
     seed = models.CharField(max_length=64, blank=True)
     seed_revealed_at = models.DateTimeField(null=True, blank=True)
+    # A public randomness beacon round mixed into the seed (``drand``): {"chain": {...}, "round": n} from
+    # publication, then "signature" and "randomness" once the round is fetched and verified at the close.
+    beacon = models.JSONField(default=dict, blank=True)
     published_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
     publicity_ends_at = models.DateTimeField(null=True, blank=True)

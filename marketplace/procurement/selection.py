@@ -3,6 +3,14 @@
 Nothing here touches the database: each function takes the eligible quotes as plain
 ``Candidate`` values and returns an ``Outcome`` whose ``table`` is published on the result page.
 
+**Identifiers.** Wherever a rule below says "id", it means the candidate's *identifier*: its
+``key`` — the provider's unified social credit code, a value the platform does not assign — or, for
+candidates published without a key (requests closed before keys were introduced), the quote id.
+Identifiers sort as strings when keyed, as integers otherwise.
+
+**Seed.** "seed" is the request's committed seed; when a randomness beacon is configured the seed
+used is ``drand.mixed_seed(seed, beacon randomness)`` (see ``drand``), published as ``draw_seed``.
+
 Random draw (verifiable)::
 
     commitment = sha256(seed).hexdigest()               # published when the request opens
@@ -89,6 +97,12 @@ class Candidate:
     # The provider's credit snapshot when the request closed (``None``: no score yet).
     credit_grade: int | None = None
     credit_score: Decimal | None = None
+    # The identifier draws and tie-breaks use: the provider's credit code ("" for old candidates).
+    key: str = ""
+
+    @property
+    def ident(self):
+        return self.key or self.quote_id
 
 
 def candidate_to_json(candidate: Candidate) -> dict:
@@ -101,6 +115,7 @@ def candidate_to_json(candidate: Candidate) -> dict:
         "rating": str(candidate.rating),
         "credit_grade": candidate.credit_grade,
         "credit_score": None if candidate.credit_score is None else str(candidate.credit_score),
+        "key": candidate.key,
     }
 
 
@@ -114,6 +129,7 @@ def candidate_from_json(data: dict) -> Candidate:
         rating=Decimal(data.get("rating") or "0"),
         credit_grade=data.get("credit_grade"),
         credit_score=None if data.get("credit_score") is None else Decimal(data["credit_score"]),
+        key=data.get("key") or "",
     )
 
 
@@ -139,13 +155,13 @@ def _order_key(candidate: Candidate):
     return (candidate.submitted_at, candidate.quote_id)
 
 
-def tie_break(seed_hex: str, quote_id: int) -> str:
+def tie_break(seed_hex: str, ident) -> str:
     """The published, recomputable order among tied quotes (lowest first); see the module docstring."""
-    return hmac.new(bytes.fromhex(seed_hex), f"tie:{quote_id}".encode("ascii"), hashlib.sha256).hexdigest()
+    return hmac.new(bytes.fromhex(seed_hex), f"tie:{ident}".encode("ascii"), hashlib.sha256).hexdigest()
 
 
 def _tie_key(seed_hex: str, candidate: Candidate):
-    return (tie_break(seed_hex, candidate.quote_id),) if seed_hex else _order_key(candidate)
+    return (tie_break(seed_hex, candidate.ident),) if seed_hex else _order_key(candidate)
 
 
 def _mark_ties(table: list[dict], value: str, seed_hex: str) -> None:
@@ -160,14 +176,20 @@ def _mark_ties_by(table: list[dict], values: tuple[str, ...], seed_hex: str) -> 
         counts[key] = counts.get(key, 0) + 1
     for row in table:
         if counts[tuple(row[v] for v in values)] > 1 and seed_hex:
-            row["tie_break"] = tie_break(seed_hex, row["quote_id"])
+            row["tie_break"] = tie_break(seed_hex, row.get("key") or row["quote_id"])
 
 
 def select_lowest_price(candidates: list[Candidate], seed_hex: str = "") -> Outcome:
     """Lowest price wins; equal prices are ordered by the seed's tie-break (without a seed: earlier submission)."""
     ranked = sorted(candidates, key=lambda c: (c.price, *_tie_key(seed_hex, c)))
     table = [
-        {"rank": n, "quote_id": c.quote_id, "price": str(c.price), "submitted_at": c.submitted_at.isoformat()}
+        {
+            "rank": n,
+            "quote_id": c.quote_id,
+            **_keyed(c),
+            "price": str(c.price),
+            "submitted_at": c.submitted_at.isoformat(),
+        }
         for n, c in enumerate(ranked, start=1)
     ]
     _mark_ties(table, "price", seed_hex)
@@ -203,6 +225,7 @@ def score_candidates(candidates: list[Candidate], weights: Weights) -> list[dict
         rows.append(
             {
                 "quote_id": c.quote_id,
+                **_keyed(c),
                 "price": str(c.price),
                 "service_days": c.service_days,
                 "rating": str(Decimal(c.rating).quantize(SCORE_PLACES, ROUND_HALF_UP)),
@@ -241,20 +264,31 @@ def commitment_for(seed_hex: str) -> str:
     return hashlib.sha256(bytes.fromhex(seed_hex)).hexdigest()
 
 
-def draw_index(seed_hex: str, ids: list[int]) -> int:
+def draw_index(seed_hex: str, ids: list) -> int:
     ordered = sorted(ids)
     message = ",".join(str(i) for i in ordered).encode("ascii")
     digest = hmac.new(bytes.fromhex(seed_hex), message, hashlib.sha256).digest()
     return int.from_bytes(digest, "big") % len(ordered)
 
 
+def _keyed(candidate: Candidate) -> dict:
+    return {"key": candidate.key} if candidate.key else {}
+
+
+def _by_ident(candidates: list[Candidate]) -> list[Candidate]:
+    """Candidates in identifier order (credit codes as strings; old quote ids as integers)."""
+    if any(not c.key for c in candidates):
+        return sorted(candidates, key=lambda c: c.quote_id)
+    return sorted(candidates, key=lambda c: c.key)
+
+
 def select_random_draw(seed_hex: str, candidates: list[Candidate]) -> Outcome:
-    ids = sorted(c.quote_id for c in candidates)
-    if not ids:
+    ordered = _by_ident(candidates)
+    if not ordered:
         return Outcome(winner_id=None, table=[])
-    index = draw_index(seed_hex, ids)
-    table = [{"position": n, "quote_id": quote_id, "drawn": n == index} for n, quote_id in enumerate(ids)]
-    return Outcome(winner_id=ids[index], table=table)
+    index = draw_index(seed_hex, [c.ident for c in ordered])
+    table = [{"position": n, "quote_id": c.quote_id, **_keyed(c), "drawn": n == index} for n, c in enumerate(ordered)]
+    return Outcome(winner_id=ordered[index].quote_id, table=table)
 
 
 def _hmac_int(seed_hex: str, message: str) -> int:
@@ -274,19 +308,20 @@ def select_credit_shortlist(seed_hex: str, candidates: list[Candidate], *, pool:
         raise ValueError("the pool and the shortlist need at least one place each")
     ranked = sorted(candidates, key=lambda c: _credit_key(seed_hex, c))
     in_pool = ranked[:pool]
-    remaining = sorted(c.quote_id for c in in_pool)
+    remaining = _by_ident(in_pool)
     shortlist: list[int] = []
     if len(remaining) <= size:
-        shortlist = list(remaining)
+        shortlist = [c.quote_id for c in remaining]
     else:
         for i in range(size):
-            message = f"shortlist:{i}:" + ",".join(str(quote_id) for quote_id in remaining)
-            shortlist.append(remaining.pop(_hmac_int(seed_hex, message) % len(remaining)))
+            message = f"shortlist:{i}:" + ",".join(str(c.ident) for c in remaining)
+            shortlist.append(remaining.pop(_hmac_int(seed_hex, message) % len(remaining)).quote_id)
     drawn = {quote_id: n for n, quote_id in enumerate(shortlist, start=1)}
     table = [
         {
             "rank": n,
             "quote_id": c.quote_id,
+            **_keyed(c),
             "price": str(c.price),
             "credit_grade": c.credit_grade,
             "credit_score": None if c.credit_score is None else str(c.credit_score),
@@ -337,6 +372,7 @@ def select_reasonable_price(seed_hex: str, candidates: list[Candidate], *, low: 
         {
             "rank": n,
             "quote_id": c.quote_id,
+            **_keyed(c),
             "price": str(c.price),
             "in_mean": c.quote_id in counted_ids,
             "at_or_below": c.price <= benchmark,

@@ -132,6 +132,13 @@ def pending_objections() -> QuerySet[Objection]:
     )
 
 
+def beacon_json(request: RequestForQuotes) -> dict | None:
+    if not request.beacon:
+        return None
+    chain = methods.drand.Chain(**request.beacon["chain"])
+    return {**request.beacon, "round_url": chain.round_url(request.beacon["round"])}
+
+
 def result_document(*, request: RequestForQuotes) -> dict:
     """The result as published JSON: every input a selection used and the table it produced, round by
     round, so anyone can rerun ``selection`` on them. Before the deadline only the commitment is public."""
@@ -171,5 +178,9 @@ def result_document(*, request: RequestForQuotes) -> dict:
         "seed_commitment": request.seed_commitment,
         "seed": request.seed if request.seed_is_public else None,
         "seed_revealed_at": request.seed_revealed_at.isoformat() if request.seed_revealed_at else None,
+        # The beacon round fixed at publication (and its signature and randomness once verified at the
+        # close); without one the draw is commit-reveal only.
+        "beacon": beacon_json(request),
+        "draw_seed": methods.draw_seed(request) if request.seed_is_public else None,
         "selections": rounds,
     }

@@ -15,17 +15,17 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.core import notify
 from marketplace.core.conflicts import Act, records_conflicts, require_impartial, require_no_conflict
-from marketplace.core.regions import get_region, validate_region_code
+from marketplace.core.regions import validate_region_code
 from marketplace.core.uploads import DOCUMENT_KINDS, validate_upload
 from marketplace.hiring import services as hiring
 from marketplace.hiring.models import ServiceOrder
 from marketplace.ratings.selectors import bayesian_by_provider
 from providers import selectors as provider_selectors
-from providers.listings import listing_info
-from providers.models import Provider, ProviderMember, Qualification
+from providers.models import Provider, ProviderMember
 
 from . import conf, methods, selection
-from .models import GRADE_RANK, Grade, Method, Objection, Quote, RequestEvent, RequestForQuotes, Selection, grade_rank
+from .eligibility import provider_ineligibility, provider_serves_region  # noqa: F401 - the services' interface
+from .models import Grade, Method, Objection, Quote, RequestEvent, RequestForQuotes, Selection
 
 R = RequestForQuotes.Status
 ATTACHMENT_MAX_SIZE = 10 * 1024 * 1024
@@ -136,7 +136,9 @@ def request_publish(
         published_at=now,
         republished_from=republished_from,
     )
-    _event(request, "published", actor=user, commitment=request.seed_commitment)
+    methods.beacon_fix(request)
+    request.save(update_fields=["beacon"])
+    _event(request, "published", actor=user, commitment=request.seed_commitment, beacon=request.beacon)
     return request
 
 
@@ -167,35 +169,6 @@ def request_republish(*, request: RequestForQuotes, user, deadline: datetime.dat
 
 
 # --- eligibility and quoting ---------------------------------------------------------------------
-
-
-def provider_serves_region(*, provider: Provider, category, region_code: str) -> bool:
-    """The provider's own region, or a published listing in the category serving it, covers the code."""
-    own = get_region(provider.region)
-    if own and own.contains(region_code):
-        return True
-    listings = provider_selectors.provider_public_listings(provider=provider).filter(categories=category)
-    for product in listings:
-        for code in listing_info(product).regions_served:
-            served = get_region(code)
-            if served and served.contains(region_code):
-                return True
-    return False
-
-
-def provider_ineligibility(*, provider: Provider, request: RequestForQuotes, today=None) -> str | None:
-    """Why ``provider`` may not quote on ``request`` (a message for the provider), or None."""
-    if provider.status != Provider.Status.CERTIFIED:
-        return _("Only certified providers may quote.")
-    if request.invited_provider_id and request.invited_provider_id != provider.pk:
-        return _("This request is addressed to another provider.")
-    qualifications = Qualification.objects.in_force(today=today).filter(provider=provider, category=request.category)
-    needed = GRADE_RANK.get(request.required_grade, 0)
-    if not any(grade_rank(q.grade) >= needed for q in qualifications):
-        return _("You need an approved, unexpired qualification for this service item at the required grade.")
-    if not provider_serves_region(provider=provider, category=request.category, region_code=request.region):
-        return _("You do not serve the project's region.")
-    return None
 
 
 @records_conflicts
@@ -289,6 +262,7 @@ def candidates(request: RequestForQuotes) -> list[selection.Candidate]:
             rating=ratings.get(q.provider_id, Decimal("0")),
             credit_grade=q.provider.credit_grade,
             credit_score=q.provider.credit_score,
+            key=q.provider.credit_code,
         )
         for q in quotes
     ]
@@ -379,8 +353,11 @@ def _extend_for_quotes(request: RequestForQuotes, *, valid: int, now) -> Request
     """Fewer valid quotes than the minimum at the deadline: the deadline moves once, and everyone is told."""
     days = conf.get("PROCUREMENT_EXTENSION_DAYS")
     request.deadline = now + datetime.timedelta(days=days)
-    request.save(update_fields=["deadline"])
-    _event(request, "extended", valid=valid, minimum=methods.min_valid_quotes(request), days=days)
+    methods.beacon_fix(request)  # a round already known before the new deadline could be steered around
+    request.save(update_fields=["deadline", "beacon"])
+    _event(
+        request, "extended", valid=valid, minimum=methods.min_valid_quotes(request), days=days, beacon=request.beacon
+    )
     _tell_bidders_and_buyer(
         request,
         subject=_("Request “%(title)s”: deadline extended"),
@@ -412,6 +389,8 @@ def request_close(*, request: RequestForQuotes, now: datetime.datetime | None = 
             body=_("Too few valid quotes arrived even after the extension; the buyer may re-publish the request."),
         )
         return request
+    if not methods.beacon_settle(request):
+        return request  # its beacon round is not out yet (or did not verify): still open, retried later
     request.closed_at = now
     if request.seed:
         request.seed_revealed_at = now

@@ -192,6 +192,8 @@ class RequestDetailView(TemplateView):
             republish_form=RepublishForm() if is_buyer and rfq.status in ("failed", "cancelled") else None,
             algorithm=current.algorithm if current is not None else methods.published_algorithm(rfq),
             min_valid_quotes=methods.min_valid_quotes(rfq),
+            beacon=selectors.beacon_json(rfq),
+            draw_seed=methods.draw_seed(rfq) if rfq.seed_is_public and rfq.beacon.get("randomness") else "",
             choosable_ids=(
                 {c.quote_id for c in methods.choosable(current, services.candidates(rfq))}
                 if current is not None and rfq.status == RequestForQuotes.Status.CHOOSING

@@ -48,7 +48,7 @@ def published(client, request) -> dict:
 
 def rerun(document: dict, rnd: dict) -> selection.Outcome:
     """What anyone does with the JSON: rebuild the candidates and call the published pure function."""
-    seed, parameters = document["seed"], rnd["parameters"]
+    seed, parameters = document["draw_seed"], rnd["parameters"]
     candidates = [selection.candidate_from_json(c) for c in rnd["candidates"]]
     method = rnd["method"]
     if method == "lowest_price":
@@ -183,7 +183,8 @@ def test_a_state_funded_request_needs_the_higher_minimum(buyer, category, provid
         make_quote(request, providers[1], price="200")
     assert close(ordinary).status == R.PUBLICITY
     funded = close(funded)
-    assert funded.status == R.OPEN and funded.events.get(kind="extended").data == {"valid": 2, "minimum": 3, "days": 3}
+    extended = funded.events.get(kind="extended").data
+    assert funded.status == R.OPEN and (extended["valid"], extended["minimum"], extended["days"]) == (2, 3, 3)
     assert (close(funded, hours=49 + 24 * 4).status, funded.status_reason) == (R.FAILED, "")
     funded.refresh_from_db()
     assert funded.status_reason == "too_few_quotes"
