@@ -42,6 +42,14 @@ class PermitError(SigningError):
     """A permit operation is not allowed in the permit's current state."""
 
 
+class PermitAlreadyIssued(PermitError):
+    """A permit with this issuance key exists already (a re-run batch, a second click): nothing is issued."""
+
+    def __init__(self, number: str):
+        self.number = number
+        super().__init__(f"already issued as {number}")
+
+
 class LogChainBroken(SigningError):
     """The seal-use log's hash chain does not recompute."""
 

@@ -19,6 +19,8 @@ class PermitIssueForm(forms.Form):
     )
     valid_from = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}))
     valid_until = forms.DateField(label=_("Valid until"), widget=forms.DateInput(attrs={"type": "date"}))
+    # Set when the form is shown: submitting the same form twice (a double click) issues one permit.
+    issue_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def clean_holder_credit_code(self):
         code = normalize_credit_code(self.cleaned_data["holder_credit_code"])

@@ -322,11 +322,19 @@ class Permit(models.Model):
     document = models.OneToOneField(SealedDocument, on_delete=models.PROTECT, related_name="permit")
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     token = models.CharField(max_length=64, unique=True, default=new_verification_token, editable=False)
+    # What makes issuing idempotent: a CSV row's key (its own, or a digest of its content) or the issue
+    # form's token. One permit per key and authority; blank for permits issued before keys.
+    issue_key = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("Permit")
         verbose_name_plural = _("Permits")
         ordering = ["-issued_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "issue_key"], condition=~models.Q(issue_key=""), name="unique_permit_issue_key"
+            )
+        ]
 
     def __str__(self):
         return self.number

@@ -19,7 +19,11 @@ def permits_issue_bulk(*, authority_id: int, actor_id: int, rows: list[dict]) ->
     authority = IssuingAuthority.objects.get(pk=authority_id)
     actor = get_user_model().objects.get(pk=actor_id)
     result = services.permits_issue_bulk(authority=authority, actor=actor, rows=rows)
-    return {"issued": result.issued, "errors": [{"row": e.row, "message": e.message} for e in result.errors]}
+    return {
+        "issued": result.issued,
+        "already": [{"row": a.row, "number": a.number} for a in result.already],
+        "errors": [{"row": e.row, "message": e.message} for e in result.errors],
+    }
 
 
 @shared_task(name="signing.tasks.tree_head_sign_if_due")

@@ -1,5 +1,7 @@
 """Thin views: parse, call a selector or service, render. Every lookup is scoped to the user."""
 
+import secrets
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpResponse
@@ -11,7 +13,7 @@ from django.views.generic import DetailView, FormView, ListView
 from marketplace.core.storage import pdf_download_response
 
 from . import selectors, services
-from .exceptions import SigningError
+from .exceptions import PermitAlreadyIssued, SigningError
 from .forms import PermitIssueForm, PermitStatusForm
 from .models import Permit
 from .pki import CRL_NAMES, Pki
@@ -69,6 +71,9 @@ class PermitIssueView(AuthorityRequiredMixin, FormView):
     template_name = "signing/permit_issue.html"
     form_class = PermitIssueForm
 
+    def get_initial(self):
+        return {**super().get_initial(), "issue_key": f"form:{secrets.token_hex(16)}"}
+
     def form_valid(self, form):
         data = services.PermitData(
             holder=form.cleaned_data["holder"],
@@ -77,9 +82,17 @@ class PermitIssueView(AuthorityRequiredMixin, FormView):
             conditions=form.cleaned_data["conditions"],
             valid_from=form.cleaned_data["valid_from"],
             valid_until=form.cleaned_data["valid_until"],
+            issue_key=form.cleaned_data.get("issue_key") or "",
         )
         try:
             permit = services.permit_issue(authority=self.authority, actor=self.request.user, data=data)
+        except PermitAlreadyIssued as already:
+            messages.info(
+                self.request,
+                _("This form was already submitted: permit %(number)s was issued once.") % {"number": already.number},
+            )
+            issued = selectors.permits_issued_by_user_authorities(user=self.request.user).get(number=already.number)
+            return redirect("signing:authority-permit", pk=issued.pk)
         except SigningError as exc:
             # The message names the seal or the rule, never key material (see exceptions.py).
             form.add_error(None, str(exc))

@@ -15,6 +15,7 @@ from .organisation import (
 from .permits import (
     CSV_COLUMNS,
     BulkResult,
+    BulkRowAlready,
     BulkRowError,
     PermitData,
     permit_data_from_row,
@@ -53,6 +54,7 @@ __all__ = [
     "CSV_COLUMNS",
     "SEALING_ROLES",
     "BulkResult",
+    "BulkRowAlready",
     "BulkRowError",
     "LogVerification",
     "PermitData",

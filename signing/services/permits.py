@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -14,6 +15,7 @@ from marketplace.enterprises.models import Enterprise
 
 from .. import rendering
 from ..engine import GrantRequired, PermitError, SealAppearance, Sealer, SealingError, SealNotUsable, SealResult
+from ..exceptions import PermitAlreadyIssued
 from ..models import AuthorityMember, DocumentKind, IssuingAuthority, Permit, PermitEvent, PermitSequence, Seal
 from .sealing import SealAuthorisation, seal_apply, seal_authorise, sealed_document_record, sealing_session
 from .seals import permit_seal_for
@@ -37,6 +39,17 @@ class PermitData:
     conditions: str
     valid_from: dt.date
     valid_until: dt.date
+    # Issuing the same key twice issues once (``PermitAlreadyIssued``); "" for no such guarantee.
+    issue_key: str = ""
+
+
+def _already_issued(authority: IssuingAuthority, issue_key: str) -> None:
+    if issue_key:
+        number = (
+            Permit.objects.filter(authority=authority, issue_key=issue_key).values_list("number", flat=True).first()
+        )
+        if number:
+            raise PermitAlreadyIssued(number)
 
 
 def _validate_permit_data(data: PermitData) -> None:
@@ -61,6 +74,7 @@ def permit_issue(
     _validate_permit_data(data)
     if not AuthorityMember.objects.filter(authority=authority, user=actor).exists():
         raise PermitError(_("Only officers of %(authority)s may issue its permits.") % {"authority": authority.name})
+    _already_issued(authority, data.issue_key)
     seal = seal or permit_seal_for(authority)
     if seal.authority_id != authority.pk:
         raise PermitError(_("The seal belongs to another authority."))
@@ -76,8 +90,17 @@ def _permit_seal(
     *, authority: IssuingAuthority, authorisation: SealAuthorisation, data: PermitData, sealer: Sealer
 ) -> Permit:
     """Number, render and seal an authorised permit, and record it, in one transaction."""
-    seal, actor = authorisation.seal, authorisation.actor
     now = timezone.now()
+    try:
+        return _permit_seal_once(authority=authority, authorisation=authorisation, data=data, sealer=sealer, now=now)
+    except IntegrityError:
+        # Another run issued this key between our check and our commit: ours rolled back whole.
+        _already_issued(authority, data.issue_key)
+        raise
+
+
+def _permit_seal_once(*, authority, authorisation, data: PermitData, sealer: Sealer, now) -> Permit:
+    seal, actor = authorisation.seal, authorisation.actor
     with transaction.atomic():
         number = _next_permit_number(authority, timezone.localdate(now).year)
         permit = Permit(
@@ -91,6 +114,7 @@ def _permit_seal(
             valid_until=data.valid_until,
             issued_by=actor,
             issued_at=now,
+            issue_key=data.issue_key,
         )
         content = rendering.PermitContent(
             number=number,
@@ -218,13 +242,37 @@ class BulkRowError:
     message: str
 
 
+@dataclass(frozen=True)
+class BulkRowAlready:
+    row: int
+    number: str
+
+
 @dataclass
 class BulkResult:
     issued: list[str] = field(default_factory=list)
     errors: list[BulkRowError] = field(default_factory=list)
+    already: list[BulkRowAlready] = field(default_factory=list)
 
 
 CSV_COLUMNS = ("holder_credit_code", "matter", "scope", "conditions", "valid_from", "valid_until")
+# Optional: the row's own issuance key (up to 64 characters); without it, a digest of the row's content.
+KEY_COLUMN = "key"
+
+
+def row_issue_key(row: dict) -> str:
+    """The row's issuance key: its ``key`` column, else SHA-256 of the permit it describes (normalised),
+    so the same file run again gives the same keys."""
+    own = (row.get(KEY_COLUMN) or "").strip()
+    if own:
+        if len(own) > 64:
+            raise PermitError(_("The key must be at most 64 characters."))
+        return own
+    content = "\x1f".join(
+        [(row.get("holder_credit_code") or "").strip().upper()]
+        + [" ".join((row.get(c) or "").split()) for c in CSV_COLUMNS[1:]]
+    )
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
 def permit_data_from_row(row: dict) -> PermitData:
@@ -247,6 +295,7 @@ def permit_data_from_row(row: dict) -> PermitData:
         conditions=row.get("conditions") or "",
         valid_from=valid_from,
         valid_until=valid_until,
+        issue_key=row_issue_key(row),
     )
 
 
@@ -260,8 +309,23 @@ def permits_issue_bulk(
     """Issue one permit per row with one opened key; a bad row is reported and skipped.
 
     Each permit is its own transaction (see :func:`permit_issue`): a crash mid-batch leaves the
-    permits issued so far complete and nothing of the one in progress.
+    permits issued so far complete and nothing of the one in progress. Every row has an issuance key
+    (``row_issue_key``), so running the same file again — after a crash, or twice at once — issues each
+    row once and reports the others as already issued. A file with two rows of one key is refused whole.
     """
+    rows = list(rows)
+    seen: dict[str, int] = {}
+    for index, row in enumerate(rows, start=1):
+        try:
+            key = row_issue_key(row)
+        except PermitError:
+            continue  # reported with the row below
+        if key in seen:
+            raise PermitError(
+                _("Rows %(first)s and %(second)s describe the same permit; give each a distinct “key” column value.")
+                % {"first": seen[key], "second": index}
+            )
+        seen[key] = index
     result = BulkResult()
     seal = permit_seal_for(authority)
     with sealing_session(seal=seal) as sealer:
@@ -270,6 +334,8 @@ def permits_issue_bulk(
                 data = permit_data_from_row(row)
                 permit = permit_issue(authority=authority, actor=actor, data=data, seal=seal, sealer=sealer)
                 result.issued.append(permit.number)
+            except PermitAlreadyIssued as already:
+                result.already.append(BulkRowAlready(index, already.number))
             except (GrantRequired, SealNotUsable):
                 raise  # nothing else in the batch could succeed either
             except (PermitError, SealingError, IntegrityError) as exc:

@@ -221,9 +221,11 @@ def test_a_crash_mid_batch_leaves_no_half_issued_permit(authority, seal, granted
     assert SealUse.objects.filter(outcome="sealed").count() == 1  # the sealing of row 2 rolled back too
     assert PermitSequence.objects.get(authority=authority).last == 1  # no number without a PDF
     assert services.seal_log_verify().ok
-    # The next run continues the sequence without a gap.
-    result = services.permits_issue_bulk(authority=authority, actor=granted_officer, rows=_rows(holder, 1))
-    assert result.issued == [f"TEB-{year}-000002"]
+    # Re-run as the README says: row 1 is not issued again, the rest continue the sequence without a gap.
+    result = services.permits_issue_bulk(authority=authority, actor=granted_officer, rows=_rows(holder, 4))
+    assert [(a.row, a.number) for a in result.already] == [(1, f"TEB-{year}-000001")]
+    assert result.issued == [f"TEB-{year}-00000{n}" for n in (2, 3, 4)]
+    assert Permit.objects.count() == 4
 
 
 def test_issue_permit_command_from_csv(authority, seal, granted_officer, holder, tmp_path, capsys):

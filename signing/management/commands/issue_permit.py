@@ -12,7 +12,11 @@ from signing.models import IssuingAuthority
 
 
 class Command(BaseCommand):
-    help = "Issue a sealed permit. CSV columns: " + ", ".join(services.CSV_COLUMNS) + " (dates as YYYY-MM-DD)."
+    help = (
+        "Issue a sealed permit. CSV columns: "
+        + ", ".join(services.CSV_COLUMNS)
+        + " (dates as YYYY-MM-DD), optionally key; re-running a file issues each row once."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--authority", required=True, help="Code of the issuing authority.")
@@ -69,6 +73,11 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         out.write("")
         out.write(self.style.SUCCESS(f"Issued {len(result.issued)} of {total} permits."))
+        if result.already:
+            # A re-run (after an interruption) or a second run: these rows were issued before, once.
+            out.write(f"{len(result.already)} row(s) already issued, not issued again:")
+            for row in result.already:
+                out.write(f"  row {row.row} (line {row.row + 1}): already issued as {row.number}")
         if result.errors:
             out.write(self.style.ERROR(f"{len(result.errors)} row(s) not issued:"))
             for error in result.errors:
