@@ -7,6 +7,8 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 # localstripe (the offline Stripe) beside the demo server, on loopback.
 STRIPE_PORT ?= 8420
+# Links in QR codes, contract footers and emails: where `make demo` serves, unless PUBLIC_BASE_URL says.
+DEMO_BASE_URL = $(or $(PUBLIC_BASE_URL),http://$(HOST):$(PORT))
 # Test processes (pytest-xdist); 2 matches the 2-core machines this project targets.
 WORKERS ?= 2
 
@@ -24,7 +26,7 @@ install: $(STAMP)
 
 demo: install
 	$(PY) manage.py migrate --noinput -v 0
-	$(PY) manage.py load_demo
+	PUBLIC_BASE_URL=$(DEMO_BASE_URL) $(PY) manage.py load_demo
 	@echo ""
 	@echo "OneWindow is starting on http://$(HOST):$(PORT)/  (中文: http://$(HOST):$(PORT)/zh-hans/)"
 	@echo "Log in with one of the accounts above. Stop with Ctrl+C."
@@ -34,7 +36,7 @@ demo: install
 		--webhook-url http://$(HOST):$(PORT)/payments/stripe/webhook/ --webhook-secret whsec_onewindow_localstripe \
 		> var/localstripe.log 2>&1 & LS=$$!; \
 	trap 'kill $$LS 2>/dev/null' EXIT INT TERM; \
-	STRIPE_API_BASE=http://127.0.0.1:$(STRIPE_PORT) STRIPE_JS_URL=http://127.0.0.1:$(STRIPE_PORT)/js.stripe.com/v3/ \
+	PUBLIC_BASE_URL=$(DEMO_BASE_URL) STRIPE_API_BASE=http://127.0.0.1:$(STRIPE_PORT) STRIPE_JS_URL=http://127.0.0.1:$(STRIPE_PORT)/js.stripe.com/v3/ \
 	STRIPE_WEBHOOK_SECRET=whsec_onewindow_localstripe $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install

@@ -3,6 +3,7 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 
 from marketplace.accounts.throttling import ThrottledPasswordResetView
@@ -55,6 +56,8 @@ urlpatterns = i18n_patterns(
 # Certificates point at these CRL URLs; they must not move with the language prefix.
 # Stripe posts webhooks here whatever the language; csrf-exempt, verified by signature instead.
 urlpatterns = [
+    # Browsers ask for /favicon.ico whatever the page says; the SVG icon answers.
+    path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "img/favicon.svg", permanent=True)),
     path("pki/<str:name>.crl", crl_view, name="pki-crl"),
     path("payments/stripe/webhook/", StripeWebhookView.as_view(), name="stripe-webhook"),
     *urlpatterns,

@@ -11,6 +11,15 @@ from django.utils.translation import gettext_lazy as _
 from marketplace.core.i18n import is_chinese_active
 from marketplace.core.regions import region_name
 
+# Units listings usually state, so a Chinese page does not show "per project"; others as entered.
+PRICE_UNIT_LABELS = {
+    "per project": _("per project"),
+    "per report": _("per report"),
+    "per day": _("per day"),
+    "per hectare": _("per hectare"),
+    "per square metre": _("per square metre"),
+}
+
 PRICING_MODE_LABELS = {
     "fixed": _("Fixed price"),
     "from": _("From price"),
@@ -35,6 +44,10 @@ class ListingInfo:
     @property
     def pricing_mode_label(self) -> str:
         return PRICING_MODE_LABELS.get(self.pricing_mode, "")
+
+    @property
+    def price_unit_label(self) -> str:
+        return str(PRICE_UNIT_LABELS.get(self.price_unit.strip().lower(), self.price_unit))
 
     @property
     def is_quote_only(self) -> bool:

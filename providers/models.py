@@ -133,6 +133,17 @@ class QualificationQuerySet(models.QuerySet):
         return self.filter(status=Qualification.Status.APPROVED, valid_from__lte=today, valid_until__gte=today)
 
 
+# The grades qualifications usually state, so a Chinese page does not show "Grade A".
+GRADE_LABELS = {
+    "grade a": _("Grade A"),
+    "grade b": _("Grade B"),
+    "grade c": _("Grade C"),
+    "class 1": _("Class 1"),
+    "class 2": _("Class 2"),
+    "class 3": _("Class 3"),
+}
+
+
 class Qualification(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending review")
@@ -172,6 +183,11 @@ class Qualification(models.Model):
                 condition=models.Q(valid_until__gte=models.F("valid_from")), name="qualification_valid_period"
             ),
         ]
+
+    @property
+    def grade_label(self) -> str:
+        """The grade as entered, in the reader's language when it is one of the usual ones."""
+        return str(GRADE_LABELS.get(self.grade.strip().lower(), self.grade))
 
     def __str__(self):
         return f"{self.certificate_number} ({self.category})"

@@ -22,6 +22,7 @@ from marketplace.core.views import OrganisationObjectMixin, flash_service_errors
 from marketplace.enterprises.selectors import enterprises_for_user
 from marketplace.payments import selectors as payment_selectors
 from marketplace.payments import services as payments
+from marketplace.payments.models import Payout
 from signing import services as signing_services
 from signing import verifier
 from signing.exceptions import SigningError
@@ -132,9 +133,41 @@ ACTIONS = {
 }
 
 
+# Steps that move money or cannot be undone: the form must carry the ticked confirmation.
+CONFIRMED_ACTIONS = {
+    "accept": gettext_lazy("Tick the box to confirm you accept the delivery: it releases the payment."),
+    "cancel": gettext_lazy("Tick the box to confirm the cancellation: it cannot be undone."),
+}
+
+
+def _done_message(action: str, service_order) -> str:
+    """What happened, in words the person can check."""
+    if action == "accept":
+        payout = Payout.objects.filter(service_order=service_order).first()
+        if payout is not None:
+            return _("Delivery accepted; ¥%(amount)s released to %(provider)s.") % {
+                "amount": payout.amount,
+                "provider": service_order.provider.localized("name"),
+            }
+        return _("Delivery accepted.")
+    return {
+        "upload": _("The file is uploaded to the order."),
+        "deliver": _("Marked as delivered; the buyer is asked to accept or request a revision."),
+        "extension": _("Your request for more time is sent to the buyer."),
+        "record-payment": _("The payment is recorded and the service has started."),
+        "resume": _("The order is back in service."),
+        "revision": _("The revision request is sent to the provider."),
+        "cancel": _("The order is cancelled."),
+        "dispute": _("The dispute is opened; platform staff will decide it."),
+    }.get(action, _("Done."))
+
+
 class OrderActionView(_OrderPost):
     def post(self, request, pk, action):
         service_order = self.object
+        if action in CONFIRMED_ACTIONS and request.POST.get("confirm") != "yes":
+            messages.error(request, CONFIRMED_ACTIONS[action])
+            return redirect(service_order.get_absolute_url())
         try:
             if action == "upload":
                 form = DeliverableForm(request.POST, request.FILES)
@@ -164,7 +197,7 @@ class OrderActionView(_OrderPost):
         except ValidationError as error:
             flash_service_errors(request, error)
         else:
-            messages.success(request, _("Done."))
+            messages.success(request, _done_message(action, service_order))
         return redirect(service_order.get_absolute_url())
 
 

@@ -5,9 +5,11 @@ from providers.models import Provider
 
 from .models import DIMENSIONS, PlatformEvaluation
 
-STAR_CHOICES = [(n, "★" * n) for n in range(5, 0, -1)]
+# No score is chosen in advance: an empty first choice, so an untouched dimension is an error, not a 5.
+NO_CHOICE = [("", _("Choose…"))]
+STAR_CHOICES = NO_CHOICE + [(n, "★" * n) for n in range(5, 0, -1)]
 # The buyer's form on the order page has always offered plain numbers.
-RATING_CHOICES = [(n, str(n)) for n in range(5, 0, -1)]
+RATING_CHOICES = NO_CHOICE + [(n, str(n)) for n in range(5, 0, -1)]
 
 
 class AuthorityEvaluationForm(forms.Form):

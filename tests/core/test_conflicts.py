@@ -67,7 +67,9 @@ def test_nobody_accepts_or_rates_their_own_delivery(client, buyer, providers):
     insider = provider_owner(providers[0])
     joins_buyer(insider, enterprise)
     client.force_login(insider)
-    page = client.post(reverse("hiring:action", args=[order.pk, "accept"]), follow=True).content.decode()
+    page = client.post(
+        reverse("hiring:action", args=[order.pk, "accept"]), {"confirm": "yes"}, follow=True
+    ).content.decode()
     assert "You belong to both" in page
     order.order.refresh_from_db()
     assert order.order.status == "delivered" and not Payout.objects.exists()

@@ -84,8 +84,12 @@ def test_request_to_rating(page, live_server, catalogue):
     # 6. The buyer accepts and rates.
     log_in(page, live_server, buyer.email)
     page.goto(live_server.url + order.get_absolute_url())
+    page.get_by_role("button", name="Accept delivery").click()  # unconfirmed: the browser asks for the box
+    assert "Delivered" in page.inner_text(".order-status")
+    page.check("#accept-confirm")
     page.get_by_role("button", name="Accept delivery").click()
     page.wait_for_selector(".order-status:has-text('Completed')")
+    assert "released to" in page.content()
     page.select_option("#id_quality", "5")
     page.select_option("#id_timeliness", "4")
     page.select_option("#id_communication", "5")

@@ -163,7 +163,7 @@ def test_full_order_walk_through_the_pages(client, buyer, providers):
     client.post(reverse("hiring:action", kwargs={"pk": so.pk, "action": "upload"}), {"file": pdf_upload("report.pdf")})
     client.post(reverse("hiring:action", kwargs={"pk": so.pk, "action": "deliver"}))
     client.force_login(owner)
-    client.post(reverse("hiring:action", kwargs={"pk": so.pk, "action": "accept"}))
+    client.post(reverse("hiring:action", kwargs={"pk": so.pk, "action": "accept"}), {"confirm": "yes"})
     client.post(
         reverse("hiring:rate", kwargs={"pk": so.pk}),
         {"quality": 5, "timeliness": 4, "communication": 5, "price_fairness": 4, "comment": "Great"},
@@ -271,3 +271,36 @@ def test_only_staff_record_a_manual_payment(client, buyer, providers, staff):
     client.post(url, {"reference": "BANK-1"})
     so = ServiceOrder.objects.get(pk=so.pk)
     assert so.order.status == "in_service" and so.payments.get().reference == "manual:BANK-1"
+
+
+def test_accepting_needs_the_confirmation_and_then_says_what_was_released(client, buyer, providers):
+    enterprise, owner = buyer
+    so = make_service_order(enterprise=enterprise, buyer=owner, provider=providers[0], price="68000")
+    pay(so)
+    client.force_login(provider_owner(providers[0]))
+    client.post(reverse("hiring:action", kwargs={"pk": so.pk, "action": "upload"}), {"file": pdf_upload("report.pdf")})
+    delivered = client.post(reverse("hiring:action", kwargs={"pk": so.pk, "action": "deliver"}), follow=True)
+    assert "Marked as delivered" in delivered.content.decode()
+    client.force_login(owner)
+    url = reverse("hiring:action", kwargs={"pk": so.pk, "action": "accept"})
+    refused = client.post(url, follow=True).content.decode()
+    so.refresh_from_db()
+    assert "Tick the box to confirm" in refused and so.order.status == "delivered"
+    accepted = client.post(url, {"confirm": "yes"}, follow=True).content.decode()
+    so.refresh_from_db()
+    payout = so.payout
+    assert so.order.status == "completed"
+    assert f"Delivery accepted; ¥{payout.amount} released to {providers[0].name}." in accepted
+
+
+def test_cancelling_needs_the_confirmation(client, buyer, providers):
+    enterprise, owner = buyer
+    so = make_service_order(enterprise=enterprise, buyer=owner, provider=providers[0])
+    client.force_login(owner)
+    url = reverse("hiring:action", kwargs={"pk": so.pk, "action": "cancel"})
+    client.post(url, {"reason": "Changed plans"})
+    so.refresh_from_db()
+    assert so.order.status == "awaiting_payment"
+    page = client.post(url, {"reason": "Changed plans", "confirm": "yes"}, follow=True).content.decode()
+    so.refresh_from_db()
+    assert so.order.status == "cancelled" and "The order is cancelled." in page

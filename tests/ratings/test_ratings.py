@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from marketplace.hiring import services as hiring
 from marketplace.hiring.models import ServiceOrder as ServiceOrderModel
@@ -111,3 +112,14 @@ def test_category_page_ranks_by_bayesian_average(client, category, buyer, provid
     assert html.index("Many good") < html.index("Few perfect")
     by_price = client.get(category.get_absolute_url()).content.decode()
     assert "Sort by" in by_price
+
+
+def test_the_rating_form_chooses_no_score_for_the_buyer(client, buyer, providers):
+    """Nothing is preselected: a dimension left alone is an error on the page, and nothing is saved."""
+    so = completed_order(buyer, providers[0])
+    client.force_login(buyer[1])
+    page = client.get(so.get_absolute_url()).content.decode()
+    assert 'value="5" selected' not in page and "Choose…" in page
+    response = client.post(reverse("hiring:rate", args=[so.pk]), {**STARS, "timeliness": ""}, follow=True)
+    assert not Rating.objects.exists()
+    assert "Give 1 to 5 stars for each of the four aspects." in response.content.decode()
