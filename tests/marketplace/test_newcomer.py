@@ -48,7 +48,8 @@ def test_make_demo_links_to_where_it_serves_unless_told(env, args, expected):
 @pytest.mark.django_db
 def test_usual_grades_and_units_read_in_chinese(client, category, providers):
     listing = make_listing(providers[0], category, price=Decimal("35000"))
-    page = client.get("/zh-hans" + listing.get_absolute_url()).content.decode()
+    listing_url, profile_url = listing.get_absolute_url(), providers[0].get_absolute_url()
+    page = client.get("/zh-hans" + listing_url).content.decode()
     assert "每项目" in page and "per project" not in page
-    profile = client.get("/zh-hans" + providers[0].get_absolute_url()).content.decode()
+    profile = client.get("/zh-hans" + profile_url).content.decode()
     assert "甲级" in profile and "Grade A" not in profile

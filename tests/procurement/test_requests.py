@@ -163,7 +163,8 @@ def test_random_draw_reveals_the_seed_and_the_result_can_be_recomputed(buyer, ca
     enterprise, owner = buyer
     request = make_request(enterprise=enterprise, user=owner, category=category, method="random_draw")
     commitment = request.seed_commitment
-    ids = [make_quote(request, provider).pk for provider in providers]
+    for provider in providers:
+        make_quote(request, provider)
     request = close(request)
     assert request.seed_is_public
     import hashlib
@@ -171,9 +172,11 @@ def test_random_draw_reveals_the_seed_and_the_result_can_be_recomputed(buyer, ca
 
     seed = bytes.fromhex(request.seed)
     assert hashlib.sha256(seed).hexdigest() == commitment
-    ids.sort()
-    digest = hmac.new(seed, ",".join(map(str, ids)).encode(), hashlib.sha256).digest()
-    assert request.selections.get().winner_id == ids[int.from_bytes(digest, "big") % len(ids)]
+    # Candidates are named by their providers' credit codes, which the platform does not assign.
+    codes = sorted(provider.credit_code for provider in providers)
+    digest = hmac.new(seed, ",".join(codes).encode(), hashlib.sha256).digest()
+    winner = codes[int.from_bytes(digest, "big") % len(codes)]
+    assert request.selections.get().winner.provider.credit_code == winner
 
 
 def test_scored_records_weights_and_a_score_table(buyer, category, providers):
@@ -361,8 +364,8 @@ def test_a_random_draw_is_drawn_again_among_the_rest_with_the_same_seed(buyer, c
     request = close(request)
     winner = request.selections.get(superseded=False).winner
     awards.award_decline(request=request, user=provider_owner(winner.provider), reason="Walked away")
-    rest = sorted(q.pk for q in quotes if q.pk != winner.pk)
+    rest = sorted(q.provider.credit_code for q in quotes if q.pk != winner.pk)
     expected = rest[selection.draw_index(request.seed, rest)]
-    assert request.selections.get(superseded=False).winner_id == expected
+    assert request.selections.get(superseded=False).winner.provider.credit_code == expected
     with pytest.raises(services.NotPermitted):
         awards.award_decline(request=request, user=owner, reason="Not mine to decline")
