@@ -228,8 +228,25 @@ class Pki:
         self.crl_path(name).write_bytes(der)
         return der
 
+    def _issue_service_cert(self, name: str, common_name: str, *, days: int, key_usage: dict, eku=None) -> None:
+        """A key and an end-entity certificate under the seal CA for one of the platform's own services."""
+        key = new_key()
+        self.keys.store(key_ref=f"{name}.key.enc", private_key=key)
+        cert = self._sign_cert(
+            subject=_name(common_name, "OneWindow"),
+            public_key=key.public_key(),
+            issuer_cert=self.certificate(SEAL_CA),
+            issuer_key=self.keys.load_private_key(f"{SEAL_CA}.key.enc"),
+            days=days,
+            ca=False,
+            key_usage=key_usage,
+            eku=eku,
+            crl_name=SEAL_CA,
+        )
+        self._write_cert(self.cert_path(name), cert)
+
     def init(self) -> list[str]:
-        """Create whatever is missing of root CA, seal CA, TSA and CRLs; return what was created."""
+        """Create whatever is missing of root CA, seal CA, TSA, log key and CRLs; return what was created."""
         self.directory.mkdir(parents=True, exist_ok=True)
         created = []
         if not self.cert_path(ROOT).exists():
@@ -265,35 +282,18 @@ class Pki:
             self._write_cert(self.cert_path(SEAL_CA), cert)
             created.append(SEAL_CA)
         if not self.cert_path(TSA).exists():
-            key = new_key()
-            self.keys.store(key_ref=f"{TSA}.key.enc", private_key=key)
-            cert = self._sign_cert(
-                subject=_name("OneWindow Timestamp Authority", "OneWindow"),
-                public_key=key.public_key(),
-                issuer_cert=self.certificate(SEAL_CA),
-                issuer_key=self.keys.load_private_key(f"{SEAL_CA}.key.enc"),
+            self._issue_service_cert(
+                TSA,
+                "OneWindow Timestamp Authority",
                 days=365 * 5,
-                ca=False,
                 key_usage={"digital_signature": True, "content_commitment": True},
                 eku=[ExtendedKeyUsageOID.TIME_STAMPING],
-                crl_name=SEAL_CA,
             )
-            self._write_cert(self.cert_path(TSA), cert)
             created.append(TSA)
         if not self.cert_path(LOG).exists():
-            key = new_key()
-            self.keys.store(key_ref=f"{LOG}.key.enc", private_key=key)
-            cert = self._sign_cert(
-                subject=_name("OneWindow Transparency Log", "OneWindow"),
-                public_key=key.public_key(),
-                issuer_cert=self.certificate(SEAL_CA),
-                issuer_key=self.keys.load_private_key(f"{SEAL_CA}.key.enc"),
-                days=365 * 10,
-                ca=False,
-                key_usage={"digital_signature": True},
-                crl_name=SEAL_CA,
+            self._issue_service_cert(
+                LOG, "OneWindow Transparency Log", days=365 * 10, key_usage={"digital_signature": True}
             )
-            self._write_cert(self.cert_path(LOG), cert)
             created.append(LOG)
         for name in CRL_NAMES:
             if not self.crl_path(name).exists():

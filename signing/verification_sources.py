@@ -89,14 +89,7 @@ def log_proof_for(sha256: str) -> dict | None:
     return {
         "leaf": {"index": leaf.index, "leaf_hash": leaf.leaf_hash, "data": leaf.data},
         "inclusion": translog.inclusion_proof(leaf=leaf, tree_size=head.tree_size).as_json(),
-        "head": {
-            "tree_size": head.tree_size,
-            "root_hash": head.root_hash,
-            "checkpoint": head.checkpoint,
-            "signature": head.signature,
-            "timestamp_token": head.timestamp_token,
-            "signed_at": head.signed_at.isoformat(),
-        },
+        "head": head.as_json(),
     }
 
 

@@ -47,3 +47,14 @@ class TreeHead(models.Model):
 
     def __str__(self):
         return f"tree head {self.tree_size} at {self.signed_at:%Y-%m-%d %H:%M}"
+
+    def as_json(self) -> dict:
+        """The head as the public endpoints and verification reports publish it (``translog.checks``)."""
+        return {
+            "tree_size": self.tree_size,
+            "root_hash": self.root_hash,
+            "checkpoint": self.checkpoint,
+            "signature": self.signature,
+            "timestamp_token": self.timestamp_token,
+            "signed_at": self.signed_at.isoformat(),
+        }

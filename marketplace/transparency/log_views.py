@@ -31,17 +31,6 @@ def _int(request, name: str, default=None) -> int | None:
     return int(raw)
 
 
-def head_json(head: TreeHead) -> dict:
-    return {
-        "tree_size": head.tree_size,
-        "root_hash": head.root_hash,
-        "checkpoint": head.checkpoint,
-        "signature": head.signature,
-        "timestamp_token": head.timestamp_token,
-        "signed_at": head.signed_at.isoformat(),
-    }
-
-
 class LogPageView(TemplateView):
     template_name = "transparency/log.html"
 
@@ -56,7 +45,7 @@ class HeadView(View):
         head = translog.latest_head()
         if head is None:
             return _error(_("No tree head has been signed yet."), 404)
-        return JsonResponse(head_json(head))
+        return JsonResponse(head.as_json())
 
 
 class HeadsView(View):
@@ -68,7 +57,7 @@ class HeadsView(View):
         except ValueError as error:
             return _error(str(error))
         heads = TreeHead.objects.filter(pk__gte=start).order_by("pk")[:MAX_HEADS]
-        return JsonResponse({"heads": [{"id": h.pk, **head_json(h)} for h in heads]})
+        return JsonResponse({"heads": [{"id": h.pk, **h.as_json()} for h in heads]})
 
 
 class EntriesView(View):

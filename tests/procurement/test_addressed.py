@@ -100,18 +100,22 @@ def test_a_buyer_who_belongs_to_the_provider_cannot_ask_it(client, buyer, from_l
     assert ConflictAttempt.objects.get().act == "order"
 
 
-def test_unanswered_it_is_extended_once_then_fails(buyer, from_listing):
-    enterprise, owner = buyer
-    request = addressed.request_address(
+def survey_request(enterprise, owner, listing):
+    return addressed.request_address(
         enterprise=enterprise,
         user=owner,
-        listing=from_listing,
+        listing=listing,
         title="Survey",
         description="Topographic survey.",
         region="110000",
         budget="90000",
         deadline=timezone.now() + datetime.timedelta(days=2),
     )
+
+
+def test_unanswered_it_is_extended_once_then_fails(buyer, from_listing):
+    enterprise, owner = buyer
+    request = survey_request(enterprise, owner, from_listing)
     after = request.deadline + datetime.timedelta(minutes=1)
     assert services.request_close(request=request, now=after).status == R.OPEN
     request.refresh_from_db()
@@ -121,15 +125,6 @@ def test_unanswered_it_is_extended_once_then_fails(buyer, from_listing):
 
 def test_the_database_refuses_an_addressed_request_under_a_competitive_method(buyer, from_listing, providers):
     enterprise, owner = buyer
-    request = addressed.request_address(
-        enterprise=enterprise,
-        user=owner,
-        listing=from_listing,
-        title="Survey",
-        description="Topographic survey.",
-        region="110000",
-        budget="90000",
-        deadline=timezone.now() + datetime.timedelta(days=2),
-    )
+    request = survey_request(enterprise, owner, from_listing)
     with pytest.raises(IntegrityError), transaction.atomic():
         RequestForQuotes.objects.filter(pk=request.pk).update(method="lowest_price")

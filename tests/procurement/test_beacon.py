@@ -6,7 +6,6 @@ from its public JSON alone."""
 import datetime
 import hashlib
 import hmac
-import importlib.util
 import json
 from pathlib import Path
 
@@ -17,16 +16,13 @@ from django.utils import timezone
 from marketplace.procurement import drand, methods, services
 from marketplace.procurement.models import RequestForQuotes
 from tests.factories import make_certified_provider, make_quote, make_request
+from tests.tools import load_tool
 
 R = RequestForQuotes.Status
 ROUNDS = json.loads((Path(__file__).parent / "drand_rounds.json").read_text())["rounds"]
 REAL = ROUNDS[1]  # quicknet round 657413
 
-spec = importlib.util.spec_from_file_location(
-    "recompute_draw", Path(__file__).parents[2] / "tools" / "recompute_draw.py"
-)
-recompute_draw = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(recompute_draw)
+recompute_draw = load_tool("recompute_draw")
 
 
 @pytest.mark.parametrize("published", ROUNDS, ids=lambda r: str(r["round"]))

@@ -14,10 +14,12 @@ from marketplace.procurement import awards, selection, services
 from marketplace.procurement.models import RequestForQuotes
 from providers.models import Provider
 from tests.factories import make_certified_provider, make_quote, make_request, provider_owner
+from tests.tools import load_tool
 
 R = RequestForQuotes.Status
 D = Decimal
 pytestmark = pytest.mark.django_db
+recompute_draw = load_tool("recompute_draw")
 
 
 def later(hours):
@@ -46,23 +48,6 @@ def published(client, request) -> dict:
     return response.json()
 
 
-def rerun(document: dict, rnd: dict) -> selection.Outcome:
-    """What anyone does with the JSON: rebuild the candidates and call the published pure function."""
-    seed, parameters = document["draw_seed"], rnd["parameters"]
-    candidates = [selection.candidate_from_json(c) for c in rnd["candidates"]]
-    method = rnd["method"]
-    if method == "lowest_price":
-        return selection.select_lowest_price(candidates, seed)
-    if method == "scored":
-        return selection.select_scored(candidates, selection.Weights(**rnd["weights"]), seed)
-    if method == "random_draw":
-        return selection.select_random_draw(seed, candidates)
-    if method == "credit_shortlist":
-        return selection.select_credit_shortlist(seed, candidates, pool=parameters["pool"], size=parameters["size"])
-    low, high = parameters["factor_range"]
-    return selection.select_reasonable_price(seed, candidates, low=D(low), high=D(high))
-
-
 @pytest.mark.parametrize(
     "method", ["lowest_price", "scored", "random_draw", "credit_shortlist", "reasonable_price", "direct"]
 )
@@ -80,7 +65,7 @@ def test_every_method_is_recomputed_from_its_published_json_alone(client, buyer,
     assert len(rnd["candidates"]) == 5 and rnd["table"][0]["provider"]
     if method == "direct":
         return  # the buyer's choice: nothing to recompute
-    again = rerun(document, rnd)
+    again = recompute_draw.rerun(document["draw_seed"], rnd)  # what anyone does with the JSON
     names = {"provider", "credit_code"}
     assert again.table == [{k: v for k, v in row.items() if k not in names} for row in rnd["table"]]
     assert again.winner_id == rnd["winner_quote_id"]

@@ -2,7 +2,6 @@
 server): a clean log passes; a record rewritten, a record removed and re-signed, or a fork shown
 after an earlier audit, are each caught from the public endpoints alone."""
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -13,14 +12,13 @@ from marketplace.core.append_only import suspended
 from signing import services
 from signing.services import tree_heads
 from tests.signing.conftest import permit_data
+from tests.tools import load_tool
 from translog import merkle
 from translog.models import LogLeaf, LogState, TreeHead
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-spec = importlib.util.spec_from_file_location("log_audit", Path(__file__).parents[2] / "tools" / "log_audit.py")
-log_audit = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(log_audit)
+log_audit = load_tool("log_audit")
 
 
 def rewrite(sql: str, params=()) -> None:
