@@ -37,6 +37,8 @@ def _sealed_document(sender, instance: SealedDocument, created, raw=False, **kwa
             "sealed_at": _iso(instance.sealed_at),
         },
     )
+    # Its verification report can prove inclusion at once, not after the next periodic head.
+    transaction.on_commit(signing_tasks.tree_head_sign.delay)
 
 
 def _permit_event(sender, instance: PermitEvent, created, raw=False, **kwargs):

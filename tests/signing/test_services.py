@@ -12,7 +12,7 @@ from django.utils import timezone
 from marketplace.core.append_only import suspended
 from signing import services
 from signing.exceptions import GrantRequired, PermitError, SealNotUsable
-from signing.models import DocumentKind, Permit, PermitEvent, PermitSequence, SealedDocument, SealUse
+from signing.models import DocumentKind, Permit, PermitEvent, PermitSequence, SealedDocument, SealLogHead, SealUse
 from tests.factories import AuthorityMemberFactory, UserFactory
 
 from .conftest import permit_data
@@ -321,3 +321,45 @@ def test_sealing_needs_an_authorisation(seal, granted_officer):
         )
     authorisation = services.seal_authorise(seal=seal, actor=granted_officer, document_kind=DocumentKind.PERMIT)
     assert authorisation.seal == seal and authorisation.actor == granted_officer
+
+
+def _rehash_from(entries, start: int) -> str:
+    """An operator's rewrite: change an entry and recompute every hash after it (the table's own
+    chain then verifies); returns the new last hash."""
+    prev = entries[start - 1].entry_hash if start else "0" * 64
+    for entry in entries[start:]:
+        entry.prev_hash = prev
+        entry.document_number = entry.document_number + "-X" if entry is entries[start] else entry.document_number
+        entry.entry_hash = entry.compute_hash()
+        SealUse.objects.filter(pk=entry.pk).update(
+            prev_hash=entry.prev_hash, document_number=entry.document_number, entry_hash=entry.entry_hash
+        )
+        prev = entry.entry_hash
+    return prev
+
+
+def test_a_rehashed_tail_with_the_head_moved_is_caught_by_the_transparency_log(
+    issued_permit, authority, granted_officer, holder
+):
+    """The issue's case: rewrite entry 2, re-hash from there and move the head. The chain verifies on
+    its own; the entries no longer match what the transparency log recorded."""
+    services.permit_issue(authority=authority, actor=granted_officer, data=permit_data(holder))
+    services.permit_issue(authority=authority, actor=granted_officer, data=permit_data(holder))
+    entries = list(SealUse.objects.order_by("id"))
+    with suspended(connection):
+        last = _rehash_from(entries, 1)
+        SealLogHead.objects.filter(pk=1).update(last_hash=last)
+    result = services.seal_log_verify()
+    assert not result.ok and result.first_broken_id == entries[1].pk
+    assert "transparency log" in result.problem
+
+
+def test_the_last_entries_deleted_and_the_head_moved_back_is_caught(issued_permit, authority, granted_officer, holder):
+    services.permit_issue(authority=authority, actor=granted_officer, data=permit_data(holder))
+    services.permit_issue(authority=authority, actor=granted_officer, data=permit_data(holder))
+    entries = list(SealUse.objects.order_by("id"))
+    with suspended(connection):
+        SealUse.objects.filter(pk__in=[e.pk for e in entries[-2:]]).delete()
+        SealLogHead.objects.filter(pk=1).update(last_hash=entries[-3].entry_hash, entries=len(entries) - 2)
+    result = services.seal_log_verify()
+    assert not result.ok and result.first_broken_id == entries[-2].pk and "gone" in result.problem
