@@ -32,7 +32,9 @@ def tree_head_sign_if_due() -> int | None:
     return head.tree_size if head else None
 
 
-@shared_task(name="signing.tasks.tree_head_sign")
-def tree_head_sign() -> int:
-    """After a permit changes status: its leaf is covered by a signed head at once."""
-    return tree_heads.tree_head_sign().tree_size
+@shared_task(name="signing.tasks.tree_head_cover")
+def tree_head_cover() -> int | None:
+    """After a commit that logged a sealed document or a permit status change: a signed head covers
+    it at once (nothing is signed when an earlier callback already covered it)."""
+    head = tree_heads.tree_head_cover()
+    return head.tree_size if head else None

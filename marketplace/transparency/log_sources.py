@@ -38,7 +38,7 @@ def _sealed_document(sender, instance: SealedDocument, created, raw=False, **kwa
         },
     )
     # Its verification report can prove inclusion at once, not after the next periodic head.
-    transaction.on_commit(signing_tasks.tree_head_sign.delay)
+    transaction.on_commit(signing_tasks.tree_head_cover.delay)
 
 
 def _permit_event(sender, instance: PermitEvent, created, raw=False, **kwargs):
@@ -56,7 +56,7 @@ def _permit_event(sender, instance: PermitEvent, created, raw=False, **kwargs):
         },
     )
     # A status change is covered by a signed head at once, not at the next periodic one.
-    transaction.on_commit(signing_tasks.tree_head_sign.delay)
+    transaction.on_commit(signing_tasks.tree_head_cover.delay)
 
 
 def _seal_use(sender, instance: SealUse, created, raw=False, **kwargs):

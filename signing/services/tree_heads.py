@@ -66,6 +66,15 @@ def tree_head_sign(*, pki: Pki | None = None) -> TreeHead:
     )
 
 
+def tree_head_cover() -> TreeHead | None:
+    """Sign a head if some leaf is not yet under one (after a commit that logged records: several such
+    commits in a row sign once each only while there is something new)."""
+    latest = translog.latest_head()
+    if latest is not None and latest.tree_size >= translog.log_size():
+        return None
+    return tree_head_sign()
+
+
 def tree_head_sign_if_due(*, max_age_minutes: int = 60) -> TreeHead | None:
     """Sign when leaves arrived since the last head, or the last head is older than the period."""
     latest = translog.latest_head()
