@@ -38,7 +38,13 @@ def beacon_chain() -> drand.Chain | None:
 
 
 def beacon_fix(request: RequestForQuotes) -> None:
-    """Fix (or, after an extension, move) the beacon round to the first round at or after the deadline."""
+    """Fix (or, after an extension, move) the beacon round to the first round at or after the deadline.
+
+    The buyer's own choice (``direct``, an addressed request included) draws nothing, so it waits for no
+    round: its close, and an addressed request's early close, happen at once."""
+    if request.method == Method.DIRECT:
+        request.beacon = {}
+        return
     chain = beacon_chain() if not request.beacon else drand.Chain(**request.beacon["chain"])
     if chain is not None:
         request.beacon = {"chain": chain.as_json(), "round": drand.round_at(chain, request.deadline.timestamp())}

@@ -7,15 +7,16 @@ import datetime
 import hashlib
 import hmac
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from marketplace.procurement import drand, methods, services
+from marketplace.procurement import addressed, drand, methods, services
 from marketplace.procurement.models import RequestForQuotes
-from tests.factories import make_certified_provider, make_quote, make_request
+from tests.factories import make_certified_provider, make_listing, make_quote, make_request
 from tests.tools import load_tool
 
 R = RequestForQuotes.Status
@@ -156,3 +157,27 @@ def test_the_tool_recomputes_every_method_and_refuses_an_open_request(client, bu
         services.request_close(request=request, now=timezone.now() + datetime.timedelta(hours=49))
         saved.write_text(json.dumps(client.get(reverse("procurement:result-json", args=[request.pk])).json()))
         assert recompute_draw.main([str(saved)]) == 0, method
+
+
+@pytest.mark.django_db
+def test_the_buyers_own_choice_draws_nothing_so_waits_for_no_round(buyer, category, providers, beacon_on):
+    """A ``direct`` request (and a request addressed to one provider, which is direct) fixes no round:
+    the addressed one opens as soon as its provider quotes, though no beacon round is out."""
+    enterprise, owner = buyer
+    direct = make_request(enterprise=enterprise, user=owner, category=category, method="direct")
+    assert direct.beacon == {}
+    listing = make_listing(providers[0], category, price=Decimal("68000"), pricing_mode="from")
+    asked = addressed.request_address(
+        enterprise=enterprise,
+        user=owner,
+        listing=listing,
+        title="Survey",
+        description="Topographic survey.",
+        region="110000",
+        budget="90000",
+        deadline=timezone.now() + datetime.timedelta(days=2),
+    )
+    assert asked.beacon == {}
+    make_quote(asked, providers[0], price="70000")
+    asked.refresh_from_db()
+    assert asked.status == R.CHOOSING
