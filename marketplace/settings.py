@@ -330,6 +330,31 @@ OSCAR_ORDER_STATUS_PIPELINE = {
 }
 OSCAR_LINE_STATUS_PIPELINE = OSCAR_ORDER_STATUS_PIPELINE
 OSCAR_ORDER_STATUS_CASCADE = {status: status for status in OSCAR_ORDER_STATUS_PIPELINE}
+# Oscar's dashboard keeps the catalogue, user and content screens staff use; its index redirects to
+# the staff home (marketplace.dashboard.views). Shop features the platform does not use (stock
+# alerts, offers, vouchers, ranges, shipping) are left out of its menu.
+OSCAR_DASHBOARD_NAVIGATION = [
+    {"label": _("OneWindow desks"), "icon": "fas fa-list", "url_name": "dashboard:index"},
+    {
+        "label": _("Catalogue"),
+        "icon": "fas fa-sitemap",
+        "children": [
+            {"label": _("Listings"), "url_name": "dashboard:catalogue-product-list"},
+            {"label": _("Service items"), "url_name": "dashboard:catalogue-category-list"},
+            {"label": _("Listing types"), "url_name": "dashboard:catalogue-class-list"},
+        ],
+    },
+    {"label": _("Orders"), "icon": "fas fa-shopping-cart", "url_name": "dashboard:order-list"},
+    {"label": _("Users"), "icon": "fas fa-users", "url_name": "dashboard:users-index"},
+    {
+        "label": _("Content"),
+        "icon": "fas fa-folder",
+        "children": [
+            {"label": _("Pages"), "url_name": "dashboard:page-list"},
+            {"label": _("Email templates"), "url_name": "dashboard:comms-list"},
+        ],
+    },
+]
 
 # --- Security: on whenever DEBUG is off -------------------------------------------------------
 

@@ -1,0 +1,143 @@
+"""The staff home (``/staff/``): every OneWindow desk with the size of its queue.
+
+One COUNT query per queue; each desk links to the page where staff act. Oscar's dashboard index
+redirects here (``marketplace.dashboard.views``), so staff land on the platform's own desks and reach
+Oscar's catalogue screens from the same page.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
+
+from marketplace.core.models import ConflictAttempt
+from marketplace.core.permissions import StaffRequiredMixin
+from marketplace.credit import selectors as credit_selectors
+from marketplace.payments import reconciliation
+from marketplace.payments import selectors as payment_selectors
+from providers import selectors as provider_selectors
+from providers.models import Provider
+
+from . import oversight
+
+RECENT_DAYS = 30
+User = get_user_model()
+
+
+@dataclass(frozen=True)
+class Desk:
+    title: Promise
+    url: str
+    count: int | None = None  # None: a desk with no queue (statistics, the log, catalogue screens)
+    note: Promise | str = ""
+    perm: str = ""  # a model permission the linked screen needs (Oscar's screens check them)
+
+    @property
+    def waiting(self) -> bool:
+        return bool(self.count)
+
+
+def desks(*, user, now: datetime.datetime | None = None) -> list[tuple[Promise, list[Desk]]]:
+    """The desks ``user`` may open, in groups, each queue counted now."""
+    now = now or timezone.now()
+    watch = oversight.overview_counts(now=now)
+    since = now - datetime.timedelta(days=RECENT_DAYS)
+    groups = [
+        (
+            _("Certification"),
+            [
+                Desk(
+                    _("Provider applications"),
+                    reverse("providers:review"),
+                    provider_selectors.providers_for_review(status=Provider.Status.PENDING_REVIEW).count(),
+                    _("Waiting for a review decision."),
+                ),
+                Desk(
+                    _("Qualifications to review"),
+                    reverse("providers:review"),
+                    provider_selectors.pending_qualifications().count(),
+                ),
+                Desk(_("Qualifications expiring soon"), reverse("transparency:oversight-expiring"), watch["expiring"]),
+                Desk(
+                    _("Expired qualifications behind published listings"),
+                    reverse("transparency:oversight-expired"),
+                    watch["expired"],
+                ),
+            ],
+        ),
+        (
+            _("Deals and disputes"),
+            [
+                Desk(_("Open objections"), reverse("procurement:objections"), watch["objections"]),
+                Desk(_("Open disputes"), reverse("hiring:disputes"), watch["disputes"]),
+                Desk(_("Overdue orders"), reverse("transparency:oversight-overdue"), watch["overdue"]),
+                Desk(
+                    _("Refused conflicts of interest"),
+                    reverse("fairplay:conflict-attempts"),
+                    ConflictAttempt.objects.filter(created_at__gte=since).count(),
+                    _("In the last %(days)d days.") % {"days": RECENT_DAYS},
+                ),
+            ],
+        ),
+        (
+            _("Money"),
+            [
+                Desk(
+                    _("Payment differences"),
+                    reverse("payments:differences"),
+                    reconciliation.differences_open().count(),
+                    _("Stripe and the ledger disagree; payouts wait."),
+                ),
+                Desk(
+                    _("Open chargebacks"), reverse("payments:differences"), payment_selectors.chargebacks_open().count()
+                ),
+            ],
+        ),
+        (
+            _("Credit"),
+            [
+                Desk(
+                    _("Credit appeals"), reverse("providers:credit-staff"), credit_selectors.pending_appeals().count()
+                ),
+                Desk(
+                    _("Certified providers below the suspension threshold"),
+                    reverse("providers:credit-staff"),
+                    credit_selectors.providers_below_threshold().count(),
+                ),
+                Desk(_("Providers below a threshold"), reverse("transparency:oversight-providers"), watch["providers"]),
+            ],
+        ),
+        (
+            _("Records and catalogue"),
+            [
+                Desk(_("Oversight"), reverse("transparency:oversight")),
+                Desk(_("Statistics"), reverse("transparency:stats-staff")),
+                Desk(_("Transparency log"), reverse("transparency:log")),
+                Desk(
+                    _("Service items and listings (catalogue screens)"),
+                    reverse("dashboard:catalogue-product-list"),
+                    perm="catalogue.view_product",
+                ),
+                Desk(_("Users"), reverse("dashboard:users-index"), perm=f"{User._meta.app_label}.view_user"),
+            ],
+        ),
+    ]
+    return [(title, [desk for desk in group if not desk.perm or user.has_perm(desk.perm)]) for title, group in groups]
+
+
+class StaffHomeView(StaffRequiredMixin, TemplateView):
+    template_name = "transparency/staff_home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        groups = desks(user=self.request.user)
+        context.update(
+            groups=groups,
+            waiting=sum(desk.count or 0 for _title, group in groups for desk in group if desk.count),
+        )
+        return context
