@@ -115,6 +115,19 @@ def bayesian_by_product(*, product_ids) -> dict[int, tuple[Decimal, int]]:
     return {row["product_id"]: (bayesian_average(total=row["total"], count=row["count"]), row["count"]) for row in rows}
 
 
+def dimensions_by_product(*, product_ids) -> dict[int, dict[str, Decimal]]:
+    """Each product's average per dimension, in one query (products without ratings are absent)."""
+    rows = (
+        Rating.objects.filter(product_id__in=list(product_ids))
+        .values("product_id")
+        .annotate(**{name: Avg(name) for name in DIMENSIONS})
+    )
+    return {
+        row["product_id"]: {name: Decimal(row[name]).quantize(PLACES, ROUND_HALF_UP) for name in DIMENSIONS}
+        for row in rows
+    }
+
+
 def attach_product_ratings(products) -> None:
     """Set ``rating_bayesian`` / ``rating_count`` on each product, in one query (listing cards)."""
     products = list(products)
