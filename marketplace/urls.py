@@ -8,7 +8,9 @@ from django.views.i18n import JavaScriptCatalog
 
 from marketplace.accounts.throttling import ThrottledPasswordResetView
 from marketplace.catalogue.views import HomeView
+from marketplace.core.display_views import CareModeView
 from marketplace.credit import urls as credit_urls
+from marketplace.credit.compare import CompareView
 from marketplace.hiring import basket_views
 from marketplace.hiring import urls as hiring_urls
 from marketplace.hiring.views import CheckoutView, StockCheckoutGone
@@ -22,6 +24,8 @@ urlpatterns = i18n_patterns(
     path("", HomeView.as_view(), name="home"),
     # Inside the prefixed patterns so the switch resolves the page it came from in its own language.
     path("i18n/", include("django.conf.urls.i18n")),
+    path("display/care/", CareModeView.as_view(), name="care-mode"),
+    path("compare/", CompareView.as_view(), name="compare"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
     # Credit (a layer above providers) adds the public profile and its credit pages to the same
