@@ -1,5 +1,6 @@
 """Browser journeys: Debian's chromium driven by playwright against pytest-django's live server."""
 
+import contextlib
 import os
 import shutil
 
@@ -26,14 +27,15 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="module")
-def browser(django_db_setup, django_db_blocker):
-    """One chromium per test module.
+@contextlib.contextmanager
+def chromium():
+    """Debian's chromium under playwright, for as long as the block runs.
 
     Playwright's sync API runs an event loop in the test thread; Django then refuses ORM calls
     from that thread unless told the loop serves no async code (it does not: the live server
     answers requests on its own threads). The permission is set only while the browser lives,
-    so no other test (or subprocess) inherits it.
+    so no other test (or subprocess) inherits it. Code that runs its own event loop (sealing with
+    pyHanko) must therefore run before the browser starts.
     """
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"no chromium at {CHROMIUM}: install Debian's chromium package to run browser tests")
@@ -44,6 +46,13 @@ def browser(django_db_setup, django_db_blocker):
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             yield browser
             browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser(django_db_setup, django_db_blocker):
+    """One chromium per test module."""
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
