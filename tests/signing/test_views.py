@@ -176,3 +176,10 @@ def test_keys_never_reach_admin_pages_or_logs(client, issued_permit, seal, pki_d
         assert seal.key_ref not in body
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "PRIVATE KEY" not in logged and secret_fragment not in logged
+
+
+def test_the_issue_form_has_the_platforms_form_style_and_hides_its_one_time_key(client, granted_officer):
+    client.force_login(granted_officer)
+    html = client.get(reverse("signing:permit-issue")).content.decode()
+    assert 'class="form-control"' in html and 'name="issue_key"' in html
+    assert "Issue key" not in html
