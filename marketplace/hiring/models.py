@@ -58,6 +58,9 @@ class ServiceOrder(models.Model):
     )
     source = models.CharField(max_length=20, choices=Source.choices)
     title = models.CharField(_("Service"), max_length=255)
+    # The listing's Chinese title when the order was placed (blank for a request's own title), so the
+    # order reads in the reader's language and stays what was bought if the listing is renamed.
+    title_zh = models.CharField(_("Service (Chinese)"), max_length=255, blank=True)
     project_name = models.CharField(_("Project name"), max_length=200)
     site_location = models.CharField(_("Site location"), max_length=300, blank=True)
     notes = models.TextField(_("Notes"), blank=True)

@@ -224,6 +224,7 @@ def service_order_create(
         request=request,
         source=source,
         title=title,
+        title_zh=product.title_zh if product is not None and title == product.title else "",
         project_name=project_name,
         site_location=site_location,
         notes=notes,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from tests.factories import make_listing
 
@@ -53,3 +54,23 @@ def test_usual_grades_and_units_read_in_chinese(client, category, providers):
     assert "每项目" in page and "per project" not in page
     profile = client.get("/zh-hans" + profile_url).content.decode()
     assert "甲级" in profile and "Grade A" not in profile
+
+
+@pytest.mark.django_db
+def test_an_order_reads_its_service_in_the_readers_language(client, category, providers):
+    """The order keeps both titles of the listing it was placed from; a later rename changes neither."""
+    from marketplace.hiring.models import ServiceOrder
+    from tests.factories.ratings import rate_listing
+
+    listing = make_listing(providers[0], category, price=Decimal("35000"))
+    rate_listing(listing, 5)  # a buyer orders the listing (and rates it)
+    so = ServiceOrder.objects.get(product=listing)
+    assert (so.title, so.title_zh) == ("Environmental impact report", "环境影响报告书编制")
+    listing.title_zh = "改名后的服务"
+    listing.save()
+    client.force_login(so.buyer)
+    chinese = client.get("/zh-hans" + so.get_absolute_url()).content.decode()
+    assert "环境影响报告书编制" in chinese and "Environmental impact report" not in chinese
+    assert "环境影响报告书编制" in client.get("/zh-hans/orders/").content.decode()
+    with translation.override("en"):
+        assert "Environmental impact report" in client.get(so.get_absolute_url()).content.decode()
