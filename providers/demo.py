@@ -196,7 +196,10 @@ def load() -> dict:
         name = f"{city[1]} {trade} {suffix} Co., Ltd."
         name_zh = f"{city[2]}{trade_zh}{suffix_zh}有限公司"
         partner = Partner.objects.create(name=name[:128], code=f"p-{code.lower()}")
-        created_at = timezone.now() - datetime.timedelta(days=30 * (n + 3))
+        # Registered, submitted two days later, certified the day after: every page and event agrees.
+        registered_at = timezone.now() - datetime.timedelta(days=30 * (n + 3))
+        submitted_at = registered_at + datetime.timedelta(days=2)
+        created_at = certified_at = submitted_at + datetime.timedelta(days=1)
         provider = Provider.objects.create(
             partner=partner,
             name=name,
@@ -212,18 +215,24 @@ def load() -> dict:
             description_zh=f"{trade_zh}深耕{city[2]}及周边地区{5 + n % 15}年以上。",
             status=status,
             status_reason="Complaint about missed deadlines under investigation." if status == "suspended" else "",
-            submitted_at=created_at if status != Provider.Status.DRAFT else None,
-            certified_at=created_at if status in (Provider.Status.CERTIFIED, Provider.Status.SUSPENDED) else None,
+            submitted_at=submitted_at if status != Provider.Status.DRAFT else None,
+            certified_at=certified_at if status in (Provider.Status.CERTIFIED, Provider.Status.SUSPENDED) else None,
         )
-        Provider.objects.filter(pk=provider.pk).update(created_at=created_at)
+        Provider.objects.filter(pk=provider.pk).update(created_at=registered_at)
         owner = demo_owner if n == 0 else None
         if owner is not None and not ProviderMember.objects.filter(user=owner).exists():
             ProviderMember.objects.create(provider=provider, user=owner, role=ProviderMember.Role.OWNER)
             partner.users.add(owner)
-        ProviderEvent.objects.create(provider=provider, kind=ProviderEvent.Kind.REGISTERED, to_status="draft")
+        ProviderEvent.objects.create(
+            provider=provider, kind=ProviderEvent.Kind.REGISTERED, to_status="draft", created_at=registered_at
+        )
         if status != Provider.Status.DRAFT:
             ProviderEvent.objects.create(
-                provider=provider, kind=ProviderEvent.Kind.SUBMITTED, from_status="draft", to_status="pending_review"
+                provider=provider,
+                kind=ProviderEvent.Kind.SUBMITTED,
+                from_status="draft",
+                to_status="pending_review",
+                created_at=submitted_at,
             )
         if provider.certified_at:
             ProviderEvent.objects.create(
@@ -232,6 +241,7 @@ def load() -> dict:
                 actor=staff,
                 from_status="pending_review",
                 to_status="certified",
+                created_at=certified_at,
             )
         if status == Provider.Status.SUSPENDED:
             ProviderEvent.objects.create(

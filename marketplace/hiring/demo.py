@@ -25,7 +25,7 @@ from providers.selectors import provider_public_listings, purchasable_listings, 
 from signing import demo as signing_demo
 from signing.pki import Pki
 
-from . import contracts, payment_flow, services
+from . import contracts, payment_flow, services, tasks
 from .models import Contract, ContractSeal, ServiceOrder, Status
 from .placement import ServiceOrderCreator
 
@@ -42,7 +42,7 @@ def _story_orders(buyer, provider, listing) -> int:
     buyer_enterprise, buyer_user = buyer
 
     def new(project):
-        return services.service_order_create(
+        so = services.service_order_create(
             enterprise=buyer_enterprise,
             provider=provider,
             buyer=buyer_user,
@@ -56,6 +56,10 @@ def _story_orders(buyer, provider, listing) -> int:
             product=listing,
             stockrecord=listing.stockrecords.first(),
         )
+        # The contract now, as a live order gets it right after its commit: before any payment or dispute
+        # (the demo runs in one transaction, so the after-commit issue would date it after them all).
+        tasks.contract_issue(so.pk)
+        return so
 
     def paid(project):
         so = new(project)
@@ -109,9 +113,15 @@ def _order_history(buyers, rng) -> int:
         product = listings[(n * 7) % len(listings)]
         info = listing_info(product)
         enterprise, user = buyers[n % len(buyers)]
-        paid_at = now - datetime.timedelta(days=400 - n * 2)
-        due_at = paid_at + datetime.timedelta(days=info.service_days or 30)
-        delivered_at = due_at + datetime.timedelta(days=rng.choice((-5, -2, -1, 0, 3)))
+        # Scheduled back from the acceptance, two days apart, the newest a fortnight ago: everything that
+        # follows an acceptance in the demo (ratings, evaluations days later) is in the past too.
+        accepted_at = now - datetime.timedelta(days=14 + (HISTORY_ORDERS - 1 - n) * 2)
+        service_days = info.service_days or 30
+        # Days late (negative: early), never so early that the delivery would precede the payment.
+        late_by = max(rng.choice((-5, -2, -1, 0, 3)), 1 - service_days)
+        delivered_at = accepted_at - datetime.timedelta(days=2)
+        due_at = delivered_at - datetime.timedelta(days=late_by)
+        paid_at = due_at - datetime.timedelta(days=service_days)
         stockrecord = product.stockrecords.all()[0]
         order = creator.place_service_order(
             number=f"{HISTORY_PREFIX}{n:05d}",
@@ -136,12 +146,12 @@ def _order_history(buyers, rng) -> int:
                 title=product.title,
                 project_name=f"Project {n + 1}",
                 price=info.price,
-                service_days=info.service_days or 30,
+                service_days=service_days,
                 created_at=paid_at,
                 paid_at=paid_at,
                 due_at=due_at,
                 delivered_at=delivered_at,
-                accepted_at=delivered_at + datetime.timedelta(days=2),
+                accepted_at=accepted_at,
             )
         )
     # History, not news: the orders are completed, placed when they were paid, and paid.

@@ -103,6 +103,15 @@ class ServiceOrder(models.Model):
             return False
         return (now or timezone.now()) > self.due_at
 
+    def lateness(self, now=None) -> str:
+        """What the deadline badge says: "late" for a delivery that stands but came after the deadline
+        (a completed order is never "overdue"), "overdue" while one is still owed, "" otherwise."""
+        if not self.is_overdue(now):
+            return ""
+        if self.delivered_at and self.order.status in (Status.DELIVERED, Status.COMPLETED):
+            return "late"
+        return "overdue"
+
     @property
     def delivered_on_time(self) -> bool | None:
         if not self.delivered_at or not self.due_at:

@@ -66,7 +66,7 @@ class OrderDetailView(_OrderMixin, TemplateView):
             so=service_order,
             party=party,
             status=status,
-            overdue=service_order.is_overdue(),
+            lateness=service_order.lateness(),
             events=service_order.events.select_related("actor"),
             deliverables=service_order.deliverables.all(),
             extensions=service_order.extensions.all(),

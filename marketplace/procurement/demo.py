@@ -87,7 +87,7 @@ def _quote_all(request, providers, published, rng):
             price=Decimal(60000 + rng.randrange(0, 60) * 1000),
             service_days=20 + rng.randrange(0, 40),
             note="Includes two rounds of revisions.",
-            now=published + datetime.timedelta(hours=1 + index),
+            now=published + datetime.timedelta(minutes=20 * (1 + index)),  # within the hour: never ahead of now
         )
         quoted += 1
     return quoted
@@ -222,7 +222,7 @@ def _request_history(buyers, rng) -> int:
             continue
         paid_at = awarded_at + datetime.timedelta(days=2)
         due_at = paid_at + datetime.timedelta(days=service_order.service_days)
-        delivered_at = due_at + datetime.timedelta(days=rng.choice((-6, -2, 0, 4)))
+        delivered_at = due_at + datetime.timedelta(days=max(rng.choice((-6, -2, 0, 4)), 1 - service_order.service_days))
         accepted_at = delivered_at + datetime.timedelta(days=2)
         if accepted_at >= now:
             continue

@@ -3,6 +3,7 @@ gives 404), one service call per POST, and the sealed-quote rule enforced in ``s
 """
 
 import datetime
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -21,6 +22,7 @@ from marketplace.core.permissions import StaffRequiredMixin
 from marketplace.core.storage import private_file_response
 from marketplace.core.views import OrganisationObjectMixin, apply_service_errors, flash_service_errors
 from marketplace.enterprises.selectors import enterprises_for_user
+from marketplace.ratings.selectors import bayesian_average
 from providers.listings import listing_info
 from providers.selectors import membership_for_user
 
@@ -185,6 +187,8 @@ class RequestDetailView(TemplateView):
             table=table,
             quotes=quotes,
             show_notes=is_buyer or (user.is_authenticated and user.is_staff),
+            # What a provider with no ratings yet is scored at (the Bayesian prior), said under the table.
+            rating_prior=bayesian_average(total=Decimal("0"), count=0) if rfq.method == "scored" else None,
             past_selections=selectors.past_selections(request=rfq),
             objections=selectors.visible_objections(user=user, request=rfq),
             can_object=bool(own) and rfq.status == "publicity" and current and current.winner_id != own.pk,

@@ -189,6 +189,18 @@ def test_scored_records_weights_and_a_score_table(buyer, category, providers):
     assert len(chosen.table) == 2 and {"score", "price_score", "rating_score", "days_score"} <= set(chosen.table[0])
 
 
+def test_the_scored_table_says_what_an_unrated_provider_counts_as(client, buyer, category, providers, settings):
+    settings.RATING_PRIOR_MEAN, settings.RATING_PRIOR_WEIGHT = "4.0", 5
+    enterprise, owner = buyer
+    request = make_request(enterprise=enterprise, user=owner, category=category, method="scored")
+    make_quote(request, providers[0], price="50000", days=90)
+    make_quote(request, providers[1], price="52000", days=20)
+    close(request)
+    assert {row["rating"] for row in request.selections.get().table} == {"4.00"}  # neither has ratings
+    page = client.get(request.get_absolute_url()).content.decode()
+    assert "a provider with no ratings yet counts as 4.00, the platform-wide prior" in page
+
+
 def test_direct_method_waits_for_the_buyer_then_publicity(buyer, category, providers):
     enterprise, owner = buyer
     request = make_request(enterprise=enterprise, user=owner, category=category, method="direct")
