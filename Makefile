@@ -12,7 +12,7 @@ DEMO_BASE_URL = $(or $(PUBLIC_BASE_URL),http://$(HOST):$(PORT))
 # Test processes (pytest-xdist); 2 matches the 2-core machines this project targets.
 WORKERS ?= 2
 
-.PHONY: install demo serve test test-fast e2e lint messages bench clean
+.PHONY: install demo serve test test-fast e2e lint messages vendor-axe bench clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
@@ -56,6 +56,13 @@ lint: install
 messages: install
 	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --no-obsolete
 	$(PY) manage.py compilemessages --ignore=.venv
+
+# axe-core for the accessibility checks in tests/e2e, vendored so the suite needs no Node.
+vendor-axe:
+	rm -rf var/axe && mkdir -p var/axe tests/e2e/vendor/axe-core
+	cd var/axe && npm pack --silent axe-core > name && tar xzf "$$(cat name)"
+	cp var/axe/package/axe.min.js var/axe/package/LICENSE tests/e2e/vendor/axe-core/
+	node -p "require('./var/axe/package/package.json').version" > tests/e2e/vendor/axe-core/VERSION
 
 clean:
 	rm -rf $(VENV) var db.sqlite3 .pytest_cache .ruff_cache
