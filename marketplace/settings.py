@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "marketplace.payments.apps.PaymentsConfig",
     "marketplace.ratings.apps.RatingsConfig",
     "marketplace.credit.apps.CreditConfig",
+    "marketplace.approvals.apps.ApprovalsConfig",
     "signing.apps.SigningConfig",
     "marketplace.transparency.apps.TransparencyConfig",
 ]
@@ -299,6 +300,7 @@ DEMO_LOADERS = [
     "marketplace.procurement.demo",
     "marketplace.ratings.demo",
     "marketplace.credit.demo",
+    "marketplace.approvals.demo",
     "search.demo",
 ]
 

@@ -39,6 +39,7 @@ urlpatterns = i18n_patterns(
     path("payments/", include(("marketplace.hiring.payment_urls", "payments"))),
     path("evaluations/", include(("marketplace.ratings.urls", "ratings"))),
     path("fair-play/", include(("marketplace.core.urls", "fairplay"))),
+    path("", include(("marketplace.approvals.urls", "approvals"))),
     path("", include(("marketplace.transparency.urls", "transparency"))),
     # Replaces Oscar's shipping-based checkout at the same address (this pattern is matched first);
     # every stock step under it (shipping address, method, payment, preview, thank-you …) goes there too.

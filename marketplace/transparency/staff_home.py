@@ -76,6 +76,7 @@ def desks(*, user, now: datetime.datetime | None = None) -> list[tuple[Promise, 
                 Desk(_("Open objections"), reverse("procurement:objections"), watch["objections"]),
                 Desk(_("Open disputes"), reverse("hiring:disputes"), watch["disputes"]),
                 Desk(_("Overdue orders"), reverse("transparency:oversight-overdue"), watch["overdue"]),
+                Desk(_("Cases over a time limit"), reverse("approvals:overdue")),
                 Desk(
                     _("Refused conflicts of interest"),
                     reverse("fairplay:conflict-attempts"),

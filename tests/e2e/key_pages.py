@@ -8,6 +8,7 @@ Shared by the browser checks that hold every one of them to a phone's width and 
 
 from django.urls import reverse
 
+from marketplace.approvals.models import ApprovalMatter, Case
 from marketplace.catalogue.models import Category, Product
 from marketplace.core.demo import DEMO_USERS
 from marketplace.hiring.models import ServiceOrder
@@ -35,6 +36,9 @@ def key_pages() -> list[tuple[str | None, str]]:
         .first()
     )
     permit = Permit.objects.order_by("pk").first()
+    matter = ApprovalMatter.objects.order_by("pk").first()
+    own_case = Case.objects.filter(enterprise__members__email=LOGINS["buyer"]).order_by("pk").first()
+    submitted_case = Case.objects.filter(submitted_at__isnull=False).order_by("pk").first()
     pages = [
         (None, reverse("home")),
         (None, reverse("catalogue:index")),
@@ -51,19 +55,27 @@ def key_pages() -> list[tuple[str | None, str]]:
         (None, reverse("transparency:log")),
         (None, reverse("customer:login")),
         (None, reverse("providers:become")),
+        (None, reverse("approvals:matters")),
+        (None, matter.get_absolute_url()),
         ("buyer", reverse("cart")),
         ("buyer", reverse("hiring:list")),
         ("buyer", buyer_order.get_absolute_url()),
         ("buyer", reverse("enterprises:home")),
         ("buyer", reverse("procurement:mine")),
         ("buyer", reverse("procurement:create")),
+        ("buyer", reverse("approvals:cases")),
+        ("buyer", own_case.get_absolute_url()),
+        ("buyer", reverse("approvals:case-open")),
         ("provider", reverse("providers:console")),
         ("provider", reverse("procurement:my-quotes")),
         ("officer", reverse("signing:authority-permits")),
         ("officer", reverse("signing:permit-issue")),
+        ("officer", reverse("approvals:authority-cases")),
+        ("officer", submitted_case.get_absolute_url()),
         ("staff", reverse("transparency:staff-home")),
         ("staff", reverse("providers:review")),
         ("staff", reverse("transparency:oversight")),
         ("staff", reverse("hiring:disputes")),
+        ("staff", reverse("approvals:overdue")),
     ]
     return pages

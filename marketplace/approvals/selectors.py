@@ -1,0 +1,136 @@
+"""Read queries for approval matters and cases, scoped to who asks."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from marketplace.enterprises.selectors import enterprises_for_user
+from marketplace.hiring.models import ServiceOrder, Status
+from marketplace.procurement.models import RequestForQuotes
+from signing.selectors import authorities_for_user
+
+from .clock import working_days_between
+from .models import ApprovalMatter, Case
+
+CLOSED_ORDER = (Status.CANCELLED, Status.REFUNDED)
+
+
+def public_matters() -> QuerySet[ApprovalMatter]:
+    return ApprovalMatter.objects.filter(is_public=True).select_related("authority").prefetch_related("service_items")
+
+
+def matters_needing(*, category) -> QuerySet[ApprovalMatter]:
+    """The published approval matters that require service item ``category`` (its guide lists them)."""
+    return ApprovalMatter.objects.filter(is_public=True, service_items=category).select_related("authority")
+
+
+def cases_for_user(*, user) -> QuerySet[Case]:
+    """Cases of the enterprises ``user`` belongs to."""
+    return Case.objects.filter(enterprise__in=enterprises_for_user(user=user)).select_related("matter", "enterprise")
+
+
+def cases_for_officer(*, user) -> QuerySet[Case]:
+    """Cases submitted (once or more) to an authority ``user`` serves: never one still being gathered."""
+    return (
+        Case.objects.filter(matter__authority__in=authorities_for_user(user=user))
+        .exclude(submitted_at__isnull=True)
+        .select_related("matter__authority", "enterprise", "permit")
+    )
+
+
+def case_orders(case: Case) -> list[ServiceOrder]:
+    """The case's orders: linked directly, or awarded from one of its requests."""
+    return list(
+        ServiceOrder.objects.filter(Q(case_link__case=case) | Q(request__case_link__case=case))
+        .select_related("order", "provider", "category", "request")
+        .order_by("created_at", "pk")
+    )
+
+
+def case_requests(case: Case) -> list[RequestForQuotes]:
+    return list(RequestForQuotes.objects.filter(case_link__case=case).select_related("category").order_by("pk"))
+
+
+@dataclass
+class Step:
+    """One required service of a case and where it stands."""
+
+    category: object
+    requests: list = field(default_factory=list)
+    order: ServiceOrder | None = None
+    state: str = "required"  # required, requested, hired, delivered, accepted
+    limit_days: int | None = None  # the service item's time limit (working days)
+    days_used: int | None = None  # working days from payment to delivery (or to now)
+    over: bool = False
+
+    @property
+    def done(self) -> bool:
+        return self.state == "accepted"
+
+
+def service_steps(case: Case, *, orders=None, requests=None, now=None) -> list[Step]:
+    """Each required service item with its request(s), its order and its clock."""
+    now = now or timezone.now()
+    orders = case_orders(case) if orders is None else orders
+    requests = case_requests(case) if requests is None else requests
+    steps = []
+    for category in case.matter.service_items.order_by("path"):
+        step = Step(category=category, limit_days=category.time_limit_days)
+        step.requests = [r for r in requests if r.category_id == category.pk]
+        live = [so for so in orders if so.category_id == category.pk and so.order.status not in CLOSED_ORDER]
+        step.order = live[-1] if live else None
+        so = step.order
+        if so is None:
+            step.state = "requested" if step.requests else "required"
+        else:
+            step.state = "accepted" if so.accepted_at else "delivered" if so.delivered_at else "hired"
+            if so.paid_at:
+                step.days_used = working_days_between(so.paid_at, so.delivered_at or now)
+                step.over = bool(step.limit_days) and step.days_used > step.limit_days
+        steps.append(step)
+    return steps
+
+
+@dataclass(frozen=True)
+class AuthorityClock:
+    limit_days: int
+    days_used: int | None
+    over: bool
+
+
+def authority_clock(case: Case, *, now=None) -> AuthorityClock:
+    """The authority's statutory clock: from the (latest) submission to its decision, or to now."""
+    limit = case.matter.time_limit_days
+    if case.submitted_at is None:
+        return AuthorityClock(limit, None, False)
+    end = case.decided_at if case.status != Case.Status.SUBMITTED and case.decided_at else now or timezone.now()
+    used = working_days_between(case.submitted_at, end)
+    return AuthorityClock(limit, used, used > limit)
+
+
+def cases_over_time_limit(*, now=None) -> list[Case]:
+    """Cases whose authority is past its statutory limit, or with a service past its item's limit."""
+    now = now or timezone.now()
+    flagged = []
+    live = Case.objects.exclude(status=Case.Status.PERMIT_ISSUED).select_related("matter__authority", "enterprise")
+    for case in live:
+        if authority_clock(case, now=now).over or any(step.over for step in service_steps(case, now=now)):
+            flagged.append(case)
+    return flagged
+
+
+def attachable_orders(case: Case) -> QuerySet[ServiceOrder]:
+    """The enterprise's orders for one of the matter's service items, in no case yet."""
+    return (
+        ServiceOrder.objects.filter(enterprise=case.enterprise, category__in=case.matter.service_items.all())
+        .filter(case_link__isnull=True, request__case_link__isnull=True)
+        .exclude(order__status__in=CLOSED_ORDER)
+        .select_related("order", "provider", "category")
+    )
+
+
+def attachable_requests(case: Case) -> QuerySet[RequestForQuotes]:
+    return RequestForQuotes.objects.filter(
+        enterprise=case.enterprise, category__in=case.matter.service_items.all(), case_link__isnull=True
+    ).select_related("category")

@@ -1,0 +1,158 @@
+"""Every change to a case, one function per use case, each in a transaction, each checking who acts.
+
+Refusals are ``ValidationError`` with a message a person can act on (views show them)."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from marketplace.enterprises.selectors import enterprises_for_user
+from signing.selectors import authorities_for_user
+
+from . import selectors
+from .models import ApprovalMatter, Case, CaseOrder, CaseRequest, CaseSubmission
+
+S = Case.Status
+
+
+def _member(case_or_enterprise, user) -> None:
+    enterprise = getattr(case_or_enterprise, "enterprise", case_or_enterprise)
+    if not enterprises_for_user(user=user).filter(pk=enterprise.pk).exists():
+        raise ValidationError(_("You do not act for this enterprise."), code="not_member")
+
+
+def _officer(case: Case, user) -> None:
+    if not authorities_for_user(user=user).filter(pk=case.matter.authority_id).exists():
+        raise ValidationError(
+            _("Only an officer of the authority that decides this matter may do this."), code="not_officer"
+        )
+
+
+def _editable(case: Case) -> None:
+    if case.status not in (S.OPEN, S.RETURNED):
+        raise ValidationError(_("This case is with the authority; it cannot change now."), code="not_editable")
+
+
+@transaction.atomic
+def case_open(*, enterprise, user, matter: ApprovalMatter, project_name: str, site: str, region: str) -> Case:
+    _member(enterprise, user)
+    if not matter.is_public:
+        raise ValidationError(_("This approval matter is not published."), code="not_public")
+    case = Case.objects.create(
+        enterprise=enterprise, matter=matter, project_name=project_name, site=site, region=region, opened_by=user
+    )
+    case.code = f"AC{timezone.localdate(case.opened_at):%Y}{case.pk:06d}"
+    case.save(update_fields=["code"])
+    return case
+
+
+@transaction.atomic
+def case_attach_order(*, case: Case, user, service_order_id: int) -> CaseOrder:
+    """Put one of the enterprise's orders for a required service into the case."""
+    _member(case, user)
+    _editable(case)
+    service_order = selectors.attachable_orders(case).filter(pk=service_order_id).first()
+    if service_order is None:
+        raise ValidationError(
+            _(
+                "That order cannot join this case: it must be your enterprise's, for a service this approval "
+                "requires, and in no other case."
+            ),
+            code="not_attachable",
+        )
+    return CaseOrder.objects.create(case=case, service_order=service_order)
+
+
+@transaction.atomic
+def case_attach_request(*, case: Case, user, request_id: int) -> CaseRequest:
+    """Put one of the enterprise's requests for quotes into the case (its award joins with it)."""
+    _member(case, user)
+    _editable(case)
+    request = selectors.attachable_requests(case).filter(pk=request_id).first()
+    if request is None:
+        raise ValidationError(
+            _(
+                "That request cannot join this case: it must be your enterprise's, for a service this approval "
+                "requires, and in no other case."
+            ),
+            code="not_attachable",
+        )
+    return CaseRequest.objects.create(case=case, request=request)
+
+
+def _snapshot(steps) -> list[dict]:
+    """What the officer is shown of each relied-on order, frozen at submission."""
+    rows = []
+    for step in steps:
+        so = step.order
+        provider = so.provider
+        rows.append(
+            {
+                "service_item": step.category.name,
+                "service_item_zh": step.category.name_zh,
+                "order": so.order.number,
+                "order_id": so.pk,
+                "provider": provider.name,
+                "provider_zh": provider.name_zh,
+                "provider_credit_code": provider.credit_code,
+                "provider_status": provider.status,
+                "credit_grade": provider.credit_grade,
+                "credit_score": str(provider.credit_score) if provider.credit_score is not None else None,
+                "accepted_at": so.accepted_at.isoformat(),
+            }
+        )
+    return rows
+
+
+@transaction.atomic
+def case_submit(*, case: Case, user) -> CaseSubmission:
+    """Submit the case to the authority: every required service must have an accepted delivery."""
+    case = Case.objects.select_for_update().select_related("matter").get(pk=case.pk)
+    _member(case, user)
+    _editable(case)
+    steps = selectors.service_steps(case)
+    missing = [step.category.localized("name") for step in steps if not step.done]
+    if missing:
+        raise ValidationError(
+            _("Not yet: these required services have no accepted delivery: %(items)s.") % {"items": ", ".join(missing)},
+            code="incomplete",
+        )
+    now = timezone.now()
+    case.status, case.submitted_at, case.decided_at, case.return_reason = S.SUBMITTED, now, None, ""
+    case.save(update_fields=["status", "submitted_at", "decided_at", "return_reason"])
+    return CaseSubmission.objects.create(case=case, submitted_by=user, submitted_at=now, snapshot=_snapshot(steps))
+
+
+@transaction.atomic
+def case_decide(*, case: Case, user, accept: bool, reason: str = "") -> Case:
+    """The authority accepts the submission, or returns it with the reasons for correction."""
+    case = Case.objects.select_for_update().select_related("matter").get(pk=case.pk)
+    _officer(case, user)
+    if case.status != S.SUBMITTED:
+        raise ValidationError(_("Only a submitted case can be decided."), code="not_submitted")
+    reason = reason.strip()
+    if not accept and not reason:
+        raise ValidationError(_("Say what must be corrected."), code="reason_required")
+    now = timezone.now()
+    case.status = S.ACCEPTED if accept else S.RETURNED
+    case.decided_at, case.decided_by, case.return_reason = now, user, "" if accept else reason
+    case.save(update_fields=["status", "decided_at", "decided_by", "return_reason"])
+    submission = case.submissions.filter(decision=CaseSubmission.Decision.PENDING).first()
+    if submission is not None:
+        submission.decision = CaseSubmission.Decision.ACCEPTED if accept else CaseSubmission.Decision.RETURNED
+        submission.decided_by, submission.decided_at, submission.reason = user, now, reason
+        submission.save(update_fields=["decision", "decided_by", "decided_at", "reason"])
+    return case
+
+
+@transaction.atomic
+def case_permit_link(*, case: Case, user, permit) -> Case:
+    """Record the permit issued from an accepted case."""
+    case = Case.objects.select_for_update().select_related("matter").get(pk=case.pk)
+    _officer(case, user)
+    if case.status != S.ACCEPTED:
+        raise ValidationError(_("A permit is issued from an accepted case only."), code="not_accepted")
+    case.permit, case.status = permit, S.PERMIT_ISSUED
+    case.save(update_fields=["permit", "status"])
+    return case

@@ -1,0 +1,266 @@
+"""Approval matters (public), cases (the enterprise's members), the authority's desk for submitted
+cases, and the staff's list of cases over a time limit. Thin: parse, call a service or selector."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from marketplace.core.permissions import StaffRequiredMixin
+from marketplace.core.views import flash_service_errors
+from marketplace.enterprises.selectors import enterprises_for_user
+from signing import services as signing_services
+from signing.exceptions import PermitAlreadyIssued, SigningError
+from signing.selectors import authorities_for_user
+from signing.views import PermitIssueView
+
+from . import selectors, services
+from .forms import CaseOpenForm, DecisionForm
+from .models import ApprovalMatter, Case
+
+
+class MatterListView(TemplateView):
+    template_name = "approvals/matters.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(matters=selectors.public_matters(), **kwargs)
+
+
+class MatterDetailView(TemplateView):
+    template_name = "approvals/matter.html"
+
+    def get_context_data(self, **kwargs):
+        matter = selectors.public_matters().filter(code=kwargs["code"]).first()
+        if matter is None:
+            raise Http404("No such approval matter")
+        return super().get_context_data(matter=matter, service_items=matter.service_items.order_by("path"), **kwargs)
+
+
+class CaseListView(LoginRequiredMixin, TemplateView):
+    template_name = "approvals/cases.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(cases=selectors.cases_for_user(user=self.request.user), **kwargs)
+
+
+class CaseOpenView(LoginRequiredMixin, FormView):
+    template_name = "approvals/case_open.html"
+    form_class = CaseOpenForm
+
+    def get_form_kwargs(self):
+        return {
+            **super().get_form_kwargs(),
+            "enterprises": enterprises_for_user(user=self.request.user),
+            "matters": selectors.public_matters(),
+        }
+
+    def get_initial(self):
+        matter = ApprovalMatter.objects.filter(code=self.request.GET.get("matter") or "", is_public=True).first()
+        return {**super().get_initial(), "matter": matter}
+
+    def get(self, request, *args, **kwargs):
+        if not enterprises_for_user(user=request.user).exists():
+            messages.info(request, _("Cases are opened by an enterprise: register yours first."))
+            return redirect("enterprises:home")
+        return super().get(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            case = services.case_open(
+                enterprise=data["enterprise"],
+                user=self.request.user,
+                matter=data["matter"],
+                project_name=data["project_name"],
+                site=data["site"],
+                region=data["region"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.form_invalid(form)
+        messages.success(
+            self.request, _("Case %(code)s is open. Hire the required services for it.") % {"code": case.code}
+        )
+        return redirect(case.get_absolute_url())
+
+
+def _visible_case(user, code: str) -> tuple[Case, str]:
+    """The case and the viewer's part in it ("member", "officer", "staff"); 404 for anyone else."""
+    case = selectors.cases_for_user(user=user).filter(code=code).first()
+    if case is not None:
+        return case, "member"
+    case = selectors.cases_for_officer(user=user).filter(code=code).first()
+    if case is not None:
+        return case, "officer"
+    if user.is_authenticated and user.is_staff:
+        case = Case.objects.select_related("matter", "enterprise").filter(code=code).first()
+        if case is not None:
+            return case, "staff"
+    raise Http404("No such case")
+
+
+class CaseDetailView(LoginRequiredMixin, TemplateView):
+    template_name = "approvals/case.html"
+
+    def get_context_data(self, **kwargs):
+        case, part = _visible_case(self.request.user, kwargs["code"])
+        orders, requests = selectors.case_orders(case), selectors.case_requests(case)
+        steps = selectors.service_steps(case, orders=orders, requests=requests)
+        editable = part == "member" and case.status in (Case.Status.OPEN, Case.Status.RETURNED)
+        return super().get_context_data(
+            case=case,
+            part=part,
+            steps=steps,
+            clock=selectors.authority_clock(case),
+            submissions=list(case.submissions.all()),
+            editable=editable,
+            ready=all(step.done for step in steps),
+            attachable_orders=list(selectors.attachable_orders(case)) if editable else [],
+            attachable_requests=list(selectors.attachable_requests(case)) if editable else [],
+            decision_form=DecisionForm() if part == "officer" and case.status == Case.Status.SUBMITTED else None,
+            **kwargs,
+        )
+
+
+class _CaseAction(LoginRequiredMixin, View):
+    def post(self, request, code):
+        case, _part = _visible_case(request.user, code)
+        try:
+            self.act(case)
+        except ValidationError as error:
+            flash_service_errors(request, error)
+        return redirect(case.get_absolute_url())
+
+
+class CaseAttachView(_CaseAction):
+    def act(self, case):
+        order_id, request_id = self.request.POST.get("order", ""), self.request.POST.get("request", "")
+        if order_id.isdigit():
+            link = services.case_attach_order(case=case, user=self.request.user, service_order_id=int(order_id))
+            messages.success(
+                self.request,
+                _("Order %(number)s is now part of case %(code)s.")
+                % {"number": link.service_order.order.number, "code": case.code},
+            )
+        elif request_id.isdigit():
+            link = services.case_attach_request(case=case, user=self.request.user, request_id=int(request_id))
+            messages.success(
+                self.request,
+                _("Request “%(title)s” is now part of case %(code)s.")
+                % {"title": link.request.title, "code": case.code},
+            )
+        else:
+            messages.error(self.request, _("Choose an order or a request to add."))
+
+
+class CaseSubmitView(_CaseAction):
+    def act(self, case):
+        if self.request.POST.get("confirm") != "yes":
+            messages.error(self.request, _("Tick the box to confirm the submission."))
+            return
+        services.case_submit(case=case, user=self.request.user)
+        messages.success(
+            self.request,
+            _("Case %(code)s was submitted to %(authority)s.")
+            % {"code": case.code, "authority": case.matter.authority.localized("name")},
+        )
+
+
+class CaseDecideView(_CaseAction):
+    def act(self, case):
+        form = DecisionForm(self.request.POST)
+        if not form.is_valid():
+            messages.error(self.request, _("Choose a decision."))
+            return
+        accept = form.cleaned_data["decision"] == "accept"
+        services.case_decide(case=case, user=self.request.user, accept=accept, reason=form.cleaned_data["reason"])
+        if accept:
+            messages.success(
+                self.request, _("Case %(code)s was accepted; you may issue the permit now.") % {"code": case.code}
+            )
+        else:
+            messages.success(
+                self.request, _("Case %(code)s was returned to the enterprise with your reasons.") % {"code": case.code}
+            )
+
+
+class AuthorityCaseListView(LoginRequiredMixin, TemplateView):
+    template_name = "approvals/authority_cases.html"
+
+    def get_context_data(self, **kwargs):
+        if not authorities_for_user(user=self.request.user).exists():
+            raise Http404("Not an officer")
+        cases = list(selectors.cases_for_officer(user=self.request.user))
+        clocks = {case.pk: selectors.authority_clock(case) for case in cases}
+        return super().get_context_data(rows=[(case, clocks[case.pk]) for case in cases], **kwargs)
+
+
+class CasePermitIssueView(PermitIssueView):
+    """Signing's permit form, prefilled from an accepted case; the permit is recorded on the case in
+    the same transaction, so a permit never exists without the case that it was issued from."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.case = selectors.cases_for_officer(user=request.user).filter(code=kwargs["code"]).first()
+            if self.case is None:
+                raise Http404("No such case")
+            if self.case.status != Case.Status.ACCEPTED:
+                messages.error(request, _("A permit is issued from an accepted case only."))
+                return redirect(self.case.get_absolute_url())
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        case = self.case
+        return {
+            **super().get_initial(),
+            "holder_credit_code": case.enterprise.credit_code,
+            "matter": case.matter.localized("name"),
+            "scope": f"{case.project_name} — {case.site}",
+        }
+
+    def form_valid(self, form):
+        data = signing_services.PermitData(
+            holder=form.cleaned_data["holder"],
+            matter=form.cleaned_data["matter"],
+            scope=form.cleaned_data["scope"],
+            conditions=form.cleaned_data["conditions"],
+            valid_from=form.cleaned_data["valid_from"],
+            valid_until=form.cleaned_data["valid_until"],
+            issue_key=form.cleaned_data.get("issue_key") or "",
+        )
+        if data.holder.pk != self.case.enterprise_id:
+            form.add_error("holder_credit_code", _("The permit goes to the enterprise whose case it is."))
+            return self.form_invalid(form)
+        try:
+            with transaction.atomic():
+                permit = signing_services.permit_issue(
+                    authority=self.case.matter.authority, actor=self.request.user, data=data
+                )
+                services.case_permit_link(case=self.case, user=self.request.user, permit=permit)
+        except PermitAlreadyIssued:
+            messages.info(self.request, _("This form was already submitted: the permit was issued once."))
+            return redirect(self.case.get_absolute_url())
+        except (SigningError, ValidationError) as exc:
+            form.add_error(None, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("Permit %(number)s was issued and sealed for case %(code)s.")
+            % {"number": permit.number, "code": self.case.code},
+        )
+        return redirect(self.case.get_absolute_url())
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(case=self.case, **kwargs)
+
+
+class OverdueCasesView(StaffRequiredMixin, TemplateView):
+    template_name = "approvals/overdue.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(cases=selectors.cases_over_time_limit(), **kwargs)

@@ -1,0 +1,218 @@
+"""The approval chain through the views: a public matter, an enterprise's case gathering its required
+services, submission once every service is accepted, the authority returning or accepting it, and the
+permit issued from the case; each party sees only what is theirs."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from marketplace.approvals import selectors, services
+from marketplace.approvals.models import ApprovalMatter, Case
+from marketplace.hiring import services as hiring
+from marketplace.hiring.models import ServiceOrder
+from signing.models import IssuingAuthority, Permit
+from tests.factories import UserFactory, make_buyer, make_service_order, pay, provider_owner
+from tests.factories.providers import pdf_upload
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def matter(authority, catalogue):
+    matter = ApprovalMatter.objects.create(
+        code="eia-approval",
+        name="EIA approval",
+        name_zh="环评审批",
+        authority=authority,
+        time_limit_days=20,
+        materials="Application form\nEIA report",
+    )
+    matter.service_items.set([catalogue.get(code="eia"), catalogue.get(code="soil-water")])
+    return matter
+
+
+def accepted_order(buyer, provider, category) -> ServiceOrder:
+    enterprise, owner = buyer
+    so = make_service_order(enterprise=enterprise, buyer=owner, provider=provider, category=category)
+    pay(so)
+    hiring.deliverable_upload(service_order=so, user=provider_owner(provider), file=pdf_upload())
+    hiring.service_order_deliver(service_order=so, user=provider_owner(provider))
+    hiring.service_order_accept(service_order=so, user=owner)
+    return ServiceOrder.objects.get(pk=so.pk)
+
+
+@pytest.fixture
+def soil_provider(catalogue):
+    from tests.factories import make_certified_provider
+
+    return make_certified_provider(categories=[catalogue.get(code="soil-water")], name="Green Slopes")
+
+
+def open_case(client, buyer, matter):
+    enterprise, owner = buyer
+    client.force_login(owner)
+    response = client.post(
+        reverse("approvals:case-open"),
+        {
+            "enterprise": enterprise.pk,
+            "matter": matter.pk,
+            "project_name": "Plant 2",
+            "site": "Yizhuang",
+            "region": "110000",
+        },
+    )
+    case = Case.objects.get()
+    assert response.status_code == 302 and response["Location"] == case.get_absolute_url()
+    return case
+
+
+def test_the_matter_is_public_and_its_service_items_name_it(client, matter, catalogue):
+    page = client.get(reverse("approvals:matter", args=[matter.code])).content.decode()
+    assert "EIA approval" in page and "EIA report" in page and authority_name(matter) in page
+    guide = client.get(catalogue.get(code="eia").get_absolute_url()).content.decode()
+    assert matter.get_absolute_url() in guide
+    assert client.get(reverse("approvals:matter", args=["nothing"])).status_code == 404
+
+
+def authority_name(matter):
+    return matter.authority.name
+
+
+def test_the_whole_chain_from_case_to_permit(
+    client, buyer, matter, providers, soil_provider, catalogue, granted_officer, django_capture_on_commit_callbacks
+):
+    case = open_case(client, buyer, matter)
+    assert case.code.startswith("AC") and case.status == Case.Status.OPEN
+    eia = accepted_order(buyer, providers[0], catalogue.get(code="eia"))
+    page = client.get(case.get_absolute_url()).content.decode()
+    assert "The case can be submitted once every required service has an accepted delivery" in page
+    assert eia.order.number in page  # offered to add
+
+    client.post(reverse("approvals:case-attach", args=[case.code]), {"order": eia.pk})
+    response = client.post(reverse("approvals:case-submit", args=[case.code]), {"confirm": "yes"}, follow=True)
+    assert "no accepted delivery: Soil and water conservation plan" in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == Case.Status.OPEN
+
+    soil = accepted_order(buyer, soil_provider, catalogue.get(code="soil-water"))
+    client.post(reverse("approvals:case-attach", args=[case.code]), {"order": soil.pk})
+    client.post(reverse("approvals:case-submit", args=[case.code]), {"confirm": "yes"})
+    case.refresh_from_db()
+    assert case.status == Case.Status.SUBMITTED
+    snapshot = case.submissions.get().snapshot
+    assert {row["order"] for row in snapshot} == {eia.order.number, soil.order.number}
+    assert {row["provider_credit_code"] for row in snapshot} == {providers[0].credit_code, soil_provider.credit_code}
+
+    # The officer returns it; the enterprise reads why and submits again.
+    client.force_login(granted_officer)
+    assert case.code in client.get(reverse("approvals:authority-cases")).content.decode()
+    response = client.post(reverse("approvals:case-decide", args=[case.code]), {"decision": "return"}, follow=True)
+    assert "Say what must be corrected" in response.content.decode()
+    client.post(
+        reverse("approvals:case-decide", args=[case.code]), {"decision": "return", "reason": "Add the night noise."}
+    )
+    case.refresh_from_db()
+    assert case.status == Case.Status.RETURNED
+    client.force_login(buyer[1])
+    assert "Add the night noise." in client.get(case.get_absolute_url()).content.decode()
+    client.post(reverse("approvals:case-submit", args=[case.code]), {"confirm": "yes"})
+
+    client.force_login(granted_officer)
+    client.post(reverse("approvals:case-decide", args=[case.code]), {"decision": "accept"})
+    case.refresh_from_db()
+    assert case.status == Case.Status.ACCEPTED and case.submissions.count() == 2
+    form = client.get(reverse("approvals:case-permit", args=[case.code])).content.decode()
+    assert buyer[0].credit_code in form and "EIA approval" in form  # prefilled from the case
+    today = timezone.localdate()
+    response = client.post(
+        reverse("approvals:case-permit", args=[case.code]),
+        {
+            "holder_credit_code": buyer[0].credit_code,
+            "matter": "EIA approval",
+            "scope": "Plant 2 — Yizhuang",
+            "valid_from": today.isoformat(),
+            "valid_until": (today + datetime.timedelta(days=365)).isoformat(),
+            "issue_key": "form:case-test",
+        },
+    )
+    case.refresh_from_db()
+    permit = Permit.objects.get()
+    assert response.status_code == 302 and case.permit == permit and case.status == Case.Status.PERMIT_ISSUED
+    assert permit.holder == buyer[0]
+
+
+def test_a_permit_goes_only_to_the_cases_enterprise_and_only_from_an_accepted_case(
+    client, buyer, matter, granted_officer
+):
+    case = open_case(client, buyer, matter)
+    client.force_login(granted_officer)
+    assert client.get(reverse("approvals:case-permit", args=[case.code])).status_code == 404  # never submitted
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.ACCEPTED, submitted_at=timezone.now())
+    other, _owner = make_buyer()
+    today = timezone.localdate()
+    response = client.post(
+        reverse("approvals:case-permit", args=[case.code]),
+        {
+            "holder_credit_code": other.credit_code,
+            "matter": "EIA approval",
+            "scope": "x",
+            "valid_from": today.isoformat(),
+            "valid_until": today.isoformat(),
+        },
+    )
+    assert response.status_code == 200 and "whose case it is" in response.content.decode()
+    assert not Permit.objects.exists()
+
+
+def test_each_party_sees_only_its_own(client, buyer, matter, providers, catalogue, officer):
+    case = open_case(client, buyer, matter)
+    outsider, outsider_owner = make_buyer()
+    client.force_login(outsider_owner)
+    assert client.get(case.get_absolute_url()).status_code == 404
+    # Someone else's order cannot be added, nor an order for a service the matter does not need.
+    foreign = accepted_order((outsider, outsider_owner), providers[0], catalogue.get(code="eia"))
+    client.force_login(buyer[1])
+    response = client.post(reverse("approvals:case-attach", args=[case.code]), {"order": foreign.pk}, follow=True)
+    assert "cannot join this case" in response.content.decode()
+    client.force_login(provider_owner(providers[0]))
+    assert client.get(case.get_absolute_url()).status_code == 404
+    # Officers see a case only once submitted, and only their own authority's.
+    client.force_login(officer)
+    assert client.get(case.get_absolute_url()).status_code == 404
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.SUBMITTED, submitted_at=timezone.now())
+    assert client.get(case.get_absolute_url()).status_code == 200
+    stranger = UserFactory()
+    other_authority = IssuingAuthority.objects.create(name="Water Bureau", code="water", number_prefix="WB")
+    other_authority.memberships.create(user=stranger)
+    client.force_login(stranger)
+    assert client.get(case.get_absolute_url()).status_code == 404
+    response = client.post(reverse("approvals:case-decide", args=[case.code]), {"decision": "accept"})
+    assert response.status_code == 404
+    case.refresh_from_db()
+    assert case.status == Case.Status.SUBMITTED
+
+
+def test_a_case_past_the_authoritys_limit_is_flagged_for_staff(client, buyer, matter, staff):
+    case = services.case_open(
+        enterprise=buyer[0], user=buyer[1], matter=matter, project_name="P", site="S", region="110000"
+    )
+    Case.objects.filter(pk=case.pk).update(
+        status=Case.Status.SUBMITTED, submitted_at=timezone.now() - datetime.timedelta(weeks=6)
+    )
+    case.refresh_from_db()
+    clock = selectors.authority_clock(case)
+    assert clock.days_used >= 29 and clock.over
+    client.force_login(staff)
+    assert case.code in client.get(reverse("approvals:overdue")).content.decode()
+    client.force_login(buyer[1])
+    assert client.get(reverse("approvals:overdue")).status_code == 403
+
+
+def test_working_days_skip_weekends():
+    from marketplace.approvals.clock import working_days_between
+
+    friday = timezone.make_aware(datetime.datetime(2026, 12, 4, 10))  # noqa: DTZ001 - made aware at once
+    assert working_days_between(friday, friday + datetime.timedelta(days=3)) == 1  # to Monday
+    assert working_days_between(friday, friday + datetime.timedelta(days=7)) == 5
