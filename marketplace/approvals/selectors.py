@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from marketplace.enterprises.selectors import enterprises_for_user
-from marketplace.hiring.models import ServiceOrder, Status
+from marketplace.hiring.models import Deliverable, ServiceOrder, Status
 from marketplace.procurement.models import RequestForQuotes
 from signing.selectors import authorities_for_user
 
@@ -44,7 +44,18 @@ def case_orders(case: Case) -> list[ServiceOrder]:
     return list(
         ServiceOrder.objects.filter(Q(case_link__case=case) | Q(request__case_link__case=case))
         .select_related("order", "provider", "category", "request")
+        .prefetch_related("deliverables")
         .order_by("created_at", "pk")
+    )
+
+
+def deliverable_matching(case: Case, sha256: str):
+    """The deliverable of one of the case's orders whose recorded SHA-256 is ``sha256``, or None."""
+    orders = [so.pk for so in case_orders(case)]
+    return (
+        Deliverable.objects.filter(service_order_id__in=orders, sha256=sha256)
+        .select_related("service_order__order", "service_order__provider")
+        .first()
     )
 
 

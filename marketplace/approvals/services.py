@@ -100,6 +100,7 @@ def _snapshot(steps) -> list[dict]:
                 "credit_grade": provider.credit_grade,
                 "credit_score": str(provider.credit_score) if provider.credit_score is not None else None,
                 "accepted_at": so.accepted_at.isoformat(),
+                "files": [{"name": d.name, "size": d.size, "sha256": d.sha256} for d in so.deliverables.all()],
             }
         )
     return rows

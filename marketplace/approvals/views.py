@@ -12,8 +12,10 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from marketplace.core.permissions import StaffRequiredMixin
+from marketplace.core.uploads import file_digest
 from marketplace.core.views import flash_service_errors
 from marketplace.enterprises.selectors import enterprises_for_user
+from marketplace.hiring.services import DELIVERABLE_MAX_SIZE
 from signing import services as signing_services
 from signing.exceptions import PermitAlreadyIssued, SigningError
 from signing.selectors import authorities_for_user
@@ -156,6 +158,43 @@ class CaseAttachView(_CaseAction):
             )
         else:
             messages.error(self.request, _("Choose an order or a request to add."))
+
+
+class CaseFileCheckView(_CaseAction):
+    """Anyone who may see the case checks a file in hand against the deliverables its orders recorded:
+    the same bytes as an accepted file, or not (changed, or never delivered here)."""
+
+    def act(self, case):
+        upload = self.request.FILES.get("file")
+        if upload is None:
+            messages.error(self.request, _("Choose a file to check."))
+            return
+        if upload.size > DELIVERABLE_MAX_SIZE:
+            messages.error(self.request, _("That file is larger than any deliverable can be."))
+            return
+        sha256, _size = file_digest(upload)
+        match = selectors.deliverable_matching(case, sha256)
+        if match is None:
+            messages.error(
+                self.request,
+                _(
+                    "No deliverable of this case has these bytes (SHA-256 %(sha)s): the file was changed, or it was "
+                    "never delivered for this case."
+                )
+                % {"sha": sha256},
+            )
+        else:
+            so = match.service_order
+            messages.success(
+                self.request,
+                _("This is “%(name)s”, delivered for order %(number)s by %(provider)s, unchanged (SHA-256 %(sha)s).")
+                % {
+                    "name": match.name,
+                    "number": so.order.number,
+                    "provider": so.provider.localized("name"),
+                    "sha": sha256,
+                },
+            )
 
 
 class CaseSubmitView(_CaseAction):

@@ -8,6 +8,7 @@ renamed executable or a PNG called ``.pdf`` is refused with a message that says 
     scan = models.FileField(validators=[UploadValidator(kinds=DOCUMENT_KINDS)])
 """
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -141,3 +142,15 @@ class UploadValidator:
 
     def __eq__(self, other):
         return isinstance(other, UploadValidator) and (self.kinds, self.max_size) == (other.kinds, other.max_size)
+
+
+def file_digest(file) -> tuple[str, int]:
+    """SHA-256 (hex) and size in bytes of an uploaded or stored file, read in chunks; the file is left
+    at its start, ready to be saved."""
+    digest, size = hashlib.sha256(), 0
+    file.seek(0)
+    for chunk in file.chunks() if hasattr(file, "chunks") else iter(lambda: file.read(1 << 16), b""):
+        digest.update(chunk)
+        size += len(chunk)
+    file.seek(0)
+    return digest.hexdigest(), size

@@ -176,6 +176,9 @@ class Deliverable(models.Model):
     service_order = models.ForeignKey(ServiceOrder, on_delete=models.PROTECT, related_name="deliverables")
     file = models.FileField(_("File"), upload_to=deliverable_upload_to, storage=private_storage, max_length=255)
     name = models.CharField(max_length=255)
+    # Fixed at upload: what the buyer accepted and an authority relies on is this exact content.
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    size = models.BigIntegerField(null=True, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
 

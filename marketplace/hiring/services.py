@@ -23,7 +23,7 @@ from oscar.apps.order.models import Order
 
 from marketplace.core import notify
 from marketplace.core.conflicts import Act, records_conflicts, require_impartial, require_no_conflict
-from marketplace.core.uploads import DOCUMENT_KINDS, validate_upload
+from marketplace.core.uploads import DOCUMENT_KINDS, file_digest, validate_upload
 from marketplace.payments import services as payments
 
 from . import conf
@@ -323,8 +323,11 @@ def deliverable_upload(*, service_order: ServiceOrder, user, file) -> Deliverabl
     _require_status(service_order, (Status.IN_SERVICE, Status.REVISION_REQUESTED))
     validate_upload(file, kinds=DOCUMENT_KINDS, max_size=DELIVERABLE_MAX_SIZE)
     name = (getattr(file, "name", "") or "deliverable")[-200:]
-    deliverable = Deliverable.objects.create(service_order=service_order, file=file, name=name, uploaded_by=user)
-    _note(service_order, "deliverable_uploaded", actor=user, name=name)
+    sha256, size = file_digest(file)
+    deliverable = Deliverable.objects.create(
+        service_order=service_order, file=file, name=name, sha256=sha256, size=size, uploaded_by=user
+    )
+    _note(service_order, "deliverable_uploaded", actor=user, name=name, sha256=sha256)
     return deliverable
 
 

@@ -3,8 +3,10 @@ services, submission once every service is accepted, the authority returning or 
 permit issued from the case; each party sees only what is theirs."""
 
 import datetime
+import hashlib
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,7 +16,7 @@ from marketplace.hiring import services as hiring
 from marketplace.hiring.models import ServiceOrder
 from signing.models import IssuingAuthority, Permit
 from tests.factories import UserFactory, make_buyer, make_service_order, pay, provider_owner
-from tests.factories.providers import pdf_upload
+from tests.factories.providers import PDF_BYTES, pdf_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +106,7 @@ def test_the_whole_chain_from_case_to_permit(
     snapshot = case.submissions.get().snapshot
     assert {row["order"] for row in snapshot} == {eia.order.number, soil.order.number}
     assert {row["provider_credit_code"] for row in snapshot} == {providers[0].credit_code, soil_provider.credit_code}
+    assert all(row["files"] and len(row["files"][0]["sha256"]) == 64 for row in snapshot)
 
     # The officer returns it; the enterprise reads why and submits again.
     client.force_login(granted_officer)
@@ -216,3 +219,23 @@ def test_working_days_skip_weekends():
     friday = timezone.make_aware(datetime.datetime(2026, 12, 4, 10))  # noqa: DTZ001 - made aware at once
     assert working_days_between(friday, friday + datetime.timedelta(days=3)) == 1  # to Monday
     assert working_days_between(friday, friday + datetime.timedelta(days=7)) == 5
+
+
+def test_a_file_in_hand_is_checked_against_the_cases_recorded_deliverables(client, buyer, matter, providers, catalogue):
+    """The deliverable's SHA-256 is fixed at upload; the case page tells the same bytes from changed ones."""
+    case = open_case(client, buyer, matter)
+    eia = accepted_order(buyer, providers[0], catalogue.get(code="eia"))
+    delivered = eia.deliverables.get()
+    assert delivered.sha256 == hashlib.sha256(PDF_BYTES).hexdigest() and delivered.size == len(PDF_BYTES)
+    client.post(reverse("approvals:case-attach", args=[case.code]), {"order": eia.pk})
+    assert delivered.sha256 in client.get(case.get_absolute_url()).content.decode()
+
+    check = reverse("approvals:case-check-file", args=[case.code])
+    same = client.post(check, {"file": SimpleUploadedFile("copy.pdf", PDF_BYTES)}, follow=True).content.decode()
+    assert f"delivered for order {eia.order.number}" in same and "unchanged" in same
+    changed = PDF_BYTES.replace(b"%%EOF", b"% edited\n%%EOF")
+    page = client.post(check, {"file": SimpleUploadedFile("copy.pdf", changed)}, follow=True).content.decode()
+    assert "No deliverable of this case has these bytes" in page
+    outsider = make_buyer()[1]
+    client.force_login(outsider)
+    assert client.post(check, {"file": SimpleUploadedFile("copy.pdf", PDF_BYTES)}).status_code == 404
