@@ -7,6 +7,8 @@ from django.utils.translation import pgettext_lazy
 from marketplace.core.validators import normalize_credit_code
 from marketplace.enterprises.models import Enterprise
 
+from .services import PermitData
+
 
 class PermitIssueForm(forms.Form):
     holder_credit_code = forms.CharField(label=_("Holder's unified social credit code"), max_length=18, min_length=18)
@@ -35,6 +37,19 @@ class PermitIssueForm(forms.Form):
         if data.get("valid_from") and data.get("valid_until") and data["valid_until"] < data["valid_from"]:
             self.add_error("valid_until", _("The permit must end on or after the day it starts."))
         return data
+
+    def permit_data(self):
+        """The valid form as the issuing service's input."""
+        data = self.cleaned_data
+        return PermitData(
+            holder=data["holder"],
+            matter=data["matter"],
+            scope=data["scope"],
+            conditions=data["conditions"],
+            valid_from=data["valid_from"],
+            valid_until=data["valid_until"],
+            issue_key=data.get("issue_key") or "",
+        )
 
 
 class PermitStatusForm(forms.Form):

@@ -75,15 +75,7 @@ class PermitIssueView(AuthorityRequiredMixin, FormView):
         return {**super().get_initial(), "issue_key": f"form:{secrets.token_hex(16)}"}
 
     def form_valid(self, form):
-        data = services.PermitData(
-            holder=form.cleaned_data["holder"],
-            matter=form.cleaned_data["matter"],
-            scope=form.cleaned_data["scope"],
-            conditions=form.cleaned_data["conditions"],
-            valid_from=form.cleaned_data["valid_from"],
-            valid_until=form.cleaned_data["valid_until"],
-            issue_key=form.cleaned_data.get("issue_key") or "",
-        )
+        data = form.permit_data()
         try:
             permit = services.permit_issue(authority=self.authority, actor=self.request.user, data=data)
         except PermitAlreadyIssued as already:

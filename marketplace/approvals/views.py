@@ -263,15 +263,7 @@ class CasePermitIssueView(PermitIssueView):
         }
 
     def form_valid(self, form):
-        data = signing_services.PermitData(
-            holder=form.cleaned_data["holder"],
-            matter=form.cleaned_data["matter"],
-            scope=form.cleaned_data["scope"],
-            conditions=form.cleaned_data["conditions"],
-            valid_from=form.cleaned_data["valid_from"],
-            valid_until=form.cleaned_data["valid_until"],
-            issue_key=form.cleaned_data.get("issue_key") or "",
-        )
+        data = form.permit_data()
         if data.holder.pk != self.case.enterprise_id:
             form.add_error("holder_credit_code", _("The permit goes to the enterprise whose case it is."))
             return self.form_invalid(form)

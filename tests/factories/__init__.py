@@ -2,7 +2,15 @@
 
 from .accounts import UserFactory
 from .enterprises import EnterpriseFactory, EnterpriseMemberFactory, make_credit_code
-from .hiring import make_buyer, make_quote, make_request, make_service_order, pay, provider_owner
+from .hiring import (
+    make_addressed_request,
+    make_buyer,
+    make_quote,
+    make_request,
+    make_service_order,
+    pay,
+    provider_owner,
+)
 from .listings import make_search_listing
 from .providers import (
     add_qualification,
@@ -26,6 +34,7 @@ __all__ = [
     "make_buyer",
     "make_quote",
     "make_request",
+    "make_addressed_request",
     "make_service_order",
     "pay",
     "provider_owner",

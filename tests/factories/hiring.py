@@ -9,6 +9,7 @@ from marketplace.enterprises.models import EnterpriseMember
 from marketplace.hiring import payment_flow
 from marketplace.hiring import services as hiring
 from marketplace.hiring.models import ServiceOrder
+from marketplace.procurement import addressed
 from marketplace.procurement import services as procurement
 
 from .accounts import UserFactory
@@ -34,6 +35,20 @@ def make_request(*, enterprise, user, category, method="lowest_price", budget="1
         **extra,
     }
     return procurement.request_publish(enterprise=enterprise, user=user, category=category, **values)
+
+
+def make_addressed_request(enterprise, owner, listing):
+    """A request for quotes addressed to ``listing``'s provider (a "from" or quote-only listing)."""
+    return addressed.request_address(
+        enterprise=enterprise,
+        user=owner,
+        listing=listing,
+        title="Survey",
+        description="Topographic survey.",
+        region="110000",
+        budget="90000",
+        deadline=timezone.now() + datetime.timedelta(days=2),
+    )
 
 
 def provider_owner(provider):

@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from marketplace.core.models import ConflictAttempt
 from marketplace.hiring.models import ServiceOrder
-from marketplace.procurement import addressed, services
+from marketplace.procurement import services
 from marketplace.procurement.models import RequestForQuotes
 from providers.models import ProviderMember
-from tests.factories import make_listing, make_quote, provider_owner
+from tests.factories import make_addressed_request, make_listing, make_quote, provider_owner
 
 R = RequestForQuotes.Status
 pytestmark = pytest.mark.django_db
@@ -100,22 +100,9 @@ def test_a_buyer_who_belongs_to_the_provider_cannot_ask_it(client, buyer, from_l
     assert ConflictAttempt.objects.get().act == "order"
 
 
-def survey_request(enterprise, owner, listing):
-    return addressed.request_address(
-        enterprise=enterprise,
-        user=owner,
-        listing=listing,
-        title="Survey",
-        description="Topographic survey.",
-        region="110000",
-        budget="90000",
-        deadline=timezone.now() + datetime.timedelta(days=2),
-    )
-
-
 def test_unanswered_it_is_extended_once_then_fails(buyer, from_listing):
     enterprise, owner = buyer
-    request = survey_request(enterprise, owner, from_listing)
+    request = make_addressed_request(enterprise, owner, from_listing)
     after = request.deadline + datetime.timedelta(minutes=1)
     assert services.request_close(request=request, now=after).status == R.OPEN
     request.refresh_from_db()
@@ -125,6 +112,6 @@ def test_unanswered_it_is_extended_once_then_fails(buyer, from_listing):
 
 def test_the_database_refuses_an_addressed_request_under_a_competitive_method(buyer, from_listing, providers):
     enterprise, owner = buyer
-    request = survey_request(enterprise, owner, from_listing)
+    request = make_addressed_request(enterprise, owner, from_listing)
     with pytest.raises(IntegrityError), transaction.atomic():
         RequestForQuotes.objects.filter(pk=request.pk).update(method="lowest_price")

@@ -14,9 +14,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from marketplace.procurement import addressed, drand, methods, services
+from marketplace.procurement import drand, methods, services
 from marketplace.procurement.models import RequestForQuotes
-from tests.factories import make_certified_provider, make_listing, make_quote, make_request
+from tests.factories import make_addressed_request, make_certified_provider, make_listing, make_quote, make_request
 from tests.tools import load_tool
 
 R = RequestForQuotes.Status
@@ -167,16 +167,7 @@ def test_the_buyers_own_choice_draws_nothing_so_waits_for_no_round(buyer, catego
     direct = make_request(enterprise=enterprise, user=owner, category=category, method="direct")
     assert direct.beacon == {}
     listing = make_listing(providers[0], category, price=Decimal("68000"), pricing_mode="from")
-    asked = addressed.request_address(
-        enterprise=enterprise,
-        user=owner,
-        listing=listing,
-        title="Survey",
-        description="Topographic survey.",
-        region="110000",
-        budget="90000",
-        deadline=timezone.now() + datetime.timedelta(days=2),
-    )
+    asked = make_addressed_request(enterprise, owner, listing)
     assert asked.beacon == {}
     make_quote(asked, providers[0], price="70000")
     asked.refresh_from_db()
