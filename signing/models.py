@@ -324,6 +324,9 @@ class Permit(models.Model):
     token = models.CharField(max_length=64, unique=True, default=new_verification_token, editable=False)
     # What makes issuing idempotent: a CSV row's key (its own, or a digest of its content) or the issue
     # form's token. One permit per key and authority; blank for permits issued before keys.
+    # The documents the permit relies on, printed on it and shown by the registry: [{"label": ..., "sha256": ...}]
+    # (an approval case's accepted deliverables, named by the app that issues from a case).
+    citations = models.JSONField(default=list, blank=True)
     issue_key = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:

@@ -43,6 +43,10 @@ def register_font() -> str:
     return FONT
 
 
+# What fits of a permit's citations above the issuer block (the registry record lists them all).
+MAX_PRINTED_CITATIONS = 4
+
+
 @dataclass(frozen=True)
 class PermitContent:
     """Everything printed on a permit, already in the words to print."""
@@ -61,6 +65,7 @@ class PermitContent:
     issued_on: dt.date
     verification_url: str
     verification_code: str = ""
+    citations: tuple[tuple[str, str], ...] = ()  # (label, sha256 hex) of each document relied on
 
 
 def paragraph_style(text: str, size: float, leading: float | None = None, color=colors.black) -> ParagraphStyle:
@@ -138,6 +143,20 @@ def render_permit(content: PermitContent) -> bytes:
         c.setStrokeColor(colors.HexColor("#dddddd"))
         c.setLineWidth(0.4)
         c.line(28 * mm, y + 2.5 * mm, PAGE_W - 28 * mm, y + 2.5 * mm)
+
+    if content.citations:
+        # What the permit relies on, small: each document's label and SHA-256, checkable by anyone.
+        shown = content.citations[:MAX_PRINTED_CITATIONS]
+        lines = "<br/>".join(f"{escape_markup(label)}<br/>SHA-256 {escape_markup(sha256)}" for label, sha256 in shown)
+        if len(content.citations) > len(shown):
+            more = len(content.citations) - len(shown)
+            lines += f"<br/>另有 {more} 项，见登记记录 / {more} more in the registry record"
+        label = Paragraph("依据的中介成果<br/><font size=8 color='#555555'>Relied on</font>", paragraph_style("", 11))
+        body = Paragraph(lines, paragraph_style("", 7.5))
+        _, lh = label.wrap(label_w, 100 * mm)
+        _, bh = body.wrap(value_w, 100 * mm)
+        label.drawOn(c, 28 * mm, y - lh)
+        body.drawOn(c, value_x, y - bh)
 
     # Issuer and date, beside the stamp
     c.setFillColor(colors.black)

@@ -31,6 +31,7 @@ def _record(permit: Permit) -> RegistryRecord:
         sha256=permit.sha256,
         token=permit.token,
         status_reason=permit.status_reason if permit.status != Permit.Status.VALID else "",
+        citations=tuple(permit.citations),
     )
 
 

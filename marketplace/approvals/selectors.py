@@ -11,7 +11,7 @@ from marketplace.procurement.models import RequestForQuotes
 from signing.selectors import authorities_for_user
 
 from .clock import working_days_between
-from .models import ApprovalMatter, Case
+from .models import ApprovalMatter, Case, CaseSubmission
 
 CLOSED_ORDER = (Status.CANCELLED, Status.REFUNDED)
 
@@ -145,3 +145,20 @@ def attachable_requests(case: Case) -> QuerySet[RequestForQuotes]:
     return RequestForQuotes.objects.filter(
         enterprise=case.enterprise, category__in=case.matter.service_items.all(), case_link__isnull=True
     ).select_related("category")
+
+
+def case_citations(case: Case) -> tuple[tuple[str, str], ...]:
+    """What a permit issued from ``case`` relies on: each deliverable of the accepted submission,
+    labelled with the case, the order and the provider (as frozen at submission)."""
+    submission = case.submissions.filter(decision=CaseSubmission.Decision.ACCEPTED).first()
+    if submission is None:
+        return ()
+    return tuple(
+        (
+            f"{case.code} · {row['order']} · {row['provider']} ({row['provider_credit_code']}) · {file['name']}",
+            file["sha256"],
+        )
+        for row in submission.snapshot
+        for file in row.get("files", [])
+        if file.get("sha256")
+    )

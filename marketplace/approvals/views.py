@@ -1,6 +1,8 @@
 """Approval matters (public), cases (the enterprise's members), the authority's desk for submitted
 cases, and the staff's list of cases over a time limit. Thin: parse, call a service or selector."""
 
+import dataclasses
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
@@ -263,7 +265,7 @@ class CasePermitIssueView(PermitIssueView):
         }
 
     def form_valid(self, form):
-        data = form.permit_data()
+        data = dataclasses.replace(form.permit_data(), citations=selectors.case_citations(self.case))
         if data.holder.pk != self.case.enterprise_id:
             form.add_error("holder_credit_code", _("The permit goes to the enterprise whose case it is."))
             return self.form_invalid(form)

@@ -41,6 +41,8 @@ class PermitData:
     valid_until: dt.date
     # Issuing the same key twice issues once (``PermitAlreadyIssued``); "" for no such guarantee.
     issue_key: str = ""
+    # What the permit relies on, printed and recorded: ((label, sha256 hex), ...).
+    citations: tuple[tuple[str, str], ...] = ()
 
 
 def _already_issued(authority: IssuingAuthority, issue_key: str) -> None:
@@ -115,6 +117,7 @@ def _permit_seal_once(*, authority, authorisation, data: PermitData, sealer: Sea
             issued_by=actor,
             issued_at=now,
             issue_key=data.issue_key,
+            citations=[{"label": label, "sha256": sha256} for label, sha256 in data.citations],
         )
         content = rendering.PermitContent(
             number=number,
@@ -131,6 +134,7 @@ def _permit_seal_once(*, authority, authorisation, data: PermitData, sealer: Sea
             issued_on=timezone.localdate(now),
             verification_url=permit.verification_url,
             verification_code=permit.verification_code,
+            citations=tuple(data.citations),
         )
         result = seal_apply(
             authorisation=authorisation,

@@ -103,6 +103,8 @@ class RegistryRecord:
     # The issued file's record in the transparency log: {"leaf": {...}, "inclusion": {...}, "head": {...}}
     # (see ``translog``), or None while no signed tree head covers it yet.
     log_proof: dict | None = None
+    # What the document relies on (a permit issued from an approval case): [{"label", "sha256"}].
+    citations: tuple = ()
 
     @property
     def status_label(self) -> str:
@@ -259,6 +261,7 @@ def record_as_dict(record: RegistryRecord) -> dict:
         "valid_from": _iso(record.valid_from),
         "valid_until": _iso(record.valid_until),
         "sha256": record.sha256,
+        "relies_on": list(record.citations),
         "transparency_log": record.log_proof,
     }
 

@@ -4,11 +4,13 @@ permit issued from the case; each party sees only what is theirs."""
 
 import datetime
 import hashlib
+import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
 from marketplace.approvals import selectors, services
 from marketplace.approvals.models import ApprovalMatter, Case
@@ -144,6 +146,15 @@ def test_the_whole_chain_from_case_to_permit(
     permit = Permit.objects.get()
     assert response.status_code == 302 and case.permit == permit and case.status == Case.Status.PERMIT_ISSUED
     assert permit.holder == buyer[0]
+    # The permit cites the accepted deliverables: recorded, printed, and in the public API.
+    digest = hashlib.sha256(PDF_BYTES).hexdigest()
+    assert [c["sha256"] for c in permit.citations] == [digest, digest]
+    assert all(c["label"].startswith(case.code) for c in permit.citations)
+    assert {eia.order.number, soil.order.number} == {c["label"].split(" · ")[1] for c in permit.citations}
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(bytes(permit.document.pdf))).pages)
+    assert "Relied on" in text and digest[:32] in text.replace("\n", "")
+    api = client.get(reverse("signing:api-permit", args=[permit.token])).json()
+    assert [c["sha256"] for c in api["relies_on"]] == [digest, digest]
 
 
 def test_a_permit_goes_only_to_the_cases_enterprise_and_only_from_an_accepted_case(
