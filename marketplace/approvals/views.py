@@ -250,6 +250,12 @@ class CasePermitIssueView(PermitIssueView):
             self.case = selectors.cases_for_officer(user=request.user).filter(code=kwargs["code"]).first()
             if self.case is None:
                 raise Http404("No such case")
+            if self.case.status == Case.Status.PERMIT_ISSUED:  # a second click, or a second officer
+                messages.info(
+                    request,
+                    _("Permit %(number)s was already issued from this case.") % {"number": self.case.permit.number},
+                )
+                return redirect(self.case.get_absolute_url())
             if self.case.status != Case.Status.ACCEPTED:
                 messages.error(request, _("A permit is issued from an accepted case only."))
                 return redirect(self.case.get_absolute_url())

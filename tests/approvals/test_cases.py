@@ -153,6 +153,8 @@ def test_the_whole_chain_from_case_to_permit(
     assert {eia.order.number, soil.order.number} == {c["label"].split(" · ")[1] for c in permit.citations}
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(bytes(permit.document.pdf))).pages)
     assert "Relied on" in text and digest[:32] in text.replace("\n", "")
+    again = client.get(reverse("approvals:case-permit", args=[case.code]), follow=True).content.decode()
+    assert f"Permit {permit.number} was already issued from this case" in again
     api = client.get(reverse("signing:api-permit", args=[permit.token])).json()
     assert [c["sha256"] for c in api["relies_on"]] == [digest, digest]
 
