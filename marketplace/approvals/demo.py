@@ -111,7 +111,7 @@ def load_demo() -> str:
         if stage == "over_limit":
             # Submitted eight weeks ago and still undecided: the authority is past its limit.
             then = timezone.now() - datetime.timedelta(weeks=8)
-            Case.objects.filter(pk=case.pk).update(submitted_at=then, opened_at=then - datetime.timedelta(days=3))
+            Case.objects.filter(pk=case.pk).update(opened_at=then - datetime.timedelta(days=3))
             CaseSubmission.objects.filter(case=case).update(submitted_at=then)
         elif stage == "returned":
             services.case_decide(

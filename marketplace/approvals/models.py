@@ -54,6 +54,9 @@ class ApprovalMatter(BilingualMixin, models.Model):
 
 
 class Case(models.Model):
+    """One enterprise's application for one matter; its submissions (``CaseSubmission``) hold every
+    submission and decision, the case only where it stands now."""
+
     class Status(models.TextChoices):
         OPEN = "open", _("Gathering intermediary services")
         SUBMITTED = "submitted", _("Submitted to the authority")
@@ -70,12 +73,6 @@ class Case(models.Model):
     status = models.CharField(_("Status"), max_length=20, choices=Status.choices, default=Status.OPEN)
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     opened_at = models.DateTimeField(default=timezone.now)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    return_reason = models.TextField(_("Reasons for correction"), blank=True)
     permit = models.OneToOneField(
         "signing.Permit", on_delete=models.PROTECT, null=True, blank=True, related_name="case"
     )
@@ -90,6 +87,13 @@ class Case(models.Model):
 
     def get_absolute_url(self):
         return reverse("approvals:case", kwargs={"code": self.code})
+
+    @property
+    def latest_submission(self):
+        """The latest submission (when, by whom, the decision and its reasons), or None; the case keeps
+        only its status, every date and reason lives on the submission. Uses a prefetch if there is one."""
+        submissions = list(self.submissions.all())
+        return submissions[0] if submissions else None
 
 
 class CaseRequest(models.Model):

@@ -33,9 +33,10 @@ def cases_for_user(*, user) -> QuerySet[Case]:
 def cases_for_officer(*, user) -> QuerySet[Case]:
     """Cases submitted (once or more) to an authority ``user`` serves: never one still being gathered."""
     return (
-        Case.objects.filter(matter__authority__in=authorities_for_user(user=user))
-        .exclude(submitted_at__isnull=True)
+        Case.objects.filter(matter__authority__in=authorities_for_user(user=user), submissions__isnull=False)
+        .distinct()
         .select_related("matter__authority", "enterprise", "permit")
+        .prefetch_related("submissions")
     )
 
 
@@ -51,9 +52,9 @@ def case_orders(case: Case) -> list[ServiceOrder]:
 
 def deliverable_matching(case: Case, sha256: str):
     """The deliverable of one of the case's orders whose recorded SHA-256 is ``sha256``, or None."""
-    orders = [so.pk for so in case_orders(case)]
+    in_case = Q(service_order__case_link__case=case) | Q(service_order__request__case_link__case=case)
     return (
-        Deliverable.objects.filter(service_order_id__in=orders, sha256=sha256)
+        Deliverable.objects.filter(in_case, sha256=sha256)
         .select_related("service_order__order", "service_order__provider")
         .first()
     )
@@ -111,12 +112,12 @@ class AuthorityClock:
 
 
 def authority_clock(case: Case, *, now=None) -> AuthorityClock:
-    """The authority's statutory clock: from the (latest) submission to its decision, or to now."""
+    """The authority's statutory clock: from the latest submission to its decision, or to now."""
     limit = case.matter.time_limit_days
-    if case.submitted_at is None:
+    submission = case.latest_submission
+    if submission is None:
         return AuthorityClock(limit, None, False)
-    end = case.decided_at if case.status != Case.Status.SUBMITTED and case.decided_at else now or timezone.now()
-    used = working_days_between(case.submitted_at, end)
+    used = working_days_between(submission.submitted_at, submission.decided_at or now or timezone.now())
     return AuthorityClock(limit, used, used > limit)
 
 
@@ -124,7 +125,11 @@ def cases_over_time_limit(*, now=None) -> list[Case]:
     """Cases whose authority is past its statutory limit, or with a service past its item's limit."""
     now = now or timezone.now()
     flagged = []
-    live = Case.objects.exclude(status=Case.Status.PERMIT_ISSUED).select_related("matter__authority", "enterprise")
+    live = (
+        Case.objects.exclude(status=Case.Status.PERMIT_ISSUED)
+        .select_related("matter__authority", "enterprise")
+        .prefetch_related("submissions")
+    )
     for case in live:
         if authority_clock(case, now=now).over or any(step.over for step in service_steps(case, now=now)):
             flagged.append(case)

@@ -47,37 +47,36 @@ def case_open(*, enterprise, user, matter: ApprovalMatter, project_name: str, si
     return case
 
 
+def _attachable(case: Case, user, candidates, pk: int, refusal: str):
+    """The candidate ``pk`` among ``candidates`` (the enterprise's, for a required item, in no case),
+    for a member of the case's enterprise while the case may change; refused with ``refusal`` otherwise."""
+    _member(case, user)
+    _editable(case)
+    found = candidates.filter(pk=pk).first()
+    if found is None:
+        raise ValidationError(refusal, code="not_attachable")
+    return found
+
+
 @transaction.atomic
 def case_attach_order(*, case: Case, user, service_order_id: int) -> CaseOrder:
     """Put one of the enterprise's orders for a required service into the case."""
-    _member(case, user)
-    _editable(case)
-    service_order = selectors.attachable_orders(case).filter(pk=service_order_id).first()
-    if service_order is None:
-        raise ValidationError(
-            _(
-                "That order cannot join this case: it must be your enterprise's, for a service this approval "
-                "requires, and in no other case."
-            ),
-            code="not_attachable",
-        )
+    refusal = _(
+        "That order cannot join this case: it must be your enterprise's, for a service this approval "
+        "requires, and in no other case."
+    )
+    service_order = _attachable(case, user, selectors.attachable_orders(case), service_order_id, refusal)
     return CaseOrder.objects.create(case=case, service_order=service_order)
 
 
 @transaction.atomic
 def case_attach_request(*, case: Case, user, request_id: int) -> CaseRequest:
     """Put one of the enterprise's requests for quotes into the case (its award joins with it)."""
-    _member(case, user)
-    _editable(case)
-    request = selectors.attachable_requests(case).filter(pk=request_id).first()
-    if request is None:
-        raise ValidationError(
-            _(
-                "That request cannot join this case: it must be your enterprise's, for a service this approval "
-                "requires, and in no other case."
-            ),
-            code="not_attachable",
-        )
+    refusal = _(
+        "That request cannot join this case: it must be your enterprise's, for a service this approval "
+        "requires, and in no other case."
+    )
+    request = _attachable(case, user, selectors.attachable_requests(case), request_id, refusal)
     return CaseRequest.objects.create(case=case, request=request)
 
 
@@ -119,10 +118,9 @@ def case_submit(*, case: Case, user) -> CaseSubmission:
             _("Not yet: these required services have no accepted delivery: %(items)s.") % {"items": ", ".join(missing)},
             code="incomplete",
         )
-    now = timezone.now()
-    case.status, case.submitted_at, case.decided_at, case.return_reason = S.SUBMITTED, now, None, ""
-    case.save(update_fields=["status", "submitted_at", "decided_at", "return_reason"])
-    return CaseSubmission.objects.create(case=case, submitted_by=user, submitted_at=now, snapshot=_snapshot(steps))
+    case.status = S.SUBMITTED
+    case.save(update_fields=["status"])
+    return CaseSubmission.objects.create(case=case, submitted_by=user, snapshot=_snapshot(steps))
 
 
 @transaction.atomic
@@ -135,15 +133,13 @@ def case_decide(*, case: Case, user, accept: bool, reason: str = "") -> Case:
     reason = reason.strip()
     if not accept and not reason:
         raise ValidationError(_("Say what must be corrected."), code="reason_required")
-    now = timezone.now()
     case.status = S.ACCEPTED if accept else S.RETURNED
-    case.decided_at, case.decided_by, case.return_reason = now, user, "" if accept else reason
-    case.save(update_fields=["status", "decided_at", "decided_by", "return_reason"])
-    submission = case.submissions.filter(decision=CaseSubmission.Decision.PENDING).first()
-    if submission is not None:
-        submission.decision = CaseSubmission.Decision.ACCEPTED if accept else CaseSubmission.Decision.RETURNED
-        submission.decided_by, submission.decided_at, submission.reason = user, now, reason
-        submission.save(update_fields=["decision", "decided_by", "decided_at", "reason"])
+    case.save(update_fields=["status"])
+    # A submitted case has exactly one pending submission: the one ``case_submit`` made.
+    submission = case.submissions.get(decision=CaseSubmission.Decision.PENDING)
+    submission.decision = CaseSubmission.Decision.ACCEPTED if accept else CaseSubmission.Decision.RETURNED
+    submission.decided_by, submission.decided_at, submission.reason = user, timezone.now(), reason
+    submission.save(update_fields=["decision", "decided_by", "decided_at", "reason"])
     return case
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from marketplace.approvals import selectors, services
-from marketplace.approvals.models import ApprovalMatter, Case
+from marketplace.approvals.models import ApprovalMatter, Case, CaseSubmission
 from marketplace.hiring import services as hiring
 from marketplace.hiring.models import ServiceOrder
 from signing.models import IssuingAuthority, Permit
@@ -165,7 +165,8 @@ def test_a_permit_goes_only_to_the_cases_enterprise_and_only_from_an_accepted_ca
     case = open_case(client, buyer, matter)
     client.force_login(granted_officer)
     assert client.get(reverse("approvals:case-permit", args=[case.code])).status_code == 404  # never submitted
-    Case.objects.filter(pk=case.pk).update(status=Case.Status.ACCEPTED, submitted_at=timezone.now())
+    CaseSubmission.objects.create(case=case, decision=CaseSubmission.Decision.ACCEPTED)
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.ACCEPTED)
     other, _owner = make_buyer()
     today = timezone.localdate()
     response = client.post(
@@ -197,7 +198,8 @@ def test_each_party_sees_only_its_own(client, buyer, matter, providers, catalogu
     # Officers see a case only once submitted, and only their own authority's.
     client.force_login(officer)
     assert client.get(case.get_absolute_url()).status_code == 404
-    Case.objects.filter(pk=case.pk).update(status=Case.Status.SUBMITTED, submitted_at=timezone.now())
+    CaseSubmission.objects.create(case=case)
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.SUBMITTED)
     assert client.get(case.get_absolute_url()).status_code == 200
     stranger = UserFactory()
     other_authority = IssuingAuthority.objects.create(name="Water Bureau", code="water", number_prefix="WB")
@@ -214,9 +216,8 @@ def test_a_case_past_the_authoritys_limit_is_flagged_for_staff(client, buyer, ma
     case = services.case_open(
         enterprise=buyer[0], user=buyer[1], matter=matter, project_name="P", site="S", region="110000"
     )
-    Case.objects.filter(pk=case.pk).update(
-        status=Case.Status.SUBMITTED, submitted_at=timezone.now() - datetime.timedelta(weeks=6)
-    )
+    CaseSubmission.objects.create(case=case, submitted_at=timezone.now() - datetime.timedelta(weeks=6))
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.SUBMITTED)
     case.refresh_from_db()
     clock = selectors.authority_clock(case)
     assert clock.days_used >= 29 and clock.over
@@ -252,3 +253,35 @@ def test_a_file_in_hand_is_checked_against_the_cases_recorded_deliverables(clien
     outsider = make_buyer()[1]
     client.force_login(outsider)
     assert client.post(check, {"file": SimpleUploadedFile("copy.pdf", PDF_BYTES)}).status_code == 404
+
+
+def test_a_permit_is_never_left_without_its_case(client, buyer, matter, granted_officer, monkeypatch):
+    """Fault injected after the seal: recording the permit on the case fails (say, the case changed in
+    between). The sealed permit rolls back with it: no permit, no number used, the case still accepted."""
+    case = open_case(client, buyer, matter)
+    CaseSubmission.objects.create(case=case, decision=CaseSubmission.Decision.ACCEPTED)
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.ACCEPTED)
+
+    def crash(**kwargs):
+        raise RuntimeError("the database went away after sealing")
+
+    monkeypatch.setattr(services, "case_permit_link", crash)
+    client.force_login(granted_officer)
+    today = timezone.localdate()
+    data = {
+        "holder_credit_code": buyer[0].credit_code,
+        "matter": "EIA approval",
+        "scope": "Plant 2",
+        "valid_from": today.isoformat(),
+        "valid_until": today.isoformat(),
+        "issue_key": "form:fault",
+    }
+    with pytest.raises(RuntimeError):
+        client.post(reverse("approvals:case-permit", args=[case.code]), data)
+    case.refresh_from_db()
+    assert not Permit.objects.exists() and case.status == Case.Status.ACCEPTED and case.permit is None
+
+    monkeypatch.undo()
+    client.post(reverse("approvals:case-permit", args=[case.code]), data)  # the same form, once more
+    case.refresh_from_db()
+    assert Permit.objects.count() == 1 and case.permit == Permit.objects.get()
