@@ -145,11 +145,11 @@ class UploadValidator:
 
 
 def file_digest(file) -> tuple[str, int]:
-    """SHA-256 (hex) and size in bytes of an uploaded or stored file, read in chunks; the file is left
+    """SHA-256 (hex) and size in bytes of a Django ``File`` (an upload), read in chunks; the file is left
     at its start, ready to be saved."""
     digest, size = hashlib.sha256(), 0
     file.seek(0)
-    for chunk in file.chunks() if hasattr(file, "chunks") else iter(lambda: file.read(1 << 16), b""):
+    for chunk in file.chunks():
         digest.update(chunk)
         size += len(chunk)
     file.seek(0)

@@ -9,16 +9,16 @@ however many listings are compared.
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from marketplace.hiring.selectors import DELIVERED_ON_TIME, timed_deliveries
 from marketplace.ratings import selectors as rating_selectors
 from marketplace.ratings.models import DIMENSIONS
 from providers import selectors as provider_selectors
 from providers.listings import ListingInfo, listing_infos
 from providers.models import Qualification
+
+from .selectors import on_time_rates
 
 MAX_LISTINGS = 4
 
@@ -39,17 +39,6 @@ def requested_ids(values: list[str]) -> tuple[list[int], bool]:
         if value.isdigit() and int(value) not in ids:
             ids.append(int(value))
     return ids[:MAX_LISTINGS], len(ids) > MAX_LISTINGS
-
-
-def on_time_rates(*, provider_ids) -> dict[int, int]:
-    """Percent of each provider's completed orders delivered by the promised deadline (one query)."""
-    rows = (
-        timed_deliveries()
-        .filter(provider_id__in=list(provider_ids))
-        .values("provider_id")
-        .annotate(total=Count("pk"), on_time=Count("pk", filter=DELIVERED_ON_TIME))
-    )
-    return {row["provider_id"]: round(100 * row["on_time"] / row["total"]) for row in rows if row["total"]}
 
 
 def columns(ids: list[int]) -> list[Column]:

@@ -421,12 +421,21 @@ class TrackRecord:
     median_response_hours: Decimal | None  # from a request's publication to the provider's first quote
 
 
+def on_time_rates(*, provider_ids) -> dict[int, int]:
+    """Percent of each provider's completed orders delivered by the promised deadline (one query)."""
+    rows = (
+        timed_deliveries()
+        .filter(provider_id__in=list(provider_ids))
+        .values("provider_id")
+        .annotate(total=Count("pk"), on_time=Count("pk", filter=DELIVERED_ON_TIME))
+    )
+    return {row["provider_id"]: round(100 * row["on_time"] / row["total"]) for row in rows if row["total"]}
+
+
 def provider_track_record(*, provider) -> TrackRecord:
     """Three queries, whatever the provider's history. Here because it reads orders (hiring) and
     quotes (procurement); ratings, below procurement, may not."""
     completed = ServiceOrder.objects.filter(provider=provider, order__status=Status.COMPLETED)
-    timed = timed_deliveries().filter(provider=provider)
-    counts = timed.aggregate(total=Count("pk"), on_time=Count("pk", filter=DELIVERED_ON_TIME))
     delays = [
         (first - published).total_seconds() / 3600
         for first, published in Quote.objects.filter(provider=provider).values_list(
@@ -435,6 +444,6 @@ def provider_track_record(*, provider) -> TrackRecord:
     ]
     return TrackRecord(
         completed=completed.count(),
-        on_time_rate=round(100 * counts["on_time"] / counts["total"]) if counts["total"] else None,
+        on_time_rate=on_time_rates(provider_ids=[provider.pk]).get(provider.pk),
         median_response_hours=Decimal(str(statistics.median(delays))).quantize(Decimal("0.1")) if delays else None,
     )

@@ -9,14 +9,15 @@ def digest_existing(apps, schema_editor):
 
     Deliverable = apps.get_model("hiring", "Deliverable")
     for deliverable in Deliverable.objects.filter(sha256="").iterator():
+        digest, size = hashlib.sha256(), 0
         try:
-            with deliverable.file.open("rb") as handle:
-                digest, size = hashlib.sha256(), 0
-                for chunk in iter(lambda: handle.read(1 << 16), b""):
-                    digest.update(chunk)
-                    size += len(chunk)
+            for chunk in deliverable.file.chunks():
+                digest.update(chunk)
+                size += len(chunk)
         except (OSError, ValueError):
             continue
+        finally:
+            deliverable.file.close()
         Deliverable.objects.filter(pk=deliverable.pk).update(sha256=digest.hexdigest(), size=size)
 
 
