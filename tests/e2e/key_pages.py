@@ -38,7 +38,7 @@ def key_pages() -> list[tuple[str | None, str]]:
     permit = Permit.objects.order_by("pk").first()
     matter = ApprovalMatter.objects.order_by("pk").first()
     own_case = Case.objects.filter(enterprise__members__email=LOGINS["buyer"]).order_by("pk").first()
-    submitted_case = Case.objects.filter(submitted_at__isnull=False).order_by("pk").first()
+    submitted_case = Case.objects.filter(submissions__isnull=False).order_by("pk").first()
     pages = [
         (None, reverse("home")),
         (None, reverse("catalogue:index")),
