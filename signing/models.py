@@ -23,6 +23,7 @@ class DocumentKind(models.TextChoices):
     PROVIDER_CERTIFICATE = "provider_certificate", _("Provider certification certificate")
     SERVICE_CONTRACT = "service_contract", _("Service contract")
     VERIFICATION_REPORT = "verification_report", _("Verification report")
+    DELIVERY_NOTE = "delivery_note", _("Delivery note")
 
 
 class IssuingAuthority(BilingualMixin, models.Model):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.cache import cache
 from django.db import transaction
 from django.http import Http404, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -122,15 +123,39 @@ class PermitLandingView(View):
             raise Http404(_("No permit has this verification code."))
         return permit
 
-    def get(self, request, token):
-        # Other kinds of document with a QR code (a contract) have their page in their own app.
+    def _landing(self, request, token):
+        # Other kinds of document with a QR code (a contract, a delivery note) have their page in their own app.
         for source in verification_sources.document_sources():
             if source.landing is not None and (response := source.landing(request, token)) is not None:
                 return response
-        return render(request, self.template_name, {"permit": self._permit(token), "upload_form": VerifyUploadForm()})
+        return None
+
+    def get(self, request, token):
+        if (response := self._landing(request, token)) is not None:
+            return response
+        permit = self._permit(token)
+        # The registry's record checks each document the permit relies on (a delivery note is genuine).
+        record = verifier.lookup_by_token(token) if permit.citations else None
+        context = {"permit": permit, "upload_form": VerifyUploadForm(), "citations": record.citations if record else ()}
+        return render(request, self.template_name, context)
+
+    def _other_document_post(self, request, token):
+        """A file checked on another kind of document's page, under the same size and rate limits."""
+        if _too_large(request):
+            messages.error(request, _size_message())
+            return redirect("signing:permit-public", token=token)
+        retry_after = ratelimit.hit(request, scope=RATE_SCOPE, limit=settings.VERIFY_RATE_LIMIT_PER_MINUTE)
+        if retry_after:
+            messages.error(request, _rate_message(retry_after))
+            return redirect("signing:permit-public", token=token)
+        if (response := self._landing(request, token)) is not None:
+            return response
+        raise Http404(_("No permit has this verification code."))
 
     def post(self, request, token):
-        permit = self._permit(token)
+        permit = selectors.permit_public(token=token)
+        if permit is None:
+            return self._other_document_post(request, token)
         if _too_large(request):
             context = {"permit": permit, "upload_form": VerifyUploadForm(), "error": _size_message()}
             return render(request, self.template_name, context, status=413)

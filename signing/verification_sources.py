@@ -5,9 +5,12 @@ app that issues them, through a registered :class:`DocumentSource`."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import constant_time_compare
 
@@ -16,10 +19,52 @@ from translog.models import LogLeaf
 
 from .models import DocumentKind, Permit, SealedDocument, normalize_verification_code
 from .pki import Pki
-from .verification import PermitRegistry, RegistryRecord, TrustAnchors
+from .verification import PermitRegistry, RegistryRecord, TrustAnchors, analyse_pdf
+from .verification.report import CITATION_CHECKS
+
+logger = logging.getLogger(__name__)
+
+# How long a cited document's check is remembered: its kept bytes never change, only the trust in
+# its seal certificate can (a revocation), so a verifier may learn of that this much later.
+CITATION_CHECK_SECONDS = 600
 
 
-def _record(permit: Permit) -> RegistryRecord:
+def cited_document_check(citation: dict, *, trust: TrustAnchors | None) -> str:
+    """Whether the kept document a citation names is genuine: in the registry under that SHA-256,
+    its stored bytes still hashing to it, and every seal on it verifying against ``trust``."""
+    sha256 = citation.get("sha256", "")
+    key = f"signing:cited:{citation.get('kind')}:{sha256}"
+    if (known := cache.get(key)) is not None:
+        return known
+    document = SealedDocument.objects.filter(kind=citation.get("kind"), sha256=sha256).first()
+    if document is None:
+        check = "not_found"
+    else:
+        data = bytes(document.pdf)
+        if hashlib.sha256(data).hexdigest() != sha256:
+            check = "altered"
+        elif trust is None:
+            check = "seal_invalid"
+        else:
+            analysis = analyse_pdf(data, trust=trust, max_bytes=len(data) + 1, issued_sha256=sha256)
+            check = "genuine" if analysis.verdict is None else "seal_invalid"
+    if check != "genuine":
+        logger.warning("A cited %s (%s) is not confirmed: %s", citation.get("kind"), sha256, check)
+    cache.set(key, check, CITATION_CHECK_SECONDS)
+    return check
+
+
+def _checked_citations(citations, *, trust: TrustAnchors | None) -> tuple:
+    checked = []
+    for cited in citations:
+        if cited.get("kind"):
+            check = cited_document_check(cited, trust=trust)
+            cited = {**cited, "check": check, "check_label": CITATION_CHECKS[check]}
+        checked.append(cited)
+    return tuple(checked)
+
+
+def _record(permit: Permit, *, trust: TrustAnchors | None = None) -> RegistryRecord:
     return RegistryRecord(
         number=permit.number,
         kind="permit",
@@ -31,7 +76,7 @@ def _record(permit: Permit) -> RegistryRecord:
         sha256=permit.sha256,
         token=permit.token,
         status_reason=permit.status_reason if permit.status != Permit.Status.VALID else "",
-        citations=tuple(permit.citations),
+        citations=_checked_citations(permit.citations, trust=trust),
     )
 
 
@@ -102,7 +147,11 @@ def _with_log_proof(record: RegistryRecord | None) -> RegistryRecord | None:
 
 class DatabaseRegistry:
     """Issued permits, looked up the three ways a verifier can reach them; each record carries the
-    issued file's inclusion proof in the transparency log."""
+    issued file's inclusion proof in the transparency log, and each document a permit cites that the
+    platform keeps is checked against ``trust`` (without it, none is confirmed)."""
+
+    def __init__(self, trust: TrustAnchors | None = None):
+        self.trust = trust
 
     def _permits(self):
         return Permit.objects.select_related("holder", "authority")
@@ -131,7 +180,7 @@ class DatabaseRegistry:
         if document is None:
             return None
         if document.kind == DocumentKind.PERMIT:
-            return _record(self._permits().get(document=document))
+            return _record(self._permits().get(document=document), trust=self.trust)
         if document.kind == DocumentKind.VERIFICATION_REPORT:
             return document_record(document, status="valid", holder="")
         source = _SOURCES.get(document.kind)
@@ -142,12 +191,12 @@ class DatabaseRegistry:
         permit = self._permits().filter(number=number).first()
         if permit is None or not constant_time_compare(permit.verification_code, normalize_verification_code(code)):
             return None
-        return _record(permit)
+        return _record(permit, trust=self.trust)
 
     def _find_by_token(self, token: str) -> RegistryRecord | None:
         permit = self._permits().filter(token=token).first()
         if permit is not None:
-            return _record(permit)
+            return _record(permit, trust=self.trust)
         for source in document_sources():
             if source.find_by_token is not None and (record := source.find_by_token(token)) is not None:
                 return record
@@ -160,7 +209,5 @@ def platform_sources() -> tuple[TrustAnchors, PermitRegistry]:
     pki = Pki.default()
     if not pki.exists():
         return TrustAnchors(roots=()), DatabaseRegistry()
-    return (
-        TrustAnchors(roots=(pki.root(),), crls=tuple(pki.crls()), intermediates=(pki.seal_ca(),)),
-        DatabaseRegistry(),
-    )
+    trust = TrustAnchors(roots=(pki.root(),), crls=tuple(pki.crls()), intermediates=(pki.seal_ca(),))
+    return trust, DatabaseRegistry(trust)

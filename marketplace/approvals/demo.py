@@ -1,6 +1,7 @@
 """Demo approval matters of the demo authority, and cases at every stage: one gathering services, one
-returned for correction, one submitted and past the authority's time limit, one accepted, one that
-ended in a permit. Idempotent."""
+whose intermediary is past the service's time limit, one returned for correction, one accepted, one
+that ended in a permit citing its delivery notes. Every relied-on order goes through the real
+services (paid, delivered under a sealed note, accepted). Idempotent."""
 
 import datetime
 
@@ -9,13 +10,23 @@ from django.utils import timezone
 
 from marketplace.accounts.models import User
 from marketplace.catalogue.models import Category
+from marketplace.core import notify
 from marketplace.enterprises.demo import demo_buyers
-from marketplace.hiring.models import ServiceOrder, Status
+from marketplace.hiring import demo as hiring_demo
+from marketplace.hiring import payment_flow
+from marketplace.hiring import services as hiring_services
+from marketplace.hiring.models import ServiceOrder
+from providers.demo import DEMO_PROVIDER_USER
+from providers.listings import listing_info
+from providers.models import Provider
+from providers.selectors import purchasable_listings, with_listing_data
+from signing import services as signing_services
 from signing.demo import DEMO_AUTHORITY, OFFICER_EMAIL
+from signing.exceptions import SigningError
 from signing.models import IssuingAuthority
 
-from . import services
-from .models import ApprovalMatter, Case, CaseSubmission
+from . import selectors, services
+from .models import ApprovalMatter, Case
 
 MATTERS = [
     {
@@ -47,6 +58,7 @@ STAGES = (
     ("Cold-chain warehouse", "returned"),
     ("Battery materials line", "over_limit"),
     ("Packaging workshop", "accepted"),
+    ("Coating line", "permit"),
 )
 
 
@@ -63,18 +75,59 @@ def _matters(authority) -> list[ApprovalMatter]:
     return matters
 
 
-def _accepted_order(enterprise, category, used: set) -> ServiceOrder | None:
-    so = (
-        ServiceOrder.objects.filter(
-            enterprise=enterprise, category=category, order__status=Status.COMPLETED, case_link__isnull=True
-        )
-        .exclude(pk__in=used)
-        .order_by("-accepted_at")
-        .first()
+def _listing_for(category):
+    """The demo provider's listing for ``category`` if it has one, else another certified provider's."""
+    listings = with_listing_data(purchasable_listings().filter(categories=category).order_by("pk"))
+    priced = [p for p in listings if listing_info(p).price]
+    demo_provider = Provider.objects.filter(memberships__user__email=DEMO_PROVIDER_USER).first()
+    ours = [p for p in priced if listing_info(p).provider == demo_provider]
+    return (ours or priced or [None])[0]
+
+
+def _late_order(buyer, listing, project: str, weeks: int) -> ServiceOrder:
+    """An order paid ``weeks`` ago and still not delivered: its service is past the item's time limit."""
+    info = listing_info(listing)
+    enterprise, user = buyer
+    so = hiring_services.service_order_create(
+        enterprise=enterprise,
+        provider=info.provider,
+        buyer=user,
+        title=listing.title,
+        price=info.price,
+        service_days=info.service_days or 30,
+        project_name=project,
+        site_location=f"{project}, Daxing, Beijing",
+        source=ServiceOrder.Source.DIRECT,
+        category=info.category,
+        product=listing,
+        stockrecord=listing.stockrecords.first(),
     )
-    if so is not None:
-        used.add(so.pk)
+    payment_flow.service_order_pay(service_order=so, amount=so.price, reference=f"demo-{so.order.number}")
+    then = timezone.now() - datetime.timedelta(weeks=weeks)
+    ServiceOrder.objects.filter(pk=so.pk).update(
+        created_at=then, paid_at=then, due_at=then + datetime.timedelta(days=so.service_days)
+    )
     return so
+
+
+def _issue_permit(case, officer) -> None:
+    """The permit from an accepted case, citing its delivery notes (if the officer may seal permits)."""
+    today = timezone.localdate()
+    data = signing_services.PermitData(
+        holder=case.enterprise,
+        matter=case.matter.name_zh or case.matter.name,
+        scope=f"{case.project_name} — {case.site}",
+        conditions="",
+        valid_from=today,
+        valid_until=today + datetime.timedelta(days=5 * 365),
+        issue_key=f"demo-case:{case.code}",
+        citations=selectors.case_citations(case),
+    )
+    try:
+        permit = signing_services.permit_issue(authority=case.matter.authority, actor=officer, data=data)
+    except SigningError:
+        return  # no permit seal or grant in this demo: the case stays accepted
+    services.case_permit_link(case=case, user=officer, permit=permit)
 
 
 @transaction.atomic
@@ -87,36 +140,40 @@ def load_demo() -> str:
     matter = _matters(authority)[0]
     if Case.objects.exists():
         return f"approval matters {len(MATTERS)}; cases 0 created"
-    made, used = 0, set()
-    for index, (project, stage) in enumerate(STAGES):
-        # The demo buyer's own enterprise first, then the history buyers, whose orders are completed.
-        enterprise, user = buyers[index % len(buyers)]
-        case = services.case_open(
-            enterprise=enterprise,
-            user=user,
-            matter=matter,
-            project_name=project,
-            site=f"{project}, Daxing, Beijing",
-            region=enterprise.region or "110000",
-        )
-        made += 1
-        if stage == "open":
-            continue
-        orders = [_accepted_order(enterprise, category, used) for category in matter.service_items.all()]
-        if None in orders:
-            continue
-        for so in orders:
-            services.case_attach_order(case=case, user=user, service_order_id=so.pk)
-        services.case_submit(case=case, user=user)
-        if stage == "over_limit":
-            # Submitted eight weeks ago and still undecided: the authority is past its limit.
-            then = timezone.now() - datetime.timedelta(weeks=8)
-            Case.objects.filter(pk=case.pk).update(opened_at=then - datetime.timedelta(days=3))
-            CaseSubmission.objects.filter(case=case).update(submitted_at=then)
-        elif stage == "returned":
-            services.case_decide(
-                case=case, user=officer, accept=False, reason="The noise chapter does not cover night-time work."
+    listings = [_listing_for(category) for category in matter.service_items.all()]
+    if None in listings:
+        return f"approval matters {len(MATTERS)}; cases 0 created (no provider for a required service)"
+    made = 0
+    with notify.muted():
+        for index, (project, stage) in enumerate(STAGES):
+            buyer = buyers[index % len(buyers)]
+            enterprise, user = buyer
+            case = services.case_open(
+                enterprise=enterprise,
+                user=user,
+                matter=matter,
+                project_name=project,
+                site=f"{project}, Daxing, Beijing",
+                region=enterprise.region or "110000",
             )
-        elif stage == "accepted":
+            made += 1
+            if stage == "open":
+                continue
+            if stage == "over_limit":
+                # The intermediary is late: paid sixteen weeks ago, nothing delivered yet.
+                so = _late_order(buyer, listings[0], project, weeks=16)
+                services.case_attach_order(case=case, user=user, service_order_id=so.pk)
+                continue
+            for listing in listings:
+                so = hiring_demo.sealed_accepted_order(buyer=buyer, listing=listing, project=project)
+                services.case_attach_order(case=case, user=user, service_order_id=so.pk)
+            services.case_submit(case=case, user=user)
+            if stage == "returned":
+                services.case_decide(
+                    case=case, user=officer, accept=False, reason="The noise chapter does not cover night-time work."
+                )
+                continue
             services.case_decide(case=case, user=officer, accept=True)
+            if stage == "permit":
+                _issue_permit(case, officer)
     return f"approval matters {len(MATTERS)}; cases {made} created"

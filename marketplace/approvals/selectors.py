@@ -6,9 +6,11 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from marketplace.enterprises.selectors import enterprises_for_user
-from marketplace.hiring.models import Deliverable, ServiceOrder, Status
+from marketplace.hiring.models import Deliverable, DeliveryNote, ServiceOrder, Status
 from marketplace.procurement.models import RequestForQuotes
+from signing.models import DocumentKind
 from signing.selectors import authorities_for_user
+from signing.services import Citation
 
 from .clock import working_days_between
 from .models import ApprovalMatter, Case, CaseSubmission
@@ -45,7 +47,7 @@ def case_orders(case: Case) -> list[ServiceOrder]:
     return list(
         ServiceOrder.objects.filter(Q(case_link__case=case) | Q(request__case_link__case=case))
         .select_related("order", "provider", "category", "request")
-        .prefetch_related("deliverables")
+        .prefetch_related("deliverables", "delivery_notes__document")
         .order_by("created_at", "pk")
     )
 
@@ -58,6 +60,12 @@ def deliverable_matching(case: Case, sha256: str):
         .select_related("service_order__order", "service_order__provider")
         .first()
     )
+
+
+def case_note(case: Case, note_pk: int) -> DeliveryNote | None:
+    """A delivery note of one of the case's orders, or None."""
+    in_case = Q(service_order__case_link__case=case) | Q(service_order__request__case_link__case=case)
+    return DeliveryNote.objects.filter(in_case, pk=note_pk).select_related("document").first()
 
 
 def case_requests(case: Case) -> list[RequestForQuotes]:
@@ -152,18 +160,35 @@ def attachable_requests(case: Case) -> QuerySet[RequestForQuotes]:
     ).select_related("category")
 
 
-def case_citations(case: Case) -> tuple[tuple[str, str], ...]:
-    """What a permit issued from ``case`` relies on: each deliverable of the accepted submission,
-    labelled with the case, the order and the provider (as frozen at submission)."""
+def case_citations(case: Case) -> tuple[Citation, ...]:
+    """What a permit issued from ``case`` relies on: the sealed delivery note of each order of the
+    accepted submission, labelled with the case, the order and the provider (as frozen at submission).
+    The verifier checks each note is genuine and unaltered."""
     submission = case.submissions.filter(decision=CaseSubmission.Decision.ACCEPTED).first()
     if submission is None:
         return ()
-    return tuple(
-        (
-            f"{case.code} · {row['order']} · {row['provider']} ({row['provider_credit_code']}) · {file['name']}",
-            file["sha256"],
-        )
-        for row in submission.snapshot
-        for file in row.get("files", [])
-        if file.get("sha256")
-    )
+    citations = []
+    for row in submission.snapshot:
+        who = f"{case.code} · {row['order']} · {row['provider']} ({row['provider_credit_code']})"
+        if row.get("note"):
+            note = row["note"]
+            label = f"{who} · 交付单 Delivery note {note['number']}"
+            citations.append(Citation(label=label, sha256=note["sha256"], kind=DocumentKind.DELIVERY_NOTE))
+        else:  # submitted before delivery notes: each file's digest, as recorded then
+            citations += [
+                Citation(label=f"{who} · {file['name']}", sha256=file["sha256"])
+                for file in row.get("files", [])
+                if file.get("sha256")
+            ]
+    return tuple(citations)
+
+
+def case_code_lines(service_order) -> list[str]:
+    """What a delivery note prints of the approval case its order belongs to (none: no line)."""
+    in_case = Q(order_links__service_order=service_order)
+    if service_order.request_id:
+        in_case |= Q(request_links__request_id=service_order.request_id)
+    case = Case.objects.filter(in_case).select_related("matter").first()
+    if case is None:
+        return []
+    return [f"审批案件 Approval case {case.code}: {case.matter.name_zh or case.matter.name}"]

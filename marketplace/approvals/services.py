@@ -80,12 +80,20 @@ def case_attach_request(*, case: Case, user, request_id: int) -> CaseRequest:
     return CaseRequest.objects.create(case=case, request=request)
 
 
+def _accepted_note(service_order):
+    """The sealed note of the delivery the buyer accepted (the latest), or None."""
+    notes = [note for note in service_order.delivery_notes.all() if note.accepted_at]
+    return max(notes, key=lambda note: note.sequence) if notes else None
+
+
 def _snapshot(steps) -> list[dict]:
-    """What the officer is shown of each relied-on order, frozen at submission."""
+    """What the officer is shown of each relied-on order, frozen at submission: the provider as it
+    stood then, and the sealed delivery note the buyer accepted with the files it lists."""
     rows = []
     for step in steps:
         so = step.order
         provider = so.provider
+        note = _accepted_note(so)
         rows.append(
             {
                 "service_item": step.category.name,
@@ -99,7 +107,8 @@ def _snapshot(steps) -> list[dict]:
                 "credit_grade": provider.credit_grade,
                 "credit_score": str(provider.credit_score) if provider.credit_score is not None else None,
                 "accepted_at": so.accepted_at.isoformat(),
-                "files": [{"name": d.name, "size": d.size, "sha256": d.sha256} for d in so.deliverables.all()],
+                "note": {"number": note.number, "sha256": note.sha256, "token": note.token, "id": note.pk},
+                "files": [{"name": f["name"], "size": f["size"], "sha256": f["sha256"]} for f in note.files],
             }
         )
     return rows
@@ -107,7 +116,8 @@ def _snapshot(steps) -> list[dict]:
 
 @transaction.atomic
 def case_submit(*, case: Case, user) -> CaseSubmission:
-    """Submit the case to the authority: every required service must have an accepted delivery."""
+    """Submit the case to the authority: every required service must have an accepted delivery,
+    attested by a sealed delivery note (what the permit will cite)."""
     case = Case.objects.select_for_update().select_related("matter").get(pk=case.pk)
     _member(case, user)
     _editable(case)
@@ -117,6 +127,16 @@ def case_submit(*, case: Case, user) -> CaseSubmission:
         raise ValidationError(
             _("Not yet: these required services have no accepted delivery: %(items)s.") % {"items": ", ".join(missing)},
             code="incomplete",
+        )
+    unattested = [step.order.order.number for step in steps if _accepted_note(step.order) is None]
+    if unattested:
+        raise ValidationError(
+            _(
+                "These orders were accepted without a sealed delivery note, so the authority could not rely on "
+                "them: %(orders)s. Hire the service again for this case."
+            )
+            % {"orders": ", ".join(unattested)},
+            code="no_delivery_note",
         )
     case.status = S.SUBMITTED
     case.save(update_fields=["status"])

@@ -14,6 +14,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from marketplace.core.permissions import StaffRequiredMixin
+from marketplace.core.storage import pdf_download_response
 from marketplace.core.uploads import file_digest
 from marketplace.core.views import flash_service_errors
 from marketplace.enterprises.selectors import enterprises_for_user
@@ -129,6 +130,18 @@ class CaseDetailView(LoginRequiredMixin, TemplateView):
             decision_form=DecisionForm() if part == "officer" and case.status == Case.Status.SUBMITTED else None,
             **kwargs,
         )
+
+
+class CaseNoteDownloadView(LoginRequiredMixin, View):
+    """A delivery note of one of the case's orders, as sealed, for whoever may see the case (its
+    enterprise's members, the deciding authority's officers once submitted, staff)."""
+
+    def get(self, request, code, note_pk):
+        case, _part = _visible_case(request.user, code)
+        note = selectors.case_note(case, note_pk)
+        if note is None:
+            raise Http404("No such delivery note in this case")
+        return pdf_download_response(bytes(note.document.pdf), filename=f"delivery-note-{note.number}.pdf")
 
 
 class _CaseAction(LoginRequiredMixin, View):

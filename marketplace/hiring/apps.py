@@ -20,6 +20,7 @@ class HiringConfig(AppConfig):
             "hiring-payments-reconcile", {"task": "hiring.payments_reconcile", "schedule": crontab(minute=45)}
         )
         # The signing app's registry and QR page ask this app about contracts.
-        from . import contracts, views
+        from . import contracts, delivery_notes, views
 
         contracts.verification_source_register(landing=views.contract_landing)
+        delivery_notes.verification_source_register(landing=views.delivery_note_landing)

@@ -94,6 +94,37 @@ def _story_orders(buyer, provider, listing) -> int:
     return 9
 
 
+def sealed_accepted_order(*, buyer, listing, project: str) -> ServiceOrder:
+    """One order through the real services, start to finish: placed for ``listing``, paid, its report
+    delivered under a delivery note sealed with the provider's seal (made first if it has none),
+    accepted. For demos that need work an authority can rely on (an approval case)."""
+    info = listing_info(listing)
+    provider = info.provider
+    enterprise, buyer_user = buyer
+    signing_demo.organisation_seals_ensure(providers=Provider.objects.filter(pk=provider.pk), pki=Pki.default())
+    provider_user = provider.memberships.filter(role="owner").select_related("user").first().user
+    so = services.service_order_create(
+        enterprise=enterprise,
+        provider=provider,
+        buyer=buyer_user,
+        title=listing.title,
+        price=info.price or Decimal("30000"),
+        service_days=info.service_days or 30,
+        project_name=project,
+        site_location=f"{project}, Daxing, Beijing",
+        source=ServiceOrder.Source.DIRECT,
+        category=info.category,
+        product=listing,
+        stockrecord=listing.stockrecords.first(),
+    )
+    tasks.contract_issue(so.pk)
+    payment_flow.service_order_pay(service_order=so, amount=so.price, reference=f"demo-{so.order.number}")
+    report = f"%PDF-1.4\n% {listing.title}: report for {project}\n%%EOF\n".encode()
+    services.deliverable_upload(service_order=so, user=provider_user, file=ContentFile(report, name="report.pdf"))
+    services.service_order_deliver(service_order=so, user=provider_user)
+    return services.service_order_accept(service_order=so, user=buyer_user)
+
+
 def history_orders():
     """The completed history orders, oldest first (the ratings and credit demos rate them)."""
     return ServiceOrder.objects.filter(order__number__startswith=HISTORY_PREFIX).order_by("order__number")

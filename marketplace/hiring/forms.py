@@ -12,6 +12,23 @@ class DeliverableForm(forms.Form):
     file = forms.FileField(label=_("Deliverable"), help_text=_("PDF, PNG or JPEG, at most 20 MB."))
 
 
+class FileCheckForm(forms.Form):
+    """A file in hand, hashed to compare with what a delivery note lists; never kept."""
+
+    file = forms.FileField(
+        label=_("File to check"),
+        help_text=_("It is hashed on the server and not kept; at most 20 MB."),
+    )
+
+    def clean_file(self):
+        from .services import DELIVERABLE_MAX_SIZE
+
+        upload = self.cleaned_data["file"]
+        if upload.size > DELIVERABLE_MAX_SIZE:
+            raise forms.ValidationError(_("That file is larger than any deliverable can be."))
+        return upload
+
+
 class ExtensionForm(forms.Form):
     days = forms.IntegerField(label=_("Extra days"), min_value=1, max_value=365)
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))

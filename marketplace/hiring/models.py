@@ -313,3 +313,52 @@ class ContractSeal(models.Model):
 
     def __str__(self):
         return f"{self.contract_id} {self.party}"
+
+
+# --- delivery notes ---------------------------------------------------------------------------
+
+
+class DeliveryNote(models.Model):
+    """One delivery of an order, attested: a PDF listing each delivered file's name, size and SHA-256,
+    sealed with the provider's organisation seal in the transaction that marks the order delivered
+    (no delivery goes without its note). The buyer's acceptance is recorded against the latest note.
+
+    Written once: only ``accepted_at`` is set later, when the buyer (or the silence period) accepts.
+    """
+
+    service_order = models.ForeignKey(ServiceOrder, on_delete=models.PROTECT, related_name="delivery_notes")
+    sequence = models.PositiveSmallIntegerField(_("Delivery"))
+    document = models.OneToOneField("signing.SealedDocument", on_delete=models.PROTECT, related_name="delivery_note")
+    # What the note lists, as printed: [{"deliverable": pk, "name", "size", "sha256"}].
+    files = models.JSONField(default=list)
+    token = models.CharField(max_length=64, unique=True, default=new_verification_token, editable=False)
+    sealed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    sealed_at = models.DateTimeField(_("Sealed at"))
+    accepted_at = models.DateTimeField(_("Accepted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Delivery note")
+        verbose_name_plural = _("Delivery notes")
+        ordering = ["service_order", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["service_order", "sequence"], name="unique_delivery_note_sequence")
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return self.document.number
+
+    @property
+    def sha256(self) -> str:
+        return self.document.sha256
+
+    @property
+    def verification_url(self) -> str:
+        return f"{settings.PUBLIC_BASE_URL}/v/{self.token}"
+
+    def file_matching(self, sha256: str) -> dict | None:
+        """The listed file whose SHA-256 is ``sha256``, or None."""
+        return next((file for file in self.files if file.get("sha256") == sha256.lower()), None)

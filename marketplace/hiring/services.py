@@ -25,6 +25,7 @@ from marketplace.core import notify
 from marketplace.core.conflicts import Act, records_conflicts, require_impartial, require_no_conflict
 from marketplace.core.uploads import DOCUMENT_KINDS, file_digest, validate_upload
 from marketplace.payments import services as payments
+from signing.exceptions import SigningError
 
 from . import conf
 from .models import Deliverable, Dispute, Extension, OrderEvent, ServiceOrder, Status
@@ -331,26 +332,56 @@ def deliverable_upload(*, service_order: ServiceOrder, user, file) -> Deliverabl
     return deliverable
 
 
-@transaction.atomic
 def service_order_deliver(*, service_order: ServiceOrder, user) -> ServiceOrder:
-    service_order = _lock(service_order)
+    """The provider marks the order delivered: every file uploaded so far is listed, with its SHA-256,
+    on a delivery note sealed with the provider's organisation seal in the same transaction, so an
+    order is delivered with its sealed note or not at all.
+
+    The seal and ``user``'s grant for delivery notes are checked first, outside the transaction, so a
+    refusal stays in the seal-use log (``delivery_notes.delivery_note_authorise``).
+    """
+    from . import delivery_notes  # it renders and seals; this module only moves the order
+
     _require(service_order, user, (PROVIDER,))
-    _require_status(service_order, (Status.IN_SERVICE, Status.REVISION_REQUESTED))
-    if not service_order.deliverables.exists():
-        raise ValidationError(_("Upload at least one deliverable before marking the order delivered."), code="no_files")
-    service_order.delivered_at = timezone.now()
-    service_order.save(update_fields=["delivered_at"])
-    _move(service_order, Status.DELIVERED, actor=user, kind="delivered")
-    _tell(
-        service_order,
-        to=BUYER,
-        subject=_("Order %(number)s delivered"),
-        body=_(
-            "The provider has delivered “%(title)s”. Please accept it or ask for a revision within %(days)s days; "
-            "after that it is accepted automatically."
-        ),
-        days=conf.get("ORDER_AUTO_ACCEPT_DAYS"),
-    )
+    try:
+        authorisation = delivery_notes.delivery_note_authorise(service_order=service_order, user=user)
+    except SigningError as exc:
+        raise ValidationError(str(exc), code="no_seal") from exc
+    with transaction.atomic():
+        service_order = _lock(service_order)
+        _require_status(service_order, (Status.IN_SERVICE, Status.REVISION_REQUESTED))
+        files = list(service_order.deliverables.all())
+        if not files:
+            raise ValidationError(
+                _("Upload at least one deliverable before marking the order delivered."), code="no_files"
+            )
+        service_order.delivered_at = timezone.now()
+        service_order.save(update_fields=["delivered_at"])
+        try:
+            note = delivery_notes.delivery_note_seal(
+                service_order=service_order,
+                authorisation=authorisation,
+                files=files,
+                delivered_at=service_order.delivered_at,
+            )
+        except SigningError as exc:
+            logger.exception("Delivery note for order %s could not be sealed", service_order.pk)
+            raise ValidationError(
+                _("The delivery note could not be sealed, so nothing was delivered; please try again. (%(error)s)")
+                % {"error": exc},
+                code="sealing_failed",
+            ) from exc
+        _move(service_order, Status.DELIVERED, actor=user, kind="delivered", note=note.number, sha256=note.sha256)
+        _tell(
+            service_order,
+            to=BUYER,
+            subject=_("Order %(number)s delivered"),
+            body=_(
+                "The provider has delivered “%(title)s”. Please accept it or ask for a revision within %(days)s days; "
+                "after that it is accepted automatically."
+            ),
+            days=conf.get("ORDER_AUTO_ACCEPT_DAYS"),
+        )
     return service_order
 
 
@@ -378,7 +409,19 @@ def service_order_accept(
     service_order.accepted_at = timezone.now()
     service_order.auto_accepted = automatic
     service_order.save(update_fields=["accepted_at", "auto_accepted"])
-    _move(service_order, Status.COMPLETED, actor=user, kind="auto_accepted" if automatic else "accepted")
+    # What is accepted is the latest delivery, as its sealed note lists it (orders delivered before
+    # notes existed have none).
+    note = service_order.delivery_notes.select_related("document").order_by("-sequence").first()
+    if note is not None:
+        note.accepted_at = service_order.accepted_at
+        note.save(update_fields=["accepted_at"])
+    _move(
+        service_order,
+        Status.COMPLETED,
+        actor=user,
+        kind="auto_accepted" if automatic else "accepted",
+        **({"note": note.number, "sha256": note.sha256} if note is not None else {}),
+    )
     payments.payout_settle(service_order=service_order)
     for to in (PROVIDER, BUYER) if automatic else (PROVIDER,):
         _tell(

@@ -18,6 +18,7 @@ from django.views.generic import TemplateView
 
 from marketplace.core.permissions import StaffRequiredMixin
 from marketplace.core.storage import pdf_download_response, private_file_response
+from marketplace.core.uploads import file_digest
 from marketplace.core.views import OrganisationObjectMixin, flash_service_errors
 from marketplace.enterprises.selectors import enterprises_for_user
 from marketplace.payments import selectors as payment_selectors
@@ -28,8 +29,8 @@ from signing import verifier
 from signing.exceptions import SigningError
 from signing.models import DocumentKind
 
-from . import checkout, contracts, payment_flow, selectors, services
-from .forms import CheckoutForm, DeliverableForm, DisputeResolveForm, ExtensionForm, ReasonForm
+from . import checkout, contracts, delivery_notes, payment_flow, selectors, services
+from .forms import CheckoutForm, DeliverableForm, DisputeResolveForm, ExtensionForm, FileCheckForm, ReasonForm
 from .models import Contract, Dispute, Extension, ServiceOrder, Status
 
 
@@ -69,6 +70,7 @@ class OrderDetailView(_OrderMixin, TemplateView):
             lateness=service_order.lateness(),
             events=service_order.events.select_related("actor"),
             deliverables=service_order.deliverables.all(),
+            delivery_notes=service_order.delivery_notes.select_related("document"),
             extensions=service_order.extensions.all(),
             disputes=service_order.disputes.all(),
             reason_form=ReasonForm(),
@@ -221,6 +223,36 @@ class DeliverableDownloadView(_OrderMixin, View):
         if deliverable is None:
             raise Http404("No such file")
         return private_file_response(deliverable.file, missing_message="The file is missing")
+
+
+class DeliveryNoteDownloadView(_OrderMixin, View):
+    """A delivery note as sealed, for the two parties and staff (the order lookup is scoped)."""
+
+    def get(self, request, pk, note_pk):
+        note = self.object.delivery_notes.select_related("document").filter(pk=note_pk).first()
+        if note is None:
+            raise Http404("No such delivery note")
+        return pdf_download_response(bytes(note.document.pdf), filename=f"delivery-note-{note.number}.pdf")
+
+
+def delivery_note_landing(request, token: str):
+    """Where a delivery note's QR code leads (``signing:permit-public``): its registry record (who
+    delivered what to whom, each file's SHA-256), and a check of any file against it: the file is
+    hashed here and never kept. None for any other token."""
+    note = delivery_notes.note_by_token(token)
+    if note is None:
+        return None
+    form, checked = FileCheckForm(), None
+    status = 200
+    if request.method == "POST":
+        form = FileCheckForm(request.POST, request.FILES)
+        if form.is_valid():
+            sha256, size = file_digest(form.cleaned_data["file"])
+            checked = {"sha256": sha256, "size": size, "match": note.file_matching(sha256)}
+        else:
+            status = 400
+    context = {"note": note, "record": delivery_notes.delivery_note_record(note), "form": form, "checked": checked}
+    return render(request, "hiring/public_delivery_note.html", context, status=status)
 
 
 class StaffMixin(StaffRequiredMixin):

@@ -9,6 +9,7 @@ from .log import LogVerification, seal_log_append, seal_log_verify
 from .organisation import (
     SEALING_ROLES,
     may_manage_seal,
+    organisation_document_kinds,
     organisation_seal_create,
     organisation_seal_for,
 )
@@ -17,6 +18,7 @@ from .permits import (
     BulkResult,
     BulkRowAlready,
     BulkRowError,
+    Citation,
     PermitData,
     permit_data_from_row,
     permit_issue,
@@ -56,6 +58,7 @@ __all__ = [
     "BulkResult",
     "BulkRowAlready",
     "BulkRowError",
+    "Citation",
     "LogVerification",
     "PermitData",
     "SealAuthorisation",
@@ -65,6 +68,7 @@ __all__ = [
     "grant_revoke",
     "may_apply_seal",
     "may_manage_seal",
+    "organisation_document_kinds",
     "organisation_seal_create",
     "organisation_seal_for",
     "permit_data_from_row",

@@ -26,6 +26,14 @@ logger = logging.getLogger(__name__)
 SEALING_ROLES = ("owner",)
 
 
+def organisation_document_kinds(*, enterprise=None, provider=None) -> tuple[str, ...]:
+    """What an organisation's seal is for: both sides seal contracts; a provider also seals the
+    delivery notes of its work."""
+    if provider is not None:
+        return (DocumentKind.SERVICE_CONTRACT, DocumentKind.DELIVERY_NOTE)
+    return (DocumentKind.SERVICE_CONTRACT,)
+
+
 def _organisation(*, enterprise=None, provider=None):
     if (enterprise is None) == (provider is None):
         raise SigningError(_("Name exactly one enterprise or provider."))
@@ -56,7 +64,8 @@ def may_manage_seal(*, actor, organisation) -> bool:
 def organisation_seal_create(*, actor, enterprise=None, provider=None, pki: Pki | None = None) -> Seal:
     """A contract seal for an enterprise or a provider, certified by the platform's seal CA (the
     embedded default; production imports one with :func:`seal_import_pkcs12`), its key encrypted
-    at rest. The organisation's owners receive a grant to seal contracts with it.
+    at rest. The organisation's owners receive a grant to seal contracts with it (and, for a
+    provider, delivery notes).
 
     Only an owner of the organisation or platform staff may do this (``actor=None``: the platform
     itself). An organisation that already has a usable seal gets that one back.
@@ -66,12 +75,15 @@ def organisation_seal_create(*, actor, enterprise=None, provider=None, pki: Pki 
     if not may_manage_seal(actor=actor, organisation=organisation):
         raise NotPermitted(_("Only an owner of %(name)s may create its electronic seal.") % {"name": organisation.name})
     existing = organisation_seal_for(**owner)
+    kinds = organisation_document_kinds(**owner)
     pki = pki or Pki.default()
     if existing is not None and (existing.key_store != ENCRYPTED or pki.keys.exists(existing.key_ref)):
-        # An owner who joined after the seal was made asks here for the grant the others received.
+        # An owner who joined after the seal was made (or before delivery notes were sealed) asks
+        # here for the grants the others received.
         if actor is not None and organisation.memberships.filter(user=actor, role__in=SEALING_ROLES).exists():
-            if not may_apply_seal(seal=existing, user=actor, document_kind=DocumentKind.SERVICE_CONTRACT):
-                grant_create(seal=existing, user=actor, document_kind=DocumentKind.SERVICE_CONTRACT, granted_by=actor)
+            for kind in kinds:
+                if not may_apply_seal(seal=existing, user=actor, document_kind=kind):
+                    grant_create(seal=existing, user=actor, document_kind=kind, granted_by=actor)
         return existing
     label = f"{_owner_label(**owner)}-{timezone.now():%Y%m%d%H%M%S%f}"
     cert, key_ref = pki.issue_seal(
@@ -80,12 +92,13 @@ def organisation_seal_create(*, actor, enterprise=None, provider=None, pki: Pki 
     seal = _seal_from_chain(
         **owner,
         name=f"{organisation.name_zh or organisation.name} 合同专用章",
-        purpose="Service contracts",
+        purpose="Service contracts and delivery notes" if provider is not None else "Service contracts",
         chain_pem=pki.chain_pem(cert),
         key_store=ENCRYPTED,
         key_ref=key_ref,
     )
     for membership in organisation.memberships.filter(role__in=SEALING_ROLES).select_related("user"):
-        grant_create(seal=seal, user=membership.user, document_kind=DocumentKind.SERVICE_CONTRACT, granted_by=actor)
+        for kind in kinds:
+            grant_create(seal=seal, user=membership.user, document_kind=kind, granted_by=actor)
     logger.info("Contract seal %s created for %s by %s", seal.pk, organisation.pk, getattr(actor, "pk", None))
     return seal

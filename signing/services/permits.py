@@ -30,6 +30,21 @@ def _next_permit_number(authority: IssuingAuthority, year: int) -> str:
 
 
 @dataclass(frozen=True)
+class Citation:
+    """A document a permit relies on: the label printed beside its SHA-256. ``kind`` names a kind
+    of document the platform sealed and keeps (a delivery note): the verifier then checks the kept
+    copy is genuine and unaltered, and a citation it cannot confirm fails the permit's check.
+    Without a kind the digest is a plain file's, printed for anyone to compare."""
+
+    label: str
+    sha256: str
+    kind: str = ""
+
+    def as_json(self) -> dict:
+        return {"label": self.label, "sha256": self.sha256, **({"kind": self.kind} if self.kind else {})}
+
+
+@dataclass(frozen=True)
 class PermitData:
     """What an officer fills in; validated by the form or the CSV reader."""
 
@@ -41,8 +56,8 @@ class PermitData:
     valid_until: dt.date
     # Issuing the same key twice issues once (``PermitAlreadyIssued``); "" for no such guarantee.
     issue_key: str = ""
-    # What the permit relies on, printed and recorded: ((label, sha256 hex), ...).
-    citations: tuple[tuple[str, str], ...] = ()
+    # What the permit relies on, printed and recorded.
+    citations: tuple[Citation, ...] = ()
 
 
 def _already_issued(authority: IssuingAuthority, issue_key: str) -> None:
@@ -117,7 +132,7 @@ def _permit_seal_once(*, authority, authorisation, data: PermitData, sealer: Sea
             issued_by=actor,
             issued_at=now,
             issue_key=data.issue_key,
-            citations=[{"label": label, "sha256": sha256} for label, sha256 in data.citations],
+            citations=[citation.as_json() for citation in data.citations],
         )
         content = rendering.PermitContent(
             number=number,
@@ -134,7 +149,7 @@ def _permit_seal_once(*, authority, authorisation, data: PermitData, sealer: Sea
             issued_on=timezone.localdate(now),
             verification_url=permit.verification_url,
             verification_code=permit.verification_code,
-            citations=tuple(data.citations),
+            citations=tuple((citation.label, citation.sha256) for citation in data.citations),
         )
         result = seal_apply(
             authorisation=authorisation,

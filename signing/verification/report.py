@@ -54,6 +54,9 @@ REASONS = {
     "contract_incomplete": _(
         "The seals are genuine, but this copy of the contract lacks a party's seal: it is not the concluded contract."
     ),
+    "citation_unconfirmed": _(
+        "The seals are genuine, but a document this one relies on could not be confirmed as genuine and unaltered."
+    ),
     "empty": _("The file is empty."),
     "too_large": _("The file is larger than the verification limit."),
     "not_pdf": _("The file is not a PDF document."),
@@ -103,12 +106,29 @@ class RegistryRecord:
     # The issued file's record in the transparency log: {"leaf": {...}, "inclusion": {...}, "head": {...}}
     # (see ``translog``), or None while no signed tree head covers it yet.
     log_proof: dict | None = None
-    # What the document relies on (a permit issued from an approval case): [{"label", "sha256"}].
+    # What the document relies on (a permit issued from an approval case): {"label", "sha256"}, and for a
+    # document the platform keeps, its "kind" and the registry's "check" of it (see CITATION_CHECKS).
     citations: tuple = ()
+    # The files a document attests (a delivery note): {"name", "size", "sha256"}.
+    files: tuple = ()
 
     @property
     def status_label(self) -> str:
         return str(REGISTRY_STATUS_LABELS.get(self.status, self.status))
+
+
+# What the registry found when it checked a cited document it keeps; anything but "genuine" fails closed.
+CITATION_CHECKS = {
+    "genuine": _("Genuine and unaltered"),
+    "not_found": _("Not in the registry"),
+    "altered": _("The kept copy no longer matches the cited SHA-256"),
+    "seal_invalid": _("Its seal does not verify"),
+}
+
+
+def citations_confirmed(record: RegistryRecord) -> bool:
+    """Every cited document the platform keeps was checked and found genuine."""
+    return all(cited.get("check", "genuine") == "genuine" for cited in record.citations if cited.get("kind"))
 
 
 class PermitRegistry(Protocol):
@@ -238,6 +258,8 @@ def registry_verdict(record: RegistryRecord, today: dt.date) -> tuple[Verdict, s
         return Verdict.INDETERMINATE, "contract_incomplete"
     if record.valid_from is not None and record.valid_from > today:
         return Verdict.INDETERMINATE, "registry_not_yet_in_force"
+    if record.status == "valid" and not citations_confirmed(record):
+        return Verdict.INDETERMINATE, "citation_unconfirmed"
     if record.status == "valid":
         return Verdict.VALID, "ok"
     # A status this verifier does not know is not a reason to say valid.
@@ -261,7 +283,11 @@ def record_as_dict(record: RegistryRecord) -> dict:
         "valid_from": _iso(record.valid_from),
         "valid_until": _iso(record.valid_until),
         "sha256": record.sha256,
-        "relies_on": list(record.citations),
+        "relies_on": [
+            {**cited, **({"check_label": str(CITATION_CHECKS.get(cited["check"], ""))} if "check" in cited else {})}
+            for cited in record.citations
+        ],
+        "files": list(record.files),
         "transparency_log": record.log_proof,
     }
 

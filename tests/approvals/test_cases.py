@@ -7,18 +7,25 @@ import hashlib
 import io
 
 import pytest
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
 from marketplace.approvals import selectors, services
 from marketplace.approvals.models import ApprovalMatter, Case, CaseSubmission
+from marketplace.core.append_only import suspended
 from marketplace.hiring import services as hiring
 from marketplace.hiring.models import ServiceOrder
-from signing.models import IssuingAuthority, Permit
-from tests.factories import UserFactory, make_buyer, make_service_order, pay, provider_owner
+from signing import services as signing_services
+from signing import verifier
+from signing.models import IssuingAuthority, Permit, SealedDocument
+from tests.factories import UserFactory, deliver, make_buyer, make_service_order, pay, provider_owner
 from tests.factories.providers import PDF_BYTES, pdf_upload
+from tests.signing.conftest import permit_data
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +49,7 @@ def accepted_order(buyer, provider, category) -> ServiceOrder:
     so = make_service_order(enterprise=enterprise, buyer=owner, provider=provider, category=category)
     pay(so)
     hiring.deliverable_upload(service_order=so, user=provider_owner(provider), file=pdf_upload())
-    hiring.service_order_deliver(service_order=so, user=provider_owner(provider))
+    deliver(so, provider_owner(provider))
     hiring.service_order_accept(service_order=so, user=owner)
     return ServiceOrder.objects.get(pk=so.pk)
 
@@ -146,17 +153,23 @@ def test_the_whole_chain_from_case_to_permit(
     permit = Permit.objects.get()
     assert response.status_code == 302 and case.permit == permit and case.status == Case.Status.PERMIT_ISSUED
     assert permit.holder == buyer[0]
-    # The permit cites the accepted deliverables: recorded, printed, and in the public API.
-    digest = hashlib.sha256(PDF_BYTES).hexdigest()
-    assert [c["sha256"] for c in permit.citations] == [digest, digest]
-    assert all(c["label"].startswith(case.code) for c in permit.citations)
-    assert {eia.order.number, soil.order.number} == {c["label"].split(" · ")[1] for c in permit.citations}
+    # The permit cites each order's sealed delivery note: recorded, printed, and in the public API.
+    notes = {so.order.number: so.delivery_notes.get() for so in (eia, soil)}
+    assert [c["sha256"] for c in permit.citations] == [notes[row["order"]].sha256 for row in snapshot]
+    assert all(c["kind"] == "delivery_note" and c["label"].startswith(case.code) for c in permit.citations)
+    labels = sorted(c["label"] for c in permit.citations)
+    assert labels == sorted(
+        f"{case.code} · {number} · {note.service_order.provider.name} ({note.service_order.provider.credit_code})"
+        f" · 交付单 Delivery note {note.number}"
+        for number, note in notes.items()
+    )
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(bytes(permit.document.pdf))).pages)
-    assert "Relied on" in text and digest[:32] in text.replace("\n", "")
+    flat = text.replace("\n", "")
+    assert "Relied on" in text and all(note.sha256[:32] in flat for note in notes.values())
     again = client.get(reverse("approvals:case-permit", args=[case.code]), follow=True).content.decode()
     assert f"Permit {permit.number} was already issued from this case" in again
     api = client.get(reverse("signing:api-permit", args=[permit.token])).json()
-    assert [c["sha256"] for c in api["relies_on"]] == [digest, digest]
+    assert [(c["sha256"], c["check"]) for c in api["relies_on"]] == [(c["sha256"], "genuine") for c in permit.citations]
 
 
 def test_a_permit_goes_only_to_the_cases_enterprise_and_only_from_an_accepted_case(
@@ -285,3 +298,62 @@ def test_a_permit_is_never_left_without_its_case(client, buyer, matter, granted_
     client.post(reverse("approvals:case-permit", args=[case.code]), data)  # the same form, once more
     case.refresh_from_db()
     assert Permit.objects.count() == 1 and case.permit == Permit.objects.get()
+
+
+@pytest.fixture
+def eia_matter(authority, catalogue):
+    matter = ApprovalMatter.objects.create(
+        code="eia-only", name="EIA approval", authority=authority, time_limit_days=20
+    )
+    matter.service_items.set([catalogue.get(code="eia")])
+    return matter
+
+
+def permit_from_case(buyer, matter, provider, category, officer):
+    """An accepted case with one order, and its permit issued citing the order's delivery note."""
+    enterprise, owner = buyer
+    case = services.case_open(enterprise=enterprise, user=owner, matter=matter, project_name="P", site="S", region="")
+    so = accepted_order(buyer, provider, category)
+    services.case_attach_order(case=case, user=owner, service_order_id=so.pk)
+    services.case_submit(case=case, user=owner)
+    services.case_decide(case=case, user=officer, accept=True)
+    data = permit_data(enterprise, citations=selectors.case_citations(case))
+    permit = signing_services.permit_issue(authority=matter.authority, actor=officer, data=data)
+    return permit, so.delivery_notes.get()
+
+
+def test_a_permit_whose_cited_note_was_rewritten_is_not_confirmed(
+    client, settings, buyer, eia_matter, providers, catalogue, granted_officer
+):
+    """Someone with database access rewrites a kept delivery note (it is not append-only: contracts grow
+    by their seals). The permit's own seal is untouched, but the verifier no longer confirms the chain."""
+    settings.VERIFY_ISOLATE = False
+    permit, note = permit_from_case(buyer, eia_matter, providers[0], catalogue.get(code="eia"), granted_officer)
+    report = verifier.verify_document(bytes(permit.document.pdf))
+    assert report.verdict == "valid" and [c["check"] for c in report.permit.citations] == ["genuine"]
+
+    forged = bytes(note.document.pdf).replace(b"%%EOF", b"%%EOF\n% rewritten", 1)
+    SealedDocument.objects.filter(pk=note.document.pk).update(pdf=forged)
+    cache.clear()  # a check is remembered for CITATION_CHECK_SECONDS; a verifier after that sees this
+    report = verifier.verify_document(bytes(permit.document.pdf))
+    assert report.verdict == "indeterminate" and report.reason == "citation_unconfirmed"
+    api = client.get(reverse("signing:api-permit", args=[permit.token])).json()
+    assert api["relies_on"][0]["check"] == "altered"
+    page = client.get(reverse("signing:permit-public", args=[permit.token])).content.decode()
+    assert 'data-citation-check="altered"' in page
+
+
+def test_a_case_relies_only_on_deliveries_attested_by_a_note(buyer, eia_matter, providers, catalogue):
+    """An order completed before delivery notes existed (none recorded) cannot carry a case to the authority."""
+    enterprise, owner = buyer
+    case = services.case_open(
+        enterprise=enterprise, user=owner, matter=eia_matter, project_name="P", site="S", region=""
+    )
+    so = accepted_order(buyer, providers[0], catalogue.get(code="eia"))
+    services.case_attach_order(case=case, user=owner, service_order_id=so.pk)
+    with suspended(connection):
+        so.delivery_notes.all().delete()
+    with pytest.raises(ValidationError, match="without a sealed delivery note"):
+        services.case_submit(case=case, user=owner)
+    case.refresh_from_db()
+    assert case.status == Case.Status.OPEN and not case.submissions.exists()

@@ -11,13 +11,14 @@ from django.utils import timezone
 from marketplace.core.append_only import suspended
 from marketplace.core.models import ConflictAttempt
 from marketplace.credit.models import NegativeEvent
-from marketplace.hiring.models import OrderEvent
+from marketplace.hiring import services as hiring
+from marketplace.hiring.models import DeliveryNote, OrderEvent
 from marketplace.payments.models import PaymentRecord
 from marketplace.procurement import services as procurement
 from marketplace.procurement.models import RequestEvent, Selection
 from signing.models import PermitEvent, SealUse
 from signing.services import tree_heads
-from tests.factories import make_quote, make_request, make_service_order, pay
+from tests.factories import deliver, make_quote, make_request, make_service_order, pay, pdf_upload, provider_owner
 from translog.models import LogLeaf, TreeHead
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +27,7 @@ APPEND_ONLY = [
     SealUse,
     PermitEvent,
     OrderEvent,
+    DeliveryNote,
     RequestEvent,
     Selection,
     PaymentRecord,
@@ -52,6 +54,8 @@ def records(buyer, category, providers, issued_permit, staff):
     enterprise, owner = buyer
     so = make_service_order(enterprise=enterprise, buyer=owner, provider=providers[0])
     pay(so)
+    hiring.deliverable_upload(service_order=so, user=provider_owner(providers[0]), file=pdf_upload())
+    deliver(so)
     request = make_request(enterprise=enterprise, user=owner, category=category, method="direct")
     make_quote(request, providers[0])
     procurement.request_close(request=request, now=timezone.now() + datetime.timedelta(hours=49))
@@ -100,3 +104,11 @@ def test_suspended_lifts_the_triggers_for_the_block_only(records):
         OrderEvent.objects.filter(pk=row.pk).update(kind="rewritten")
     assert OrderEvent.objects.get(pk=row.pk).kind == "rewritten"
     refused(OrderEvent.objects.filter(pk=row.pk).update, kind="again")
+
+
+def test_a_delivery_note_takes_its_acceptance_once_and_nothing_else(records):
+    rows = DeliveryNote.objects.filter(pk=DeliveryNote.objects.get().pk)
+    refused(rows.update, files=[])
+    rows.update(accepted_at=timezone.now())  # the buyer's acceptance: allowed once
+    refused(rows.update, accepted_at=timezone.now() + datetime.timedelta(days=1))
+    assert rows.get().files

@@ -3,6 +3,7 @@
 from .accounts import UserFactory
 from .enterprises import EnterpriseFactory, EnterpriseMemberFactory, make_credit_code
 from .hiring import (
+    deliver,
     make_addressed_request,
     make_buyer,
     make_quote,
@@ -10,6 +11,7 @@ from .hiring import (
     make_service_order,
     pay,
     provider_owner,
+    provider_seal,
 )
 from .listings import make_search_listing
 from .providers import (
@@ -30,6 +32,7 @@ __all__ = [
     "IssuingAuthorityFactory",
     "UserFactory",
     "add_qualification",
+    "deliver",
     "listing_data",
     "make_buyer",
     "make_quote",
@@ -38,6 +41,7 @@ __all__ = [
     "make_service_order",
     "pay",
     "provider_owner",
+    "provider_seal",
     "make_certified_provider",
     "make_credit_code",
     "make_listing",

@@ -8,7 +8,7 @@ from marketplace.hiring import services as hiring
 from marketplace.hiring.models import ServiceOrder
 from marketplace.ratings import services as ratings
 
-from .hiring import make_service_order, pay, provider_owner
+from .hiring import deliver, make_service_order, pay, provider_owner
 from .providers import pdf_upload, staff_user
 from .signing import AuthorityMemberFactory
 
@@ -21,7 +21,7 @@ def completed_order(buyer, provider, *, late: bool = False) -> ServiceOrder:
     if late:
         ServiceOrder.objects.filter(pk=so.pk).update(due_at=timezone.now() - datetime.timedelta(days=1))
     hiring.deliverable_upload(service_order=so, user=provider_owner(provider), file=pdf_upload())
-    hiring.service_order_deliver(service_order=so, user=provider_owner(provider))
+    deliver(so, provider_owner(provider))
     hiring.service_order_accept(service_order=so, user=owner)
     return ServiceOrder.objects.select_related("order").get(pk=so.pk)
 

@@ -55,6 +55,23 @@ def provider_owner(provider):
     return provider.memberships.first().user
 
 
+def provider_seal(provider):
+    """The provider's organisation seal (made by the platform, its owners granted), which every
+    delivery needs: the delivery note is sealed with it."""
+    from signing import services as signing_services
+
+    return signing_services.organisation_seal_create(actor=None, provider=provider)
+
+
+def deliver(service_order, user=None):
+    """Mark ``service_order`` delivered as ``user`` (default: the provider's owner), its note sealed
+    with the provider's seal (made first if it has none)."""
+    provider_seal(service_order.provider)
+    return hiring.service_order_deliver(
+        service_order=service_order, user=user or provider_owner(service_order.provider)
+    )
+
+
 def make_quote(request, provider, *, price="50000", days=30, now=None, **extra):
     return procurement.quote_submit(
         request=request, user=provider_owner(provider), price=Decimal(price), service_days=days, now=now, **extra

@@ -14,7 +14,7 @@ from marketplace.ratings import services as ratings
 from providers import services as provider_services
 from providers.models import Qualification
 
-from .hiring import make_service_order, pay, provider_owner
+from .hiring import deliver, make_service_order, pay, provider_owner
 from .providers import add_qualification, pdf_upload, staff_user
 
 
@@ -40,7 +40,7 @@ def paid_order(buyer, provider, *, category=None) -> ServiceOrder:
 def delivered_order(buyer, provider, *, category=None) -> ServiceOrder:
     service_order = paid_order(buyer, provider, category=category)
     hiring.deliverable_upload(service_order=service_order, user=provider_owner(provider), file=pdf_upload())
-    return hiring.service_order_deliver(service_order=service_order, user=provider_owner(provider))
+    return deliver(service_order, provider_owner(provider))
 
 
 def completed_order(buyer, provider, *, delivered_at, due_at, category=None) -> ServiceOrder:

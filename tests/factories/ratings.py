@@ -7,7 +7,7 @@ from marketplace.hiring.models import ServiceOrder
 from marketplace.ratings import services as ratings
 from marketplace.ratings.models import Rating
 
-from .hiring import make_buyer, pay, provider_owner
+from .hiring import deliver, make_buyer, pay, provider_owner
 from .providers import pdf_upload
 
 
@@ -31,7 +31,7 @@ def rate_listing(product, stars: int) -> Rating:
     )
     pay(service_order)
     hiring.deliverable_upload(service_order=service_order, user=provider_owner(provider), file=pdf_upload())
-    hiring.service_order_deliver(service_order=service_order, user=provider_owner(provider))
+    deliver(service_order, provider_owner(provider))
     hiring.service_order_accept(service_order=service_order, user=buyer)
     return ratings.rating_create(
         service_order=service_order,

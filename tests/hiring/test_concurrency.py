@@ -11,7 +11,15 @@ from marketplace.hiring import services
 from marketplace.hiring.models import ServiceOrder
 from marketplace.payments.models import Payout
 from tests.concurrency import POSTGRES_ONLY, in_thread
-from tests.factories import make_buyer, make_certified_provider, make_service_order, pay, pdf_upload, provider_owner
+from tests.factories import (
+    deliver,
+    make_buyer,
+    make_certified_provider,
+    make_service_order,
+    pay,
+    pdf_upload,
+    provider_owner,
+)
 
 pytestmark = POSTGRES_ONLY
 
@@ -27,7 +35,7 @@ def test_auto_accept_waiting_on_a_re_delivery_leaves_the_buyer_their_review_wind
     pay(order)
     provider_user = provider_owner(provider)
     services.deliverable_upload(service_order=order, user=provider_user, file=pdf_upload())
-    services.service_order_deliver(service_order=order, user=provider_user)
+    deliver(order, provider_user)
     ServiceOrder.objects.filter(pk=order.pk).update(delivered_at=timezone.now() - datetime.timedelta(days=8))
 
     redelivery_holds_lock = threading.Event()
@@ -38,7 +46,7 @@ def test_auto_accept_waiting_on_a_re_delivery_leaves_the_buyer_their_review_wind
             services.service_order_request_revision(
                 service_order=ServiceOrder(pk=order.pk), user=owner, reason="Noise chapter missing."
             )
-            services.service_order_deliver(service_order=ServiceOrder(pk=order.pk), user=provider_user)
+            deliver(ServiceOrder(pk=order.pk), provider_user)
             redelivery_holds_lock.set()
             time.sleep(1.0)  # the batch's query runs now, and sees the old, due delivery
         return "redelivered"

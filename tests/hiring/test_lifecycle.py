@@ -16,7 +16,7 @@ from marketplace.hiring import services
 from marketplace.hiring.models import Dispute, Extension, ServiceOrder
 from marketplace.payments import services as payments
 from marketplace.payments.models import PaymentRecord, Payout
-from tests.factories import UserFactory, make_service_order, pay, pdf_upload, provider_owner
+from tests.factories import UserFactory, deliver, make_service_order, pay, pdf_upload, provider_owner
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,7 @@ def status(so):
 def delivered(order, providers):
     pay(order)
     services.deliverable_upload(service_order=order, user=provider_owner(providers[0]), file=pdf_upload())
-    return services.service_order_deliver(service_order=order, user=provider_owner(providers[0]))
+    return deliver(order, provider_owner(providers[0]))
 
 
 def test_new_order_awaits_payment_and_tells_the_provider(buyer, providers, django_capture_on_commit_callbacks):
@@ -85,11 +85,11 @@ def test_only_the_provider_uploads_and_delivers_and_files_are_checked(order, buy
             service_order=order, user=provider_owner(providers[0]), file=SimpleUploadedFile("x.pdf", b"MZ\x90\x00evil")
         )
     with pytest.raises(ValidationError):  # nothing uploaded yet
-        services.service_order_deliver(service_order=order, user=provider_owner(providers[0]))
+        deliver(order, provider_owner(providers[0]))
     services.deliverable_upload(service_order=order, user=provider_owner(providers[0]), file=pdf_upload())
     with pytest.raises(services.NotPermitted):
-        services.service_order_deliver(service_order=order, user=owner)
-    services.service_order_deliver(service_order=order, user=provider_owner(providers[0]))
+        deliver(order, owner)
+    deliver(order, provider_owner(providers[0]))
     assert status(order) == "delivered"
 
 
@@ -117,7 +117,7 @@ def test_revision_goes_back_to_the_provider_with_a_reason(order, buyer, provider
     assert status(order) == "revision_requested"
     services.service_order_resume(service_order=order, user=provider_owner(providers[0]))
     assert status(order) == "in_service"
-    services.service_order_deliver(service_order=order, user=provider_owner(providers[0]))
+    deliver(order, provider_owner(providers[0]))
     assert status(order) == "delivered"
 
 
@@ -143,7 +143,7 @@ def test_auto_acceptance_never_takes_a_fresh_re_delivery_the_batch_chose_before(
     (chosen,) = services.deliveries_due_for_auto_accept()  # what the batch's query saw
 
     services.service_order_request_revision(service_order=order, user=owner, reason="Noise chapter missing.")
-    services.service_order_deliver(service_order=order, user=provider_user)
+    deliver(order, provider_user)
 
     with pytest.raises(services.TransitionNotAllowed):
         services.service_order_accept(service_order=chosen, automatic=True)

@@ -25,6 +25,7 @@ from tests.factories import (
     pay,
     pdf_upload,
     provider_owner,
+    provider_seal,
 )
 
 pytestmark = pytest.mark.django_db
@@ -161,7 +162,13 @@ def test_full_order_walk_through_the_pages(client, buyer, providers):
     pay(so)
     client.force_login(provider_owner(providers[0]))
     client.post(reverse("hiring:action", kwargs={"pk": so.pk, "action": "upload"}), {"file": pdf_upload("report.pdf")})
-    client.post(reverse("hiring:action", kwargs={"pk": so.pk, "action": "deliver"}))
+    # Delivering seals a delivery note with the provider's seal: without one the page says how to get it.
+    refused = client.post(reverse("hiring:action", kwargs={"pk": so.pk, "action": "deliver"}), follow=True)
+    assert "has none yet" in refused.content.decode()
+    assert ServiceOrder.objects.get(pk=so.pk).order.status == "in_service"
+    client.post(reverse("hiring:contract", kwargs={"pk": so.pk, "step": "own-seal"}))
+    delivered = client.post(reverse("hiring:action", kwargs={"pk": so.pk, "action": "deliver"}), follow=True)
+    assert f"JF-{so.order.number}-1" in delivered.content.decode()  # the note is listed on the order
     client.force_login(owner)
     client.post(reverse("hiring:action", kwargs={"pk": so.pk, "action": "accept"}), {"confirm": "yes"})
     client.post(
@@ -279,6 +286,7 @@ def test_accepting_needs_the_confirmation_and_then_says_what_was_released(client
     pay(so)
     client.force_login(provider_owner(providers[0]))
     client.post(reverse("hiring:action", kwargs={"pk": so.pk, "action": "upload"}), {"file": pdf_upload("report.pdf")})
+    provider_seal(providers[0])
     delivered = client.post(reverse("hiring:action", kwargs={"pk": so.pk, "action": "deliver"}), follow=True)
     assert "Marked as delivered" in delivered.content.decode()
     client.force_login(owner)

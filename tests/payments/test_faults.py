@@ -23,6 +23,7 @@ from marketplace.payments import gateway, operations, services
 from marketplace.payments.gateway import StripeGateway
 from marketplace.payments.interfaces import GatewayError, get_gateway
 from marketplace.payments.models import PaymentDifference, Payout, StripeOperation, StripePayment
+from tests.factories import deliver
 from tests.payments.books import assert_books, stripe_books
 from tests.payments.test_stripe import PRICE_FEN, card, paid_by_card, signed, status
 
@@ -236,7 +237,7 @@ def test_an_unreachable_gateway_leaves_the_operation_pending_and_then_before_sta
 def completed_with_account(order, buyer, provider_user):
     services.payout_account_set(provider=order.provider, stripe_account_id="acct_provider_1")
     order.deliverables.create(file="x.pdf", name="report.pdf")
-    hiring.service_order_deliver(service_order=order, user=provider_user)
+    deliver(order, provider_user)
     hiring.service_order_accept(service_order=order, user=buyer)
 
 

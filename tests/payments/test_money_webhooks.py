@@ -18,6 +18,7 @@ from marketplace.payments import gateway, services
 from marketplace.payments.interfaces import get_gateway
 from marketplace.payments.ledger import charge_left
 from marketplace.payments.models import PaymentDifference, PaymentRecord, Payout, StripeEvent, StripePayment
+from tests.factories import deliver as deliver_order
 from tests.payments.books import assert_books
 from tests.payments.test_stripe import PRICE_FEN, WEBHOOK, card, paid_by_card, post_event, signed, status
 
@@ -44,7 +45,7 @@ def dashboard_refund(intent_id: str, amount: int) -> dict:
 
 def delivered_and_accepted(order, buyer, provider_user):
     order.deliverables.create(file="x.pdf", name="report.pdf")
-    hiring.service_order_deliver(service_order=order, user=provider_user)
+    deliver_order(order, provider_user)
     hiring.service_order_accept(service_order=order, user=buyer)
 
 
@@ -211,7 +212,7 @@ def test_a_chargeback_freezes_the_payout_and_a_lost_one_is_settled_in_the_ledger
     assert (chargeback.dispute_id, chargeback.amount_fen, chargeback.closed_at) == (dispute["id"], PRICE_FEN, None)
 
     order.deliverables.create(file="x.pdf", name="report.pdf")
-    hiring.service_order_deliver(service_order=order, user=provider_user)
+    deliver_order(order, provider_user)
     committed(hiring.service_order_accept, service_order=order, user=buyer)
     payout = Payout.objects.get()
     assert (payout.status, payout.hold_reason) == ("held", "chargeback")  # frozen, not transferred
@@ -234,7 +235,7 @@ def test_a_won_chargeback_releases_the_payout(stripe_settings, deal, client, com
     dispute = open_chargeback(payment.intent_id)
     deliver(client, stripe_settings, "evt_w_1", "charge.dispute.created", dispute)
     order.deliverables.create(file="x.pdf", name="report.pdf")
-    hiring.service_order_deliver(service_order=order, user=provider_user)
+    deliver_order(order, provider_user)
     committed(hiring.service_order_accept, service_order=order, user=buyer)
     assert Payout.objects.get().status == "held"
 
@@ -272,7 +273,7 @@ def test_a_chargeback_after_the_payout_is_recovered_from_the_transfer_and_the_fe
     payment = paid_by_card(order)
     connected(order)
     order.deliverables.create(file="x.pdf", name="report.pdf")
-    hiring.service_order_deliver(service_order=order, user=provider_user)
+    deliver_order(order, provider_user)
     committed(hiring.service_order_accept, service_order=order, user=buyer)
     payout = Payout.objects.get()
     assert payout.status == "paid"
@@ -296,7 +297,7 @@ def test_a_transfer_reversed_in_the_dashboard_reaches_the_ledger(stripe_settings
     paid_by_card(order)
     connected(order)
     order.deliverables.create(file="x.pdf", name="report.pdf")
-    hiring.service_order_deliver(service_order=order, user=provider_user)
+    deliver_order(order, provider_user)
     committed(hiring.service_order_accept, service_order=order, user=buyer)
     transfer_id = Payout.objects.get().transfer_id
     gateway._client().v1.transfers.reversals.create(transfer_id, params={"amount": 1_000_000})

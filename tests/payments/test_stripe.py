@@ -17,7 +17,7 @@ from marketplace.hiring.models import Dispute
 from marketplace.payments import gateway, services
 from marketplace.payments.interfaces import get_gateway
 from marketplace.payments.models import Payout, PayoutAccount
-from tests.factories import make_buyer
+from tests.factories import deliver, make_buyer
 
 PRICE_FEN = 4_800_000  # ¥48,000.00
 WEBHOOK = "/payments/stripe/webhook/"
@@ -104,7 +104,7 @@ def test_completion_transfers_to_the_connected_account_less_fee(stripe_settings,
     payment_flow.service_order_pay(service_order=order, amount=order.price, reference="manual:bank-1")
     PayoutAccount.objects.create(provider=order.provider, stripe_account_id="acct_provider")
     order.deliverables.create(file="x.pdf", name="report.pdf")
-    hiring.service_order_deliver(service_order=order, user=provider_user)
+    deliver(order, provider_user)
     committed(hiring.service_order_accept, service_order=order, user=buyer)
     payout = Payout.objects.get(service_order=order)
     transfer = gateway._client().v1.transfers.retrieve(payout.transfer_id).to_dict()
@@ -121,7 +121,7 @@ def test_without_connected_account_the_payout_is_pending_and_shown(deal, client)
     order, buyer, provider_user, _staff = deal
     payment_flow.service_order_pay(service_order=order, amount=order.price, reference="manual:bank-2")
     order.deliverables.create(file="x.pdf", name="report.pdf")
-    hiring.service_order_deliver(service_order=order, user=provider_user)
+    deliver(order, provider_user)
     hiring.service_order_accept(service_order=order, user=buyer)
     assert Payout.objects.get().status == "pending"
     client.force_login(provider_user)
@@ -136,7 +136,7 @@ def test_staff_connecting_an_account_releases_pending_payouts(stripe_settings, d
     order, buyer, provider_user, _staff = deal
     payment_flow.service_order_pay(service_order=order, amount=order.price, reference="manual:bank-3")
     order.deliverables.create(file="x.pdf", name="report.pdf")
-    hiring.service_order_deliver(service_order=order, user=provider_user)
+    deliver(order, provider_user)
     hiring.service_order_accept(service_order=order, user=buyer)
     with pytest.raises(ValidationError):
         services.payout_account_set(provider=order.provider, stripe_account_id="not-an-account")

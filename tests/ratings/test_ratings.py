@@ -10,7 +10,7 @@ from marketplace.hiring import services as hiring
 from marketplace.hiring.models import ServiceOrder as ServiceOrderModel
 from marketplace.ratings import selectors, services
 from marketplace.ratings.models import Rating
-from tests.factories import UserFactory, make_service_order, pay, pdf_upload, provider_owner
+from tests.factories import UserFactory, deliver, make_service_order, pay, pdf_upload, provider_owner
 
 pytestmark = pytest.mark.django_db
 STARS = {"quality": 5, "timeliness": 4, "communication": 4, "price_fairness": 3}
@@ -21,7 +21,7 @@ def completed_order(buyer, provider):
     so = make_service_order(enterprise=enterprise, buyer=owner, provider=provider)
     pay(so)
     hiring.deliverable_upload(service_order=so, user=provider_owner(provider), file=pdf_upload())
-    hiring.service_order_deliver(service_order=so, user=provider_owner(provider))
+    deliver(so, provider_owner(provider))
     hiring.service_order_accept(service_order=so, user=owner)
     return so
 

@@ -1,0 +1,181 @@
+"""Delivery notes: each delivery of an order, attested with the provider's organisation seal.
+
+``services.service_order_deliver`` calls :func:`delivery_note_authorise` before its transaction (a
+refused sealing stays in the seal-use log) and :func:`delivery_note_seal` inside it, so an order is
+delivered with its sealed note or not at all. The registry and the QR landing page ask this module
+about notes (:func:`verification_source_register`); apps above hiring add what else an order
+belongs to, printed on the note (:func:`order_reference_register`: an approval case).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from signing import services as signing_services
+from signing.engine import SealAppearance
+from signing.exceptions import SealNotUsable, SigningError
+from signing.models import DocumentKind, SealedDocument, new_verification_token
+from signing.verification import RegistryRecord
+from signing.verification_sources import DocumentSource, document_source_register
+
+from . import delivery_note_pdf
+from .models import DeliveryNote, ServiceOrder
+
+_REFERENCES: list[Callable[[ServiceOrder], Sequence[str]]] = []
+
+
+def order_reference_register(references: Callable[[ServiceOrder], Sequence[str]]) -> None:
+    """``references(service_order)`` returns lines to print on the order's delivery notes (AppConfig.ready)."""
+    if references not in _REFERENCES:
+        _REFERENCES.append(references)
+
+
+def order_references(service_order: ServiceOrder) -> tuple[str, ...]:
+    return tuple(line for references in _REFERENCES for line in references(service_order))
+
+
+def delivery_note_authorise(*, service_order: ServiceOrder, user) -> signing_services.SealAuthorisation:
+    """The provider's seal, and ``user``'s grant to apply it to delivery notes; refused (the refusal
+    logged) with a message the provider can act on."""
+    provider = service_order.provider
+    seal = signing_services.organisation_seal_for(provider=provider)
+    if seal is None:
+        raise SealNotUsable(
+            _(
+                "Delivering seals a delivery note with %(name)s's electronic seal, and it has none yet: "
+                "an owner can create it on the order's contract section."
+            )
+            % {"name": provider.localized("name")}
+        )
+    try:
+        return signing_services.seal_authorise(
+            seal=seal, actor=user, document_kind=DocumentKind.DELIVERY_NOTE, document_number=service_order.order.number
+        )
+    except SigningError as exc:
+        raise type(exc)(
+            _(
+                "Delivering seals a delivery note with %(name)s's electronic seal, and you hold no grant to apply "
+                "it to delivery notes: ask an owner of %(name)s to deliver, or to grant you the seal."
+            )
+            % {"name": provider.localized("name")}
+        ) from exc
+
+
+def _content(service_order: ServiceOrder, *, number: str, sequence: int, files, token: str, delivered_at):
+    enterprise, provider = service_order.enterprise, service_order.provider
+    return delivery_note_pdf.NoteContent(
+        number=number,
+        order_number=service_order.order.number,
+        service=service_order.title,
+        buyer_name=enterprise.name,
+        buyer_name_zh=enterprise.name_zh,
+        buyer_credit_code=enterprise.credit_code,
+        provider_name=provider.name,
+        provider_name_zh=provider.name_zh,
+        provider_credit_code=provider.credit_code,
+        project_name=service_order.project_name,
+        delivered_at=timezone.localtime(delivered_at),
+        sequence=sequence,
+        files=tuple(delivery_note_pdf.NoteFile(name=f.name, size=f.size or 0, sha256=f.sha256) for f in files),
+        references=order_references(service_order),
+        platform_name=settings.OSCAR_SHOP_NAME,
+        verification_url=f"{settings.PUBLIC_BASE_URL}/v/{token}",
+    )
+
+
+def delivery_note_seal(
+    *, service_order: ServiceOrder, authorisation: signing_services.SealAuthorisation, files, delivered_at
+) -> DeliveryNote:
+    """Render, seal and keep the note of this delivery. Call inside the transaction that marks the
+    order delivered, with the order locked: a failure anywhere (rendering, key store, TSA) rolls the
+    delivery back with it."""
+    sequence = service_order.delivery_notes.count() + 1
+    number = f"JF-{service_order.order.number}-{sequence}"
+    token = new_verification_token()
+    pdf, last_page = delivery_note_pdf.render_note(
+        _content(service_order, number=number, sequence=sequence, files=files, token=token, delivered_at=delivered_at)
+    )
+    seal = authorisation.seal
+    with signing_services.sealing_session(seal=seal) as sealer:
+        result = signing_services.seal_apply(
+            authorisation=authorisation,
+            document_number=number,
+            pdf=pdf,
+            sealer=sealer,
+            appearance=SealAppearance(
+                box=delivery_note_pdf.NOTE_STAMP_BOX, page=last_page, stamp_png=bytes(seal.stamp_png)
+            ),
+            reason=_("Delivered by %(name)s") % {"name": service_order.provider.name},
+            log_detail="delivery note",
+        )
+    document = signing_services.sealed_document_record(
+        kind=DocumentKind.DELIVERY_NOTE, number=number, seal=seal, result=result
+    )
+    return DeliveryNote.objects.create(
+        service_order=service_order,
+        sequence=sequence,
+        document=document,
+        files=[{"deliverable": f.pk, "name": f.name, "size": f.size, "sha256": f.sha256} for f in files],
+        token=token,
+        sealed_by=authorisation.actor,
+        sealed_at=result.sealed_at,
+    )
+
+
+# --- the registry's view of delivery notes --------------------------------------------------------
+
+
+def delivery_note_record(note: DeliveryNote) -> RegistryRecord:
+    """A note stands for what it lists: valid from its sealing, whether or not it was accepted (the
+    status reason says which)."""
+    order = note.service_order
+    return RegistryRecord(
+        number=note.document.number,
+        kind=DocumentKind.DELIVERY_NOTE,
+        status="valid",
+        holder=order.enterprise.display_name,
+        issuer=order.provider.display_name,
+        valid_from=None,
+        valid_until=None,
+        sha256=note.document.sha256,
+        token=note.token,
+        status_reason=(
+            _("Accepted by the buyer on %(date)s.") % {"date": timezone.localdate(note.accepted_at).isoformat()}
+            if note.accepted_at
+            else _("Not accepted by the buyer (yet).")
+        ),
+        files=tuple({"name": f["name"], "size": f["size"], "sha256": f["sha256"]} for f in note.files),
+    )
+
+
+def _notes():
+    return DeliveryNote.objects.select_related(
+        "document", "service_order__order", "service_order__enterprise", "service_order__provider"
+    )
+
+
+def _record_of_document(document: SealedDocument) -> RegistryRecord | None:
+    note = _notes().filter(document=document).first()
+    return delivery_note_record(note) if note is not None else None
+
+
+def _record_by_token(token: str) -> RegistryRecord | None:
+    note = _notes().filter(token=token).first()
+    return delivery_note_record(note) if note is not None else None
+
+
+def note_by_token(token: str) -> DeliveryNote | None:
+    return _notes().filter(token=token).first() if token else None
+
+
+def verification_source_register(*, landing: Callable) -> None:
+    """Let the signing app's registry and QR landing page answer for delivery notes (AppConfig.ready)."""
+    document_source_register(
+        DocumentSource(
+            kind=DocumentKind.DELIVERY_NOTE, record=_record_of_document, find_by_token=_record_by_token, landing=landing
+        )
+    )
