@@ -60,10 +60,10 @@ class PermitStatusForm(forms.Form):
 
 class VerifyUploadForm(forms.Form):
     file = forms.FileField(
-        label=_("Sealed PDF"),
+        label=_("Sealed PDF or bundle (ZIP)"),
         allow_empty_file=True,  # an empty upload gets the verdict "unreadable", not a form error
         help_text=_("The file is checked and then discarded; it is not stored."),
-        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf,application/zip,.zip"}),
     )
 
     def clean_file(self):

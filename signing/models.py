@@ -24,6 +24,7 @@ class DocumentKind(models.TextChoices):
     SERVICE_CONTRACT = "service_contract", _("Service contract")
     VERIFICATION_REPORT = "verification_report", _("Verification report")
     DELIVERY_NOTE = "delivery_note", _("Delivery note")
+    SEALED_BUNDLE = "sealed_bundle", _("Sealed bundle manifest")
 
 
 class IssuingAuthority(BilingualMixin, models.Model):

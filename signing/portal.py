@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from marketplace.core.storage import pdf_download_response
 
-from . import ratelimit, selectors, services, verification_sources, verifier
+from . import bundles, ratelimit, selectors, services, verification_sources, verifier
 from .exceptions import SigningError
 from .forms import VerifyNumberForm, VerifyUploadForm
 from .models import DocumentKind
@@ -85,7 +85,10 @@ class VerifyPortalView(View):
         form = VerifyUploadForm(request.POST, request.FILES)
         if not form.is_valid():
             return self._form_page(request, upload_form=form, status=400)
-        report = verifier.verify_document(form.cleaned_data["file"].read())
+        data = form.cleaned_data["file"].read()
+        if bundles.is_bundle(data):  # a sealed bundle (ZIP): its manifest, files and PDFs
+            return render(request, "signing/verify_bundle_result.html", {"report": bundles.verify_bundle(data)})
+        report = verifier.verify_document(data)
         return _result_page(request, report)
 
     def _lookup(self, request):

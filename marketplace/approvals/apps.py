@@ -8,9 +8,6 @@ class ApprovalsConfig(AppConfig):
     verbose_name = _("Approval chain")
 
     def ready(self):
-        # A delivery note of an order that belongs to a case prints the case's code.
-        from marketplace.hiring.delivery_notes import order_reference_register
+        from . import hooks
 
-        from .selectors import case_code_lines
-
-        order_reference_register(case_code_lines)
+        hooks.register()

@@ -14,6 +14,7 @@ urlpatterns = [
     path("cases/<str:code>/attach/", views.CaseAttachView.as_view(), name="case-attach"),
     path("cases/<str:code>/check-file/", views.CaseFileCheckView.as_view(), name="case-check-file"),
     path("cases/<str:code>/notes/<int:note_pk>/", views.CaseNoteDownloadView.as_view(), name="case-note"),
+    path("cases/<str:code>/bundle/", views.CaseBundleView.as_view(), name="case-bundle"),
     path("cases/<str:code>/submit/", views.CaseSubmitView.as_view(), name="case-submit"),
     path("cases/<str:code>/decide/", views.CaseDecideView.as_view(), name="case-decide"),
     path("cases/<str:code>/permit/", views.CasePermitIssueView.as_view(), name="case-permit"),

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views import View
@@ -24,7 +24,7 @@ from signing.exceptions import PermitAlreadyIssued, SigningError
 from signing.selectors import authorities_for_user
 from signing.views import PermitIssueView
 
-from . import selectors, services
+from . import bundle, selectors, services
 from .forms import CaseOpenForm, DecisionForm
 from .models import ApprovalMatter, Case
 
@@ -142,6 +142,21 @@ class CaseNoteDownloadView(LoginRequiredMixin, View):
         if note is None:
             raise Http404("No such delivery note in this case")
         return pdf_download_response(bytes(note.document.pdf), filename=f"delivery-note-{note.number}.pdf")
+
+
+class CaseBundleView(LoginRequiredMixin, View):
+    """The case's sealed bundle (ZIP), made now, for whoever may see the case."""
+
+    def get(self, request, code):
+        case, _part = _visible_case(request.user, code)
+        try:
+            filename, data = bundle.case_bundle(case)
+        except SigningError as error:
+            messages.error(request, _("The bundle could not be sealed now: %(error)s") % {"error": error})
+            return redirect(case.get_absolute_url())
+        response = HttpResponse(data, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
 
 class _CaseAction(LoginRequiredMixin, View):

@@ -2,28 +2,33 @@
 
 ``services.service_order_deliver`` calls :func:`delivery_note_authorise` before its transaction (a
 refused sealing stays in the seal-use log) and :func:`delivery_note_seal` inside it, so an order is
-delivered with its sealed note or not at all. The registry and the QR landing page ask this module
+delivered with its sealed note or not at all. Both refuse with a ``ValidationError`` the provider
+can act on. The registry and the QR landing page ask this module
 about notes (:func:`verification_source_register`); apps above hiring add what else an order
 belongs to, printed on the note (:func:`order_reference_register`: an approval case).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from signing import services as signing_services
 from signing.engine import SealAppearance
-from signing.exceptions import SealNotUsable, SigningError
+from signing.exceptions import GrantRequired, SealNotUsable, SigningError
 from signing.models import DocumentKind, SealedDocument, new_verification_token
 from signing.verification import RegistryRecord
 from signing.verification_sources import DocumentSource, document_source_register
 
 from . import delivery_note_pdf
 from .models import DeliveryNote, ServiceOrder
+
+logger = logging.getLogger(__name__)
 
 _REFERENCES: list[Callable[[ServiceOrder], Sequence[str]]] = []
 
@@ -42,26 +47,31 @@ def delivery_note_authorise(*, service_order: ServiceOrder, user) -> signing_ser
     """The provider's seal, and ``user``'s grant to apply it to delivery notes; refused (the refusal
     logged) with a message the provider can act on."""
     provider = service_order.provider
+    name = provider.localized("name")
     seal = signing_services.organisation_seal_for(provider=provider)
     if seal is None:
-        raise SealNotUsable(
+        raise ValidationError(
             _(
                 "Delivering seals a delivery note with %(name)s's electronic seal, and it has none yet: "
                 "an owner can create it on the order's contract section."
             )
-            % {"name": provider.localized("name")}
+            % {"name": name},
+            code="no_seal",
         )
     try:
         return signing_services.seal_authorise(
             seal=seal, actor=user, document_kind=DocumentKind.DELIVERY_NOTE, document_number=service_order.order.number
         )
-    except SigningError as exc:
-        raise type(exc)(
+    except SealNotUsable as exc:
+        raise ValidationError(str(exc), code="seal_not_usable") from exc
+    except GrantRequired as exc:
+        raise ValidationError(
             _(
                 "Delivering seals a delivery note with %(name)s's electronic seal, and you hold no grant to apply "
                 "it to delivery notes: ask an owner of %(name)s to deliver, or to grant you the seal."
             )
-            % {"name": provider.localized("name")}
+            % {"name": name},
+            code="no_grant",
         ) from exc
 
 
@@ -100,18 +110,26 @@ def delivery_note_seal(
         _content(service_order, number=number, sequence=sequence, files=files, token=token, delivered_at=delivered_at)
     )
     seal = authorisation.seal
-    with signing_services.sealing_session(seal=seal) as sealer:
-        result = signing_services.seal_apply(
-            authorisation=authorisation,
-            document_number=number,
-            pdf=pdf,
-            sealer=sealer,
-            appearance=SealAppearance(
-                box=delivery_note_pdf.NOTE_STAMP_BOX, page=last_page, stamp_png=bytes(seal.stamp_png)
-            ),
-            reason=_("Delivered by %(name)s") % {"name": service_order.provider.name},
-            log_detail="delivery note",
-        )
+    try:
+        with signing_services.sealing_session(seal=seal) as sealer:
+            result = signing_services.seal_apply(
+                authorisation=authorisation,
+                document_number=number,
+                pdf=pdf,
+                sealer=sealer,
+                appearance=SealAppearance(
+                    box=delivery_note_pdf.NOTE_STAMP_BOX, page=last_page, stamp_png=bytes(seal.stamp_png)
+                ),
+                reason=_("Delivered by %(name)s") % {"name": service_order.provider.name},
+                log_detail="delivery note",
+            )
+    except SigningError as exc:  # the key store or the TSA: the caller's transaction rolls back
+        logger.exception("Delivery note %s could not be sealed", number)
+        raise ValidationError(
+            _("The delivery note could not be sealed, so nothing was delivered; please try again. (%(error)s)")
+            % {"error": exc},
+            code="sealing_failed",
+        ) from exc
     document = signing_services.sealed_document_record(
         kind=DocumentKind.DELIVERY_NOTE, number=number, seal=seal, result=result
     )

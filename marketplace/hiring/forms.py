@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import Dispute
+from .services import DELIVERABLE_MAX_SIZE
 
 
 class ReasonForm(forms.Form):
@@ -21,8 +22,6 @@ class FileCheckForm(forms.Form):
     )
 
     def clean_file(self):
-        from .services import DELIVERABLE_MAX_SIZE
-
         upload = self.cleaned_data["file"]
         if upload.size > DELIVERABLE_MAX_SIZE:
             raise forms.ValidationError(_("That file is larger than any deliverable can be."))

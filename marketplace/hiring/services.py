@@ -25,9 +25,8 @@ from marketplace.core import notify
 from marketplace.core.conflicts import Act, records_conflicts, require_impartial, require_no_conflict
 from marketplace.core.uploads import DOCUMENT_KINDS, file_digest, validate_upload
 from marketplace.payments import services as payments
-from signing.exceptions import SigningError
 
-from . import conf
+from . import conf, delivery_notes
 from .models import Deliverable, Dispute, Extension, OrderEvent, ServiceOrder, Status
 from .placement import ServiceOrderCreator
 
@@ -340,13 +339,8 @@ def service_order_deliver(*, service_order: ServiceOrder, user) -> ServiceOrder:
     The seal and ``user``'s grant for delivery notes are checked first, outside the transaction, so a
     refusal stays in the seal-use log (``delivery_notes.delivery_note_authorise``).
     """
-    from . import delivery_notes  # it renders and seals; this module only moves the order
-
     _require(service_order, user, (PROVIDER,))
-    try:
-        authorisation = delivery_notes.delivery_note_authorise(service_order=service_order, user=user)
-    except SigningError as exc:
-        raise ValidationError(str(exc), code="no_seal") from exc
+    authorisation = delivery_notes.delivery_note_authorise(service_order=service_order, user=user)
     with transaction.atomic():
         service_order = _lock(service_order)
         _require_status(service_order, (Status.IN_SERVICE, Status.REVISION_REQUESTED))
@@ -357,20 +351,12 @@ def service_order_deliver(*, service_order: ServiceOrder, user) -> ServiceOrder:
             )
         service_order.delivered_at = timezone.now()
         service_order.save(update_fields=["delivered_at"])
-        try:
-            note = delivery_notes.delivery_note_seal(
-                service_order=service_order,
-                authorisation=authorisation,
-                files=files,
-                delivered_at=service_order.delivered_at,
-            )
-        except SigningError as exc:
-            logger.exception("Delivery note for order %s could not be sealed", service_order.pk)
-            raise ValidationError(
-                _("The delivery note could not be sealed, so nothing was delivered; please try again. (%(error)s)")
-                % {"error": exc},
-                code="sealing_failed",
-            ) from exc
+        note = delivery_notes.delivery_note_seal(
+            service_order=service_order,
+            authorisation=authorisation,
+            files=files,
+            delivered_at=service_order.delivered_at,
+        )
         _move(service_order, Status.DELIVERED, actor=user, kind="delivered", note=note.number, sha256=note.sha256)
         _tell(
             service_order,

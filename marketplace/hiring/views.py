@@ -81,6 +81,7 @@ class OrderDetailView(_OrderMixin, TemplateView):
             refunded=payments.amount_refunded(service_order=service_order),
             refund_pending=payments.amount_refund_pending(service_order=service_order),
             **_contract_context(service_order, party, self.request.user),
+            delivery_seal=_delivery_seal_context(service_order, party, self.request.user, status),
         )
         return context
 
@@ -112,6 +113,20 @@ def _contract_context(service_order: ServiceOrder, party: str | None, user) -> d
             actor=user, organisation=next(iter(owner.values()))
         )
     return context
+
+
+def _delivery_seal_context(service_order: ServiceOrder, party: str | None, user, status: str) -> dict | None:
+    """Whether the provider's member may deliver (its seal exists and they hold the grant for delivery
+    notes), and, if not, whether they may create the seal or take the grant; None off the provider's turn."""
+    if party != "provider" or status not in (Status.IN_SERVICE, Status.REVISION_REQUESTED):
+        return None
+    seal = signing_services.organisation_seal_for(provider=service_order.provider)
+    return {
+        "exists": seal is not None,
+        "ready": seal is not None
+        and signing_services.may_apply_seal(seal=seal, user=user, document_kind=DocumentKind.DELIVERY_NOTE),
+        "may_manage": signing_services.may_manage_seal(actor=user, organisation=service_order.provider),
+    }
 
 
 class _OrderPost(_OrderMixin, View):

@@ -30,17 +30,17 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='sealeddocument',
             name='kind',
-            field=models.CharField(choices=[('permit', 'Permit'), ('provider_certificate', 'Provider certification certificate'), ('service_contract', 'Service contract'), ('verification_report', 'Verification report'), ('delivery_note', 'Delivery note')], max_length=40, verbose_name='Document kind'),
+            field=models.CharField(choices=[('permit', 'Permit'), ('provider_certificate', 'Provider certification certificate'), ('service_contract', 'Service contract'), ('verification_report', 'Verification report'), ('delivery_note', 'Delivery note'), ('sealed_bundle', 'Sealed bundle manifest')], max_length=40, verbose_name='Document kind'),
         ),
         migrations.AlterField(
             model_name='sealgrant',
             name='document_kind',
-            field=models.CharField(choices=[('permit', 'Permit'), ('provider_certificate', 'Provider certification certificate'), ('service_contract', 'Service contract'), ('verification_report', 'Verification report'), ('delivery_note', 'Delivery note')], max_length=40, verbose_name='Document kind'),
+            field=models.CharField(choices=[('permit', 'Permit'), ('provider_certificate', 'Provider certification certificate'), ('service_contract', 'Service contract'), ('verification_report', 'Verification report'), ('delivery_note', 'Delivery note'), ('sealed_bundle', 'Sealed bundle manifest')], max_length=40, verbose_name='Document kind'),
         ),
         migrations.AlterField(
             model_name='sealuse',
             name='document_kind',
-            field=models.CharField(choices=[('permit', 'Permit'), ('provider_certificate', 'Provider certification certificate'), ('service_contract', 'Service contract'), ('verification_report', 'Verification report'), ('delivery_note', 'Delivery note')], max_length=40, verbose_name='Document kind'),
+            field=models.CharField(choices=[('permit', 'Permit'), ('provider_certificate', 'Provider certification certificate'), ('service_contract', 'Service contract'), ('verification_report', 'Verification report'), ('delivery_note', 'Delivery note'), ('sealed_bundle', 'Sealed bundle manifest')], max_length=40, verbose_name='Document kind'),
         ),
         migrations.RunPython(grant_delivery_notes, migrations.RunPython.noop),
     ]

@@ -9,7 +9,9 @@ stays on record.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -259,6 +261,36 @@ def platform_seal_document(
             detail=log_detail,
         )
     return document
+
+
+def platform_seal_data(*, data: bytes, document_kind: str, document_number: str, log_detail: str = "platform") -> bytes:
+    """A detached CMS signature (RFC 5652, DER) over ``data`` by the platform's seal, with a signature
+    timestamp from the project's TSA: for what is not a PDF (a bundle's manifest). Logged in the
+    seal-use log like every sealing; nobody's grant is checked, the platform wrote ``data``."""
+    authority = platform_authority()
+    seal = permit_seal_for(authority)
+    pki = Pki.default()
+    chain = load_pem_chain(seal.certificate_chain)
+    store = key_store_for(seal.key_store)
+    with store.open_signer(key_ref=seal.key_ref, certificate=chain[0], chain=chain[1:]) as signer:
+        try:
+            signed = asyncio.run(
+                signer.async_sign_general_data(
+                    data, "sha256", detached=True, timestamper=timestamper_from_settings(pki)
+                )
+            )
+        except Exception as exc:  # pyHanko, the key store or the TSA: none of theirs leaks past here
+            raise SealingError(_("The platform could not sign the data: %(error)s") % {"error": exc}) from exc
+    seal_log_append(
+        seal=seal,
+        actor=None,
+        document_kind=document_kind,
+        document_number=document_number,
+        document_sha256=hashlib.sha256(data).hexdigest(),
+        outcome=SealUse.Outcome.SEALED,
+        detail=log_detail,
+    )
+    return signed.dump()
 
 
 def platform_seal_document_once(

@@ -78,8 +78,12 @@ def test_request_to_rating(page, live_server, catalogue):
     page.set_input_files("#id_file", {"name": "report.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES})
     page.get_by_role("button", name="Upload", exact=True).click()
     page.wait_for_selector("text=report.pdf")
+    # Delivering seals a delivery note with the provider's seal: the page offers to create it first.
+    page.get_by_role("button", name="Create our organisation's electronic seal").click()
+    page.wait_for_selector("text=Your organisation's electronic seal is ready.")
     page.get_by_role("button", name="Mark delivered").click()
     page.wait_for_selector(".order-status:has-text('Delivered')")
+    assert f"JF-{order.order.number}-1" in page.inner_text(".order-delivery-notes")
 
     # 6. The buyer accepts and rates.
     log_in(page, live_server, buyer.email)
