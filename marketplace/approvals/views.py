@@ -323,7 +323,8 @@ class CasePermitIssueView(PermitIssueView):
         return redirect(self.case.get_absolute_url())
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(case=self.case, **kwargs)
+        citations = [citation.as_json() for citation in selectors.case_citations(self.case)]
+        return super().get_context_data(case=self.case, citations=citations, **kwargs)
 
 
 class OverdueCasesView(StaffRequiredMixin, TemplateView):

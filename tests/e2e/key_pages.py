@@ -11,7 +11,7 @@ from django.urls import reverse
 from marketplace.approvals.models import ApprovalMatter, Case
 from marketplace.catalogue.models import Category, Product
 from marketplace.core.demo import DEMO_USERS
-from marketplace.hiring.models import ServiceOrder
+from marketplace.hiring.models import DeliveryNote, ServiceOrder
 from marketplace.procurement.models import RequestForQuotes
 from providers.models import Provider
 from signing.models import Permit
@@ -39,6 +39,8 @@ def key_pages() -> list[tuple[str | None, str]]:
     matter = ApprovalMatter.objects.order_by("pk").first()
     own_case = Case.objects.filter(enterprise__members__email=LOGINS["buyer"]).order_by("pk").first()
     submitted_case = Case.objects.filter(submissions__isnull=False).order_by("pk").first()
+    permit_from_case = Permit.objects.filter(case__isnull=False).first()
+    note = DeliveryNote.objects.filter(service_order__enterprise__members__email=LOGINS["buyer"]).first()
     pages = [
         (None, reverse("home")),
         (None, reverse("catalogue:index")),
@@ -51,6 +53,8 @@ def key_pages() -> list[tuple[str | None, str]]:
         (None, awarded.get_absolute_url()),
         (None, reverse("signing:verify")),
         (None, reverse("signing:permit-public", args=[permit.token])),
+        (None, reverse("signing:permit-public", args=[permit_from_case.token])),
+        (None, reverse("signing:permit-public", args=[note.token])),
         (None, reverse("transparency:stats")),
         (None, reverse("transparency:log")),
         (None, reverse("customer:login")),
@@ -60,6 +64,7 @@ def key_pages() -> list[tuple[str | None, str]]:
         ("buyer", reverse("cart")),
         ("buyer", reverse("hiring:list")),
         ("buyer", buyer_order.get_absolute_url()),
+        ("buyer", note.service_order.get_absolute_url()),
         ("buyer", reverse("enterprises:home")),
         ("buyer", reverse("procurement:mine")),
         ("buyer", reverse("procurement:create")),
