@@ -1,6 +1,7 @@
 """The staff home (``/staff/``): every OneWindow desk with the size of its queue.
 
-One COUNT query per queue; each desk links to the page where staff act. Oscar's dashboard index
+One COUNT query per queue (a few for the cases over a time limit, computed in constant queries);
+each desk links to the page where staff act. Oscar's dashboard index
 redirects here (``marketplace.dashboard.views``), so staff land on the platform's own desks and reach
 Oscar's catalogue screens from the same page.
 """
@@ -15,6 +16,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
+from marketplace.approvals import selectors as approval_selectors
 from marketplace.core.models import ConflictAttempt
 from marketplace.core.permissions import StaffRequiredMixin
 from marketplace.credit import selectors as credit_selectors
@@ -76,7 +78,11 @@ def desks(*, user, now: datetime.datetime | None = None) -> list[tuple[Promise, 
                 Desk(_("Open objections"), reverse("procurement:objections"), watch["objections"]),
                 Desk(_("Open disputes"), reverse("hiring:disputes"), watch["disputes"]),
                 Desk(_("Overdue orders"), reverse("transparency:oversight-overdue"), watch["overdue"]),
-                Desk(_("Cases over a time limit"), reverse("approvals:overdue")),
+                Desk(
+                    _("Cases over a time limit"),
+                    reverse("approvals:overdue"),
+                    len(approval_selectors.cases_over_time_limit()),
+                ),
                 Desk(
                     _("Refused conflicts of interest"),
                     reverse("fairplay:conflict-attempts"),

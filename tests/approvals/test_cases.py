@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -357,3 +358,35 @@ def test_a_case_relies_only_on_deliveries_attested_by_a_note(buyer, eia_matter, 
         services.case_submit(case=case, user=owner)
     case.refresh_from_db()
     assert case.status == Case.Status.OPEN and not case.submissions.exists()
+
+
+def late_case(buyer, matter, provider, category):
+    """A case whose EIA order was paid 16 weeks ago and is still not delivered."""
+    enterprise, owner = buyer
+    case = services.case_open(enterprise=enterprise, user=owner, matter=matter, project_name="P", site="S", region="")
+    so = make_service_order(enterprise=enterprise, buyer=owner, provider=provider, category=category)
+    pay(so)
+    ServiceOrder.objects.filter(pk=so.pk).update(paid_at=timezone.now() - datetime.timedelta(weeks=16))
+    services.case_attach_order(case=case, user=owner, service_order_id=so.pk)
+    return case
+
+
+def test_a_late_service_flags_its_case_and_the_list_costs_the_same_for_many_cases(
+    client, buyer, eia_matter, providers, catalogue, staff, django_assert_max_num_queries
+):
+    eia = catalogue.get(code="eia")
+    assert eia.time_limit_days
+    first = late_case(buyer, eia_matter, providers[0], eia)
+    services.case_open(enterprise=buyer[0], user=buyer[1], matter=eia_matter, project_name="Q", site="S", region="")
+    [row] = selectors.cases_over_time_limit()
+    assert row.case == first and not row.authority and [item.code for item in row.items] == ["eia"]
+
+    with CaptureQueriesContext(connection) as one:
+        selectors.cases_over_time_limit()
+    for _ in range(5):
+        late_case(make_buyer(), eia_matter, providers[0], eia)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert len(selectors.cases_over_time_limit()) == 6
+    client.force_login(staff)
+    page = client.get(reverse("approvals:overdue")).content.decode()
+    assert first.code in page and eia.name in page
