@@ -93,6 +93,11 @@ def render_verification_report(*, report: VerificationReport, reference: str, la
             if permit.valid_from or permit.valid_until:
                 facts.append(_row(_("Valid"), f"{permit.valid_from or '—'} – {permit.valid_until or '—'}"))
             facts.append(_row(_("Registry status"), permit.status_label, permit.status_reason))
+            for cited in permit.citations:  # the chain it relies on, each kept document checked
+                check = f" — {cited['check_label']}" if cited.get("check") else ""
+                facts.append(_row(_("Relies on"), cited["label"], f"SHA-256 {cited['sha256']}{check}"))
+            for file in permit.files:  # what a delivery note lists
+                facts.append(_row(_("Files delivered"), file["name"], f"SHA-256 {file['sha256']}"))
             if permit.log_proof:
                 head = permit.log_proof["head"]
                 facts.append(

@@ -34,7 +34,7 @@ def cited_document_check(citation: dict, *, trust: TrustAnchors | None) -> str:
     its stored bytes still hashing to it, and every seal on it verifying against ``trust``."""
     sha256 = citation.get("sha256", "")
     key = f"signing:cited:{citation.get('kind')}:{sha256}"
-    if (known := cache.get(key)) is not None:
+    if trust is not None and (known := cache.get(key)) is not None:
         return known
     document = SealedDocument.objects.filter(kind=citation.get("kind"), sha256=sha256).first()
     if document is None:
@@ -50,7 +50,8 @@ def cited_document_check(citation: dict, *, trust: TrustAnchors | None) -> str:
             check = "genuine" if analysis.verdict is None else "seal_invalid"
     if check != "genuine":
         logger.warning("A cited %s (%s) is not confirmed: %s", citation.get("kind"), sha256, check)
-    cache.set(key, check, CITATION_CHECK_SECONDS)
+    if trust is not None:  # a check without trust anchors confirms nothing and must not be remembered
+        cache.set(key, check, CITATION_CHECK_SECONDS)
     return check
 
 

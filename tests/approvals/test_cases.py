@@ -24,6 +24,7 @@ from marketplace.hiring.models import ServiceOrder
 from signing import services as signing_services
 from signing import verifier
 from signing.models import IssuingAuthority, Permit, SealedDocument
+from signing.report_pdf import render_verification_report
 from tests.factories import UserFactory, deliver, make_buyer, make_service_order, pay, provider_owner
 from tests.factories.providers import PDF_BYTES, pdf_upload
 from tests.signing.conftest import permit_data
@@ -332,6 +333,9 @@ def test_a_permit_whose_cited_note_was_rewritten_is_not_confirmed(
     permit, note = permit_from_case(buyer, eia_matter, providers[0], catalogue.get(code="eia"), granted_officer)
     report = verifier.verify_document(bytes(permit.document.pdf))
     assert report.verdict == "valid" and [c["check"] for c in report.permit.citations] == ["genuine"]
+    sealed_report = render_verification_report(report=report, reference="R1", language="en")
+    text = "".join("".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(sealed_report)).pages)
+    assert all(words.replace(" ", "") in text for words in ("Relies on", note.number, "Genuine and unaltered"))
 
     forged = bytes(note.document.pdf).replace(b"%%EOF", b"%%EOF\n% rewritten", 1)
     SealedDocument.objects.filter(pk=note.document.pk).update(pdf=forged)
