@@ -14,7 +14,6 @@ from marketplace.core import notify
 from marketplace.enterprises.demo import demo_buyers
 from marketplace.hiring import demo as hiring_demo
 from marketplace.hiring import payment_flow
-from marketplace.hiring import services as hiring_services
 from marketplace.hiring.models import ServiceOrder
 from providers.demo import DEMO_PROVIDER_USER
 from providers.listings import listing_info
@@ -86,22 +85,7 @@ def _listing_for(category):
 
 def _late_order(buyer, listing, project: str, weeks: int) -> ServiceOrder:
     """An order paid ``weeks`` ago and still not delivered: its service is past the item's time limit."""
-    info = listing_info(listing)
-    enterprise, user = buyer
-    so = hiring_services.service_order_create(
-        enterprise=enterprise,
-        provider=info.provider,
-        buyer=user,
-        title=listing.title,
-        price=info.price,
-        service_days=info.service_days or 30,
-        project_name=project,
-        site_location=f"{project}, Daxing, Beijing",
-        source=ServiceOrder.Source.DIRECT,
-        category=info.category,
-        product=listing,
-        stockrecord=listing.stockrecords.first(),
-    )
+    so = hiring_demo.placed(buyer, listing, project, site=f"{project}, Daxing, Beijing")
     payment_flow.service_order_pay(service_order=so, amount=so.price, reference=f"demo-{so.order.number}")
     then = timezone.now() - datetime.timedelta(weeks=weeks)
     ServiceOrder.objects.filter(pk=so.pk).update(

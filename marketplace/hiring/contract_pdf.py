@@ -8,9 +8,6 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 
-from reportlab.graphics import renderPDF
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -18,6 +15,8 @@ from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph
 
 from signing.rendering import FONT, PAGE_H, PAGE_W, escape_markup, paragraph_style, register_font
+
+from .pdf_layout import Flow, draw_registry_qr, framed_heading
 
 # The three signature fields of a contract (PDF points, on its last page): the platform's
 # certification, then the buyer's and the provider's seals, side by side at the foot.
@@ -121,34 +120,18 @@ def render_contract(content: ContractContent) -> RenderedContract:
     c.setSubject(content.service)
     width = PAGE_W - 44 * mm
 
-    def frame():
-        c.setStrokeColor(colors.HexColor("#1f4e8c"))
-        c.setLineWidth(1.2)
-        c.rect(15 * mm, 15 * mm, PAGE_W - 30 * mm, PAGE_H - 30 * mm)
-
-    frame()
-    c.setFillColor(colors.HexColor("#1f4e8c"))
-    c.setFont(FONT, 22)
-    c.drawCentredString(PAGE_W / 2, PAGE_H - 36 * mm, "中介服务合同")
-    c.setFont(FONT, 11)
-    c.drawCentredString(PAGE_W / 2, PAGE_H - 43 * mm, "INTERMEDIARY SERVICE CONTRACT")
-    c.setFillColor(colors.black)
-    c.setFont(FONT, 9)
-    c.drawString(22 * mm, PAGE_H - 52 * mm, f"合同编号 Contract No. {content.number}")
-    c.drawString(22 * mm, PAGE_H - 57 * mm, f"订单编号 Order No. {content.order_number}")
-    c.drawString(
-        22 * mm, PAGE_H - 62 * mm, f"签订日期 Date: {content.issued_on:%Y年%m月%d日} / {content.issued_on.isoformat()}"
+    frame = framed_heading(
+        c,
+        colour="#1f4e8c",
+        title_zh="中介服务合同",
+        title_en="INTERMEDIARY SERVICE CONTRACT",
+        lines=[
+            f"合同编号 Contract No. {content.number}",
+            f"订单编号 Order No. {content.order_number}",
+            f"签订日期 Date: {content.issued_on:%Y年%m月%d日} / {content.issued_on.isoformat()}",
+        ],
     )
-
-    # QR code to the public registry entry, top right
-    size = 24 * mm
-    widget = QrCodeWidget(content.verification_url, barLevel="M")
-    x1, y1, x2, y2 = widget.getBounds()
-    drawing = Drawing(size, size, transform=[size / (x2 - x1), 0, 0, size / (y2 - y1), 0, 0])
-    drawing.add(widget)
-    renderPDF.draw(drawing, c, PAGE_W - 22 * mm - size, PAGE_H - 66 * mm)
-    c.setFont(FONT, 7)
-    c.drawRightString(PAGE_W - 22 * mm, PAGE_H - 69 * mm, "扫码核验 Scan to verify")
+    draw_registry_qr(c, content.verification_url)
 
     rows = [
         (
@@ -171,7 +154,7 @@ def render_contract(content: ContractContent) -> RenderedContract:
         ("服务期限", "Promised days", f"{content.service_days} 日 / days"),
     ]
     # The notes are part of what is agreed, so all of them are printed: one row per paragraph, in
-    # pieces a page can hold, so ``room`` below carries long notes onto further pages.
+    # pieces a page can hold, so the flow carries long notes onto further pages.
     notes = [
         line[start : start + _NOTE_PIECE]
         for line in content.notes.splitlines()
@@ -179,37 +162,16 @@ def render_contract(content: ContractContent) -> RenderedContract:
         for start in range(0, len(line), _NOTE_PIECE)
     ]
     rows += [("补充约定" if i == 0 else "", "Notes" if i == 0 else "", piece) for i, piece in enumerate(notes)]
-    y = PAGE_H - 72 * mm
-    label_w, value_x = 42 * mm, 66 * mm
-    value_w = PAGE_W - value_x - 22 * mm
+    flow = Flow(c, top=PAGE_H - 72 * mm, floor=_CONTRACT_TEXT_FLOOR, frame=frame)
+    flow.rows(rows, label_x=22 * mm, label_w=42 * mm, value_x=66 * mm, value_w=PAGE_W - 88 * mm)
 
-    def room(height: float) -> None:
-        nonlocal y
-        if y - height < _CONTRACT_TEXT_FLOOR:
-            c.showPage()
-            frame()
-            y = PAGE_H - 25 * mm
-
-    for zh, en, value in rows:
-        label = Paragraph(f"{zh} <font size=7 color='#555555'>{en}</font>", paragraph_style("", 9, leading=12))
-        body = Paragraph(escape_markup(value), paragraph_style("", 9, leading=12))
-        _, lh = label.wrap(label_w, 100 * mm)
-        _, bh = body.wrap(value_w, 100 * mm)
-        room(max(lh, bh))
-        label.drawOn(c, 22 * mm, y - lh)
-        body.drawOn(c, value_x, y - bh)
-        y -= max(lh, bh) + 1.8 * mm
-
-    y -= 2 * mm
+    flow.y -= 2 * mm
     for zh, en in _contract_terms(content):
         paragraph = Paragraph(
             f"{escape_markup(zh)}<br/><font size=7 color='#444444'>{escape_markup(en)}</font>",
             paragraph_style("", 8.5, leading=11),
         )
-        _, height = paragraph.wrap(width, 60 * mm)
-        room(height)
-        paragraph.drawOn(c, 22 * mm, y - height)
-        y -= height + 1.5 * mm
+        flow.paragraph(paragraph, x=22 * mm, width=width, gap=1.5 * mm)
 
     # Signature block: labels above the three fields the seals go into.
     for (zh, en), (_name, box) in zip(CONTRACT_FIELD_LABELS, CONTRACT_FIELDS, strict=True):

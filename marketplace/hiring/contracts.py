@@ -24,6 +24,7 @@ from signing.verification_sources import DocumentSource, document_source_registe
 
 from . import conf, contract_pdf
 from .models import Contract, ContractSeal, ServiceOrder
+from .pdf_layout import order_parties
 from .services import party_of, service_order_note
 
 logger = logging.getLogger(__name__)
@@ -46,17 +47,11 @@ def contract_number(service_order) -> str:
 def _contract_content(
     service_order, *, number: str, token: str, platform: IssuingAuthority
 ) -> contract_pdf.ContractContent:
-    enterprise, provider = service_order.enterprise, service_order.provider
     category = service_order.category
     return contract_pdf.ContractContent(
         number=number,
         order_number=service_order.order.number,
-        buyer_name=enterprise.name,
-        buyer_name_zh=enterprise.name_zh,
-        buyer_credit_code=enterprise.credit_code,
-        provider_name=provider.name,
-        provider_name_zh=provider.name_zh,
-        provider_credit_code=provider.credit_code,
+        **order_parties(service_order),
         service=service_order.title,
         service_item=f"{category.name_zh} {category.name}".strip() if category else "",
         project_name=service_order.project_name,

@@ -8,16 +8,14 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 
-from reportlab.graphics import renderPDF
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph
 
 from signing.rendering import FONT, PAGE_H, PAGE_W, escape_markup, paragraph_style, register_font
+
+from .pdf_layout import Flow, draw_registry_qr, framed_heading
 
 # The provider's seal, bottom right of the last page (PDF points, x1 y1 x2 y2).
 NOTE_STAMP_BOX = (PAGE_W - 70 * mm, 22 * mm, PAGE_W - 25 * mm, 67 * mm)
@@ -69,32 +67,19 @@ def render_note(content: NoteContent) -> tuple[bytes, int]:
     c.setAuthor(content.provider_name)
     c.setSubject(content.service)
 
-    def frame():
-        c.setStrokeColor(colors.HexColor("#2f6b3a"))
-        c.setLineWidth(1.2)
-        c.rect(15 * mm, 15 * mm, PAGE_W - 30 * mm, PAGE_H - 30 * mm)
-
-    frame()
-    c.setFillColor(colors.HexColor("#2f6b3a"))
-    c.setFont(FONT, 22)
-    c.drawCentredString(PAGE_W / 2, PAGE_H - 36 * mm, "中介服务成果交付单")
-    c.setFont(FONT, 11)
-    c.drawCentredString(PAGE_W / 2, PAGE_H - 43 * mm, "DELIVERY NOTE")
-    c.setFillColor(colors.black)
-    c.setFont(FONT, 9)
-    c.drawString(22 * mm, PAGE_H - 52 * mm, f"交付单编号 Note No. {content.number}")
-    c.drawString(22 * mm, PAGE_H - 57 * mm, f"订单编号 Order No. {content.order_number}")
     local = content.delivered_at
-    c.drawString(22 * mm, PAGE_H - 62 * mm, f"交付时间 Delivered: {local:%Y-%m-%d %H:%M} (UTC{local:%z})")
-
-    size = 24 * mm
-    widget = QrCodeWidget(content.verification_url, barLevel="M")
-    x1, y1, x2, y2 = widget.getBounds()
-    drawing = Drawing(size, size, transform=[size / (x2 - x1), 0, 0, size / (y2 - y1), 0, 0])
-    drawing.add(widget)
-    renderPDF.draw(drawing, c, PAGE_W - 22 * mm - size, PAGE_H - 66 * mm)
-    c.setFont(FONT, 7)
-    c.drawRightString(PAGE_W - 22 * mm, PAGE_H - 69 * mm, "扫码核验 Scan to verify")
+    frame = framed_heading(
+        c,
+        colour="#2f6b3a",
+        title_zh="中介服务成果交付单",
+        title_en="DELIVERY NOTE",
+        lines=[
+            f"交付单编号 Note No. {content.number}",
+            f"订单编号 Order No. {content.order_number}",
+            f"交付时间 Delivered: {local:%Y-%m-%d %H:%M} (UTC{local:%z})",
+        ],
+    )
+    draw_registry_qr(c, content.verification_url)
 
     rows = [
         ("委托方", "Buyer", f"{_name(content.buyer_name_zh, content.buyer_name)}\n{content.buyer_credit_code}"),
@@ -110,46 +95,24 @@ def render_note(content: NoteContent) -> tuple[bytes, int]:
     rows += [
         ("关联事项" if i == 0 else "", "Part of" if i == 0 else "", ref) for i, ref in enumerate(content.references)
     ]
-    y = PAGE_H - 74 * mm
-    label_w, value_x = 36 * mm, 60 * mm
-    value_w = PAGE_W - value_x - 22 * mm
+    flow = Flow(c, top=PAGE_H - 74 * mm, floor=22 * mm, frame=frame)
+    flow.rows(rows, label_x=22 * mm, label_w=36 * mm, value_x=60 * mm, value_w=PAGE_W - 82 * mm)
 
-    def room(height: float, floor: float = 22 * mm) -> None:
-        nonlocal y
-        if y - height < floor:
-            c.showPage()
-            frame()
-            y = PAGE_H - 25 * mm
-
-    for zh, en, value in rows:
-        label = Paragraph(f"{zh} <font size=7 color='#555555'>{en}</font>", paragraph_style("", 9, leading=12))
-        body = Paragraph(escape_markup(value), paragraph_style("", 9, leading=12))
-        _, lh = label.wrap(label_w, 100 * mm)
-        _, bh = body.wrap(value_w, 100 * mm)
-        room(max(lh, bh))
-        label.drawOn(c, 22 * mm, y - lh)
-        body.drawOn(c, value_x, y - bh)
-        y -= max(lh, bh) + 1.8 * mm
-
-    y -= 3 * mm
+    flow.y -= 3 * mm
+    width = PAGE_W - 44 * mm
     heading = Paragraph(
         "交付文件 <font size=7 color='#555555'>Files delivered (name, size in bytes, SHA-256)</font>",
         paragraph_style("", 10),
     )
-    _, hh = heading.wrap(PAGE_W - 44 * mm, 20 * mm)
-    room(hh + 12 * mm)
-    heading.drawOn(c, 22 * mm, y - hh)
-    y -= hh + 2 * mm
+    flow.room(24 * mm)  # the heading never ends a page alone
+    flow.paragraph(heading, x=22 * mm, width=width, gap=2 * mm)
     for index, file in enumerate(content.files, start=1):
         entry = Paragraph(
             f"{index}. {escape_markup(file.name)} <font color='#555555'>({file.size:,} bytes)</font><br/>"
             f"<font size=7.5>SHA-256 {file.sha256}</font>",
             paragraph_style("", 8.5, leading=11),
         )
-        _, eh = entry.wrap(PAGE_W - 44 * mm, 60 * mm)
-        room(eh)
-        entry.drawOn(c, 22 * mm, y - eh)
-        y -= eh + 1.5 * mm
+        flow.paragraph(entry, x=22 * mm, width=width, gap=1.5 * mm)
 
     statement = Paragraph(
         "服务机构确认上列文件为本次交付的全部成果，并对其真实性负责。任何人可计算文件的 SHA-256 与本交付单核对。<br/>"
@@ -157,9 +120,7 @@ def render_note(content: NoteContent) -> tuple[bytes, int]:
         "answers for their truth. Anyone can compute a file's SHA-256 and compare it with this note.</font>",
         paragraph_style("", 8.5, leading=11),
     )
-    _, sh = statement.wrap(PAGE_W - 44 * mm, 40 * mm)
-    room(sh, floor=_TEXT_FLOOR)  # the seal's corner of the last page stays free
-    statement.drawOn(c, 22 * mm, y - sh)
+    flow.paragraph(statement, x=22 * mm, width=width, gap=0, floor=_TEXT_FLOOR)  # the seal's corner stays free
 
     c.setFont(FONT, 9)
     c.drawCentredString(

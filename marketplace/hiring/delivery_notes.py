@@ -27,6 +27,7 @@ from signing.verification_sources import DocumentSource, document_source_registe
 
 from . import delivery_note_pdf
 from .models import DeliveryNote, ServiceOrder
+from .pdf_layout import order_parties
 
 logger = logging.getLogger(__name__)
 
@@ -76,17 +77,11 @@ def delivery_note_authorise(*, service_order: ServiceOrder, user) -> signing_ser
 
 
 def _content(service_order: ServiceOrder, *, number: str, sequence: int, files, token: str, delivered_at):
-    enterprise, provider = service_order.enterprise, service_order.provider
     return delivery_note_pdf.NoteContent(
         number=number,
         order_number=service_order.order.number,
         service=service_order.title,
-        buyer_name=enterprise.name,
-        buyer_name_zh=enterprise.name_zh,
-        buyer_credit_code=enterprise.credit_code,
-        provider_name=provider.name,
-        provider_name_zh=provider.name_zh,
-        provider_credit_code=provider.credit_code,
+        **order_parties(service_order),
         project_name=service_order.project_name,
         delivered_at=timezone.localtime(delivered_at),
         sequence=sequence,

@@ -34,32 +34,38 @@ HISTORY_PREFIX = "OWDEMO"
 MIN_ORDER_PRICE = Decimal("1000")
 
 
+def placed(buyer, listing, project: str, *, site: str) -> ServiceOrder:
+    """An order for ``listing`` placed through the real service, at the listing's price and days, and
+    its contract issued now, as a live order gets it right after its commit: before any payment or
+    dispute (the demo runs in one transaction, so the after-commit issue would date it after them all)."""
+    info = listing_info(listing)
+    enterprise, buyer_user = buyer
+    so = services.service_order_create(
+        enterprise=enterprise,
+        provider=info.provider,
+        buyer=buyer_user,
+        title=listing.title,
+        price=info.price or Decimal("30000"),
+        service_days=info.service_days or 30,
+        project_name=project,
+        site_location=site,
+        source=ServiceOrder.Source.DIRECT,
+        category=info.category,
+        product=listing,
+        stockrecord=listing.stockrecords.first(),
+    )
+    tasks.contract_issue(so.pk)
+    return so
+
+
 def _story_orders(buyer, provider, listing) -> int:
     """The demo buyer's orders with the demo provider, one in every status."""
-    info = listing_info(listing)
     staff = User.objects.filter(is_staff=True).order_by("pk").first()
     provider_user = provider.memberships.select_related("user").first().user
     buyer_enterprise, buyer_user = buyer
 
     def new(project):
-        so = services.service_order_create(
-            enterprise=buyer_enterprise,
-            provider=provider,
-            buyer=buyer_user,
-            title=listing.title,
-            price=info.price or Decimal("30000"),
-            service_days=info.service_days or 30,
-            project_name=project,
-            site_location="Yizhuang, Beijing",
-            source=ServiceOrder.Source.DIRECT,
-            category=info.category,
-            product=listing,
-            stockrecord=listing.stockrecords.first(),
-        )
-        # The contract now, as a live order gets it right after its commit: before any payment or dispute
-        # (the demo runs in one transaction, so the after-commit issue would date it after them all).
-        tasks.contract_issue(so.pk)
-        return so
+        return placed(buyer, listing, project, site="Yizhuang, Beijing")
 
     def paid(project):
         so = new(project)
@@ -103,21 +109,7 @@ def sealed_accepted_order(*, buyer, listing, project: str) -> ServiceOrder:
     enterprise, buyer_user = buyer
     signing_demo.organisation_seals_ensure(providers=Provider.objects.filter(pk=provider.pk), pki=Pki.default())
     provider_user = provider.memberships.filter(role="owner").select_related("user").first().user
-    so = services.service_order_create(
-        enterprise=enterprise,
-        provider=provider,
-        buyer=buyer_user,
-        title=listing.title,
-        price=info.price or Decimal("30000"),
-        service_days=info.service_days or 30,
-        project_name=project,
-        site_location=f"{project}, Daxing, Beijing",
-        source=ServiceOrder.Source.DIRECT,
-        category=info.category,
-        product=listing,
-        stockrecord=listing.stockrecords.first(),
-    )
-    tasks.contract_issue(so.pk)
+    so = placed(buyer, listing, project, site=f"{project}, Daxing, Beijing")
     payment_flow.service_order_pay(service_order=so, amount=so.price, reference=f"demo-{so.order.number}")
     report = f"%PDF-1.4\n% {listing.title}: report for {project}\n%%EOF\n".encode()
     services.deliverable_upload(service_order=so, user=provider_user, file=ContentFile(report, name="report.pdf"))
