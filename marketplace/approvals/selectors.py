@@ -54,9 +54,14 @@ def case_orders(case: Case) -> list[ServiceOrder]:
     )
 
 
+def _of_case_orders(case: Case) -> Q:
+    """Rows of an order in ``case``: linked directly, or awarded from one of its requests."""
+    return Q(service_order__case_link__case=case) | Q(service_order__request__case_link__case=case)
+
+
 def deliverable_matching(case: Case, sha256: str):
     """The deliverable of one of the case's orders whose recorded SHA-256 is ``sha256``, or None."""
-    in_case = Q(service_order__case_link__case=case) | Q(service_order__request__case_link__case=case)
+    in_case = _of_case_orders(case)
     return (
         Deliverable.objects.filter(in_case, sha256=sha256)
         .select_related("service_order__order", "service_order__provider")
@@ -64,9 +69,15 @@ def deliverable_matching(case: Case, sha256: str):
     )
 
 
+def case_deliverable(case: Case, file_pk: int) -> Deliverable | None:
+    """A deliverable of one of the case's orders, or None."""
+    in_case = _of_case_orders(case)
+    return Deliverable.objects.filter(in_case, pk=file_pk).first()
+
+
 def case_note(case: Case, note_pk: int) -> DeliveryNote | None:
     """A delivery note of one of the case's orders, or None."""
-    in_case = Q(service_order__case_link__case=case) | Q(service_order__request__case_link__case=case)
+    in_case = _of_case_orders(case)
     return DeliveryNote.objects.filter(in_case, pk=note_pk).select_related("document").first()
 
 

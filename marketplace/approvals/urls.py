@@ -13,6 +13,7 @@ urlpatterns = [
     path("cases/<str:code>/", views.CaseDetailView.as_view(), name="case"),
     path("cases/<str:code>/attach/", views.CaseAttachView.as_view(), name="case-attach"),
     path("cases/<str:code>/check-file/", views.CaseFileCheckView.as_view(), name="case-check-file"),
+    path("cases/<str:code>/files/<int:file_pk>/", views.CaseFileDownloadView.as_view(), name="case-file"),
     path("cases/<str:code>/notes/<int:note_pk>/", views.CaseNoteDownloadView.as_view(), name="case-note"),
     path("cases/<str:code>/bundle/", views.CaseBundleView.as_view(), name="case-bundle"),
     path("cases/<str:code>/submit/", views.CaseSubmitView.as_view(), name="case-submit"),

@@ -14,7 +14,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from marketplace.core.permissions import StaffRequiredMixin
-from marketplace.core.storage import pdf_download_response
+from marketplace.core.storage import pdf_download_response, private_file_response
 from marketplace.core.uploads import file_digest
 from marketplace.core.views import flash_service_errors
 from marketplace.enterprises.selectors import enterprises_for_user
@@ -142,6 +142,18 @@ class CaseNoteDownloadView(LoginRequiredMixin, View):
         if note is None:
             raise Http404("No such delivery note in this case")
         return pdf_download_response(bytes(note.document.pdf), filename=f"delivery-note-{note.number}.pdf")
+
+
+class CaseFileDownloadView(LoginRequiredMixin, View):
+    """A deliverable of one of the case's orders, for whoever may see the case: the deciding officers
+    read the report they rely on (a provider reaches only its own orders' files, through the order)."""
+
+    def get(self, request, code, file_pk):
+        case, _part = _visible_case(request.user, code)
+        deliverable = selectors.case_deliverable(case, file_pk)
+        if deliverable is None:
+            raise Http404("No such file in this case")
+        return private_file_response(deliverable.file, missing_message="The file is missing")
 
 
 class CaseBundleView(LoginRequiredMixin, View):

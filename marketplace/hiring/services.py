@@ -339,8 +339,9 @@ def service_order_deliver(*, service_order: ServiceOrder, user) -> ServiceOrder:
     The seal and ``user``'s grant for delivery notes are checked first, outside the transaction, so a
     refusal stays in the seal-use log (``delivery_notes.delivery_note_authorise``).
     """
-    _require(service_order, user, (PROVIDER,))
-    authorisation = delivery_notes.delivery_note_authorise(service_order=service_order, user=user)
+    current = ServiceOrder.objects.select_related("order", "provider").get(pk=service_order.pk)
+    _require(current, user, (PROVIDER,))
+    authorisation = delivery_notes.delivery_note_authorise(service_order=current, user=user)
     with transaction.atomic():
         service_order = _lock(service_order)
         _require_status(service_order, (Status.IN_SERVICE, Status.REVISION_REQUESTED))

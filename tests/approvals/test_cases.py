@@ -394,3 +394,26 @@ def test_a_late_service_flags_its_case_and_the_list_costs_the_same_for_many_case
     client.force_login(staff)
     page = client.get(reverse("approvals:overdue")).content.decode()
     assert first.code in page and eia.name in page
+
+
+def test_the_deciding_officer_reads_the_delivered_files_of_a_submitted_case(
+    client, buyer, eia_matter, providers, catalogue, officer
+):
+    enterprise, owner = buyer
+    case = services.case_open(
+        enterprise=enterprise, user=owner, matter=eia_matter, project_name="P", site="S", region=""
+    )
+    so = accepted_order(buyer, providers[0], catalogue.get(code="eia"))
+    services.case_attach_order(case=case, user=owner, service_order_id=so.pk)
+    url = reverse("approvals:case-file", args=[case.code, so.deliverables.get().pk])
+    client.force_login(officer)
+    assert client.get(url).status_code == 404  # not submitted yet: not the authority's to read
+    services.case_submit(case=case, user=owner)
+    response = client.get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PDF_BYTES
+    assert response["Content-Disposition"].startswith("attachment")
+    other = accepted_order(make_buyer(), providers[1], catalogue.get(code="eia"))  # a file of no case of theirs
+    foreign = reverse("approvals:case-file", args=[case.code, other.deliverables.get().pk])
+    assert client.get(foreign).status_code == 404
+    client.force_login(provider_owner(providers[1]))
+    assert client.get(url).status_code == 404  # another provider never reaches it
