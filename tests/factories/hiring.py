@@ -66,10 +66,9 @@ def provider_seal(provider):
 def deliver(service_order, user=None):
     """Mark ``service_order`` delivered as ``user`` (default: the provider's owner), its note sealed
     with the provider's seal (made first if it has none)."""
-    provider_seal(service_order.provider)
-    return hiring.service_order_deliver(
-        service_order=service_order, user=user or provider_owner(service_order.provider)
-    )
+    provider = ServiceOrder.objects.select_related("provider").get(pk=service_order.pk).provider
+    provider_seal(provider)
+    return hiring.service_order_deliver(service_order=service_order, user=user or provider_owner(provider))
 
 
 def make_quote(request, provider, *, price="50000", days=30, now=None, **extra):
