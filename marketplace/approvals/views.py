@@ -19,6 +19,7 @@ from marketplace.core.uploads import file_digest
 from marketplace.core.views import flash_service_errors
 from marketplace.enterprises.selectors import enterprises_for_user
 from marketplace.hiring.services import DELIVERABLE_MAX_SIZE
+from signing import ratelimit
 from signing import services as signing_services
 from signing.exceptions import PermitAlreadyIssued, SigningError
 from signing.selectors import authorities_for_user
@@ -156,11 +157,22 @@ class CaseFileDownloadView(LoginRequiredMixin, View):
         return private_file_response(deliverable.file, missing_message="The file is missing")
 
 
+BUNDLES_PER_MINUTE = 6
+
+
 class CaseBundleView(LoginRequiredMixin, View):
     """The case's sealed bundle (ZIP), made now, for whoever may see the case."""
 
     def get(self, request, code):
         case, _part = _visible_case(request.user, code)
+        # Each bundle is sealed afresh (a seal-use entry, a timestamp): a few a minute are plenty.
+        retry_after = ratelimit.hit(request, scope=f"case-bundle:{request.user.pk}", limit=BUNDLES_PER_MINUTE)
+        if retry_after:
+            messages.error(
+                request,
+                _("Too many bundles at once; please try again in %(seconds)d seconds.") % {"seconds": retry_after},
+            )
+            return redirect(case.get_absolute_url())
         try:
             filename, data = bundle.case_bundle(case)
         except SigningError as error:

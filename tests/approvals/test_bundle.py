@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from marketplace.approvals import bundle, selectors, services
+from marketplace.approvals import views as approval_views
 from marketplace.approvals.models import ApprovalMatter, Case
 from marketplace.hiring import contracts
 from marketplace.payments.ledger import ledger_balance
@@ -265,7 +266,10 @@ def test_the_command_and_the_verify_page_give_the_same_verdict(client, sealed, t
     assert 'data-bundle-verdict="altered"' in page and 'data-state="changed"' in page
 
 
-def test_only_those_who_may_see_the_case_download_its_bundle(client, case, buyer, providers, officer, staff):
+def test_only_those_who_may_see_the_case_download_its_bundle(
+    client, case, buyer, providers, officer, staff, monkeypatch
+):
+    monkeypatch.setattr(approval_views, "BUNDLES_PER_MINUTE", 1)
     url = reverse("approvals:case-bundle", args=[case.code])
     for user in (buyer[1], officer, staff):
         client.force_login(user)
@@ -275,3 +279,6 @@ def test_only_those_who_may_see_the_case_download_its_bundle(client, case, buyer
     for user in (make_buyer()[1], provider_owner(providers[0])):
         client.force_login(user)
         assert client.get(url).status_code == 404
+    client.force_login(buyer[1])
+    again = client.get(url, follow=True)  # each bundle is sealed afresh: a second one this minute waits
+    assert "Too many bundles at once" in again.content.decode()
