@@ -18,6 +18,10 @@ class SigningConfig(AppConfig):
         settings.CELERY_BEAT_SCHEDULE.setdefault(
             "signing-tree-head", {"task": "signing.tasks.tree_head_sign_if_due", "schedule": 600.0}
         )
+        # The offline trust list: made afresh hourly (and on every change it records).
+        settings.CELERY_BEAT_SCHEDULE.setdefault(
+            "signing-trust-list", {"task": "signing.tasks.trust_list_refresh", "schedule": 3600.0}
+        )
         # pyHanko warns on every B-LT/B-LTA sealing that fetching is off; offline revocation data
         # is the design here (locally known CRLs), so that warning is noise in the logs.
         logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(

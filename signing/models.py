@@ -388,3 +388,38 @@ class PermitEvent(models.Model):
 
     def __str__(self):
         return f"{self.permit_id} {self.action}"
+
+
+class DocumentSigner(models.Model):
+    """An issuing authority's key for signed QR codes (ECDSA P-256), certified by the platform's seal
+    CA: not a seal, and never used on a PDF. One active per authority; rotating retires the old one,
+    whose codes still check until its certificate ends (it stays in the trust list), while revoking
+    takes it out of the list, so nothing it signed checks any more."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        RETIRED = "retired", _("Retired (its codes still check)")
+        REVOKED = "revoked", _("Revoked")
+
+    authority = models.ForeignKey(IssuingAuthority, on_delete=models.PROTECT, related_name="document_signers")
+    kid = models.CharField(_("Key id"), max_length=16, unique=True)  # hex of the first 8 bytes of SHA-256(cert)
+    certificate_pem = models.TextField(_("Certificate (PEM)"))
+    key_ref = models.CharField(_("Key reference"), max_length=200)  # into the encrypted key store, never key material
+    not_before = models.DateTimeField(_("Valid from"))
+    not_after = models.DateTimeField(_("Valid until"))
+    status = models.CharField(_("Status"), max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Document signer")
+        verbose_name_plural = _("Document signers")
+        ordering = ["authority", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority"], condition=models.Q(status="active"), name="one_active_document_signer"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.authority.code} {self.kid}"

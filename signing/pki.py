@@ -25,7 +25,7 @@ from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.conf import settings
 
@@ -324,6 +324,34 @@ class Pki:
             crl_name=SEAL_CA,
         )
         self._write_cert(self.directory / "seals" / f"{label}.crt.pem", cert)
+        return cert, key_ref
+
+    def issue_document_signer(self, *, label: str, authority_code: str, authority_name: str, days: int = 365 * 2):
+        """A document-signer certificate for signed QR codes: an ECDSA P-256 key (what the codes and
+        WebCrypto use), stored encrypted; the authority's code as the subject's organisational unit,
+        so a verifier knows whose codes it may sign. Returns (certificate, key_ref)."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        key_ref = f"document-signers/{label}.key.enc"
+        self.keys.store(key_ref=key_ref, private_key=key)
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, authority_name),
+                x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, authority_code),
+                x509.NameAttribute(NameOID.COMMON_NAME, f"{authority_name} Document Signer"),
+            ]
+        )
+        cert = self._sign_cert(
+            subject=subject,
+            public_key=key.public_key(),
+            issuer_cert=self.certificate(SEAL_CA),
+            issuer_key=self.keys.load_private_key(f"{SEAL_CA}.key.enc"),
+            days=days,
+            ca=False,
+            key_usage={"digital_signature": True},
+            crl_name=SEAL_CA,
+        )
+        self._write_cert(self.directory / "document-signers" / f"{label}.crt.pem", cert)
         return cert, key_ref
 
     def chain_pem(self, cert: x509.Certificate) -> str:

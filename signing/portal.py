@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from marketplace.core.storage import pdf_download_response
 
-from . import bundles, ratelimit, selectors, services, verification_sources, verifier
+from . import bundles, ratelimit, selectors, services, trust_list, verification_sources, verifier
 from .exceptions import SigningError
 from .forms import VerifyNumberForm, VerifyUploadForm
 from .models import DocumentKind
@@ -267,3 +267,17 @@ def permit_api(request, token: str):
     if record is None:
         return _json_error("not_found", _("No permit has this verification token."), 404)
     return JsonResponse(record_as_dict(record))
+
+
+@require_GET
+def trust_list_view(request):
+    """The signed trust list for offline verifiers: public, cacheable for a few minutes, readable from
+    any origin (an offline verifier elsewhere may fetch it)."""
+    try:
+        signed = trust_list.trust_list_current()
+    except SigningError as error:  # before init_pki there is nothing to sign with
+        return JsonResponse({"error": str(error)}, status=503)
+    response = JsonResponse(signed)
+    response["Cache-Control"] = "public, max-age=300"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response

@@ -7,6 +7,7 @@ urlpatterns = [
     path("verify/report/<str:report_id>/", portal.verification_report_download, name="verify-report"),
     path("api/verify/", portal.verify_api, name="api-verify"),
     path("api/permits/<str:token>/", portal.permit_api, name="api-permit"),
+    path(".well-known/onewindow-trust-list.json", portal.trust_list_view, name="trust-list"),
     path("v/<str:token>", portal.PermitLandingView.as_view(), name="permit-public"),
     path("permits/", views.MyPermitsView.as_view(), name="my-permits"),
     path("permits/<int:pk>/download/", views.MyPermitDownloadView.as_view(), name="my-permit-download"),

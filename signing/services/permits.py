@@ -17,6 +17,7 @@ from .. import rendering
 from ..engine import GrantRequired, PermitError, SealAppearance, Sealer, SealingError, SealNotUsable, SealResult
 from ..exceptions import PermitAlreadyIssued
 from ..models import AuthorityMember, DocumentKind, IssuingAuthority, Permit, PermitEvent, PermitSequence, Seal
+from .document_signers import trust_list_invalidate
 from .sealing import SealAuthorisation, seal_apply, seal_authorise, sealed_document_record, sealing_session
 from .seals import permit_seal_for
 
@@ -215,6 +216,7 @@ def _permit_change(*, permit: Permit, actor, action: str, reason: str) -> Permit
             actor=actor,
             at=now,
         )
+        trust_list_invalidate()  # the offline trust list names suspended and revoked permits
     return permit
 
 

@@ -1,0 +1,210 @@
+"""Signed QR payloads that anyone can check offline, in the EU Digital COVID Certificate's shape:
+CBOR claims, signed as COSE_Sign1 with ECDSA P-256 (ES256), zlib-compressed, Base45-encoded and
+prefixed with ``OW1:``. Base45 uses exactly the QR code's alphanumeric alphabet, so the code stays
+small (the DCC's reason for it).
+
+Pure: no database. The issuer signs with a document-signer key (``signing.services.document_signers``);
+a verifier checks a payload against the document-signer certificates of a trust list
+(``signing.trust_list``) and the list's revoked and suspended documents.
+
+Libraries (README says why): ``cbor2`` (CBOR, RFC 8949), ``pycose`` (COSE, RFC 9052), ``base45``
+(RFC 9285).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import zlib
+from dataclasses import dataclass, field
+
+import base45
+import cbor2
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from pycose.algorithms import Es256
+from pycose.headers import KID, Algorithm
+from pycose.keys import EC2Key
+from pycose.messages import Sign1Message
+
+PREFIX = "OW1:"
+# CWT claim keys (RFC 8392) and the document claim, a private one as the DCC's hcert is.
+ISSUER, EXPIRES, ISSUED_AT, DOCUMENT = 1, 4, 6, -70001
+# What a document claim may say; short keys keep the code small.
+FIELDS = {
+    "k": "kind",
+    "n": "number",
+    "h": "holder",
+    "c": "credit_code",
+    "m": "matter",
+    "f": "valid_from",
+    "u": "valid_until",
+    "a": "authority",
+    "s": "sha256",
+}
+# Long text is cut to this many characters in the code (the registry keeps it whole).
+MAX_TEXT = 60
+
+
+def key_id(certificate: x509.Certificate) -> bytes:
+    """The first 8 bytes of the SHA-256 of the certificate's DER, as the DCC's kid."""
+    return hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).digest()[:8]
+
+
+@dataclass(frozen=True)
+class Claims:
+    kind: str
+    number: str
+    holder: str = ""
+    credit_code: str = ""
+    matter: str = ""
+    valid_from: str = ""  # ISO dates
+    valid_until: str = ""
+    authority: str = ""
+    sha256: str = ""  # of the issued file, when the code is made after the file (a dynamic code)
+    issuer: str = ""  # the authority's code
+    issued_at: int = 0  # seconds since the epoch
+    expires: int | None = None  # a dynamic code's end
+
+    def as_cbor(self) -> bytes:
+        document = {}
+        for short, name in FIELDS.items():
+            value = getattr(self, name)
+            if not value:
+                continue
+            if name == "sha256":
+                value = bytes.fromhex(value)
+            elif isinstance(value, str):
+                value = value[:MAX_TEXT]
+            document[short] = value
+        claims = {ISSUER: self.issuer, ISSUED_AT: self.issued_at, DOCUMENT: document}
+        if self.expires is not None:
+            claims[EXPIRES] = self.expires
+        return cbor2.dumps(claims)
+
+    @classmethod
+    def from_cbor(cls, data: bytes) -> Claims:
+        claims = cbor2.loads(data)
+        document = claims[DOCUMENT]
+        values = {}
+        for short, name in FIELDS.items():
+            if short in document:
+                value = document[short]
+                values[name] = value.hex() if name == "sha256" else str(value)
+        return cls(
+            issuer=str(claims.get(ISSUER, "")),
+            issued_at=int(claims.get(ISSUED_AT, 0)),
+            expires=int(claims[EXPIRES]) if EXPIRES in claims else None,
+            **values,
+        )
+
+
+def encode(claims: Claims, *, private_key, certificate: x509.Certificate) -> str:
+    """``OW1:`` + Base45(zlib(COSE_Sign1(claims))), signed with a P-256 ``private_key``."""
+    message = Sign1Message(phdr={Algorithm: Es256, KID: key_id(certificate)}, payload=claims.as_cbor())
+    pem = private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    message.key = EC2Key.from_pem_private_key(pem.decode())
+    return PREFIX + base45.b45encode(zlib.compress(message.encode(), 9)).decode()
+
+
+# --- verifying ------------------------------------------------------------------------------------
+
+VERDICTS = (
+    "valid",
+    "revoked",
+    "suspended",
+    "expired",  # the document's validity has ended
+    "code_expired",  # a holder's on-screen code older than its few minutes: a replayed screenshot
+    "tampered",
+    "unknown_key",
+    "signer_expired",
+    "unreadable",
+)
+MAX_DECOMPRESSED = 8192
+
+
+@dataclass(frozen=True)
+class Signer:
+    """A document-signer certificate as a trust list gives it."""
+
+    kid: bytes
+    certificate: x509.Certificate
+    authority: str
+    authority_code: str
+    status: str = "active"  # active | retired (still checks what it signed) | revoked (checks nothing)
+
+
+@dataclass(frozen=True)
+class QrVerdict:
+    verdict: str
+    claims: Claims | None = None
+    signer: Signer | None = None
+    status_since: str = ""
+    checked_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+    @property
+    def is_valid(self) -> bool:
+        return self.verdict == "valid"
+
+
+def decode_unverified(text: str) -> tuple[Sign1Message, bytes]:
+    """The COSE message and its kid, or ValueError: what the text says, before anyone vouches for it."""
+    text = text.strip()
+    if not text.startswith(PREFIX):
+        raise ValueError("not a OneWindow signed code")
+    inflater = zlib.decompressobj()
+    raw = inflater.decompress(base45.b45decode(text[len(PREFIX) :]), MAX_DECOMPRESSED + 1)
+    if len(raw) > MAX_DECOMPRESSED or inflater.unconsumed_tail:
+        raise ValueError("too large")  # a compression bomb stops here
+    message = Sign1Message.decode(raw)
+    kid = message.phdr.get(KID) or message.uhdr.get(KID)
+    if not isinstance(kid, bytes):
+        raise ValueError("no key id")
+    return message, kid
+
+
+def verify(
+    text: str, *, signers: dict[bytes, Signer], revoked: dict[str, dict], now: dt.datetime | None = None
+) -> QrVerdict:
+    """Check a scanned payload offline. ``signers`` by kid; ``revoked`` by document number:
+    {"status": "revoked" | "suspended", "since": iso}. Never raises for bad input."""
+    now = now or dt.datetime.now(dt.UTC)
+    try:
+        message, kid = decode_unverified(text)
+    except Exception:  # base45, zlib, CBOR or COSE could not read it: a verdict, not an error
+        return QrVerdict("unreadable")
+    signer = signers.get(kid)
+    if signer is None or signer.status == "revoked":
+        return QrVerdict("unknown_key")
+    if message.phdr.get(Algorithm) is not Es256:
+        return QrVerdict("tampered", signer=signer)
+    public = signer.certificate.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    message.key = EC2Key.from_pem_public_key(public.decode())
+    try:
+        genuine = message.verify_signature()
+    except Exception:
+        genuine = False
+    if not genuine:
+        return QrVerdict("tampered", signer=signer)
+    try:
+        claims = Claims.from_cbor(message.payload)
+    except Exception:
+        return QrVerdict("unreadable", signer=signer)
+    if claims.issuer != signer.authority_code:  # a key signs only for its own authority
+        return QrVerdict("tampered", claims=claims, signer=signer)
+    signed_at = dt.datetime.fromtimestamp(claims.issued_at, dt.UTC)
+    cert = signer.certificate
+    if not (cert.not_valid_before_utc <= signed_at <= cert.not_valid_after_utc):
+        return QrVerdict("signer_expired", claims=claims, signer=signer)
+    if claims.expires is not None and now.timestamp() > claims.expires:
+        return QrVerdict("code_expired", claims=claims, signer=signer)
+    listed = revoked.get(claims.number)
+    if listed is not None and listed.get("status") in ("revoked", "suspended"):
+        return QrVerdict(listed["status"], claims=claims, signer=signer, status_since=listed.get("since", ""))
+    if claims.valid_until and claims.valid_until < now.date().isoformat():
+        return QrVerdict("expired", claims=claims, signer=signer)
+    return QrVerdict("valid", claims=claims, signer=signer)

@@ -1,0 +1,196 @@
+"""Signed QR codes checked offline: a permit's claims signed with its authority's document-signer
+key (COSE_Sign1, ES256, Base45), checked against the platform-signed trust list with no network.
+Each way a code can be wrong has its own verdict; the trust list itself is refused when it is not
+the platform's; the command reads a code from its text or from a picture."""
+
+import datetime as dt
+import json
+import zlib
+
+import base45
+import pytest
+import zxingcpp
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from django.core.cache import cache
+from django.core.management import call_command
+from django.urls import reverse
+from PIL import Image
+
+from signing import demo, qr_payload, services, trust_list
+from signing.models import DocumentSigner
+from signing.pki import Pki
+from signing.services import document_signers
+from tests.factories import IssuingAuthorityFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_list_from_another_test():
+    cache.delete(document_signers.TRUST_LIST_CACHE_KEY)  # the published list is cached across requests
+
+
+@pytest.fixture
+def platform(db):
+    return services.authority_ensure(**demo.PLATFORM)
+
+
+@pytest.fixture
+def published(platform, pki_dir):
+    """What an offline verifier holds: the opened trust list, as the command and the page build it."""
+
+    def make():
+        content, issuer = trust_list.trust_list_open(trust_list.trust_list_make(), root=root(pki_dir))
+        return trust_list.verifier_inputs(content, issuer=issuer)
+
+    return make
+
+
+def root(pki_dir):
+    return Pki(pki_dir).certificate("root-ca")
+
+
+def check(code, published, **kwargs):
+    signers, documents = published()
+    return qr_payload.verify(code, signers=signers, revoked=documents, **kwargs)
+
+
+def test_a_permits_code_round_trips_and_fits_a_small_qr_code(issued_permit, published):
+    code = document_signers.permit_signed_code(permit=issued_permit)
+    verdict = check(code, published)
+    assert verdict.verdict == "valid"
+    claims = verdict.claims
+    assert (claims.kind, claims.number) == ("permit", issued_permit.number)
+    assert claims.credit_code == issued_permit.holder.credit_code
+    assert claims.holder == "京华新材料有限公司" and claims.sha256 == issued_permit.sha256
+    assert claims.valid_until == issued_permit.valid_until.isoformat() and claims.issuer == issued_permit.authority.code
+    assert verdict.signer.authority == issued_permit.authority.name
+    # Base45 is the QR code's alphanumeric alphabet; at error correction M the code stays at version 15 or less.
+    assert set(code) <= set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
+    symbol = zxingcpp.create_barcode(code, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    modules = memoryview(symbol.to_image(scale=1, add_quiet_zones=False)).shape[0]
+    assert (modules - 17) // 4 <= 15
+
+
+def resigned_payload(code: str, change) -> str:
+    """The code with its claims changed and its old signature kept (what a forger can do)."""
+    message, _kid = qr_payload.decode_unverified(code)
+    claims = qr_payload.cbor2.loads(message.payload)
+    change(claims[qr_payload.DOCUMENT])
+    raw = qr_payload.cbor2.dumps(
+        qr_payload.cbor2.CBORTag(18, [message.phdr_encoded, {}, qr_payload.cbor2.dumps(claims), message.signature])
+    )
+    return qr_payload.PREFIX + base45.b45encode(zlib.compress(raw)).decode()
+
+
+def test_a_changed_claim_is_tampered(issued_permit, published):
+    code = document_signers.permit_signed_code(permit=issued_permit)
+    forged = resigned_payload(code, lambda doc: doc.update(u="2099-12-31"))
+    assert check(forged, published).verdict == "tampered"
+    assert check(code[:-4] + "AAAA", published).verdict == "unreadable"
+    assert check("https://example.com/v/abc", published).verdict == "unreadable"
+
+
+def test_a_code_signed_by_a_key_not_in_the_list_is_unknown(issued_permit, published, authority):
+    code = document_signers.permit_signed_code(permit=issued_permit)
+    document_signers.document_signer_revoke(signer=DocumentSigner.objects.get(authority=authority))
+    assert check(code, published).verdict == "unknown_key"
+
+
+def test_one_authoritys_key_cannot_sign_for_another(issued_permit, published):
+    """A valid signature by the water bureau's own key over claims naming the ecology bureau."""
+    other = IssuingAuthorityFactory(code="water", name="Water Bureau")
+    claims = document_signers.permit_claims(issued_permit)
+    code = document_signers.sign_claims(authority=other, claims=claims)
+    assert check(code, published).verdict == "tampered"
+
+
+def test_rotation_keeps_old_codes_checking(issued_permit, published, authority):
+    old = document_signers.permit_signed_code(permit=issued_permit)
+    first = DocumentSigner.objects.get(authority=authority)
+    document_signers.document_signer_create(authority=authority)
+    first.refresh_from_db()
+    assert first.status == "retired"
+    new = document_signers.permit_signed_code(permit=issued_permit)
+    assert qr_payload.decode_unverified(new)[1].hex() != first.kid
+    assert check(old, published).verdict == check(new, published).verdict == "valid"
+
+
+def test_a_holders_screen_code_expires_after_five_minutes(issued_permit, published):
+    code = document_signers.permit_signed_code(permit=issued_permit, dynamic=True)
+    now = dt.datetime.now(dt.UTC)
+    assert check(code, published, now=now).verdict == "valid"
+    later = now + dt.timedelta(seconds=document_signers.DYNAMIC_CODE_SECONDS + 1)
+    assert check(code, published, now=later).verdict == "code_expired"
+
+
+def test_a_revoked_permit_reads_revoked_from_the_list(
+    issued_permit, published, granted_officer, django_capture_on_commit_callbacks
+):
+    code = document_signers.permit_signed_code(permit=issued_permit)
+    trust_list.trust_list_current()  # published and cached
+    with django_capture_on_commit_callbacks(execute=True):
+        services.permit_revoke(permit=issued_permit, actor=granted_officer, reason="Forged application.")
+    content, issuer = trust_list.trust_list_open(trust_list.trust_list_current(), root=root_of_settings())
+    signers, documents = trust_list.verifier_inputs(content, issuer=issuer)
+    verdict = qr_payload.verify(code, signers=signers, revoked=documents)
+    assert verdict.verdict == "revoked" and verdict.status_since  # the list changed with the revocation
+
+
+def root_of_settings():
+    return Pki.default().certificate("root-ca")
+
+
+def test_a_trust_list_not_signed_by_the_platform_is_refused(platform, pki_dir, authority):
+    signed = trust_list.trust_list_make()
+    payload = json.loads(trust_list._unb64(signed["payload"]))
+    payload["documents"].append({"kind": "permit", "number": "X", "status": "revoked", "since": "2026"})
+    forged = {**signed, "payload": trust_list._b64(json.dumps(payload).encode())}
+    with pytest.raises(trust_list.TrustListError, match="signature"):
+        trust_list.trust_list_open(forged, root=root(pki_dir))
+    # Signed correctly, but by an issuing authority's key rather than the platform's.
+    bureau = document_signers.document_signer_for(authority=authority)
+    body = trust_list._unb64(signed["payload"])
+    r, s = decode_dss_signature(
+        Pki(pki_dir).keys.load_private_key(bureau.key_ref).sign(body, ec.ECDSA(hashes.SHA256()))
+    )
+    cert = x509.load_pem_x509_certificate(bureau.certificate_pem.encode()).public_bytes(serialization.Encoding.DER)
+    impostor = {
+        **signed,
+        "signature": trust_list._b64(r.to_bytes(32, "big") + s.to_bytes(32, "big")),
+        "certificate": trust_list._b64(cert),
+    }
+    with pytest.raises(trust_list.TrustListError, match="not signed by the platform"):
+        trust_list.trust_list_open(impostor, root=root(pki_dir))
+
+
+def test_the_well_known_list_opens_with_the_root_alone(client, platform, issued_permit, pki_dir):
+    document_signers.permit_signed_code(permit=issued_permit)
+    response = client.get(reverse("signing:trust-list"))
+    assert response.status_code == 200 and response["Access-Control-Allow-Origin"] == "*"
+    content, _issuer = trust_list.trust_list_open(response.json(), root=root(pki_dir))
+    assert content["made_at"] < content["next_due"]
+    assert {row["authority_code"] for row in content["signers"]} == {"onewindow", issued_permit.authority.code}
+
+
+def test_the_command_checks_text_and_pictures_offline(issued_permit, platform, tmp_path, capsys):
+    code = document_signers.permit_signed_code(permit=issued_permit)
+    call_command("verify_qr", code)
+    assert capsys.readouterr().out.startswith("VALID")
+
+    picture = tmp_path / "code.png"
+    pixels = memoryview(zxingcpp.create_barcode(code, zxingcpp.BarcodeFormat.QRCode, ec_level="M").to_image(scale=4))
+    Image.frombytes("L", (pixels.shape[1], pixels.shape[0]), pixels.tobytes()).save(picture)
+    saved = tmp_path / "trust-list.json"
+    saved.write_text(json.dumps(trust_list.trust_list_make()))
+    call_command("verify_qr", str(picture), "--trust-list", str(saved), "--json")
+    report = json.loads(capsys.readouterr().out)
+    assert report["verdict"] == "valid" and report["claims"]["number"] == issued_permit.number
+
+    forged = resigned_payload(code, lambda doc: doc.update(n="TEB-2099-000001"))
+    with pytest.raises(SystemExit) as status:
+        call_command("verify_qr", forged)
+    assert status.value.code == 1 and capsys.readouterr().out.startswith("TAMPERED")
