@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import zxingcpp
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
@@ -66,6 +67,7 @@ class PermitContent:
     verification_url: str
     verification_code: str = ""
     citations: tuple[tuple[str, str], ...] = ()  # (label, sha256 hex) of each document relied on
+    signed_code: str = ""  # the permit's signed claims (signing.qr_payload), printed as a second QR code
 
 
 def paragraph_style(text: str, size: float, leading: float | None = None, color=colors.black) -> ParagraphStyle:
@@ -158,40 +160,72 @@ def render_permit(content: PermitContent) -> bytes:
         label.drawOn(c, 28 * mm, y - lh)
         body.drawOn(c, value_x, y - bh)
 
-    # Issuer and date, beside the stamp
+    # Issuer and date, above the row of codes and beside the stamp
     c.setFillColor(colors.black)
+    right = STAMP_BOX[0] - 4 * mm
+    issuer_y = STAMP_BOX[3] - 5 * mm
     c.setFont(FONT, 12)
-    issuer_y = STAMP_BOX[3] - 12 * mm
-    c.drawRightString(
-        STAMP_BOX[0] - 4 * mm, issuer_y, f"发证机关：{content.authority_name_zh or content.authority_name}"
-    )
+    c.drawRightString(right, issuer_y, f"发证机关：{content.authority_name_zh or content.authority_name}")
     c.setFont(FONT, 9)
-    c.drawRightString(STAMP_BOX[0] - 4 * mm, issuer_y - 6 * mm, f"Issued by {content.authority_name}")
+    c.drawRightString(right, issuer_y - 6 * mm, f"Issued by {content.authority_name}")
     c.setFont(FONT, 11)
     c.drawRightString(
-        STAMP_BOX[0] - 4 * mm,
-        issuer_y - 14 * mm,
-        f"发证日期 {content.issued_on:%Y年%m月%d日} / {content.issued_on.isoformat()}",
+        right, issuer_y - 14 * mm, f"发证日期 {content.issued_on:%Y年%m月%d日} / {content.issued_on.isoformat()}"
     )
 
-    # QR code to the public registry entry
-    size = 32 * mm
+    # The row of codes: ① the link to the public record, ② the signed code an offline verifier checks,
+    # and beside them the verification code and how to use each
+    y = 21.5 * mm
+    size = 24 * mm  # a short link: a small code reads at any size
     widget = QrCodeWidget(content.verification_url, barLevel="M")
     x1, y1, x2, y2 = widget.getBounds()
     drawing = Drawing(size, size, transform=[size / (x2 - x1), 0, 0, size / (y2 - y1), 0, 0])
     drawing.add(widget)
-    renderPDF.draw(drawing, c, 26 * mm, 24 * mm)
-    c.setFont(FONT, 7.5)
-    c.drawString(26 * mm, 21 * mm, "扫码核验 Scan to verify")
+    renderPDF.draw(drawing, c, 26 * mm, y)
+    c.setFont(FONT, 7)
+    c.drawString(26 * mm, y - 3 * mm, "① 在线核验 Online")
+    column_x, top = 54 * mm, y + size
+    if content.signed_code:
+        signed_size = 30 * mm  # up to version 15: modules of 0.4 mm and more
+        draw_qr_matrix(c, content.signed_code, x=53 * mm, y=y, size=signed_size)
+        c.drawString(53 * mm, y - 3 * mm, "② 离线验签 Offline")
+        column_x, top = 87 * mm, y + signed_size
+    lines = []
     if content.verification_code:
-        c.setFont(FONT, 9)
-        c.drawString(62 * mm, 30 * mm, f"核验码 Verification code: {content.verification_code}")
-        c.setFont(FONT, 7.5)
-        c.drawString(62 * mm, 25 * mm, "凭证照编号和核验码可在平台核验 / Check with the number and code online")
+        lines.append(f"<font size=8>核验码 Verification code: {content.verification_code}</font>")
+        lines.append("凭编号和核验码可在线核验 / The number and this code check online.")
+    if content.signed_code:
+        lines.append("① 手机相机扫码，打开平台登记记录 / Any phone camera opens the online record.")
+        lines.append(
+            "② 用一窗通离线核验页扫码，无需联网核对签名 / The OneWindow offline verifier (/verify/scan/) "
+            "checks the signature with no network."
+        )
+    if lines:
+        note = Paragraph("<br/>".join(lines), paragraph_style("", 6.5, leading=8.5))
+        _, height = note.wrap(STAMP_BOX[0] - 4 * mm - column_x, 40 * mm)
+        note.drawOn(c, column_x, top - height)
 
     c.showPage()
     c.save()
     return buf.getvalue()
+
+
+def draw_qr_matrix(c, text: str, *, x: float, y: float, size: float) -> int:
+    """``text`` as a QR code at error correction M, drawn module by module from zxing-cpp's matrix
+    (the smallest version that holds it; Base45 text goes in alphanumeric mode). Returns the version."""
+    matrix = memoryview(
+        zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="M").to_image(
+            scale=1, add_quiet_zones=False
+        )
+    )
+    count = matrix.shape[0]
+    module = size / count
+    c.setFillColor(colors.black)
+    for row in range(count):
+        for column in range(count):
+            if matrix[row, column] < 128:  # dark module
+                c.rect(x + column * module, y + (count - 1 - row) * module, module, module, stroke=0, fill=1)
+    return (count - 17) // 4
 
 
 def render_stamp_png(*, name: str, size: int = 360) -> bytes:

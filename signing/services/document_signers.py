@@ -85,7 +85,9 @@ def sign_claims(*, authority: IssuingAuthority, claims: qr_payload.Claims, pki: 
     )
 
 
-def permit_claims(permit: Permit, *, expires: int | None = None, with_sha256: bool = False) -> qr_payload.Claims:
+def permit_claims(
+    permit: Permit, *, expires: int | None = None, with_sha256: bool = False, with_authority: bool = True
+) -> qr_payload.Claims:
     holder = permit.holder
     return qr_payload.Claims(
         kind="permit",
@@ -95,7 +97,7 @@ def permit_claims(permit: Permit, *, expires: int | None = None, with_sha256: bo
         matter=permit.matter,
         valid_from=permit.valid_from.isoformat(),
         valid_until=permit.valid_until.isoformat(),
-        authority=permit.authority.name_zh or permit.authority.name,
+        authority=(permit.authority.name_zh or permit.authority.name) if with_authority else "",
         sha256=permit.sha256 if with_sha256 else "",
         issuer=permit.authority.code,
         issued_at=int(timezone.now().timestamp()),
@@ -109,3 +111,10 @@ def permit_signed_code(*, permit: Permit, dynamic: bool = False, pki: Pki | None
     expires = int(timezone.now().timestamp()) + DYNAMIC_CODE_SECONDS if dynamic else None
     claims = permit_claims(permit, expires=expires, with_sha256=True)
     return sign_claims(authority=permit.authority, claims=claims, pki=pki)
+
+
+def permit_printed_code(*, permit: Permit, pki: Pki | None = None) -> str:
+    """The signed code printed on the permit itself: made before the file is, so without its SHA-256
+    (the file cannot hold its own digest) and without an end (the validity dates are in it); the
+    authority by its code only (the trust list names it), which keeps the printed code small."""
+    return sign_claims(authority=permit.authority, claims=permit_claims(permit, with_authority=False), pki=pki)

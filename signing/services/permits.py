@@ -17,7 +17,7 @@ from .. import rendering
 from ..engine import GrantRequired, PermitError, SealAppearance, Sealer, SealingError, SealNotUsable, SealResult
 from ..exceptions import PermitAlreadyIssued
 from ..models import AuthorityMember, DocumentKind, IssuingAuthority, Permit, PermitEvent, PermitSequence, Seal
-from .document_signers import trust_list_invalidate
+from .document_signers import permit_printed_code, trust_list_invalidate
 from .sealing import SealAuthorisation, seal_apply, seal_authorise, sealed_document_record, sealing_session
 from .seals import permit_seal_for
 
@@ -150,6 +150,7 @@ def _permit_seal_once(*, authority, authorisation, data: PermitData, sealer: Sea
             issued_on=timezone.localdate(now),
             verification_url=permit.verification_url,
             verification_code=permit.verification_code,
+            signed_code=permit_printed_code(permit=permit),
             citations=tuple((citation.label, citation.sha256) for citation in data.citations),
         )
         result = seal_apply(

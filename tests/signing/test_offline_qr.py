@@ -5,6 +5,8 @@ the platform's; the command reads a code from its text or from a picture."""
 
 import datetime as dt
 import json
+import shutil
+import subprocess
 import zlib
 
 import base45
@@ -194,3 +196,45 @@ def test_the_command_checks_text_and_pictures_offline(issued_permit, platform, t
     with pytest.raises(SystemExit) as status:
         call_command("verify_qr", forged)
     assert status.value.code == 1 and capsys.readouterr().out.startswith("TAMPERED")
+
+
+def test_the_printed_permit_carries_its_signed_code_readable_at_print_size(issued_permit, platform, tmp_path):
+    """Rendered as a printer would see it (pdftoppm, 300 dpi), the permit's second code decodes, checks
+    offline, stays within version 15 at M, and its modules are at least 0.4 mm wide."""
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        pytest.skip("needs poppler's pdftoppm (Debian poppler-utils)")
+    (tmp_path / "permit.pdf").write_bytes(bytes(issued_permit.document.pdf))
+    subprocess.run(  # noqa: S603 - fixed arguments
+        [
+            pdftoppm,
+            "-r",
+            "300",
+            "-gray",
+            "-png",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            str(tmp_path / "permit.pdf"),
+            str(tmp_path / "p"),
+        ],
+        check=True,
+    )
+    page = Image.open(next(tmp_path.glob("p*.png")))
+    found = [r for r in zxingcpp.read_barcodes(page) if r.text.startswith(qr_payload.PREFIX)]
+    assert len(found) == 1
+    code = found[0]
+    content, issuer = trust_list.trust_list_open(trust_list.trust_list_make(), root=root_of_settings())
+    signers, documents = trust_list.verifier_inputs(content, issuer=issuer)
+    verdict = qr_payload.verify(code.text, signers=signers, revoked=documents)
+    assert verdict.verdict == "valid" and verdict.claims.number == issued_permit.number
+    assert verdict.claims.sha256 == ""  # printed before the file existed: the file cannot hold its own digest
+    modules = memoryview(
+        zxingcpp.create_barcode(code.text, zxingcpp.BarcodeFormat.QRCode, ec_level="M").to_image(
+            scale=1, add_quiet_zones=False
+        )
+    ).shape[0]
+    assert (modules - 17) // 4 <= 15
+    width_px = abs(code.position.top_right.x - code.position.top_left.x)
+    assert width_px / modules / 300 * 25.4 >= 0.4  # millimetres per module

@@ -74,7 +74,8 @@ class Command(BaseCommand):
             if claims:
                 self.stdout.write(f"{claims.kind} {claims.number}: {claims.holder} ({claims.credit_code})")
                 self.stdout.write(
-                    f"{claims.matter}; valid {claims.valid_from} to {claims.valid_until}; by {claims.authority}"
+                    f"{claims.matter}; valid {claims.valid_from} to {claims.valid_until}; "
+                    f"by {claims.authority or verdict.signer.authority}"
                 )
             self.stdout.write(f"Trust list made {content['made_at']}, next due {content['next_due']}")
         if not verdict.is_valid:
