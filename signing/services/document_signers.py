@@ -9,7 +9,7 @@ import logging
 
 from cryptography import x509
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import qr_payload
@@ -65,7 +65,13 @@ def document_signer_for(*, authority: IssuingAuthority, pki: Pki | None = None) 
     signer = DocumentSigner.objects.filter(
         authority=authority, status=DocumentSigner.Status.ACTIVE, not_after__gt=now + dt.timedelta(days=1)
     ).first()
-    return signer or document_signer_create(authority=authority, pki=pki)
+    if signer is not None:
+        return signer
+    try:
+        with transaction.atomic():
+            return document_signer_create(authority=authority, pki=pki)
+    except IntegrityError:  # a concurrent first use made one a moment ago (one active per authority)
+        return DocumentSigner.objects.get(authority=authority, status=DocumentSigner.Status.ACTIVE)
 
 
 @transaction.atomic
