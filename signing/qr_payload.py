@@ -165,6 +165,11 @@ def decode_unverified(text: str) -> tuple[Sign1Message, bytes]:
     return message, kid
 
 
+def decode_claims_unverified(text: str) -> Claims:
+    """What a code says, unchecked (for the page that shows a code it just made)."""
+    return Claims.from_cbor(decode_unverified(text)[0].payload)
+
+
 def verify(
     text: str, *, signers: dict[bytes, Signer], revoked: dict[str, dict], now: dt.datetime | None = None
 ) -> QrVerdict:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("v/<str:token>", portal.PermitLandingView.as_view(), name="permit-public"),
     path("permits/", views.MyPermitsView.as_view(), name="my-permits"),
     path("permits/<int:pk>/download/", views.MyPermitDownloadView.as_view(), name="my-permit-download"),
+    path("permits/<int:pk>/code/", views.MyPermitCodeView.as_view(), name="my-permit-code"),
     path("authority/permits/", views.AuthorityPermitListView.as_view(), name="authority-permits"),
     path("authority/permits/issue/", views.PermitIssueView.as_view(), name="permit-issue"),
     path("authority/permits/<int:pk>/", views.AuthorityPermitDetailView.as_view(), name="authority-permit"),

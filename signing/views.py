@@ -2,21 +2,24 @@
 
 import secrets
 
+import zxingcpp
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 
 from marketplace.core.storage import pdf_download_response
 
-from . import selectors, services
+from . import qr_payload, selectors, services
 from .exceptions import PermitAlreadyIssued, SigningError
 from .forms import PermitIssueForm, PermitStatusForm
 from .models import Permit
 from .pki import CRL_NAMES, Pki
+from .services import document_signers
 
 
 def _pdf_response(permit: Permit) -> HttpResponse:
@@ -42,6 +45,31 @@ class MyPermitDownloadView(LoginRequiredMixin, View):
     def get(self, request, pk):
         permit = get_object_or_404(selectors.permits_held_by_user(user=request.user).select_related("document"), pk=pk)
         return _pdf_response(permit)
+
+
+class MyPermitCodeView(LoginRequiredMixin, View):
+    """The holder's permit on a phone screen: a signed code made now that expires in a few minutes
+    (``DYNAMIC_CODE_SECONDS``), carrying the issued file's SHA-256; a screenshot shown later reads
+    "code expired" to an offline verifier. The page renews itself before the code runs out."""
+
+    def get(self, request, pk):
+        permit = get_object_or_404(selectors.permits_held_by_user(user=request.user), pk=pk)
+        try:
+            code = document_signers.permit_signed_code(permit=permit, dynamic=True)
+        except SigningError as error:
+            messages.error(request, str(error))
+            return redirect("signing:my-permits")
+        svg = zxingcpp.create_barcode(code, zxingcpp.BarcodeFormat.QRCode, ec_level="M").to_svg(scale=1)
+        context = {
+            "permit": permit,
+            "code": code,
+            "svg": mark_safe(svg[svg.index("<svg") :]),  # noqa: S308 - zxing-cpp's own markup, no user text
+            "minutes": document_signers.DYNAMIC_CODE_SECONDS // 60,
+            "expires": qr_payload.decode_claims_unverified(code).expires,
+        }
+        response = render(request, "signing/my_permit_code.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class AuthorityRequiredMixin(LoginRequiredMixin):

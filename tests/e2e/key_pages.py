@@ -40,6 +40,7 @@ def key_pages() -> list[tuple[str | None, str]]:
     own_case = Case.objects.filter(enterprise__members__email=LOGINS["buyer"]).order_by("pk").first()
     submitted_case = Case.objects.filter(submissions__isnull=False).order_by("pk").first()
     permit_from_case = Permit.objects.filter(case__isnull=False).first()
+    held = Permit.objects.filter(holder__members__email=LOGINS["buyer"]).order_by("pk").first()
     note = DeliveryNote.objects.filter(service_order__enterprise__members__email=LOGINS["buyer"]).first()
     pages = [
         (None, reverse("home")),
@@ -65,6 +66,7 @@ def key_pages() -> list[tuple[str | None, str]]:
         ("buyer", reverse("hiring:list")),
         ("buyer", buyer_order.get_absolute_url()),
         ("buyer", note.service_order.get_absolute_url()),
+        ("buyer", reverse("signing:my-permit-code", args=[held.pk])),
         ("buyer", reverse("enterprises:home")),
         ("buyer", reverse("procurement:mine")),
         ("buyer", reverse("procurement:create")),

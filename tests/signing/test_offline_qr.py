@@ -21,11 +21,12 @@ from django.core.management import call_command
 from django.urls import reverse
 from PIL import Image
 
+from marketplace.enterprises.models import EnterpriseMember
 from signing import demo, qr_payload, services, trust_list
 from signing.models import DocumentSigner
 from signing.pki import Pki
 from signing.services import document_signers
-from tests.factories import IssuingAuthorityFactory
+from tests.factories import IssuingAuthorityFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -238,3 +239,27 @@ def test_the_printed_permit_carries_its_signed_code_readable_at_print_size(issue
     assert (modules - 17) // 4 <= 15
     width_px = abs(code.position.top_right.x - code.position.top_left.x)
     assert width_px / modules / 300 * 25.4 >= 0.4  # millimetres per module
+
+
+def test_the_holder_shows_a_fresh_code_on_screen_and_nobody_else_can(client, issued_permit, holder, platform):
+    owner = UserFactory()
+    EnterpriseMember.objects.create(enterprise=holder, user=owner, role=EnterpriseMember.Role.OWNER)
+    client.force_login(owner)
+    url = reverse("signing:my-permit-code", args=[issued_permit.pk])
+    assert url in client.get(reverse("signing:my-permits")).content.decode()
+    response = client.get(url)
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    page = response.content.decode()
+    code = page.split('data-signed-code="')[1].split('"')[0]
+    assert "<svg" in page and "Show a new code" in page
+    now = dt.datetime.now(dt.UTC)
+    content, issuer = trust_list.trust_list_open(trust_list.trust_list_make(), root=root_of_settings())
+    signers, documents = trust_list.verifier_inputs(content, issuer=issuer)
+    verdict = qr_payload.verify(code, signers=signers, revoked=documents, now=now)
+    assert verdict.verdict == "valid" and verdict.claims.sha256 == issued_permit.sha256
+    assert 0 < verdict.claims.expires - now.timestamp() <= document_signers.DYNAMIC_CODE_SECONDS
+    later = now + dt.timedelta(seconds=document_signers.DYNAMIC_CODE_SECONDS + 1)
+    assert qr_payload.verify(code, signers=signers, revoked=documents, now=later).verdict == "code_expired"
+
+    client.force_login(UserFactory())  # acts for no holder
+    assert client.get(url).status_code == 404
