@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -49,7 +50,7 @@ def document_signer_create(*, authority: IssuingAuthority, pki: Pki | None = Non
     signer = DocumentSigner.objects.create(
         authority=authority,
         kid=qr_payload.key_id(cert).hex(),
-        certificate_pem=cert.public_bytes(qr_payload.serialization.Encoding.PEM).decode(),
+        certificate_pem=cert.public_bytes(serialization.Encoding.PEM).decode(),
         key_ref=key_ref,
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,
