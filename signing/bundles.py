@@ -206,8 +206,10 @@ def _read_entries(data: bytes) -> dict[str, bytes] | str:
     for info in infos:
         if info.is_dir():
             continue
-        if info.file_size > MAX_ENTRY_BYTES or info.filename in entries:
-            return "too_large" if info.file_size > MAX_ENTRY_BYTES else "bad_manifest"
+        if info.file_size > MAX_ENTRY_BYTES:
+            return "too_large"
+        if info.filename in entries:  # two entries of one name: which one the manifest means is unclear
+            return "bad_manifest"
         try:
             with archive.open(info) as handle:
                 content = handle.read(MAX_ENTRY_BYTES + 1)  # a lying header does not get past the cap

@@ -14,11 +14,12 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from marketplace.core.permissions import StaffRequiredMixin
-from marketplace.core.storage import pdf_download_response, private_file_response
+from marketplace.core.storage import private_file_response
 from marketplace.core.uploads import file_digest
 from marketplace.core.views import flash_service_errors
 from marketplace.enterprises.selectors import enterprises_for_user
-from marketplace.hiring.services import DELIVERABLE_MAX_SIZE
+from marketplace.hiring.delivery_notes import delivery_note_download
+from marketplace.hiring.forms import FileCheckForm
 from signing import ratelimit
 from signing import services as signing_services
 from signing.exceptions import PermitAlreadyIssued, SigningError
@@ -142,7 +143,7 @@ class CaseNoteDownloadView(LoginRequiredMixin, View):
         note = selectors.case_note(case, note_pk)
         if note is None:
             raise Http404("No such delivery note in this case")
-        return pdf_download_response(bytes(note.document.pdf), filename=f"delivery-note-{note.number}.pdf")
+        return delivery_note_download(note)
 
 
 class CaseFileDownloadView(LoginRequiredMixin, View):
@@ -219,14 +220,11 @@ class CaseFileCheckView(_CaseAction):
     the same bytes as an accepted file, or not (changed, or never delivered here)."""
 
     def act(self, case):
-        upload = self.request.FILES.get("file")
-        if upload is None:
-            messages.error(self.request, _("Choose a file to check."))
+        form = FileCheckForm(self.request.POST, self.request.FILES)  # the size rule of a delivery note's check
+        if not form.is_valid():
+            messages.error(self.request, " ".join(form.errors["file"]))
             return
-        if upload.size > DELIVERABLE_MAX_SIZE:
-            messages.error(self.request, _("That file is larger than any deliverable can be."))
-            return
-        sha256, _size = file_digest(upload)
+        sha256, _size = file_digest(form.cleaned_data["file"])
         match = selectors.deliverable_matching(case, sha256)
         if match is None:
             messages.error(

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from marketplace.core.storage import pdf_download_response
 from signing import services as signing_services
 from signing.engine import SealAppearance
 from signing.exceptions import GrantRequired, SealNotUsable, SigningError
@@ -176,13 +177,18 @@ def _record_of_document(document: SealedDocument) -> RegistryRecord | None:
     return delivery_note_record(note) if note is not None else None
 
 
+def note_by_token(token: str) -> DeliveryNote | None:
+    return _notes().filter(token=token).first() if token else None
+
+
 def _record_by_token(token: str) -> RegistryRecord | None:
-    note = _notes().filter(token=token).first()
+    note = note_by_token(token)
     return delivery_note_record(note) if note is not None else None
 
 
-def note_by_token(token: str) -> DeliveryNote | None:
-    return _notes().filter(token=token).first() if token else None
+def delivery_note_download(note: DeliveryNote):
+    """The note as sealed, as a download; the caller has checked who asks."""
+    return pdf_download_response(bytes(note.document.pdf), filename=f"delivery-note-{note.number}.pdf")
 
 
 def verification_source_register(*, landing: Callable) -> None:

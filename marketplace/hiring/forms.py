@@ -19,6 +19,7 @@ class FileCheckForm(forms.Form):
     file = forms.FileField(
         label=_("File to check"),
         help_text=_("It is hashed on the server and not kept; at most 20 MB."),
+        error_messages={"required": _("Choose a file to check.")},
     )
 
     def clean_file(self):

@@ -247,7 +247,7 @@ class DeliveryNoteDownloadView(_OrderMixin, View):
         note = self.object.delivery_notes.select_related("document").filter(pk=note_pk).first()
         if note is None:
             raise Http404("No such delivery note")
-        return pdf_download_response(bytes(note.document.pdf), filename=f"delivery-note-{note.number}.pdf")
+        return delivery_notes.delivery_note_download(note)
 
 
 def delivery_note_landing(request, token: str):

@@ -69,8 +69,7 @@ def document_signer_for(*, authority: IssuingAuthority, pki: Pki | None = None) 
     if signer is not None:
         return signer
     try:
-        with transaction.atomic():
-            return document_signer_create(authority=authority, pki=pki)
+        return document_signer_create(authority=authority, pki=pki)  # atomic: a savepoint inside a caller's
     except IntegrityError:  # a concurrent first use made one a moment ago (one active per authority)
         return DocumentSigner.objects.get(authority=authority, status=DocumentSigner.Status.ACTIVE)
 
