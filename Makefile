@@ -12,7 +12,7 @@ DEMO_BASE_URL = $(or $(PUBLIC_BASE_URL),http://$(HOST):$(PORT))
 # Test processes (pytest-xdist); 2 matches the 2-core machines this project targets.
 WORKERS ?= 2
 
-.PHONY: install demo serve test test-fast e2e lint messages vendor-axe bench clean
+.PHONY: install demo serve test test-fast e2e lint messages vendor-axe vendor-scan bench clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
@@ -63,6 +63,24 @@ vendor-axe:
 	cd var/axe && npm pack --silent axe-core > name && tar xzf "$$(cat name)"
 	cp var/axe/package/axe.min.js var/axe/package/LICENSE tests/e2e/vendor/axe-core/
 	node -p "require('./var/axe/package/package.json').version" > tests/e2e/vendor/axe-core/VERSION
+
+# The offline verifier's QR decoder (zxing-wasm: zxing-cpp, the decoder `verify_qr` uses, built for the
+# browser) and CBOR reader (cbor-x, its no-eval build), vendored into static files: the page loads
+# nothing from a CDN and `make demo` needs no Node. Bump a version here, run this, commit the result.
+ZXING_WASM ?= zxing-wasm@3.1.8
+CBOR_X     ?= cbor-x@1.6.9
+vendor-scan:
+	rm -rf var/scan static/vendor/zxing-wasm static/vendor/cbor-x
+	mkdir -p var/scan/zxing var/scan/cbor static/vendor/zxing-wasm static/vendor/cbor-x
+	cd var/scan/zxing && npm pack --silent $(ZXING_WASM) > name && tar xzf "$$(cat name)"
+	cd var/scan/cbor && npm pack --silent $(CBOR_X) > name && tar xzf "$$(cat name)"
+	cp var/scan/zxing/package/dist/iife/reader/index.js static/vendor/zxing-wasm/zxing-reader.js
+	cp var/scan/zxing/package/dist/reader/zxing_reader.wasm var/scan/zxing/package/LICENSE static/vendor/zxing-wasm/
+	node -p "require('./var/scan/zxing/package/package.json').version" > static/vendor/zxing-wasm/VERSION
+	cp var/scan/cbor/package/dist/index-no-eval.min.js static/vendor/cbor-x/cbor-x.min.js
+	cp var/scan/cbor/package/dist/index-no-eval.min.js.map static/vendor/cbor-x/  # the build names it
+	cp var/scan/cbor/package/LICENSE static/vendor/cbor-x/
+	node -p "require('./var/scan/cbor/package/package.json').version" > static/vendor/cbor-x/VERSION
 
 clean:
 	rm -rf $(VENV) var db.sqlite3 .pytest_cache .ruff_cache

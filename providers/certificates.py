@@ -11,6 +11,7 @@ import io
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
@@ -22,11 +23,20 @@ from reportlab.platypus import Paragraph
 from signing import services as signing_services
 from signing.exceptions import PermitError
 from signing.models import DocumentKind, IssuingAuthority, SealedDocument
-from signing.rendering import FONT, PAGE_H, PAGE_W, STAMP_BOX, escape_markup, paragraph_style, register_font
+from signing.rendering import (
+    FONT,
+    PAGE_H,
+    PAGE_W,
+    STAMP_BOX,
+    draw_qr_matrix,
+    escape_markup,
+    paragraph_style,
+    register_font,
+)
 from signing.verification import RegistryRecord
 from signing.verification_sources import DocumentSource, document_record, document_source_register
 
-from .models import Provider, ProviderCertificate
+from .models import Provider, ProviderCertificate, ProviderEvent
 from .selectors import qualified_categories
 
 
@@ -41,6 +51,8 @@ class ProviderCertificateContent:
     profile_url: str
     issuer_name: str
     issuer_name_zh: str
+    # The platform-signed code an offline verifier checks (signing.qr_payload); empty: none printed.
+    signed_code: str = ""
 
 
 def render_provider_certificate(content: ProviderCertificateContent) -> bytes:
@@ -84,6 +96,17 @@ def render_provider_certificate(content: ProviderCertificateContent) -> bytes:
         _, height = paragraph.wrap(PAGE_W - 50 * mm, 40 * mm)
         paragraph.drawOn(c, 25 * mm, frame_top - height)
         frame_top -= height + 1.5 * mm
+    if content.signed_code:
+        size = 30 * mm  # as on permits: version 15 at most, modules of 0.4 mm and more
+        draw_qr_matrix(c, content.signed_code, x=25 * mm, y=25 * mm, size=size)
+        note = Paragraph(
+            "离线验签：用一窗通离线核验页 (/verify/scan/) 扫码，无需联网即可核对签名。<br/>"
+            "Offline check: the OneWindow offline verifier (/verify/scan/) checks this code's signature with no "
+            "network.",
+            paragraph_style("", 7, leading=9),
+        )
+        _, height = note.wrap(STAMP_BOX[0] - 30 * mm - 58 * mm, 30 * mm)
+        note.drawOn(c, 58 * mm, 25 * mm + size - height)
     c.setFont(FONT, 11)
     c.drawRightString(STAMP_BOX[0] - 4 * mm, STAMP_BOX[1] + 20 * mm, content.issuer_name_zh or content.issuer_name)
     c.setFont(FONT, 9)
@@ -101,15 +124,31 @@ def provider_certificate_issue(*, provider: Provider) -> ProviderCertificate:
     year = timezone.localdate().year
     sequence = ProviderCertificate.objects.filter(provider=provider).count() + 1
     number = f"OW-C-{year}-{provider.pk:06d}-{sequence:02d}"
+    certified_on = timezone.localdate(provider.certified_at or timezone.now())
+    service_items = tuple(
+        f"{category.name_zh} {category.name}".strip() for category in qualified_categories(provider=provider)
+    )
+    signed_code = (
+        signing_services.document_signed_code(
+            authority=platform,
+            kind="provider_certificate",
+            number=number,
+            holder=provider.name_zh or provider.name,
+            credit_code=provider.credit_code,
+            matter="、".join(item.split(" ")[0] for item in service_items),
+            valid_from=certified_on,
+        )
+        if platform
+        else ""
+    )
     content = ProviderCertificateContent(
         number=number,
         provider_name=provider.name,
         provider_name_zh=provider.name_zh,
         credit_code=provider.credit_code,
-        service_items=tuple(
-            f"{category.name_zh} {category.name}".strip() for category in qualified_categories(provider=provider)
-        ),
-        certified_on=timezone.localdate(provider.certified_at or timezone.now()),
+        service_items=service_items,
+        certified_on=certified_on,
+        signed_code=signed_code,
         profile_url=f"{settings.PUBLIC_BASE_URL}/providers/{provider.pk}/",
         issuer_name=platform.name if platform else "OneWindow",
         issuer_name_zh=platform.name_zh if platform else "",
@@ -148,6 +187,29 @@ def certificate_record(document: SealedDocument) -> RegistryRecord:
     return document_record(document, status=status, holder=provider.display_name, reason=reason)
 
 
+def certificates_not_in_force():
+    """(number, status, since) of every certificate whose provider is suspended or revoked, since
+    the provider's change to that status: for the offline trust list."""
+    since = (
+        ProviderEvent.objects.filter(provider=OuterRef("provider"), to_status=OuterRef("provider__status"))
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    rows = (
+        ProviderCertificate.objects.filter(provider__status__in=("suspended", "revoked"))
+        .annotate(since=Subquery(since))
+        .values_list("document__number", "provider__status", "since", "provider__updated_at")
+        .order_by("document__number")
+    )
+    return [(number, status, since or updated_at) for number, status, since, updated_at in rows]
+
+
 def verification_source_register() -> None:
     """Let the signing app's registry vouch for certificates by their provider's standing."""
-    document_source_register(DocumentSource(kind=DocumentKind.PROVIDER_CERTIFICATE, record=certificate_record))
+    document_source_register(
+        DocumentSource(
+            kind=DocumentKind.PROVIDER_CERTIFICATE,
+            record=certificate_record,
+            not_in_force=certificates_not_in_force,
+        )
+    )

@@ -28,6 +28,7 @@ from .models import DocumentSigner, Permit
 from .pki import Pki
 from .services import document_signers
 from .services.sealing import platform_authority
+from .verification_sources import document_sources
 
 FORMAT = "onewindow-trust-list/1"
 REFRESH = dt.timedelta(hours=1)
@@ -41,41 +42,65 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def _not_in_force() -> list[dict]:
+    """Suspended and revoked documents: permits, and what the apps above vouch for (certificates)."""
+    permits = Permit.objects.filter(status__in=(Permit.Status.SUSPENDED, Permit.Status.REVOKED)).order_by("number")
+    rows = [
+        {
+            "kind": "permit",
+            "number": permit.number,
+            "status": permit.status,
+            "since": _iso(permit.status_changed_at or permit.issued_at),
+        }
+        for permit in permits
+    ]
+    for source in document_sources():
+        if source.not_in_force is not None:
+            rows += [
+                {"kind": source.kind, "number": number, "status": status, "since": _iso(since)}
+                for number, status, since in source.not_in_force()
+            ]
+    return rows
+
+
 def trust_list_body(*, now: dt.datetime | None = None) -> dict:
+    """What the list says. Each signer carries its certificate (a verifier with a PKI library checks
+    it chains to the platform root) and its public key alone (``spki``, what WebCrypto imports)."""
     now = now or timezone.now()
     signers = DocumentSigner.objects.exclude(status=DocumentSigner.Status.REVOKED).select_related("authority")
-    listed = Permit.objects.filter(status__in=(Permit.Status.SUSPENDED, Permit.Status.REVOKED)).order_by("number")
     return {
         "format": FORMAT,
-        "made_at": now.astimezone(dt.UTC).isoformat(timespec="seconds"),
-        "next_due": (now + REFRESH).astimezone(dt.UTC).isoformat(timespec="seconds"),
+        "made_at": _iso(now),
+        "next_due": _iso(now + REFRESH),
         "signers": [
             {
                 "kid": signer.kid,
                 "authority": signer.authority.name,
                 "authority_code": signer.authority.code,
                 "status": signer.status,
-                "not_before": signer.not_before.astimezone(dt.UTC).isoformat(timespec="seconds"),
-                "not_after": signer.not_after.astimezone(dt.UTC).isoformat(timespec="seconds"),
-                "certificate": _b64(
-                    x509.load_pem_x509_certificate(signer.certificate_pem.encode()).public_bytes(
-                        serialization.Encoding.DER
-                    )
-                ),
+                "not_before": _iso(signer.not_before),
+                "not_after": _iso(signer.not_after),
+                **_key_material(signer),
             }
             for signer in signers
         ],
-        "documents": [
-            {
-                "kind": "permit",
-                "number": permit.number,
-                "status": permit.status,
-                "since": (permit.status_changed_at or permit.issued_at)
-                .astimezone(dt.UTC)
-                .isoformat(timespec="seconds"),
-            }
-            for permit in listed
-        ],
+        "documents": _not_in_force(),
+    }
+
+
+def _key_material(signer: DocumentSigner) -> dict:
+    certificate = x509.load_pem_x509_certificate(signer.certificate_pem.encode())
+    return {
+        "certificate": _b64(certificate.public_bytes(serialization.Encoding.DER)),
+        "spki": _b64(
+            certificate.public_key().public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        ),
     }
 
 
@@ -154,7 +179,10 @@ def verifier_inputs(content: dict, *, issuer: x509.Certificate) -> tuple[dict[by
             certificate.verify_directly_issued_by(issuer)
         except (InvalidSignature, ValueError, TypeError):
             continue
-        if kid.hex() != row["kid"] or _ou(certificate) != [row["authority_code"]]:
+        spki = certificate.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        if kid.hex() != row["kid"] or _ou(certificate) != [row["authority_code"]] or _unb64(row["spki"]) != spki:
             continue  # a row that does not match its own certificate is ignored, not trusted
         signers[kid] = qr_payload.Signer(
             kid=kid,

@@ -1,9 +1,11 @@
 from django.urls import path
 
-from . import portal, views
+from . import offline, portal, views
 
 urlpatterns = [
     path("verify/", portal.VerifyPortalView.as_view(), name="verify"),
+    path("verify/scan/", offline.scan_page, name="verify-scan"),
+    path("verify/scan/sw.js", offline.scan_service_worker, name="verify-scan-sw"),
     path("verify/report/<str:report_id>/", portal.verification_report_download, name="verify-report"),
     path("api/verify/", portal.verify_api, name="api-verify"),
     path("api/permits/<str:token>/", portal.permit_api, name="api-permit"),

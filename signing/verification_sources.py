@@ -5,9 +5,10 @@ app that issues them, through a registered :class:`DocumentSource`."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from django.core.cache import cache
@@ -105,7 +106,9 @@ class DocumentSource:
 
     ``record`` judges a kept document of the kind; ``find_by_sha256`` is asked first, for versions
     of a document that are not kept whole (a contract before its last seal); ``find_by_token``
-    answers a QR code; ``landing`` is the public page behind that QR code (None: not ours).
+    answers a QR code; ``landing`` is the public page behind that QR code (None: not ours);
+    ``not_in_force`` lists the kind's documents that are suspended or revoked, as (number, status,
+    since), for the offline trust list.
     """
 
     kind: str
@@ -113,6 +116,7 @@ class DocumentSource:
     find_by_sha256: Callable[[Sequence[str]], RegistryRecord | None] | None = None
     find_by_token: Callable[[str], RegistryRecord | None] | None = None
     landing: Callable[[HttpRequest, str], HttpResponse | None] | None = None
+    not_in_force: Callable[[], Iterable[tuple[str, str, dt.datetime]]] | None = None
 
 
 _SOURCES: dict[str, DocumentSource] = {}

@@ -13,7 +13,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph
 
-from signing.rendering import FONT, PAGE_H, PAGE_W, escape_markup, paragraph_style, register_font
+from signing.rendering import FONT, PAGE_H, PAGE_W, draw_qr_matrix, escape_markup, paragraph_style, register_font
 
 from .pdf_layout import Flow, draw_registry_qr, framed_heading
 
@@ -51,6 +51,8 @@ class NoteContent:
     references: tuple[str, ...]
     platform_name: str
     verification_url: str
+    # The platform-signed code an offline verifier checks (signing.qr_payload); empty: none printed.
+    signed_code: str = ""
 
 
 def _name(zh: str, en: str) -> str:
@@ -126,6 +128,16 @@ def render_note(content: NoteContent) -> tuple[bytes, int]:
     c.drawCentredString(
         (NOTE_STAMP_BOX[0] + NOTE_STAMP_BOX[2]) / 2, NOTE_STAMP_BOX[3] + 3 * mm, "服务机构（盖章）Provider"
     )
+    if content.signed_code:  # bottom left of the last page, beside the seal
+        size = 30 * mm  # as on permits: version 15 at most, modules of 0.4 mm and more
+        draw_qr_matrix(c, content.signed_code, x=22 * mm, y=NOTE_STAMP_BOX[1] + 3 * mm, size=size)
+        note = Paragraph(
+            "离线验签：用一窗通离线核验页 (/verify/scan/) 扫码，无需联网。<br/>"
+            "Offline check: the OneWindow offline verifier (/verify/scan/) checks this code with no network.",
+            paragraph_style("", 7, leading=9),
+        )
+        _, height = note.wrap(NOTE_STAMP_BOX[0] - 60 * mm, 30 * mm)
+        note.drawOn(c, 55 * mm, NOTE_STAMP_BOX[1] + 3 * mm + size - height)
     c.setFont(FONT, 7.5)
     c.drawString(22 * mm, 19 * mm, f"{content.platform_name} — {content.verification_url}")
     last_page = c.getPageNumber() - 1

@@ -22,7 +22,7 @@ from marketplace.core.storage import pdf_download_response
 from signing import services as signing_services
 from signing.engine import SealAppearance
 from signing.exceptions import GrantRequired, SealNotUsable, SigningError
-from signing.models import DocumentKind, SealedDocument, new_verification_token
+from signing.models import DocumentKind, IssuingAuthority, SealedDocument, new_verification_token
 from signing.verification import RegistryRecord
 from signing.verification_sources import DocumentSource, document_source_register
 
@@ -77,6 +77,24 @@ def delivery_note_authorise(*, service_order: ServiceOrder, user) -> signing_ser
         ) from exc
 
 
+def _signed_code(service_order: ServiceOrder, *, number: str, delivered_at) -> str:
+    """The platform's signed statement of the note (who delivered what, when) for offline checks; none
+    before the platform has its keys (``init_pki``)."""
+    platform = IssuingAuthority.objects.filter(is_platform=True).first()
+    if platform is None:
+        return ""
+    provider = service_order.provider
+    return signing_services.document_signed_code(
+        authority=platform,
+        kind="delivery_note",
+        number=number,
+        holder=provider.name_zh or provider.name,
+        credit_code=provider.credit_code,
+        matter=service_order.title_zh or service_order.title,
+        valid_from=timezone.localdate(delivered_at),
+    )
+
+
 def _content(service_order: ServiceOrder, *, number: str, sequence: int, files, token: str, delivered_at):
     return delivery_note_pdf.NoteContent(
         number=number,
@@ -90,6 +108,7 @@ def _content(service_order: ServiceOrder, *, number: str, sequence: int, files, 
         references=order_references(service_order),
         platform_name=settings.OSCAR_SHOP_NAME,
         verification_url=f"{settings.PUBLIC_BASE_URL}/v/{token}",
+        signed_code=_signed_code(service_order, number=number, delivered_at=delivered_at),
     )
 
 

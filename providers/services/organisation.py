@@ -11,6 +11,7 @@ from marketplace.core.regions import validate_region_code
 from marketplace.core.uploads import IMAGE_KINDS, validate_upload
 from marketplace.core.validators import normalize_credit_code, validate_credit_code
 from marketplace.partner.models import Partner
+from signing import services as signing_services
 
 from .. import emails
 from ..models import LOGO_MAX_SIZE, Provider, ProviderEvent, ProviderMember, Qualification
@@ -200,6 +201,8 @@ def _transition(provider, to_status, kind, *, actor, reason="", submitted=False,
         provider.certified_at = now
     provider.save(update_fields=["status", "status_reason", "submitted_at", "certified_at", "updated_at"])
     _event(provider, kind, actor=actor, from_status=from_status, to_status=to_status, reason=reason)
+    if {from_status, to_status} & {S.SUSPENDED, S.REVOKED}:
+        signing_services.trust_list_invalidate()  # the offline trust list names its certificate
     emails.notify_on_commit(provider, kind, reason=reason)
     return provider
 

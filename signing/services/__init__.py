@@ -5,6 +5,12 @@ The service knows seals and sealed documents, not what they say: the apps above 
 Split by concern; import from here (``from signing import services``), not from the modules.
 """
 
+from .document_signers import (
+    document_signed_code,
+    document_signer_create,
+    document_signer_revoke,
+    trust_list_invalidate,
+)
 from .log import LogVerification, seal_log_append, seal_log_verify
 from .organisation import (
     SEALING_ROLES,
@@ -65,6 +71,9 @@ __all__ = [
     "SealAuthorisation",
     "authority_ensure",
     "authority_member_add",
+    "document_signed_code",
+    "document_signer_create",
+    "document_signer_revoke",
     "grant_create",
     "grant_revoke",
     "may_apply_seal",
@@ -95,4 +104,5 @@ __all__ = [
     "sealed_document_add_seal",
     "sealed_document_record",
     "sealing_session",
+    "trust_list_invalidate",
 ]

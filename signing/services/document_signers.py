@@ -91,6 +91,35 @@ def sign_claims(*, authority: IssuingAuthority, claims: qr_payload.Claims, pki: 
     )
 
 
+def document_signed_code(
+    *,
+    authority: IssuingAuthority,
+    kind: str,
+    number: str,
+    holder: str = "",
+    credit_code: str = "",
+    matter: str = "",
+    valid_from: dt.date | None = None,
+    valid_until: dt.date | None = None,
+    pki: Pki | None = None,
+) -> str:
+    """The signed code printed on a document the apps above seal (a provider's certificate, a
+    delivery note): made before the file, so without its SHA-256, and without an end. ``authority``
+    vouches for it: the platform for what the platform registers."""
+    claims = qr_payload.Claims(
+        kind=kind,
+        number=number,
+        holder=holder,
+        credit_code=credit_code,
+        matter=matter,
+        valid_from=valid_from.isoformat() if valid_from else "",
+        valid_until=valid_until.isoformat() if valid_until else "",
+        issuer=authority.code,
+        issued_at=int(timezone.now().timestamp()),
+    )
+    return sign_claims(authority=authority, claims=claims, pki=pki)
+
+
 def permit_claims(
     permit: Permit, *, expires: int | None = None, with_sha256: bool = False, with_authority: bool = True
 ) -> qr_payload.Claims:

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 # The e-seal fixtures (a seal with a granted officer, a holder enterprise) for browser journeys.
-from tests.signing.conftest import authority, granted_officer, holder, officer, seal, seal_material  # noqa: F401
+from tests.signing.conftest import authority, granted_officer, holder, issued_permit, officer, seal, seal_material  # noqa: F401, E501
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [

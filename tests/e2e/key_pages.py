@@ -53,6 +53,7 @@ def key_pages() -> list[tuple[str | None, str]]:
         (None, reverse("procurement:list")),
         (None, awarded.get_absolute_url()),
         (None, reverse("signing:verify")),
+        (None, reverse("signing:verify-scan")),
         (None, reverse("signing:permit-public", args=[permit.token])),
         (None, reverse("signing:permit-public", args=[permit_from_case.token])),
         (None, reverse("signing:permit-public", args=[note.token])),

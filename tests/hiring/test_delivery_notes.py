@@ -9,12 +9,15 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from marketplace.hiring import delivery_notes
 from marketplace.hiring import services as hiring
 from marketplace.hiring.models import DeliveryNote, ServiceOrder, Status
 from providers.models import ProviderMember
+from signing import demo as signing_demo
+from signing import services as signing_services
 from signing import verifier
 from signing.exceptions import TimestampError
 from signing.models import DocumentKind, SealedDocument, SealUse
@@ -28,6 +31,7 @@ from tests.factories import (
     provider_owner,
     provider_seal,
 )
+from tests.signing.offline import offline_check, printed_codes, qr_version
 
 pytestmark = pytest.mark.django_db
 
@@ -188,3 +192,19 @@ def test_only_the_parties_and_staff_download_a_note(client, order, buyer, staff)
     assert client.get(url).status_code == 404
     client.force_login(buyer[1])
     assert note.number in client.get(order.get_absolute_url()).content.decode()
+
+
+def test_the_note_carries_a_platform_signed_code_checked_offline(order, tmp_path):
+    """The platform's signed statement of the note (who delivered, for which service, when) is printed
+    beside the seal and checks offline; without the platform's keys a note is still delivered, without it."""
+    signing_services.authority_ensure(**signing_demo.PLATFORM)
+    deliver(order)
+    note = order.delivery_notes.get()
+    (code,) = printed_codes(bytes(note.document.pdf), tmp_path)
+    assert qr_version(code.text) <= 15
+    verdict = offline_check(code.text)
+    assert verdict.verdict == "valid" and verdict.signer.authority_code == "onewindow"
+    claims = verdict.claims
+    assert (claims.kind, claims.number) == ("delivery_note", note.number)
+    assert claims.credit_code == order.provider.credit_code and claims.matter == order.title
+    assert claims.valid_from == timezone.localdate(note.sealed_at).isoformat()

@@ -11,6 +11,7 @@ from providers.models import ProviderCertificate
 from signing.demo import pki_init
 from signing.models import DocumentKind
 from tests.factories import make_certified_provider, staff_user
+from tests.signing.offline import offline_check, printed_codes, qr_version
 
 pytestmark = pytest.mark.django_db
 
@@ -103,3 +104,23 @@ def test_only_a_certified_provider_receives_a_certificate(catalogue):
     with pytest.raises(PermitError):
         certificates.provider_certificate_issue(provider=provider)
     assert not ProviderCertificate.objects.filter(provider=provider).exists()
+
+
+def test_the_certificate_carries_a_platform_signed_code_checked_offline(certified, tmp_path):
+    """Printed and scanned, the certificate's signed code checks offline against the trust list, and
+    says suspended once the provider is: the list names its certificate from then on."""
+    certificate = ProviderCertificate.objects.get(provider=certified)
+    (code,) = printed_codes(bytes(certificate.document.pdf), tmp_path)
+    assert qr_version(code.text) <= 15
+    verdict = offline_check(code.text)
+    assert verdict.verdict == "valid"
+    claims = verdict.claims
+    assert (claims.kind, claims.number) == ("provider_certificate", certificate.document.number)
+    assert claims.credit_code == certified.credit_code and claims.issuer == "onewindow"
+    assert "环境影响评价" in claims.matter
+
+    provider_services.provider_suspend(provider=certified, reviewer=staff_user(), reason="Quality complaints")
+    suspended = offline_check(code.text)
+    assert suspended.verdict == "suspended" and suspended.status_since
+    provider_services.provider_revoke(provider=certified, reviewer=staff_user(), reason="Forged reports")
+    assert offline_check(code.text).verdict == "revoked"

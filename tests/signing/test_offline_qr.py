@@ -16,13 +16,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from django.contrib.staticfiles import finders
 from django.core.cache import cache
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from PIL import Image
 
 from marketplace.enterprises.models import EnterpriseMember
-from signing import demo, qr_payload, services, trust_list
+from signing import demo, offline, qr_payload, services, trust_list
 from signing.models import DocumentSigner
 from signing.pki import Pki
 from signing.services import document_signers
@@ -263,3 +264,37 @@ def test_the_holder_shows_a_fresh_code_on_screen_and_nobody_else_can(client, iss
 
     client.force_login(UserFactory())  # acts for no holder
     assert client.get(url).status_code == 404
+
+
+def test_the_command_rotates_and_revokes_keys(issued_permit, published, authority, capsys):
+    old_code = document_signers.permit_signed_code(permit=issued_permit)
+    old = DocumentSigner.objects.get(authority=authority)
+    call_command("document_signers", "rotate", authority.code)
+    new = DocumentSigner.objects.get(authority=authority, status="active")
+    assert new.kid != old.kid and f"New key {new.kid}" in capsys.readouterr().out
+    assert check(old_code, published).verdict == "valid"  # retired, not withdrawn: its codes still check
+    assert check(document_signers.permit_signed_code(permit=issued_permit), published).signer.kid.hex() == new.kid
+
+    with pytest.raises(CommandError, match="--yes"):
+        call_command("document_signers", "revoke", old.kid)
+    call_command("document_signers", "revoke", old.kid, "--yes")
+    assert check(old_code, published).verdict == "unknown_key"
+    with pytest.raises(CommandError, match="already revoked"):
+        call_command("document_signers", "revoke", old.kid, "--yes")
+    with pytest.raises(CommandError, match="No issuing authority"):
+        call_command("document_signers", "rotate", "nobody")
+
+
+def test_the_scan_page_and_its_service_worker_are_served_for_each_language(client, platform):
+    for prefix in ("", "/zh-hans"):
+        page = client.get(f"{prefix}/verify/scan/")
+        assert page.status_code == 200
+        urls = json.loads(page.content.decode().split('id="scan-urls" type="application/json">')[1].split("<")[0])
+        assert urls["page"] == f"{prefix}/verify/scan/"
+        worker = client.get(f"{prefix}/verify/scan/sw.js")
+        assert worker.status_code == 200 and worker["Content-Type"].startswith("text/javascript")
+        script = worker.content.decode()
+        assert all(asset in script for asset in urls["assets"])
+    # Everything it keeps exists (a missing file would fail the worker's install, and offline use).
+    assert all(finders.find(name) for name in offline.ASSETS)
+    assert "离线核验" in client.get("/zh-hans/verify/scan/").content.decode()
