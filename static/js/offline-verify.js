@@ -272,6 +272,7 @@
   root.querySelector("[data-scan-file]").addEventListener("change", async function (event) {
     var file = event.target.files[0];
     if (!file) return;
+    event.target.value = ""; // the same picture may be read again (after the list changed)
     show({ verdict: "reading" });
     var found = await checkSymbols(await ZXingWASM.readBarcodes(file, READ));
     if (!found && resultBox.getAttribute("data-verdict-value") === "reading") show({ verdict: "no_code" });

@@ -4,7 +4,9 @@ reloads from its service worker and checks the signed code on a permit rendered 
 PDF (pdftoppm), decoded by the vendored zxing-wasm and verified with WebCrypto. A revocation reaches
 the page with the next list it fetches online; Chinese works offline too.
 
-Sealing runs before the browser starts (pyHanko runs its own event loop; see conftest.chromium)."""
+Sealing runs before the browser starts (pyHanko runs its own event loop; see conftest.chromium), and
+the test reads the database only while the browser is idle: the live server answers on another
+thread over the same SQLite connection."""
 
 import shutil
 import subprocess
@@ -97,17 +99,20 @@ def test_a_printed_permit_checks_offline_and_its_revocation_arrives_online(
         page.get_by_role("button", name="Check").click()
         page.wait_for_function("document.querySelector('[data-scan-result]').dataset.verdictValue === 'unreadable'")
 
-        # The permit is revoked; offline the page cannot know, and says how old its list is. Online
-        # once, it fetches the new list; offline again, the same picture reads "revoked".
-        go_online(context)
-        officer = context.new_page()
+        # The permit is revoked (by its officer, in another browser); offline the page cannot know and
+        # still reads its old list. Online once, it fetches the new list; offline again: "revoked".
+        desk = browser.new_context(locale="en-US")
+        officer = desk.new_page()
         log_in(officer, live_server, granted_officer.email)
         officer.goto(live_server.url + f"/authority/permits/{issued_permit.pk}/")
         officer.fill("#id_reason", "Obtained by fraud.")
-        officer.click("button[value=revoke]")
-        officer.wait_for_load_state()
-        issued_permit.refresh_from_db()
-        assert issued_permit.status == "revoked"
+        with officer.expect_navigation():
+            officer.click("button[value=revoke]")
+        officer.wait_for_load_state("networkidle")
+        desk.close()
+        page.set_input_files("#scan-file", str(picture))
+        page.wait_for_function("document.querySelector('[data-scan-result]').dataset.verdictValue === 'valid'")
+        go_online(context)
         open_ready(page, live_server.url + "/verify/scan/")
         go_offline(context)
         assert page.reload().from_service_worker
@@ -117,6 +122,9 @@ def test_a_printed_permit_checks_offline_and_its_revocation_arrives_online(
         assert "since" in page.text_content("[data-verdict-detail]")
         assert errors == []
         context.close()
+    # Only now, with no request in flight (the live server shares this thread's database connection).
+    issued_permit.refresh_from_db()
+    assert issued_permit.status == "revoked"
 
 
 def test_in_chinese_an_old_screen_code_reads_expired_and_rfc_base45_vectors_decode(
