@@ -38,7 +38,10 @@ def browser(live_server, settings):
 def signed_in(browser, live_server, role, viewport, user=None):
     """A browser context signed in as ``user`` or the demo user of ``role`` (neither: a visitor),
     through a real session."""
-    context = browser.new_context(viewport=viewport, locale="en-US")
+    # No service workers: the offline verifier's would keep fetching in the background while the next
+    # page loads, and the live server answers every thread over one SQLite connection (its own test,
+    # test_offline_verifier.py, waits for the worker).
+    context = browser.new_context(viewport=viewport, locale="en-US", service_workers="block")
     if role:
         user = get_user_model().objects.get(email=LOGINS[role])
     if user:
