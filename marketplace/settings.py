@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "marketplace.ratings.apps.RatingsConfig",
     "marketplace.credit.apps.CreditConfig",
     "marketplace.approvals.apps.ApprovalsConfig",
+    "marketplace.conversations.apps.ConversationsConfig",
     "signing.apps.SigningConfig",
     "marketplace.transparency.apps.TransparencyConfig",
 ]
@@ -301,6 +302,7 @@ DEMO_LOADERS = [
     "marketplace.ratings.demo",
     "marketplace.credit.demo",
     "marketplace.approvals.demo",
+    "marketplace.conversations.demo",
     "search.demo",
 ]
 

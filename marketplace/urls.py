@@ -8,6 +8,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from marketplace.accounts.throttling import ThrottledPasswordResetView
 from marketplace.catalogue.views import HomeView
+from marketplace.conversations import urls as conversation_urls
 from marketplace.core.display_views import CareModeView
 from marketplace.credit import urls as credit_urls
 from marketplace.credit.compare import CompareView
@@ -15,6 +16,7 @@ from marketplace.hiring import basket_views
 from marketplace.hiring import urls as hiring_urls
 from marketplace.hiring.views import CheckoutView, StockCheckoutGone
 from marketplace.hiring.webhooks import StripeWebhookView
+from marketplace.procurement import urls as procurement_urls
 from marketplace.ratings import urls as ratings_urls
 from providers import urls as provider_urls
 from signing.views import crl_view
@@ -32,13 +34,26 @@ urlpatterns = i18n_patterns(
     # prefix and namespace, so their addresses and names ("providers:console-credit") stay as they were.
     path("providers/", include((provider_urls.urlpatterns + credit_urls.urlpatterns, "providers"))),
     path("enterprise/", include(("marketplace.enterprises.urls", "enterprises"))),
-    path("requests/", include(("marketplace.procurement.urls", "procurement"))),
+    path(
+        "requests/",
+        include((conversation_urls.request_urlpatterns + procurement_urls.urlpatterns, "procurement")),
+    ),
     # The order pages, with the rating steps that ratings (a layer above hiring) adds to them;
     # those first, before hiring's "<pk>/<action>/" takes every other step name.
-    path("orders/", include(([*ratings_urls.order_urlpatterns, *hiring_urls.urlpatterns], "hiring"))),
+    # Conversations (a layer above hiring) add the order's thread the same way.
+    path(
+        "orders/",
+        include(
+            (
+                [*ratings_urls.order_urlpatterns, *conversation_urls.order_urlpatterns, *hiring_urls.urlpatterns],
+                "hiring",
+            )
+        ),
+    ),
     path("payments/", include(("marketplace.hiring.payment_urls", "payments"))),
     path("evaluations/", include(("marketplace.ratings.urls", "ratings"))),
     path("fair-play/", include(("marketplace.core.urls", "fairplay"))),
+    path("notifications/", include(("marketplace.core.notification_urls", "notifications"))),
     path("", include(("marketplace.approvals.urls", "approvals"))),
     path("", include(("marketplace.transparency.urls", "transparency"))),
     # Replaces Oscar's shipping-based checkout at the same address (this pattern is matched first);

@@ -7,7 +7,7 @@ read either; templates live in ``templates/providers/email/<kind>.txt`` (first l
 from django.conf import settings
 from django.db import transaction
 
-from marketplace.core.notify import organisation_recipients, send_rendered
+from marketplace.core.notify import Kind, organisation_recipients, send_rendered
 
 
 def send_provider_email(
@@ -29,7 +29,10 @@ def send_provider_email(
         "base_url": settings.PUBLIC_BASE_URL,
     }
     return send_rendered(
-        template=f"providers/email/{kind}.txt", context=context, recipients=organisation_recipients(provider)
+        template=f"providers/email/{kind}.txt",
+        context=context,
+        recipients=organisation_recipients(provider),
+        kind=Kind.PROVIDER,
     )
 
 
@@ -55,6 +58,8 @@ def notify_member_added_on_commit(provider, user) -> None:
         from .models import Provider
 
         context = {"provider": Provider.objects.get(pk=provider_id), "base_url": settings.PUBLIC_BASE_URL}
-        send_rendered(template="providers/email/member_added.txt", context=context, recipients=[email])
+        send_rendered(
+            template="providers/email/member_added.txt", context=context, recipients=[email], kind=Kind.ACCOUNT
+        )
 
     transaction.on_commit(send)

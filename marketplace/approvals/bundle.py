@@ -2,11 +2,12 @@
 its requests to its permit, each file's SHA-256 in a manifest sealed by the platform
 (``signing.bundles``), checkable offline.
 
-What goes in: the case and its submissions; for each request, the request, its quotes once it is
-closed (never before: they are sealed until the deadline), every selection table with its draw data,
-and its history; for each order, every contract version (each a prefix of the next), every sealed
-delivery note, the deliverables' names, sizes and SHA-256 (not the files: they are the parties'),
-the ledger summary, the evaluations and the order's history; the permit and its registry record.
+What goes in: the case and its submissions; for each request, the request, its published
+clarifications, its quotes once it is closed (never before: they are sealed until the deadline),
+every selection table with its draw data, and its history; for each order, every contract version
+(each a prefix of the next), every sealed delivery note, the deliverables' names, sizes and SHA-256
+(not the files: they are the parties'), the ledger summary, the evaluations, the order's history and
+its conversation (every message and correction); the permit and its registry record.
 Names of people stay out: organisations appear with their credit codes.
 """
 
@@ -17,6 +18,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from marketplace.conversations import records
 from marketplace.payments.ledger import ledger_balance
 from marketplace.procurement.models import RequestForQuotes
 from signing import bundles, verifier
@@ -94,6 +96,7 @@ def _request_files(request: RequestForQuotes) -> list[tuple[str, bytes]]:
             f"{folder}/history.json",
             _json([{"kind": e.kind, "at": e.created_at, "data": e.data} for e in request.events.order_by("pk")]),
         ),
+        (f"{folder}/clarifications.json", _json(records.request_clarifications_record(request))),
     ]
     if request.status != RequestForQuotes.Status.OPEN:  # quotes stay sealed until the request closes
         quotes = [
@@ -201,6 +204,7 @@ def _order_files(so) -> list[tuple[str, bytes]]:
         (f"{folder}/deliverables.json", _json(deliverables)),
         (f"{folder}/ledger.json", _json(ledger)),
         (f"{folder}/evaluations.json", _json(evaluations)),
+        (f"{folder}/conversation.json", _json(records.order_conversation_record(so))),
     ]
     return files
 

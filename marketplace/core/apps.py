@@ -6,3 +6,23 @@ class CoreConfig(AppConfig):
     name = "marketplace.core"
     label = "core"
     verbose_name = _("OneWindow core")
+
+    def ready(self):
+        from celery.schedules import crontab
+        from django.conf import settings
+        from django.contrib.auth.signals import user_logged_in
+
+        # Daily at 08:00 (settings.TIME_ZONE): the notification digests (manage.py send_digests).
+        settings.CELERY_BEAT_SCHEDULE.setdefault(
+            "core-notification-digests", {"task": "core.notification_digests", "schedule": crontab(hour=8, minute=0)}
+        )
+        user_logged_in.connect(_remember_language, dispatch_uid="core-remember-language")
+
+
+def _remember_language(sender, request, user, **kwargs):
+    """Until a person chooses the language of their emails, it is the one they first log in with."""
+    from .models import PersonalSettings
+
+    language = getattr(request, "LANGUAGE_CODE", "") if request is not None else ""
+    if language in ("en", "zh-hans"):
+        PersonalSettings.objects.get_or_create(user=user, defaults={"language": language})

@@ -1,6 +1,9 @@
 from django.conf import settings
+from django.core.cache import cache
 from django.utils.functional import SimpleLazyObject
 
+from .models import Notification
+from .notify import unread_cache_key
 from .selectors import acting_organisations
 
 CARE_MODE_COOKIE = "ow_care"
@@ -14,4 +17,14 @@ def site(request):
         "PUBLIC_BASE_URL": settings.PUBLIC_BASE_URL,
         "care_mode": request.COOKIES.get(CARE_MODE_COOKIE) == "on",
         "roles": SimpleLazyObject(lambda: acting_organisations(user).roles) if user is not None else {},
+        "unread_notifications": SimpleLazyObject(lambda: unread_count(user)) if user is not None else 0,
     }
+
+
+def unread_count(user) -> int:
+    """The header's unread badge: kept in the cache until a notification arrives or is read."""
+    if not user.is_authenticated:
+        return 0
+    return cache.get_or_set(
+        unread_cache_key(user.pk), lambda: Notification.objects.filter(user=user, read_at__isnull=True).count(), 3600
+    )

@@ -116,3 +116,74 @@ class ConflictAttempt(models.Model):
 
     def __str__(self):
         return f"{self.act} refused: {self.reason}"
+
+
+class Notification(models.Model):
+    """One thing that happened, for one person: listed in their notification centre, and emailed as
+    they chose for its kind (at once, in the daily digest, or not at all). Its words are kept in
+    every language the platform speaks, so it reads in whichever the person uses."""
+
+    class Kind(models.TextChoices):
+        ORDERS = "orders", _("Orders: payments, deliveries, revisions and disputes")
+        MESSAGES = "messages", _("Messages in order conversations")
+        REQUESTS = "requests", _("Requests for quotes: invitations, clarifications and results")
+        PROVIDER = "provider", _("Your provider's certification, qualifications and bans")
+        RATINGS = "ratings", _("Evaluations")
+        ACCOUNT = "account", _("Your account and teams")
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Immediately by email")
+        DIGEST = "digest", _("In a daily digest email")
+        PLATFORM = "platform", _("In OneWindow only")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="onewindow_notifications")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # {"en": "...", "zh-hans": "..."}
+    subject = models.JSONField()
+    body = models.JSONField()
+    url = models.CharField(max_length=500, blank=True)
+    # How it was to reach the person by email, chosen when it was made (their preference then).
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="core_notif_unread"),
+            models.Index(fields=["channel", "emailed_at"], name="core_notif_digest"),
+        ]
+        verbose_name = _("Notification")
+        verbose_name_plural = _("Notifications")
+
+    def __str__(self):
+        return f"{self.user}: {self.kind}"
+
+    def text(self, field: str, language: str) -> str:
+        value = getattr(self, field)
+        return value.get(language) or value.get("en") or next(iter(value.values()), "")
+
+
+class NotificationPreference(models.Model):
+    """How one person wants one kind of notification emailed; no row: immediately."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Notification.Kind.choices)
+    channel = models.CharField(max_length=10, choices=Notification.Channel.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="core_notif_pref_unique")]
+
+    def __str__(self):
+        return f"{self.user}: {self.kind} → {self.channel}"
+
+
+class PersonalSettings(models.Model):
+    """What a person chose for themselves: the language their emails come in (empty: both)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="personal_settings")
+    language = models.CharField(_("Language of your emails"), max_length=10, choices=settings.LANGUAGES, blank=True)
+
+    def __str__(self):
+        return f"{self.user}: {self.language or 'both languages'}"

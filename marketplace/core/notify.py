@@ -1,8 +1,13 @@
-"""Notifications to people, in English and Simplified Chinese, sent after the transaction commits.
+"""Notifications to people, sent after the transaction commits.
 
 Every app that tells someone about an event goes through here, so the rules live in one place:
 nothing is sent for a change that rolls back, a mail server that is down never undoes the change
 it reports, and demo data (history, not news) is sent to nobody.
+
+Each person with an account gets the event in their notification centre (``Notification``) and by
+email as they chose for its kind: at once, in the daily digest (``digests_send``), or not at all;
+in the language they chose (both, until they choose). An address without an account (an
+organisation's contact address) gets the email at once, in both languages.
 """
 
 import contextvars
@@ -11,14 +16,21 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from .models import Notification, NotificationPreference, PersonalSettings
 
 logger = logging.getLogger(__name__)
 
 LANGUAGES = ("en", "zh-hans")
+Kind, Channel = Notification.Kind, Notification.Channel
 _muted = contextvars.ContextVar("notify_muted", default=False)
 
 
@@ -53,8 +65,78 @@ def _send(subject: str, body: str, recipients: Iterable[str]) -> int:
         return 0
 
 
-def notify(*, recipients: list[str], subject, body, url: str = "", params: dict | None = None) -> None:
-    """Queue one email in both languages; ``subject``/``body`` are lazy strings with %-params.
+def unread_cache_key(user_id: int) -> str:
+    return f"notifications:unread:{user_id}"
+
+
+def _email_text(texts: dict[str, tuple[str, str]], url: str, languages) -> tuple[str, str]:
+    """Subject and body in ``languages`` (one, or all joined), with the link under each body."""
+    link = f"\n\n{settings.PUBLIC_BASE_URL}{url}" if url else ""
+    chosen = [texts[language] for language in languages]
+    return " / ".join(s for s, _b in chosen), "\n\n----\n\n".join(b + link for _s, b in chosen)
+
+
+def deliver(*, kind: str, texts: dict[str, tuple[str, str]], recipients: Iterable[str], url: str = "") -> int:
+    """Tell ``recipients`` (addresses) now: ``texts`` maps each language to (subject, body). Returns
+    how many emails went out."""
+    recipients = sorted({address.strip().lower() for address in recipients if address})
+    if not recipients or _muted.get():
+        return 0
+    people = list(
+        get_user_model().objects.annotate(address=Lower("email")).filter(address__in=recipients, is_active=True)
+    )
+    if not people:
+        return _send(*_email_text(texts, url, LANGUAGES), recipients)
+    chosen = dict(NotificationPreference.objects.filter(user__in=people, kind=kind).values_list("user_id", "channel"))
+    languages = dict(PersonalSettings.objects.filter(user__in=people).values_list("user_id", "language"))
+    now = timezone.now()
+    notes = Notification.objects.bulk_create(
+        Notification(
+            user=person,
+            kind=kind,
+            subject={language: subject for language, (subject, _b) in texts.items()},
+            body={language: body for language, (_s, body) in texts.items()},
+            url=url,
+            channel=chosen.get(person.pk, Channel.EMAIL),
+            created_at=now,
+        )
+        for person in people
+    )
+    cache.delete_many([unread_cache_key(person.pk) for person in people])
+    # At once by email: one email per language, to those who read it; addresses without an account too.
+    known = {person.email.lower() for person in people}
+    groups: dict[tuple[str, ...], tuple[list[str], list[int]]] = {
+        tuple(LANGUAGES): ([a for a in recipients if a not in known], [])
+    }
+    for person, note in zip(people, notes, strict=True):
+        if note.channel == Channel.EMAIL:
+            language = languages.get(person.pk) or ""
+            to, ids = groups.setdefault((language,) if language else tuple(LANGUAGES), ([], []))
+            to.append(person.email)
+            ids.append(note.pk)
+    sent, emailed = 0, []
+    for group, (to, ids) in groups.items():
+        if to and _send(*_email_text(texts, url, group), to):
+            sent += 1
+            emailed += ids
+    if emailed:
+        Notification.objects.filter(pk__in=emailed).update(emailed_at=now)
+    return sent
+
+
+def _texts(subject, body, params: dict) -> dict[str, tuple[str, str]]:
+    texts = {}
+    for language in LANGUAGES:
+        with translation.override(language):
+            texts[language] = (str(subject) % params, str(body) % params)
+    return texts
+
+
+def notify(
+    *, recipients: list[str], subject, body, url: str = "", params: dict | None = None, kind: str = Kind.ORDERS
+) -> None:
+    """Tell ``recipients`` once the transaction commits; ``subject``/``body`` are lazy strings with
+    %-params, rendered in each language.
 
     Nothing here may carry a sealed quote's content: callers pass only public facts.
     """
@@ -62,37 +144,59 @@ def notify(*, recipients: list[str], subject, body, url: str = "", params: dict 
     recipients = list(recipients)
     if not recipients or _muted.get():
         return
-
-    def send():
-        subjects, bodies = [], []
-        for language in LANGUAGES:
-            with translation.override(language):
-                subjects.append(str(subject) % params)
-                text = str(body) % params
-                if url:
-                    text += f"\n\n{settings.PUBLIC_BASE_URL}{url}"
-                bodies.append(text)
-        _send(" / ".join(subjects), "\n\n----\n\n".join(bodies), recipients)
-
-    transaction.on_commit(send)
+    transaction.on_commit(
+        lambda: deliver(kind=kind, texts=_texts(subject, body, params), recipients=recipients, url=url)
+    )
 
 
-def render_bilingual(template: str, context: dict) -> tuple[str, str]:
-    """Render a text template (first line: subject) once per language; join the two versions."""
-    subjects, bodies = [], []
+def render_languages(template: str, context: dict) -> dict[str, tuple[str, str]]:
+    """Render a text template (first line: subject) once per language."""
+    texts = {}
     for language in LANGUAGES:
         with translation.override(language):
             text = render_to_string(template, context).strip()
         subject, _sep, body = text.partition("\n")
-        subjects.append(subject.strip())
-        bodies.append(body.strip())
-    return " / ".join(subjects), "\n\n----\n\n".join(bodies)
+        texts[language] = (subject.strip(), body.strip())
+    return texts
 
 
-def send_rendered(*, template: str, context: dict, recipients: Iterable[str]) -> int:
-    """Send a bilingual templated email now (callers queue it with ``transaction.on_commit``)."""
+def send_rendered(*, template: str, context: dict, recipients: Iterable[str], kind: str = Kind.ACCOUNT) -> int:
+    """Tell ``recipients`` now with a templated message (callers queue it with ``transaction.on_commit``)."""
     recipients = list(recipients)
     if not recipients or _muted.get():
         return 0
-    subject, body = render_bilingual(template, context)
-    return _send(subject, body, recipients)
+    return deliver(kind=kind, texts=render_languages(template, context), recipients=recipients)
+
+
+# --- the daily digest ------------------------------------------------------------------------------
+
+
+def digests_send(*, now=None) -> int:
+    """Email each person who chose the digest for some kind one message listing what arrived since
+    their last digest, in their language; returns how many digests went out. A digest that could not
+    be sent stays due (tomorrow's carries it); one that was sent is never sent again."""
+    now = now or timezone.now()
+    due = Notification.objects.filter(channel=Channel.DIGEST, emailed_at__isnull=True, created_at__lte=now)
+    sent = 0
+    for user_id in due.values_list("user_id", flat=True).distinct().order_by("user_id"):
+        with transaction.atomic():
+            notes = list(due.filter(user_id=user_id).select_for_update(skip_locked=True).order_by("created_at", "pk"))
+            if not notes:
+                continue  # another sender has them
+            person = notes[0].user
+            language = getattr(PersonalSettings.objects.filter(user=person).first(), "language", "") or ""
+            languages = (language,) if language else tuple(LANGUAGES)
+            parts, subjects = [], []
+            for code in languages:
+                with translation.override(code):
+                    subjects.append(_("OneWindow: %(count)s updates") % {"count": len(notes)})
+                    lines = [
+                        f"- {note.text('subject', code)}"
+                        + (f"\n  {settings.PUBLIC_BASE_URL}{note.url}" if note.url else "")
+                        for note in notes
+                    ]
+                    parts.append(_("Since your last digest:") + "\n\n" + "\n".join(lines))
+            if _send(" / ".join(subjects), "\n\n----\n\n".join(parts), [person.email]):
+                Notification.objects.filter(pk__in=[note.pk for note in notes]).update(emailed_at=now)
+                sent += 1
+    return sent

@@ -81,6 +81,7 @@ def request_address(
         now=now,
     )
     notify.notify(
+        kind=notify.Kind.REQUESTS,
         recipients=notify.organisation_recipients(info.provider),
         subject=_("%(enterprise)s asks you for a quote"),
         body=_("“%(title)s”: quote by %(deadline)s. Only you can answer this request."),

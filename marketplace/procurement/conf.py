@@ -31,6 +31,10 @@ DEFAULTS = {
     "PROCUREMENT_DRAND": _env.str("PROCUREMENT_DRAND", default=""),
     # How many days that one extension adds to the deadline.
     "PROCUREMENT_EXTENSION_DAYS": _env.int("PROCUREMENT_EXTENSION_DAYS", default=3),
+    # A clarification answered this many hours or fewer before the deadline moves the deadline …
+    "PROCUREMENT_CLARIFICATION_LATE_HOURS": _env.int("PROCUREMENT_CLARIFICATION_LATE_HOURS", default=24),
+    # … to this many hours after the answer, so every provider has time to react.
+    "PROCUREMENT_CLARIFICATION_EXTENSION_HOURS": _env.int("PROCUREMENT_CLARIFICATION_EXTENSION_HOURS", default=24),
     # Published weighting of the scored evaluation (relative weights of price, rating, service days).
     "PROCUREMENT_SCORE_WEIGHTS": {
         "price": _env.int("PROCUREMENT_WEIGHT_PRICE", default=60),

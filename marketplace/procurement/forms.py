@@ -31,6 +31,15 @@ class RequestForm(forms.Form):
         required=False,
         help_text=_("State-funded requests need more valid quotes before a winner is selected."),
     )
+    side_contact_forbidden = forms.BooleanField(
+        label=_("No contact outside the platform before the award (recommended)"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "Providers ask their questions as clarifications, answered to all of them alike; messages with a "
+            "phone number or an email address are refused until the award."
+        ),
+    )
 
     def __init__(self, *args, enterprises, addressed: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -39,7 +48,7 @@ class RequestForm(forms.Form):
         self.fields["region"].choices = region_choices()
         if addressed:
             # The listing decides the service item; one invited provider means the buyer's choice.
-            for name in ("category", "method", "state_funded"):
+            for name in ("category", "method", "state_funded", "side_contact_forbidden"):
                 del self.fields[name]
 
 

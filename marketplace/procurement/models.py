@@ -108,6 +108,14 @@ class RequestForQuotes(BilingualMixin, models.Model):
         default=False,
         help_text=_("Paid from public funds: the higher minimum number of valid quotes applies."),
     )
+    side_contact_forbidden = models.BooleanField(
+        _("No contact outside the platform before the award"),
+        default=True,
+        help_text=_(
+            "Questions and answers go through the platform's clarifications; a message with a phone number "
+            "or an email address is refused while the request is open."
+        ),
+    )
     status = models.CharField(_("Status"), max_length=20, choices=Status.choices, default=Status.OPEN)
     # Random draw: the commitment is public from publication; the seed only after the deadline.
     seed_commitment = models.CharField(max_length=64, blank=True)

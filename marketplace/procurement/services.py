@@ -86,6 +86,7 @@ def request_publish(
     method: str,
     required_grade: str = "",
     state_funded: bool = False,
+    side_contact_forbidden: bool = True,
     invited_provider: Provider | None = None,
     listing=None,
     republished_from: RequestForQuotes | None = None,
@@ -129,6 +130,7 @@ def request_publish(
         required_grade=required_grade,
         method=method,
         state_funded=bool(state_funded),
+        side_contact_forbidden=bool(side_contact_forbidden),
         invited_provider=invited_provider,
         listing=listing,
         seed=seed,
@@ -161,6 +163,7 @@ def request_republish(*, request: RequestForQuotes, user, deadline: datetime.dat
         method=request.method,
         required_grade=request.required_grade,
         state_funded=request.state_funded,
+        side_contact_forbidden=request.side_contact_forbidden,
         invited_provider=request.invited_provider,
         listing=request.listing,
         republished_from=request,
@@ -277,6 +280,7 @@ def _run_selection(request: RequestForQuotes, *, now, round_number: int) -> Sele
         request.save(update_fields=["status", "status_reason"])
         _event(request, "failed")
         notify.notify(
+            kind=notify.Kind.REQUESTS,
             recipients=notify.organisation_recipients(request.enterprise),
             subject=_("Request “%(title)s” failed"),
             body=_("No eligible quote remained; you may re-publish the request."),
@@ -300,6 +304,7 @@ def _run_selection(request: RequestForQuotes, *, now, round_number: int) -> Sele
         request.status = R.CHOOSING
         request.save(update_fields=["status"])
         notify.notify(
+            kind=notify.Kind.REQUESTS,
             recipients=notify.organisation_recipients(request.enterprise),
             subject=_("Request “%(title)s”: choose a provider"),
             body=_("The quote deadline has passed; the quotes are open and waiting for your choice."),
@@ -325,6 +330,7 @@ def _start_publicity(request, chosen: Selection, *, now) -> None:
     for provider in quoting:
         recipients += notify.organisation_recipients(provider)
     notify.notify(
+        kind=notify.Kind.REQUESTS,
         recipients=sorted(set(recipients)),
         subject=_("Request “%(title)s”: result published"),
         body=_("The selection result is published. Objections may be filed until %(until)s."),
@@ -341,6 +347,7 @@ def _tell_bidders_and_buyer(request, *, subject, body) -> None:
     for provider in Provider.objects.filter(quotes__request=request).distinct():
         recipients += notify.organisation_recipients(provider)
     notify.notify(
+        kind=notify.Kind.REQUESTS,
         recipients=recipients,
         subject=subject,
         body=body,
@@ -519,6 +526,7 @@ def objection_decide(
             _run_selection(request, now=now, round_number=current.round + 1)
     recipients = notify.organisation_recipients(objection.provider) + notify.organisation_recipients(request.enterprise)
     notify.notify(
+        kind=notify.Kind.REQUESTS,
         recipients=sorted(set(recipients)),
         subject=_("Request “%(title)s”: objection decided"),
         body=_("Platform staff decided an objection: %(decision)s"),

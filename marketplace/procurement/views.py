@@ -125,6 +125,7 @@ class RequestCreateView(LoginRequiredMixin, TemplateView):
                         category=data["category"],
                         method=data["method"],
                         state_funded=data.get("state_funded", False),
+                        side_contact_forbidden=data.get("side_contact_forbidden", False),
                         **common,
                     )
             except ValidationError as error:

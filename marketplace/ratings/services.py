@@ -51,6 +51,7 @@ def rating_create(*, service_order: ServiceOrder, user, comment: str = "", **sta
     except IntegrityError as error:
         raise ValidationError(_("This order has already been rated."), code="already_rated") from error
     notify.notify(
+        kind=notify.Kind.RATINGS,
         recipients=notify.organisation_recipients(service_order.provider),
         subject=_("Order %(number)s was rated"),
         body=_("The buyer rated order %(number)s. You may reply once, publicly."),

@@ -20,6 +20,7 @@ from django.utils import timezone
 from marketplace.approvals import bundle, selectors, services
 from marketplace.approvals import views as approval_views
 from marketplace.approvals.models import ApprovalMatter, Case
+from marketplace.conversations import services as conversations
 from marketplace.hiring import contracts
 from marketplace.payments.ledger import ledger_balance
 from marketplace.procurement import services as procurement
@@ -282,3 +283,19 @@ def test_only_those_who_may_see_the_case_download_its_bundle(
     client.force_login(buyer[1])
     again = client.get(url, follow=True)  # each bundle is sealed afresh: a second one this minute waits
     assert "Too many bundles at once" in again.content.decode()
+
+
+def test_the_bundle_carries_each_orders_conversation_with_its_corrections(case):
+    so = case.order_links.get().service_order
+    buyer = so.enterprise.memberships.first().user
+    first = conversations.message_post(service_order=so, user=buyer, body="Please add the night-time noise data.")
+    conversations.message_edit(message=first, user=buyer, body="Please add the night-time noise data (22:00–06:00).")
+    files = entries(bundle.case_bundle(case)[1])
+    said = json.loads(files[f"orders/{so.order.number}/conversation.json"])
+    assert [(m["side"], m["body"], m["revises"]) for m in said] == [
+        ("buyer", "Please add the night-time noise data.", None),
+        ("buyer", "Please add the night-time noise data (22:00–06:00).", first.pk),
+    ]
+    assert said[0]["credit_code"] == so.enterprise.credit_code and buyer.email not in json.dumps(said)
+    request = case.request_links.get().request
+    assert json.loads(files[f"requests/{request.pk}/clarifications.json"]) == []

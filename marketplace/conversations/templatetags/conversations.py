@@ -1,0 +1,62 @@
+"""The conversation on an order's page and the clarifications on a request's page, drawn by this app
+into the lower apps' templates (``{% load conversations %}``), so hiring and procurement know nothing
+of it."""
+
+from django import template
+from django.conf import settings
+
+from marketplace.hiring.models import ServiceOrder
+from marketplace.procurement.models import RequestForQuotes
+from providers.models import ProviderMember
+
+from .. import selectors, services
+from ..models import Message
+
+register = template.Library()
+
+
+@register.inclusion_tag("conversations/_thread.html", takes_context=True)
+def order_conversation(context, service_order: ServiceOrder):
+    """The thread, for the two teams and for staff while a dispute is open; nothing for anyone else.
+    Showing it to a team member counts as their reading it (read receipts)."""
+    user = context["request"].user
+    party = services.thread_party(service_order, user)
+    if party is None:
+        return {"party": None}
+    side = party if party in (Message.Side.BUYER, Message.Side.PROVIDER) else None
+    if side:
+        services.thread_mark_read(service_order=service_order, user=user)
+    return {
+        "party": party,
+        "side": side,
+        "so": service_order,
+        "me": user,
+        "entries": selectors.thread(service_order, side=side),
+        "request": context["request"],
+        "csrf_token": context.get("csrf_token"),
+        "poll_seconds": getattr(settings, "CONVERSATION_POLL_SECONDS", 15),
+    }
+
+
+@register.inclusion_tag("conversations/_clarifications.html", takes_context=True)
+def request_clarifications(context, rfq: RequestForQuotes):
+    """Published clarifications for everyone; the ask form for a provider's team while the request is
+    open, with its own questions; the buyer's team sees the questions waiting, without who asked."""
+    request = context["request"]
+    user = request.user
+    is_buyer = user.is_authenticated and rfq.enterprise.memberships.filter(user=user).exists()
+    membership = (
+        ProviderMember.objects.filter(user=user).select_related("provider").first() if user.is_authenticated else None
+    )
+    waiting = selectors.clarifications_waiting(rfq)
+    return {
+        "rfq": rfq,
+        "published": selectors.clarifications_published(rfq),
+        "is_buyer": is_buyer,
+        "is_staff": user.is_authenticated and user.is_staff,
+        "waiting": waiting if is_buyer or (user.is_authenticated and user.is_staff) else [],
+        "mine": waiting.filter(provider=membership.provider) if membership else [],
+        "may_ask": membership is not None and rfq.status == "open" and not rfq.deadline_passed(),
+        "request": request,
+        "csrf_token": context.get("csrf_token"),
+    }

@@ -1,0 +1,162 @@
+"""An order's conversation: the buyer's and the provider's teams write, with files checked like
+deliverables; staff read it only while a dispute is open (it is part of the dispute's evidence);
+messages are append-only in the database (an edit keeps the original); read receipts; the other
+side is notified; the thread shows the order's events inline."""
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from marketplace.conversations import selectors, services
+from marketplace.conversations.models import Message
+from marketplace.core.models import Notification
+from marketplace.hiring import services as hiring
+from tests.factories import UserFactory, deliver, make_service_order, pay, pdf_upload, provider_owner, staff_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def order(buyer, providers, category):
+    enterprise, owner = buyer
+    so = make_service_order(enterprise=enterprise, buyer=owner, provider=providers[0], category=category)
+    pay(so)
+    return so
+
+
+def thread_of(client, order):
+    return client.get(order.get_absolute_url()).content.decode()
+
+
+def test_both_teams_talk_and_nobody_else_sees_it(client, order, buyer, providers, django_capture_on_commit_callbacks):
+    _enterprise, owner = buyer
+    provider_user = provider_owner(providers[0])
+    client.force_login(owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("hiring:message-post", args=[order.pk]), {"body": "Can the noise survey include night hours?"}
+        )
+    assert response.status_code == 302 and response["Location"].endswith("#conversation")
+    # The provider's team is told, in its notifications and by email.
+    note = Notification.objects.get(user=provider_user, kind="messages")
+    assert order.order.number in note.text("subject", "en") and "night hours" in note.text("body", "en")
+    assert any(provider_user.email in m.to for m in mail.outbox)
+
+    client.force_login(provider_user)
+    page = thread_of(client, order)
+    assert "Can the noise survey include night hours?" in page and 'id="conversation"' in page
+    client.post(reverse("hiring:message-post", args=[order.pk]), {"body": "Yes, from 22:00 to 06:00."})
+
+    # Another provider, another enterprise's member, staff without a dispute: no thread, no way in.
+    for outsider in (provider_owner(providers[1]), UserFactory(), staff_user()):
+        client.force_login(outsider)
+        assert "night hours" not in client.get(order.get_absolute_url()).content.decode()
+        assert client.get(reverse("hiring:thread", args=[order.pk])).status_code == 404
+        assert client.post(reverse("hiring:message-post", args=[order.pk]), {"body": "hi"}).status_code == 404
+    assert Message.objects.filter(service_order=order).count() == 2
+
+
+def test_staff_read_it_while_a_dispute_is_open_and_cannot_write(client, order, buyer, providers):
+    _enterprise, owner = buyer
+    services.message_post(service_order=order, user=owner, body="The report misses the groundwater section.")
+    hiring.deliverable_upload(service_order=order, user=provider_owner(providers[0]), file=pdf_upload("r.pdf"))
+    deliver(order)
+    hiring.dispute_open(service_order=order, user=owner, reason="The groundwater section is missing.")
+    staff = staff_user()
+    client.force_login(staff)
+    page = thread_of(client, order)
+    assert "misses the groundwater section" in page and "part of the dispute" in page
+    assert 'name="body"' not in page.split('id="conversation"')[1].split("</section>")[0]  # no form for staff
+    with pytest.raises(ValidationError):
+        services.message_post(service_order=order, user=staff, body="Staff here")
+
+
+def test_attachments_are_checked_like_deliverables_and_kept_private(client, order, buyer, providers):
+    _enterprise, owner = buyer
+    client.force_login(owner)
+    fake = SimpleUploadedFile("invoice.pdf", b"MZ\x90\x00 this is a program", content_type="application/pdf")
+    response = client.post(
+        reverse("hiring:message-post", args=[order.pk]), {"body": "see file", "attachment": fake}, follow=True
+    )
+    assert not Message.objects.exists()  # refused: not what its name says, and the page says so
+    assert "This file is a program, not a document." in response.content.decode()
+
+    good = pdf_upload("site-plan.pdf")
+    client.post(reverse("hiring:message-post", args=[order.pk]), {"body": "", "attachment": good})
+    message = Message.objects.get()
+    assert message.attachment_name.endswith("site-plan.pdf") and len(message.attachment_sha256) == 64
+    url = reverse("hiring:message-attachment", args=[order.pk, message.pk])
+    download = client.get(url)
+    assert download.status_code == 200 and "attachment" in download["Content-Disposition"]
+    client.force_login(provider_owner(providers[1]))
+    assert client.get(url).status_code == 404
+
+
+def test_an_edit_keeps_the_original_and_the_database_refuses_rewrites(client, order, buyer):
+    _enterprise, owner = buyer
+    original = services.message_post(service_order=order, user=owner, body="Deliver by 1 March.")
+    services.message_edit(message=original, user=owner, body="Deliver by 1 April.")
+    (item,) = [e.message for e in selectors.thread(order, side="buyer") if e.message]
+    assert (
+        item.edited
+        and item.latest.body == "Deliver by 1 April."
+        and [m.body for m in item.earlier] == ["Deliver by 1 March."]
+    )
+    client.force_login(owner)
+    page = thread_of(client, order)
+    assert "Deliver by 1 April." in page and "Deliver by 1 March." in page and "edited" in page
+    # Only its author corrects a message.
+    with pytest.raises(ValidationError):
+        services.message_edit(message=original, user=UserFactory(), body="Deliver never.")
+    # The database itself refuses to change or delete a message, whatever issues the statement.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Message.objects.filter(pk=original.pk).update(body="Deliver by 1 May.")
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM conversations_message")
+    assert Message.objects.get(pk=original.pk).body == "Deliver by 1 March."
+
+
+def test_read_receipts_and_events_inline(client, order, buyer, providers):
+    _enterprise, owner = buyer
+    services.message_post(service_order=order, user=owner, body="Hello")
+    client.force_login(owner)
+    assert "Read by the other party" not in thread_of(client, order)
+    client.force_login(provider_owner(providers[0]))
+    thread_of(client, order)  # the provider opens the order: it has read the thread
+    client.force_login(owner)
+    page = thread_of(client, order)
+    assert "Read by the other party" in page
+    # The order's history (created, paid …) runs through the thread.
+    entries = selectors.thread(order, side="buyer")
+    assert [e.event.kind for e in entries if e.event][:1] and any(e.message for e in entries)
+    assert entries == sorted(entries, key=lambda e: e.at)
+
+
+def test_the_thread_reads_in_constant_queries(client, order, buyer):
+    _enterprise, owner = buyer
+    client.force_login(owner)
+    services.message_post(service_order=order, user=owner, body="one")
+    url = reverse("hiring:thread", args=[order.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for n in range(10):
+        original = services.message_post(service_order=order, user=owner, body=f"message {n}")
+        services.message_edit(message=original, user=owner, body=f"message {n}, corrected")
+    with CaptureQueriesContext(connection) as many:
+        client.get(url)
+    assert len(many) == len(few)
+
+
+def test_an_empty_or_overlong_message_is_refused_with_a_message(client, order, buyer):
+    _enterprise, owner = buyer
+    client.force_login(owner)
+    response = client.post(reverse("hiring:message-post", args=[order.pk]), {"body": "   "}, follow=True)
+    assert "Write a message." in response.content.decode()
+    response = client.post(reverse("hiring:message-post", args=[order.pk]), {"body": "x" * 5001}, follow=True)
+    assert "under 5000 characters" in response.content.decode()
+    assert not Message.objects.exists()
