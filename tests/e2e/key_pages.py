@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from marketplace.approvals.models import ApprovalMatter, Case
 from marketplace.catalogue.models import Category, Product
+from marketplace.conversations.models import Clarification, Message
 from marketplace.core.demo import DEMO_USERS
 from marketplace.hiring.models import DeliveryNote, ServiceOrder
 from marketplace.procurement.models import RequestForQuotes
@@ -42,6 +43,8 @@ def key_pages() -> list[tuple[str | None, str]]:
     permit_from_case = Permit.objects.filter(case__isnull=False).first()
     held = Permit.objects.filter(holder__members__email=LOGINS["buyer"]).order_by("pk").first()
     note = DeliveryNote.objects.filter(service_order__enterprise__members__email=LOGINS["buyer"]).first()
+    talked = Message.objects.order_by("pk").first()
+    clarified = Clarification.objects.order_by("pk").first()
     pages = [
         (None, reverse("home")),
         (None, reverse("catalogue:index")),
@@ -74,8 +77,14 @@ def key_pages() -> list[tuple[str | None, str]]:
         ("buyer", reverse("approvals:cases")),
         ("buyer", own_case.get_absolute_url()),
         ("buyer", reverse("approvals:case-open")),
+        ("buyer", talked.service_order.get_absolute_url()),
+        ("buyer", clarified.request.get_absolute_url()),
+        ("buyer", reverse("notifications:list")),
+        ("buyer", reverse("notifications:settings")),
         ("provider", reverse("providers:console")),
         ("provider", reverse("procurement:my-quotes")),
+        ("provider", talked.service_order.get_absolute_url()),
+        ("provider", clarified.request.get_absolute_url()),
         ("officer", reverse("signing:authority-permits")),
         ("officer", reverse("signing:permit-issue")),
         ("officer", reverse("approvals:authority-cases")),
