@@ -9,6 +9,8 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from marketplace.core.append_only import suspended
+from marketplace.conversations import services as conversations
+from marketplace.conversations.models import Clarification, Message
 from marketplace.core.models import ConflictAttempt
 from marketplace.credit.models import NegativeEvent
 from marketplace.hiring import services as hiring
@@ -35,6 +37,8 @@ APPEND_ONLY = [
     ConflictAttempt,
     LogLeaf,
     TreeHead,
+    Message,
+    Clarification,
 ]
 
 
@@ -56,7 +60,10 @@ def records(buyer, category, providers, issued_permit, staff):
     pay(so)
     hiring.deliverable_upload(service_order=so, user=provider_owner(providers[0]), file=pdf_upload())
     deliver(so)
+    conversations.message_post(service_order=so, user=owner, body="Thanks for the report.")
     request = make_request(enterprise=enterprise, user=owner, category=category, method="direct")
+    asked = conversations.clarification_ask(request=request, user=provider_owner(providers[0]), question="Scope?")
+    conversations.clarification_answer(clarification=asked, user=owner, answer="The whole plant.")
     make_quote(request, providers[0])
     procurement.request_close(request=request, now=timezone.now() + datetime.timedelta(hours=49))
     NegativeEvent.objects.create(
