@@ -11,15 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.core import notify
-from marketplace.core.conflicts import Act, require_no_conflict
 from marketplace.core.uploads import DOCUMENT_KINDS, file_digest, validate_upload
 from marketplace.hiring import services as hiring
 from marketplace.hiring.models import ServiceOrder
 from marketplace.procurement import conf as procurement_conf
 from marketplace.procurement import deadlines
-from marketplace.procurement.eligibility import provider_ineligibility
+from marketplace.procurement import services as procurement
 from marketplace.procurement.models import RequestForQuotes
-from providers import selectors as provider_selectors
 from providers.models import Provider, ProviderMember
 
 from .contacts import contact_details
@@ -152,24 +150,10 @@ def _refuse_contacts(request: RequestForQuotes, text: str, field: str) -> None:
 
 
 def _asking_provider(request: RequestForQuotes, user, now) -> Provider:
-    membership = (
-        ProviderMember.objects.select_related("provider").filter(user=user).first()
-        if user is not None and user.is_authenticated
-        else None
-    )
-    if membership is None:
+    """Who may ask is who may quote (procurement's rule); anyone else is told so in this page's words."""
+    if user is None or not user.is_authenticated or not ProviderMember.objects.filter(user=user).exists():
         raise NotPermitted(_("Only a provider's team may ask a question here."), code="not_provider")
-    provider = membership.provider
-    require_no_conflict(
-        user=user, act=Act.QUOTE, enterprise=request.enterprise, provider=provider, subject=f"request {request.pk}"
-    )
-    ban = provider_selectors.provider_ban_in_force(provider=provider, today=timezone.localdate(now))
-    if ban is not None:
-        raise NotPermitted(ban.refusal, code="banned")
-    reason = provider_ineligibility(provider=provider, request=request)
-    if reason:
-        raise NotPermitted(reason, code="not_eligible")
-    return provider
+    return procurement.quoting_provider(request=request, user=user, now=now)
 
 
 def _open(request: RequestForQuotes, now) -> None:

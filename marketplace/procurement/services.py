@@ -176,6 +176,30 @@ def request_republish(*, request: RequestForQuotes, user, deadline: datetime.dat
 
 @records_conflicts
 @transaction.atomic
+def quoting_provider(*, request: RequestForQuotes, user, now: datetime.datetime) -> Provider:
+    """The acting user's provider, when it may quote on ``request``: a member of a provider with no
+    conflict with the buyer, no ban in force, eligible (certified, qualified, serving the region, the
+    one invited). ``NotPermitted`` (or ``ConflictOfInterest``) with the reason otherwise."""
+    membership = (
+        ProviderMember.objects.select_related("provider").filter(user=user).first()
+        if user and user.is_authenticated
+        else None
+    )
+    if membership is None:
+        raise NotPermitted(_("Only a provider's team may quote."), code="not_provider")
+    provider = membership.provider
+    require_no_conflict(
+        user=user, act=Act.QUOTE, enterprise=request.enterprise, provider=provider, subject=f"request {request.pk}"
+    )
+    ban = provider_selectors.provider_ban_in_force(provider=provider, today=timezone.localdate(now))
+    if ban is not None:
+        raise NotPermitted(ban.refusal, code="banned")
+    reason = provider_ineligibility(provider=provider, request=request)
+    if reason:
+        raise NotPermitted(reason, code="not_eligible")
+    return provider
+
+
 def quote_submit(
     *,
     request: RequestForQuotes,
@@ -188,26 +212,10 @@ def quote_submit(
 ) -> Quote:
     """Submit or change the acting provider's one quote, until the deadline."""
     request = _lock(request)
-    membership = (
-        ProviderMember.objects.select_related("provider").filter(user=user).first()
-        if user and user.is_authenticated
-        else None
-    )
-    if membership is None:
-        raise NotPermitted(_("Only a provider's team may quote."), code="not_provider")
-    provider = membership.provider
-    require_no_conflict(
-        user=user, act=Act.QUOTE, enterprise=request.enterprise, provider=provider, subject=f"request {request.pk}"
-    )
     now = now or timezone.now()
+    provider = quoting_provider(request=request, user=user, now=now)
     if request.status != R.OPEN or request.deadline_passed(now):
         raise TransitionNotAllowed(_("The quote deadline has passed; quotes are no longer accepted."), code="closed")
-    ban = provider_selectors.provider_ban_in_force(provider=provider, today=timezone.localdate(now))
-    if ban is not None:
-        raise NotPermitted(ban.refusal, code="banned")
-    reason = provider_ineligibility(provider=provider, request=request)
-    if reason:
-        raise NotPermitted(reason, code="not_eligible")
     errors = {}
     try:
         price = _money(price, "price")

@@ -8,9 +8,9 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from marketplace.core.append_only import suspended
 from marketplace.conversations import services as conversations
 from marketplace.conversations.models import Clarification, Message
+from marketplace.core.append_only import suspended
 from marketplace.core.models import ConflictAttempt
 from marketplace.credit.models import NegativeEvent
 from marketplace.hiring import services as hiring
