@@ -26,5 +26,5 @@ def unread_count(user) -> int:
     if not user.is_authenticated:
         return 0
     return cache.get_or_set(
-        unread_cache_key(user.pk), lambda: Notification.objects.filter(user=user, read_at__isnull=True).count(), 3600
+        unread_cache_key(user), lambda: Notification.objects.filter(user=user, read_at__isnull=True).count(), 3600
     )

@@ -45,7 +45,7 @@ class NotificationListView(LoginRequiredMixin, TemplateView):
 def _forget_count(user) -> None:
     """The header's badge recounts: now, and again once the change commits (a count taken in between
     would be stale)."""
-    key = unread_cache_key(user.pk)
+    key = unread_cache_key(user)
     cache.delete(key)
     transaction.on_commit(lambda: cache.delete(key))
 

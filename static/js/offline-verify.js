@@ -320,16 +320,20 @@
 
   // --- offline use --------------------------------------------------------------------------------
 
+  // The worker is registered once the page's own list has arrived, so its first downloads do not
+  // compete with the page's.
   var offlineStatus = root.querySelector("[data-offline-status]");
-  if ("serviceWorker" in navigator) {
+  function keepForOffline() {
+    if (!("serviceWorker" in navigator)) {
+      offlineStatus.textContent = T.offline_unsupported;
+      return;
+    }
     navigator.serviceWorker.register(root.getAttribute("data-sw"), { scope: URLS.page })
       .then(function () { return navigator.serviceWorker.ready; })
       .then(function () { offlineStatus.textContent = T.offline_ready; root.setAttribute("data-offline-ready", ""); })
       .catch(function () { offlineStatus.textContent = T.offline_unsupported; });
-  } else {
-    offlineStatus.textContent = T.offline_unsupported;
   }
   window.addEventListener("online", loadList);
-  loadList();
+  loadList().then(keepForOffline, keepForOffline);
   window.OneWindowOffline = { base45Decode: base45Decode, verify: verify, openList: openList }; // for tests
 })();

@@ -8,10 +8,12 @@ const CACHE = {{ cache_name }};
 const PREFIX = {{ cache_prefix }};
 const FRESH_FIRST = new Set([URLS.page, URLS.trust_list]);
 
+// The page and the list one after the other (each asks the database; a small server is not made to
+// answer both at once for one visitor), then the static files together.
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches.open(CACHE)
-      .then((cache) => cache.addAll([URLS.page, URLS.trust_list, ...URLS.assets]))
+      .then((cache) => cache.add(URLS.page).then(() => cache.add(URLS.trust_list)).then(() => cache.addAll(URLS.assets)))
       .then(() => self.skipWaiting())
   );
 });
