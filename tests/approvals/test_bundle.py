@@ -7,10 +7,10 @@ import datetime
 import hashlib
 import io
 import json
-from types import SimpleNamespace
 import shutil
 import subprocess
 import zipfile
+from types import SimpleNamespace
 
 import pytest
 from asn1crypto import pem
