@@ -39,6 +39,30 @@ demo: install
 	PUBLIC_BASE_URL=$(DEMO_BASE_URL) STRIPE_API_BASE=http://127.0.0.1:$(STRIPE_PORT) STRIPE_JS_URL=http://127.0.0.1:$(STRIPE_PORT)/js.stripe.com/v3/ \
 	STRIPE_WEBHOOK_SECRET=whsec_onewindow_localstripe $(PY) manage.py runserver $(HOST):$(PORT)
 
+# The production shape, locally: DEBUG=False, a generated secret key, seal key-encryption key and
+# webhook secret (var/serve/env, made once), its own PKI and database (var/serve/), static files
+# collected and served by WhiteNoise, gunicorn with SERVE_WORKERS processes, JSON logs, /healthz.
+# Plain http on 127.0.0.1, so secure cookies and the TLS redirect are off; behind a TLS proxy
+# (README, "Running in production") they stay on.
+SERVE_WORKERS ?= 3
+SERVE_ENV = DEBUG=False SECURE_SSL_REDIRECT=False SECURE_COOKIES=False SECURE_HSTS_SECONDS=0 LOG_FORMAT=json \
+	DATABASE_URL=$(or $(DATABASE_URL),sqlite:///$(CURDIR)/var/serve/db.sqlite3) \
+	SIGNING_PKI_DIR=$(CURDIR)/var/serve/pki STATIC_ROOT=$(CURDIR)/var/serve/static \
+	PRIVATE_MEDIA_ROOT=$(CURDIR)/var/serve/private MEDIA_ROOT=$(CURDIR)/var/serve/media \
+	PUBLIC_BASE_URL=$(DEMO_BASE_URL)
+serve: install
+	@mkdir -p var/serve
+	@test -f var/serve/env || $(PY) -c "import base64, secrets; \
+		print('SECRET_KEY=' + secrets.token_urlsafe(50)); \
+		print('SEAL_KEY_ENCRYPTION_KEY=' + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()); \
+		print('STRIPE_WEBHOOK_SECRET=whsec_' + secrets.token_hex(24))" > var/serve/env
+	set -a && . var/serve/env && set +a && $(SERVE_ENV) $(PY) manage.py migrate --noinput -v 0
+	set -a && . var/serve/env && set +a && $(SERVE_ENV) $(PY) manage.py load_demo --quiet-logins
+	set -a && . var/serve/env && set +a && $(SERVE_ENV) $(PY) manage.py collectstatic --noinput -v 0
+	@echo "OneWindow (production shape) on http://$(HOST):$(PORT)/ — health: http://$(HOST):$(PORT)/healthz"
+	set -a && . var/serve/env && set +a && $(SERVE_ENV) $(VENV)/bin/gunicorn marketplace.wsgi \
+		--bind $(HOST):$(PORT) --workers $(SERVE_WORKERS) --graceful-timeout 20
+
 test: install
 	$(PY) -m pytest -n $(WORKERS)
 

@@ -12,6 +12,7 @@ from marketplace.conversations import urls as conversation_urls
 from marketplace.core.display_views import CareModeView
 from marketplace.credit import urls as credit_urls
 from marketplace.credit.compare import CompareView
+from marketplace.health import healthz
 from marketplace.hiring import basket_views
 from marketplace.hiring import urls as hiring_urls
 from marketplace.hiring.views import CheckoutView, StockCheckoutGone
@@ -76,6 +77,8 @@ urlpatterns = i18n_patterns(
 # Certificates point at these CRL URLs; they must not move with the language prefix.
 # Stripe posts webhooks here whatever the language; csrf-exempt, verified by signature instead.
 urlpatterns = [
+    # For load balancers and monitors: every dependency checked, 200 or 503 (marketplace/health.py).
+    path("healthz", healthz, name="healthz"),
     # Browsers ask for /favicon.ico whatever the page says; the SVG icon answers.
     path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "img/favicon.svg", permanent=True)),
     path("pki/<str:name>.crl", crl_view, name="pki-crl"),

@@ -4,6 +4,8 @@ Every lookup goes through ``selectors.order_for_user`` (another organisation's o
 services decide who may take which step and raise a message when they may not.
 """
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
@@ -86,6 +88,10 @@ class OrderDetailView(_OrderMixin, TemplateView):
         return context
 
 
+# How long after placing an order its page waits for the contract before offering to issue it.
+CONTRACT_WAIT = datetime.timedelta(minutes=2)
+
+
 def _contract_context(service_order: ServiceOrder, party: str | None, user) -> dict:
     """The contract box of the order page: its state, who sealed when, and what this user may do."""
     contract = (
@@ -98,6 +104,8 @@ def _contract_context(service_order: ServiceOrder, party: str | None, user) -> d
     if contract is None:
         failure = service_order.events.filter(kind="contract_failed").order_by("-created_at", "-pk").first()
         context["contract_failure"] = failure.reason if failure else ""
+        # Sealed just after the order was placed: for its first minutes the page waits for it.
+        context["contract_arriving"] = failure is None and timezone.now() - service_order.created_at < CONTRACT_WAIT
         return context
     if party in ("buyer", "provider") and contract.next_party == party:
         owner = contracts.party_organisation(service_order, party)
