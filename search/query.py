@@ -77,18 +77,32 @@ def vocabulary() -> tuple[str, ...]:
     return tuple(sorted(words))
 
 
+@cache
+def chinese_vocabulary() -> tuple[str, ...]:
+    """The service items' Chinese names and Chinese abbreviations ("环境影响评价", "环评")."""
+    terms = {item["name_zh"] for item in load_service_items() if item.get("name_zh")}
+    terms.update(term for terms_ in synonyms().values() for term in terms_ if has_cjk(term))
+    return tuple(sorted(terms))
+
+
 def spelling_correction(q: str) -> str:
-    """``q`` with misspelt Latin words replaced by the closest catalogue word ("assesment" ->
-    "assessment"); returns "" when nothing changes. Chinese is left alone."""
+    """``q`` with misspelt words replaced by the closest catalogue word: Latin ones letter by letter
+    ("assesment" -> "assessment"), Chinese ones character by character against the service items'
+    Chinese names ("安全评介" -> "安全评价", a wrong character typed by pinyin input); returns ""
+    when nothing changes."""
     changed, words = False, []
     for word in q.split():
         if word.isascii() and word.isalpha() and len(word) >= 4 and word.lower() not in vocabulary():
             close = difflib.get_close_matches(word.lower(), vocabulary(), n=1, cutoff=0.8)
-            if close:
-                words.append(close[0])
-                changed = True
-                continue
-        words.append(word)
+        elif has_cjk(word) and len(word) >= 3 and not any(word in term for term in chinese_vocabulary()):
+            close = difflib.get_close_matches(word, chinese_vocabulary(), n=1, cutoff=0.7)
+        else:
+            close = []
+        if close:
+            words.append(close[0])
+            changed = True
+        else:
+            words.append(word)
     return " ".join(words) if changed else ""
 
 

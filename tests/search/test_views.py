@@ -136,6 +136,24 @@ def test_a_misspelt_word_is_corrected_towards_the_catalogue(client, two_listings
     assert "showing results for “assessment”" in data["errors"][0]
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("enviromental", "environmental"), ("环境影响评介", "环境影响评价"), ("环境影想评价", "环境影响评价")],
+)
+def test_near_misses_find_the_service_item_and_say_what_was_searched(client, two_listings, typed, meant):
+    """A wrong letter, or a wrong character from pinyin input (评介 for 评价, 影想 for 影响)."""
+    data = client.get("/api/search/", {"q": typed}).json()
+    assert data["hits"][0]["title"] == "Environmental impact assessment for factories"
+    assert f"showing results for “{meant}”" in data["errors"][0]
+    page = client.get("/zh-hans/search/", {"q": typed}).content.decode()
+    assert f"以下为“{meant}”的搜索结果" in page and "工厂" in page
+
+
+def test_a_chinese_word_that_is_simply_absent_is_not_corrected_into_something_else(client, two_listings):
+    data = client.get("/api/search/", {"q": "一二三四五"}).json()
+    assert data["total"] == 0 and not data["errors"]
+
+
 def test_search_page_in_chinese_translates_the_frame(client, two_listings):
     html = client.get("/zh-hans/search/", {"q": "测量", "region": "440000"}).content.decode()
     assert "已选筛选条件" in html and "地区：广东省" in html
