@@ -6,6 +6,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from marketplace.core import after_response
+
 from . import selectors
 from .models import StatsSnapshot
 
@@ -29,9 +31,18 @@ def stats_snapshot_refresh(*, now: datetime.datetime | None = None) -> StatsSnap
     return snapshot
 
 
-# A snapshot older than this is recomputed on the next visit: it keeps the page honest where no
-# beat scheduler runs (the embedded default), and costs nothing where one does.
+# A snapshot older than this is recomputed after the next visit's response (that visitor sees the
+# last figures, the following ones the new): it keeps the page honest where no beat scheduler runs
+# (the embedded default), costs nothing where one does, and no visitor waits for the computation.
 MAX_AGE = datetime.timedelta(hours=6)
+REFRESHING_KEY = "transparency:stats-refreshing"
+
+
+def _refresh_once() -> None:
+    try:
+        stats_snapshot_refresh()
+    finally:
+        cache.delete(REFRESHING_KEY)
 
 
 def stats_snapshot_current() -> tuple[datetime.datetime, dict]:
@@ -40,7 +51,9 @@ def stats_snapshot_current() -> tuple[datetime.datetime, dict]:
     if cached is not None:
         return cached
     snapshot = StatsSnapshot.objects.order_by("-computed_at", "-pk").first()
-    if snapshot is None or snapshot.computed_at < timezone.now() - MAX_AGE:
-        snapshot = stats_snapshot_refresh()
+    if snapshot is None:
+        snapshot = stats_snapshot_refresh()  # the very first visit: there is nothing older to show
+    elif snapshot.computed_at < timezone.now() - MAX_AGE and cache.add(REFRESHING_KEY, True, 300):
+        after_response.after_response(_refresh_once)
     cache.set(CACHE_KEY, (snapshot.computed_at, snapshot.data), CACHE_SECONDS)
     return snapshot.computed_at, snapshot.data

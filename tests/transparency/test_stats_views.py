@@ -6,8 +6,11 @@ import re
 from html import unescape
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 
+from marketplace.core import after_response
 from marketplace.transparency import services
 from marketplace.transparency.models import StatsSnapshot
 from tests.factories import make_buyer, make_provider, staff_user
@@ -125,6 +128,24 @@ def test_the_page_reads_the_snapshot_not_the_live_data(client, computed, catalog
     html = client.get(reverse("transparency:stats")).content.decode()
     june = next(row for row in page_table(html, "table-monthly") if row[0] == "2026-06")
     assert june[2] == "0"  # until the periodic task recomputes
+
+
+def test_an_old_snapshot_is_shown_at_once_and_recomputed_after_the_response(client, computed, monkeypatch):
+    """No visitor waits for the statistics: a snapshot past MAX_AGE is served as it is, and the new one
+    is computed once the response has gone (held here to look in between)."""
+    old = StatsSnapshot.objects.get()
+    StatsSnapshot.objects.filter(pk=old.pk).update(computed_at=timezone.now() - services.MAX_AGE * 2)
+    cache.clear()
+    held = []
+    monkeypatch.setattr(after_response, "_run", held.append)
+    response = client.get(reverse("transparency:stats"))
+    assert response.status_code == 200 and StatsSnapshot.objects.count() == 1  # the old figures, at once
+    client.get(reverse("transparency:stats"))  # a second visitor meanwhile: no second computation queued
+    assert len(held) == 1
+    monkeypatch.undo()
+    after_response._run(held[0])
+    assert StatsSnapshot.objects.count() == 2
+    assert StatsSnapshot.objects.order_by("-computed_at").first().computed_at > timezone.now() - services.MAX_AGE
 
 
 def test_the_periodic_task_refreshes_and_is_scheduled(settings, computed):
