@@ -57,7 +57,7 @@ serve: install
 		print('SEAL_KEY_ENCRYPTION_KEY=' + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()); \
 		print('STRIPE_WEBHOOK_SECRET=whsec_' + secrets.token_hex(24))" > var/serve/env
 	set -a && . var/serve/env && set +a && $(SERVE_ENV) $(PY) manage.py migrate --noinput -v 0
-	set -a && . var/serve/env && set +a && $(SERVE_ENV) $(PY) manage.py load_demo --quiet-logins
+	set -a && . var/serve/env && set +a && $(SERVE_ENV) $(PY) manage.py load_demo
 	set -a && . var/serve/env && set +a && $(SERVE_ENV) $(PY) manage.py collectstatic --noinput -v 0
 	@echo "OneWindow (production shape) on http://$(HOST):$(PORT)/ — health: http://$(HOST):$(PORT)/healthz"
 	set -a && . var/serve/env && set +a && $(SERVE_ENV) $(VENV)/bin/gunicorn marketplace.wsgi \
