@@ -24,6 +24,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from marketplace.celery import app as celery_app
 from signing import engine
 from signing.pki import SEAL_CA, Pki
 
@@ -52,9 +53,7 @@ def _cache() -> str:
 def _broker() -> str:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return "no broker: tasks run in the web process"
-    from marketplace.celery import app
-
-    with app.connection_for_write() as conn:
+    with celery_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
     return "reachable"
 

@@ -20,9 +20,12 @@ class CoreConfig(AppConfig):
 
 
 def _remember_language(sender, request, user, **kwargs):
-    """Until a person chooses the language of their emails, it is the one they first log in with."""
+    """Until a person chooses the language of their emails, it is the one they first log in with; and
+    the header's unread count is ready for the first page."""
     from .models import PersonalSettings
+    from .notify import unread_count_refresh
 
+    unread_count_refresh(user)
     language = getattr(request, "LANGUAGE_CODE", "") if request is not None else ""
     if language in ("en", "zh-hans"):
         PersonalSettings.objects.get_or_create(user=user, defaults={"language": language})

@@ -2,8 +2,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.functional import SimpleLazyObject
 
-from .models import Notification
-from .notify import unread_cache_key
+from .notify import unread_cache_key, unread_count_refresh
 from .selectors import acting_organisations
 
 CARE_MODE_COOKIE = "ow_care"
@@ -25,6 +24,5 @@ def unread_count(user) -> int:
     """The header's unread badge: kept in the cache until a notification arrives or is read."""
     if not user.is_authenticated:
         return 0
-    return cache.get_or_set(
-        unread_cache_key(user), lambda: Notification.objects.filter(user=user, read_at__isnull=True).count(), 3600
-    )
+    cached = cache.get(unread_cache_key(user))
+    return cached if cached is not None else unread_count_refresh(user)

@@ -5,7 +5,6 @@ emailed, and the language of the emails."""
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
@@ -17,7 +16,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from .models import Notification, NotificationPreference, PersonalSettings
-from .notify import unread_cache_key
+from .notify import unread_count_refresh
 
 
 class NotificationListView(LoginRequiredMixin, TemplateView):
@@ -45,9 +44,8 @@ class NotificationListView(LoginRequiredMixin, TemplateView):
 def _forget_count(user) -> None:
     """The header's badge recounts: now, and again once the change commits (a count taken in between
     would be stale)."""
-    key = unread_cache_key(user)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    unread_count_refresh(user)
+    transaction.on_commit(lambda: unread_count_refresh(user))
 
 
 class NotificationOpenView(LoginRequiredMixin, View):

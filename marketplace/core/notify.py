@@ -71,6 +71,16 @@ def unread_cache_key(user) -> str:
     return f"notifications:unread:{user.pk}:{int(user.date_joined.timestamp())}"
 
 
+def unread_count_refresh(user) -> int:
+    """Count the unread notifications and keep the figure for the header (at login, after reading)."""
+    count = Notification.objects.filter(user=user, read_at__isnull=True).count()
+    cache.set(unread_cache_key(user), count, UNREAD_CACHE_SECONDS)
+    return count
+
+
+UNREAD_CACHE_SECONDS = 3600
+
+
 def _email_text(texts: dict[str, tuple[str, str]], url: str, languages) -> tuple[str, str]:
     """Subject and body in ``languages`` (one, or all joined), with the link under each body."""
     link = f"\n\n{settings.PUBLIC_BASE_URL}{url}" if url else ""
@@ -104,7 +114,11 @@ def deliver(*, kind: str, texts: dict[str, tuple[str, str]], recipients: Iterabl
         )
         for person in people
     )
-    cache.delete_many([unread_cache_key(person) for person in people])
+    for person in people:  # the header's badge goes up by one where it is kept; elsewhere it is counted anew
+        try:
+            cache.incr(unread_cache_key(person))
+        except ValueError:
+            pass
     # At once by email: one email per language, to those who read it; addresses without an account too.
     known = {person.email.lower() for person in people}
     groups: dict[tuple[str, ...], tuple[list[str], list[int]]] = {

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from oscar.apps.order.models import Order
 
-from marketplace.core import after_response, notify
+from marketplace.core import notify
 from marketplace.core.conflicts import Act, records_conflicts, require_impartial, require_no_conflict
 from marketplace.core.uploads import DOCUMENT_KINDS, file_digest, validate_upload
 from marketplace.payments import services as payments
@@ -158,7 +158,7 @@ def _queue_contract(service_order_id: int) -> None:
     from . import tasks  # tasks imports this module: resolved at call time
 
     try:
-        after_response.defer(tasks.contract_issue, service_order_id)
+        tasks.contract_queue(service_order_id)
     except Exception:  # noqa: BLE001 - the order is committed; a broker or sealing failure must not turn it into an error page
         logger.exception("Could not queue the contract of service order %s", service_order_id)
 

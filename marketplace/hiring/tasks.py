@@ -3,7 +3,9 @@
 import logging
 
 from celery import shared_task
+from django.core.cache import cache
 
+from marketplace.core import after_response
 from signing.exceptions import SigningError
 
 from . import contracts, payment_flow, services
@@ -22,6 +24,21 @@ def payments_reconcile() -> str:
     return str(payment_flow.payments_reconcile())
 
 
+# While a new order's contract is queued, its page says it is arriving (at most this long).
+CONTRACT_QUEUED_SECONDS = 120
+
+
+def contract_queued_key(service_order_id: int) -> str:
+    return f"hiring:contract-queued:{service_order_id}"
+
+
+def contract_queue(service_order_id: int) -> None:
+    """Have the contract issued without the person waiting: to the broker, or (eager) after the
+    response; the order page shows it arriving meanwhile."""
+    cache.set(contract_queued_key(service_order_id), True, CONTRACT_QUEUED_SECONDS)
+    after_response.defer(contract_issue, service_order_id)
+
+
 @shared_task(name="hiring.contract_issue")
 def contract_issue(service_order_id: int) -> str | None:
     """Issue a new order's contract. When the platform cannot seal (no PKI yet, key store or TSA
@@ -34,3 +51,5 @@ def contract_issue(service_order_id: int) -> str | None:
         logger.warning("No contract for order %s: %s", service_order.order.number, exc)
         services.service_order_note(service_order=service_order, kind="contract_failed", reason=str(exc))
         return None
+    finally:
+        cache.delete(contract_queued_key(service_order_id))

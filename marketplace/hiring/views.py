@@ -4,10 +4,9 @@ Every lookup goes through ``selectors.order_for_user`` (another organisation's o
 services decide who may take which step and raise a message when they may not.
 """
 
-import datetime
-
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -31,7 +30,7 @@ from signing import verifier
 from signing.exceptions import SigningError
 from signing.models import DocumentKind
 
-from . import checkout, contracts, delivery_notes, payment_flow, selectors, services
+from . import checkout, contracts, delivery_notes, payment_flow, selectors, services, tasks
 from .forms import CheckoutForm, DeliverableForm, DisputeResolveForm, ExtensionForm, FileCheckForm, ReasonForm
 from .models import Contract, Dispute, Extension, ServiceOrder, Status
 
@@ -88,10 +87,6 @@ class OrderDetailView(_OrderMixin, TemplateView):
         return context
 
 
-# How long after placing an order its page waits for the contract before offering to issue it.
-CONTRACT_WAIT = datetime.timedelta(minutes=2)
-
-
 def _contract_context(service_order: ServiceOrder, party: str | None, user) -> dict:
     """The contract box of the order page: its state, who sealed when, and what this user may do."""
     contract = (
@@ -104,8 +99,8 @@ def _contract_context(service_order: ServiceOrder, party: str | None, user) -> d
     if contract is None:
         failure = service_order.events.filter(kind="contract_failed").order_by("-created_at", "-pk").first()
         context["contract_failure"] = failure.reason if failure else ""
-        # Sealed just after the order was placed: for its first minutes the page waits for it.
-        context["contract_arriving"] = failure is None and timezone.now() - service_order.created_at < CONTRACT_WAIT
+        # Queued when the order was placed and not finished yet: the page waits for it.
+        context["contract_arriving"] = failure is None and bool(cache.get(tasks.contract_queued_key(service_order.pk)))
         return context
     if party in ("buyer", "provider") and contract.next_party == party:
         owner = contracts.party_organisation(service_order, party)
