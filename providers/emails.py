@@ -47,7 +47,8 @@ def notify_on_commit(provider, kind: str, *, reason: str = "", qualification=Non
             reason=str(reason),
             qualification_id=qualification_id,
             ban_id=ban_id,
-        )
+        ),
+        robust=True,  # a failure to tell is logged; the change it reports stands
     )
 
 
@@ -62,4 +63,4 @@ def notify_member_added_on_commit(provider, user) -> None:
             template="providers/email/member_added.txt", context=context, recipients=[email], kind=Kind.ACCOUNT
         )
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, robust=True)

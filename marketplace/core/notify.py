@@ -160,8 +160,9 @@ def notify(
     recipients = list(recipients)
     if not recipients or _muted.get():
         return
+    # robust: a failure here (the database, the mail server) is logged; the change it reports stands.
     transaction.on_commit(
-        lambda: deliver(kind=kind, texts=_texts(subject, body, params), recipients=recipients, url=url)
+        lambda: deliver(kind=kind, texts=_texts(subject, body, params), recipients=recipients, url=url), robust=True
     )
 
 

@@ -175,3 +175,18 @@ def test_logging_in_sets_the_email_language_until_the_person_chooses(client):
         {"login-username": person.email, "login-password": "correct horse battery", "login_submit": "1"},
     )
     assert PersonalSettings.objects.get(user=person).language == "zh-hans"  # the first one stays
+
+
+def test_a_failure_to_record_a_notification_never_undoes_the_change(
+    django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    """The database refusing the notification rows (or anything else in delivering) is logged; the
+    caller's change has committed and stays."""
+    person = UserFactory()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Notification.objects, "bulk_create", broken)
+    tell([person.email], capture=django_capture_on_commit_callbacks)  # does not raise
+    assert not Notification.objects.exists() and "disk full" in caplog.text
