@@ -31,7 +31,7 @@ from tests.factories import (
     provider_owner,
     provider_seal,
 )
-from tests.signing.offline import offline_check, printed_codes, qr_version
+from tests.signing.offline import module_mm, offline_check, printed_codes, qr_version
 
 pytestmark = pytest.mark.django_db
 
@@ -201,7 +201,7 @@ def test_the_note_carries_a_platform_signed_code_checked_offline(order, tmp_path
     deliver(order)
     note = order.delivery_notes.get()
     (code,) = printed_codes(bytes(note.document.pdf), tmp_path)
-    assert qr_version(code.text) <= 15
+    assert qr_version(code.text) <= 15 and module_mm(code) >= 0.4  # scannable at print size
     verdict = offline_check(code.text)
     assert verdict.verdict == "valid" and verdict.signer.authority_code == "onewindow"
     claims = verdict.claims

@@ -11,7 +11,7 @@ from providers.models import ProviderCertificate
 from signing.demo import pki_init
 from signing.models import DocumentKind
 from tests.factories import make_certified_provider, staff_user
-from tests.signing.offline import offline_check, printed_codes, qr_version
+from tests.signing.offline import module_mm, offline_check, printed_codes, qr_version
 
 pytestmark = pytest.mark.django_db
 
@@ -111,7 +111,7 @@ def test_the_certificate_carries_a_platform_signed_code_checked_offline(certifie
     says suspended once the provider is: the list names its certificate from then on."""
     certificate = ProviderCertificate.objects.get(provider=certified)
     (code,) = printed_codes(bytes(certificate.document.pdf), tmp_path)
-    assert qr_version(code.text) <= 15
+    assert qr_version(code.text) <= 15 and module_mm(code) >= 0.4  # scannable at print size
     verdict = offline_check(code.text)
     assert verdict.verdict == "valid"
     claims = verdict.claims

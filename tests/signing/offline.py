@@ -47,6 +47,16 @@ def qr_version(text: str) -> int:
     return (modules - 17) // 4
 
 
+def module_mm(result, *, dpi: int = 300) -> float:
+    """The printed width of one module of a code zxing read from a page rendered at ``dpi``."""
+    width_px = abs(result.position.top_right.x - result.position.top_left.x)
+    return width_px / qr_modules(result.text) / dpi * 25.4
+
+
+def qr_modules(text: str) -> int:
+    return 17 + 4 * qr_version(text)
+
+
 def offline_check(code: str, **kwargs) -> qr_payload.QrVerdict:
     """The verdict of a verifier holding the list published now, opened under the platform root."""
     content, issuer = trust_list.trust_list_open(
