@@ -2,6 +2,7 @@
 
 import csv
 import datetime as dt
+import re
 
 import pytest
 from cryptography import x509
@@ -239,6 +240,8 @@ def test_issue_permit_command_from_csv(authority, seal, granted_officer, holder,
     assert "Issued 2 of 3 permits" in out
     assert "row 2 (line 3): Missing value(s): matter" in out
     assert "[##############################] 3/3" in out
+    # Each step says the rate so far and what is left at that rate; at the end, nothing.
+    assert re.search(r"1/3 · [0-9.]+/s · about \d+ s left", out) and "3/3 · " in out and "about 0 s left" in out
 
 
 def test_issue_permit_command_single(authority, seal, granted_officer, holder, capsys):

@@ -2,6 +2,7 @@
 
 import csv
 import datetime as dt
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -60,11 +61,17 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {path}: {exc.strerror}.") from exc
         total = len(rows)
         out = self.stdout
+        started = time.monotonic()
 
         def progress(done):
             width = 30
             filled = int(width * done / total) if total else width
-            out.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", ending="")
+            elapsed = time.monotonic() - started
+            estimate = ""
+            if done and elapsed > 0:  # the rate so far, and the time the rest takes at that rate
+                rate = done / elapsed
+                estimate = f" · {rate:.1f}/s · about {round((total - done) / rate)} s left"
+            out.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}{estimate}   ", ending="")
             out.flush()
 
         try:
