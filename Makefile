@@ -40,13 +40,15 @@ demo: install
 	STRIPE_WEBHOOK_SECRET=whsec_onewindow_localstripe $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The production shape, locally: DEBUG=False, a generated secret key, seal key-encryption key and
-# webhook secret (var/serve/env, made once), its own PKI and database (var/serve/), static files
+# webhook secret (var/serve/env, made once), its own PKI, database and a cache the workers share
+# (files; set CACHE_URL=redis://… for Redis) under var/serve/, static files
 # collected and served by WhiteNoise, gunicorn with SERVE_WORKERS processes, JSON logs, /healthz.
 # Plain http on 127.0.0.1, so secure cookies and the TLS redirect are off; behind a TLS proxy
 # (README, "Running in production") they stay on.
 SERVE_WORKERS ?= 3
 SERVE_ENV = DEBUG=False SECURE_SSL_REDIRECT=False SECURE_COOKIES=False SECURE_HSTS_SECONDS=0 LOG_FORMAT=json \
 	DATABASE_URL=$(or $(DATABASE_URL),sqlite:///$(CURDIR)/var/serve/db.sqlite3) \
+	CACHE_URL=$(or $(CACHE_URL),filecache://$(CURDIR)/var/serve/cache) \
 	SIGNING_PKI_DIR=$(CURDIR)/var/serve/pki STATIC_ROOT=$(CURDIR)/var/serve/static \
 	PRIVATE_MEDIA_ROOT=$(CURDIR)/var/serve/private MEDIA_ROOT=$(CURDIR)/var/serve/media \
 	PUBLIC_BASE_URL=$(DEMO_BASE_URL)

@@ -78,7 +78,9 @@ def unread_count_refresh(user) -> int:
     return count
 
 
-UNREAD_CACHE_SECONDS = 3600
+# Short: with a cache that is not shared (the per-process default), another worker's figure is stale
+# for at most this long; with a shared one (Redis) it is exact.
+UNREAD_CACHE_SECONDS = 300
 
 
 def _email_text(texts: dict[str, tuple[str, str]], url: str, languages) -> tuple[str, str]:
