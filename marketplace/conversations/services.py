@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.core import notify
+from marketplace.core.conflicts import records_conflicts
 from marketplace.core.uploads import DOCUMENT_KINDS, file_digest, validate_upload
 from marketplace.hiring import services as hiring
 from marketplace.hiring.models import ServiceOrder
@@ -161,6 +162,7 @@ def _open(request: RequestForQuotes, now) -> None:
         raise ValidationError(_("The quote deadline has passed: clarifications are closed."), code="closed")
 
 
+@records_conflicts
 @transaction.atomic
 def clarification_ask(*, request: RequestForQuotes, user, question: str, now=None) -> Clarification:
     """A provider that may quote asks the buyer, privately, before the deadline."""

@@ -174,8 +174,6 @@ def request_republish(*, request: RequestForQuotes, user, deadline: datetime.dat
 # --- eligibility and quoting ---------------------------------------------------------------------
 
 
-@records_conflicts
-@transaction.atomic
 def quoting_provider(*, request: RequestForQuotes, user, now: datetime.datetime) -> Provider:
     """The acting user's provider, when it may quote on ``request``: a member of a provider with no
     conflict with the buyer, no ban in force, eligible (certified, qualified, serving the region, the
@@ -200,6 +198,8 @@ def quoting_provider(*, request: RequestForQuotes, user, now: datetime.datetime)
     return provider
 
 
+@records_conflicts
+@transaction.atomic
 def quote_submit(
     *,
     request: RequestForQuotes,

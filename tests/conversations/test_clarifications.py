@@ -13,7 +13,8 @@ from django.utils import timezone
 from marketplace.conversations import services
 from marketplace.conversations.contacts import contact_details
 from marketplace.conversations.models import Clarification
-from marketplace.core.models import Notification
+from marketplace.core.conflicts import related_party_declare
+from marketplace.core.models import ConflictAttempt, Notification
 from marketplace.procurement.models import RequestForQuotes
 from tests.factories import (
     UserFactory,
@@ -193,3 +194,13 @@ def test_the_request_form_sets_the_rule_and_the_page_states_it(client, buyer, ca
     first, second = RequestForQuotes.objects.order_by("pk")
     assert (first.side_contact_forbidden, second.side_contact_forbidden) == (False, True)
     assert "Only through clarifications on this page" in client.get(second.get_absolute_url()).content.decode()
+
+
+def test_a_related_provider_cannot_ask_and_the_attempt_is_recorded(rfq, buyer, providers, staff):
+    enterprise, owner = buyer
+    related_party_declare(user=staff, relation="Same parent company", enterprise=enterprise, provider=providers[0])
+    with pytest.raises(ValidationError):
+        ask(rfq, providers[0])
+    assert not Clarification.objects.exists()
+    attempt = ConflictAttempt.objects.get()
+    assert (attempt.act, attempt.reason) == ("quote", "related_party")
