@@ -60,18 +60,30 @@ def document_signer_create(*, authority: IssuingAuthority, pki: Pki | None = Non
     return signer
 
 
-def document_signer_for(*, authority: IssuingAuthority, pki: Pki | None = None) -> DocumentSigner:
-    """The authority's active key, made on first use or when the active one has run out."""
-    now = timezone.now()
-    signer = DocumentSigner.objects.filter(
-        authority=authority, status=DocumentSigner.Status.ACTIVE, not_after__gt=now + dt.timedelta(days=1)
+def _usable(authority: IssuingAuthority) -> DocumentSigner | None:
+    return DocumentSigner.objects.filter(
+        authority=authority,
+        status=DocumentSigner.Status.ACTIVE,
+        not_after__gt=timezone.now() + dt.timedelta(days=1),
     ).first()
+
+
+def document_signer_for(*, authority: IssuingAuthority, pki: Pki | None = None) -> DocumentSigner:
+    """The authority's active key, made on first use or when the active one has run out. Two first
+    uses at once make one key: the second waits on the authority's row and then finds the first's
+    (without the lock it would find none, retire the first's and make a second)."""
+    signer = _usable(authority)
     if signer is not None:
         return signer
-    try:
-        return document_signer_create(authority=authority, pki=pki)  # atomic: a savepoint inside a caller's
-    except IntegrityError:  # a concurrent first use made one a moment ago (one active per authority)
-        return DocumentSigner.objects.get(authority=authority, status=DocumentSigner.Status.ACTIVE)
+    with transaction.atomic():
+        IssuingAuthority.objects.select_for_update().filter(pk=authority.pk).first()
+        signer = _usable(authority)
+        if signer is not None:
+            return signer
+        try:
+            return document_signer_create(authority=authority, pki=pki)  # atomic: a savepoint inside this one
+        except IntegrityError:  # where rows are not locked (SQLite): the other's insert won
+            return DocumentSigner.objects.get(authority=authority, status=DocumentSigner.Status.ACTIVE)
 
 
 @transaction.atomic
