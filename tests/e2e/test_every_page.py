@@ -78,6 +78,9 @@ def test_every_key_page_fits_a_phone_and_passes_axe_in_both_languages(browser, l
                     views[key] = signed_in(browser, live_server, role, viewport)
                 page = views[key]
                 response = page.goto(url)
+                # Let what the page's scripts fetch finish before the next page: the live server
+                # answers every thread over one SQLite connection (the offline verifier fetches its list).
+                page.wait_for_load_state("networkidle")
                 if response.status != 200:
                     problems.append(f"{lang}{path} as {role}: HTTP {response.status}")
                     break
