@@ -36,10 +36,11 @@ class NotPermitted(ValidationError):
 # --- order threads --------------------------------------------------------------------------------
 
 
-def thread_party(service_order: ServiceOrder, user) -> str | None:
+def thread_party(service_order: ServiceOrder, user, *, party: str | None = None) -> str | None:
     """``buyer`` / ``provider`` (may read and write), ``staff`` (may read while a dispute is open: the
-    conversation is part of its evidence), or None."""
-    party = hiring.party_of(service_order, user)
+    conversation is part of its evidence), or None. ``party`` is ``hiring.party_of``'s answer when
+    the caller has it already (the order page)."""
+    party = party if party is not None else hiring.party_of(service_order, user)
     if party in (hiring.BUYER, hiring.PROVIDER):
         return party
     if party == hiring.STAFF and service_order.disputes.filter(resolved_at__isnull=True).exists():

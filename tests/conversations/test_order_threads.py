@@ -160,3 +160,16 @@ def test_an_empty_or_overlong_message_is_refused_with_a_message(client, order, b
     response = client.post(reverse("hiring:message-post", args=[order.pk]), {"body": "x" * 5001}, follow=True)
     assert "under 5000 characters" in response.content.decode()
     assert not Message.objects.exists()
+
+
+def test_the_order_page_does_not_ask_twice_who_the_user_is(client, order, buyer, monkeypatch):
+    """The thread takes the side the order page worked out (two membership queries saved per view)."""
+    _enterprise, owner = buyer
+    services.message_post(service_order=order, user=owner, body="one")
+    client.force_login(owner)
+    calls = []
+    real = hiring.party_of
+    monkeypatch.setattr(hiring, "party_of", lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
+    page = client.get(order.get_absolute_url()).content.decode()
+    assert "one" in page and 'id="conversation"' in page
+    assert len(calls) == 1

@@ -20,7 +20,8 @@ def order_conversation(context, service_order: ServiceOrder):
     """The thread, for the two teams and for staff while a dispute is open; nothing for anyone else.
     Showing it to a team member counts as their reading it (read receipts)."""
     user = context["request"].user
-    party = services.thread_party(service_order, user)
+    # The order page has worked out the user's side already; ask again only elsewhere.
+    party = services.thread_party(service_order, user, party=context.get("party"))
     if party is None:
         return {"party": None}
     side = party if party in (Message.Side.BUYER, Message.Side.PROVIDER) else None
