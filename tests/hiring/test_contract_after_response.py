@@ -5,11 +5,13 @@ after the response is logged, never shown to the person as an error page."""
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
 
 from marketplace.core import after_response
+from marketplace.hiring import tasks
 from marketplace.hiring.models import Contract, ServiceOrder
 from signing.demo import pki_init
 from tests.factories import make_listing
@@ -62,3 +64,27 @@ def test_deferred_work_runs_when_the_response_closes_and_a_failure_is_only_logge
     # Outside a request, the work runs at once.
     after_response.after_response(lambda: ran.append("now"))
     assert ran[-1] == "now"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_server_dying_after_the_response_leaves_an_order_the_page_can_still_seal_once(
+    client, buyer, listing, monkeypatch
+):
+    """The deferred sealing is lost (the process dies after sending the response). Once the queued mark
+    runs out, the order page offers to issue the contract; issuing it, and the lost job turning up late
+    after all, make one contract, not two."""
+    enterprise, owner = buyer
+    lost = []
+    monkeypatch.setattr(after_response, "_run", lost.append)
+    client.force_login(owner)
+    client.post(reverse("cart-add", kwargs={"pk": listing.pk}), {"next": "checkout"})
+    client.post(reverse("direct-checkout"), {"enterprise": enterprise.pk, "project_name": "Plant C"})
+    monkeypatch.undo()
+    so = ServiceOrder.objects.get()
+    cache.delete(tasks.contract_queued_key(so.pk))  # the mark's two minutes have passed
+    page = client.get(so.get_absolute_url()).content.decode()
+    assert "data-contract-arriving" not in page and "order-contract__retry" in page
+    client.post(reverse("hiring:contract", args=[so.pk, "issue"]))
+    for jobs in lost:  # the lost job runs after all (a worker that came back)
+        after_response._run(jobs)
+    assert Contract.objects.filter(service_order=so).count() == 1
