@@ -8,7 +8,7 @@ transparency log), buyers (their orders, an order, notifications) and providers 
     .venv/bin/python bench/load.py --host http://127.0.0.1:8000 --users 50 --seconds 60
 
 Each row: requests, failures, p50 / p95 / p99 in ms, and p95 over the baseline's p95. The baseline is
-``/healthz``'s cheapest sibling, the favicon redirect (``/favicon.ico``: routing and middleware, no
+the favicon redirect (``/favicon.ico``: routing and middleware, no
 database, no template), measured in the same run, so the ratio says what a page costs beyond the
 server's fixed overhead on this machine. Then ``--saturate-seconds`` with ``--saturate-users`` users
 and no think time: requests per second and p95. Targets (issue 22): every page p95 <= 60 ms at 50
