@@ -90,7 +90,8 @@ def started_at(pid):
     or None once it has ended (a zombie waiting to be reaped runs nothing and holds nothing)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
+        # The process ended between the directory lookup and the read: /proc answers ESRCH.
         return None
     return None if fields[0] in {"Z", "X"} else fields[19]
 
