@@ -1,6 +1,6 @@
 """``/healthz``: is this instance able to serve? For load balancers and monitors.
 
-Each check is small and bounded: the database answers ``SELECT 1``; the cache stores and returns a
+Each check is small and bounded: the database (and its read replica, if any) answers ``SELECT 1``; the cache stores and returns a
 value; the broker accepts a connection (or tasks run eagerly, with no broker); the key store decrypts
 the seal CA's key with the configured key-encryption key; the timestamp authority returns a token for
 a dummy digest (these two kept 60 seconds once they pass, so a monitor polling every few seconds
@@ -19,7 +19,7 @@ import uuid
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connections
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -35,10 +35,12 @@ SLOW_CHECK_SECONDS = 60
 
 
 def _database() -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        cursor.fetchone()
-    return connection.vendor
+    """The primary and, where one is configured (DATABASE_REPLICA_URL), the read replica."""
+    for alias in connections:
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    return ", ".join(f"{alias}: {connections[alias].vendor}" for alias in connections)
 
 
 def _cache() -> str:
