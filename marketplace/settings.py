@@ -139,7 +139,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "search.context_processors.search_form",
-                "oscar.apps.communication.notifications.context_processors.notifications",
                 "oscar.apps.checkout.context_processors.checkout",
                 "oscar.core.context_processors.metadata",
                 "marketplace.core.context_processors.site",
@@ -159,9 +158,26 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 # 22). Each is checked before reuse, so a database restart costs one retry, not an error page.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=300)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A PostgreSQL read replica for the GET pages (marketplace/core/replicas.py says which reads go
+# there); unset, everything reads the one database.
+DATABASE_REPLICA_PIN_SECONDS = env.int("DATABASE_REPLICA_PIN_SECONDS", default=10)
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **env.db("DATABASE_REPLICA_URL"),
+        "ATOMIC_REQUESTS": False,  # only read; the request's transaction is the primary's
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["marketplace.core.replicas.ReplicaRouter"]
+    # Inside the deferred-work middleware: which of the request's reads may go to the replica.
+    MIDDLEWARE.insert(1, "marketplace.core.replicas.ReplicaMiddleware")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Sessions read from the cache and written through to the database: one query less on every
+# signed-in page, and nothing lost when the cache is emptied (a miss reads the database row).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

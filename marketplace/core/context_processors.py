@@ -3,7 +3,7 @@ from django.core.cache import cache
 from django.utils.functional import SimpleLazyObject
 
 from .notify import unread_cache_key, unread_count_refresh
-from .selectors import acting_organisations
+from .selectors import request_organisations
 
 CARE_MODE_COOKIE = "ow_care"
 
@@ -15,7 +15,7 @@ def site(request):
     return {
         "PUBLIC_BASE_URL": settings.PUBLIC_BASE_URL,
         "care_mode": request.COOKIES.get(CARE_MODE_COOKIE) == "on",
-        "roles": SimpleLazyObject(lambda: acting_organisations(user).roles) if user is not None else {},
+        "roles": SimpleLazyObject(lambda: request_organisations(request).roles) if user is not None else {},
         "unread_notifications": SimpleLazyObject(lambda: unread_count(user)) if user is not None else 0,
     }
 

@@ -31,11 +31,22 @@ class ActingOrganisations:
         }
 
 
+def request_organisations(request) -> ActingOrganisations:
+    """:func:`acting_organisations` of the request's user, read once per request: the page's view
+    and the header it renders ask the same question. Only for reading; a service that changes
+    memberships asks :func:`acting_organisations` afresh."""
+    memo = getattr(request, "_acting_organisations", None)
+    if memo is None or memo[0] is not request.user:
+        memo = (request.user, acting_organisations(request.user))
+        request._acting_organisations = memo
+    return memo[1]
+
+
 def acting_organisations(user) -> ActingOrganisations:
     """Every organisation ``user`` belongs to, by kind, in one query.
 
-    Not cached on purpose: a membership added or removed a moment ago (another tab, a service
-    earlier in this request) must count at once; callers that ask twice keep the answer.
+    Not cached across requests on purpose: a membership added or removed a moment ago (another tab)
+    must count at once; callers that ask twice keep the answer (:func:`request_organisations`).
     """
     if user is None or not user.is_authenticated:
         return ActingOrganisations()
