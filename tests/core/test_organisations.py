@@ -7,7 +7,12 @@ from django.test import RequestFactory
 from django.views import View
 
 from marketplace.core.models import Membership
-from marketplace.core.selectors import ActingOrganisations, acting_organisations, membership_models
+from marketplace.core.selectors import (
+    ActingOrganisations,
+    acting_organisations,
+    membership_models,
+    request_organisations,
+)
 from marketplace.core.views import OrganisationObjectMixin
 from marketplace.enterprises.models import Enterprise, EnterpriseMember
 from marketplace.enterprises.selectors import enterprise_for_user
@@ -93,3 +98,18 @@ def test_the_object_mixin_resolves_only_the_acting_organisations_object():
     anonymous = RequestFactory().get("/")
     anonymous.user = AnonymousUser()
     assert view(anonymous, pk=mine.enterprise_id).status_code == 302  # to the login page
+
+
+def test_a_request_reads_its_memberships_once_and_a_new_request_sees_a_new_membership(django_assert_num_queries):
+    """The header and the view share one read per request; the next request is not served stale."""
+    user = UserFactory()
+    enterprise = EnterpriseFactory()
+    request = RequestFactory().get("/")
+    request.user = user
+    with django_assert_num_queries(1):
+        assert request_organisations(request).enterprise_ids == frozenset()
+        assert request_organisations(request).enterprise_ids == frozenset()
+    EnterpriseMemberFactory(enterprise=enterprise, user=user)
+    following = RequestFactory().get("/")
+    following.user = user
+    assert request_organisations(following).enterprise_ids == {enterprise.pk}
