@@ -78,6 +78,16 @@ def _attribute_value(value) -> object:
     return None
 
 
+def _region_codes(raw) -> tuple[str, ...]:
+    """A ``regions_served`` value's region codes (separated by spaces or commas)."""
+    return tuple(code for code in (raw or "").replace(",", " ").split() if code)
+
+
+def regions_served_of(value) -> tuple[str, ...]:
+    """The region codes of one ``regions_served`` attribute value (a ``ProductAttributeValue``)."""
+    return _region_codes(_attribute_value(value))
+
+
 def listing_info(product) -> ListingInfo:
     """Build from prefetched relations (``stockrecords``, ``categories``, ``attribute_values``)."""
     values = {value.attribute.code: _attribute_value(value) for value in product.attribute_values.all()}
@@ -85,7 +95,7 @@ def listing_info(product) -> ListingInfo:
     stockrecord = stockrecords[0] if stockrecords else None
     provider = getattr(stockrecord.partner, "provider", None) if stockrecord else None
     categories = list(product.categories.all())
-    regions = tuple(code for code in (values.get("regions_served") or "").replace(",", " ").split() if code)
+    regions = _region_codes(values.get("regions_served"))
     return ListingInfo(
         product=product,
         provider=provider,

@@ -35,9 +35,11 @@ class ProviderProfileView(TemplateView):
             provider = provider_selectors.public_provider(pk=kwargs["pk"], user=self.request.user)
         except Provider.DoesNotExist:
             raise Http404("No such provider") from None
-        products = list(provider_selectors.provider_public_listings(provider=provider))
-        rating_selectors.attach_product_ratings(products)
+        products = rating_selectors.listings_with_ratings(
+            provider_selectors.provider_public_listings(provider=provider)
+        )
         listings = listing_infos(products)
+        rating_summary, reviews = rating_selectors.provider_overview(provider=provider)
         regions = sorted({code for info in listings for code in info.regions_served})
         context.update(
             provider=provider,
@@ -45,8 +47,8 @@ class ProviderProfileView(TemplateView):
             listings=listings,
             regions_served=regions,
             today=provider_selectors.today(),
-            rating_summary=rating_selectors.provider_summary(provider=provider),
-            reviews=rating_selectors.recent_ratings(provider=provider),
+            rating_summary=rating_summary,
+            reviews=reviews,
             track_record=selectors.provider_track_record(provider=provider),
             suspension=selectors.suspension_of(provider=provider),
             ban=provider_selectors.provider_ban_in_force(provider=provider),

@@ -8,7 +8,8 @@ so three 5-star ratings (≈4.23 with the defaults) rank below three hundred 4.8
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery, Sum, Window
+from django.db.models.functions import Coalesce
 
 from marketplace.hiring.models import ServiceOrder, Status
 from signing.selectors import authorities_for_user
@@ -37,15 +38,18 @@ class Summary:
     distribution: list = field(default_factory=list)  # [(stars, count, percent)] 5..1
 
 
-def summarize(queryset: QuerySet[Rating]) -> Summary:
-    """Two queries, whatever the number of ratings."""
-    aggregates = queryset.aggregate(
-        count=Count("pk"),
-        total=Sum("overall"),
-        average=Avg("overall"),
+def _aggregates() -> dict:
+    """What a summary is made of, as aggregate expressions over a set of ratings."""
+    return {
+        "count": Count("pk"),
+        "total": Sum("overall"),
+        "average": Avg("overall"),
         **{f"avg_{name}": Avg(name) for name in DIMENSIONS},
         **{f"stars_{n}": Count("pk", filter=_stars_q(n)) for n in range(1, 6)},
-    )
+    }
+
+
+def _summary_of(aggregates: dict) -> Summary:
     count = aggregates["count"]
     if not count:
         return Summary(bayesian=bayesian_average(total=Decimal("0"), count=0))
@@ -59,6 +63,11 @@ def summarize(queryset: QuerySet[Rating]) -> Summary:
         dimensions={name: Decimal(aggregates[f"avg_{name}"]).quantize(PLACES, ROUND_HALF_UP) for name in DIMENSIONS},
         distribution=distribution,
     )
+
+
+def summarize(queryset: QuerySet[Rating]) -> Summary:
+    """One query, whatever the number of ratings."""
+    return _summary_of(queryset.aggregate(**_aggregates()))
 
 
 def _stars_q(n: int) -> Q:
@@ -85,13 +94,29 @@ def listing_summary(*, product) -> Summary:
     return summarize(Rating.objects.filter(product=product))
 
 
-def recent_ratings(*, provider=None, product=None, limit: int = 5) -> list[Rating]:
+def provider_overview(*, provider, limit: int = 5) -> tuple[Summary, list[Rating]]:
+    """``provider_summary`` and ``recent_ratings`` together, in one query: each of the latest ``limit``
+    ratings carries the aggregates over all the provider's ratings (window functions over the whole
+    set, which the database computes before it applies the limit)."""
+    windows = {f"summary_{name}": Window(expression) for name, expression in _aggregates().items()}
+    latest = list(_recent(provider=provider).annotate(**windows)[:limit])
+    if not latest:
+        return _summary_of({"count": 0}), []
+    first = latest[0]
+    return _summary_of({name: getattr(first, f"summary_{name}") for name in _aggregates()}), latest
+
+
+def _recent(*, provider=None, product=None) -> QuerySet[Rating]:
     queryset = Rating.objects.select_related("service_order__enterprise", "provider")
     if provider is not None:
         queryset = queryset.filter(provider=provider)
     if product is not None:
         queryset = queryset.filter(product=product)
-    return list(queryset[:limit])
+    return queryset
+
+
+def recent_ratings(*, provider=None, product=None, limit: int = 5) -> list[Rating]:
+    return list(_recent(provider=provider, product=product)[:limit])
 
 
 def bayesian_by_provider(*, provider_ids) -> dict[int, Decimal]:
@@ -134,6 +159,25 @@ def attach_product_ratings(products) -> None:
     found = bayesian_by_product(product_ids=[product.pk for product in products]) if products else {}
     for product in products:
         product.rating_bayesian, product.rating_count = found.get(product.pk, (None, 0))
+
+
+def listings_with_ratings(listings: QuerySet) -> list:
+    """The listings (products), each with ``rating_bayesian`` / ``rating_count`` as
+    ``attach_product_ratings`` sets them, read in the listings' own query (as subqueries) rather
+    than in one more."""
+    ratings = Rating.objects.filter(product=OuterRef("pk")).order_by().values("product")
+    products = list(
+        listings.annotate(
+            rating_total=Subquery(ratings.annotate(total=Sum("overall")).values("total")),
+            rating_count=Coalesce(Subquery(ratings.annotate(count=Count("pk")).values("count")), 0),
+        )
+    )
+    for product in products:
+        if product.rating_count:
+            product.rating_bayesian = bayesian_average(total=product.rating_total, count=product.rating_count)
+        else:
+            product.rating_bayesian = None
+    return products
 
 
 def sort_by_rating(products: list) -> None:

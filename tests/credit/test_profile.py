@@ -17,7 +17,7 @@ from tests.factories import (
     make_quote,
     make_request,
 )
-from tests.factories.credit import completed_order
+from tests.factories.credit import completed_order, rate
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +61,17 @@ def test_unknown_provider_is_404(client):
     assert client.get(reverse("providers:profile", kwargs={"pk": 999999})).status_code == 404
 
 
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+
+
+def statements(client, url) -> int:
+    """SQL statements the page runs, transaction control left out."""
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url)
+    assert response.status_code == 200
+    return sum(1 for query in context.captured_queries if not query["sql"].upper().startswith(TRANSACTION_CONTROL))
+
+
 def test_provider_profile_query_count_is_flat(client, eia):
     provider = make_certified_provider(categories=[eia])
     make_listing(provider, eia)
@@ -69,6 +80,26 @@ def test_provider_profile_query_count_is_flat(client, eia):
     for i in range(8):
         make_listing(provider, eia, title=f"More {i}")
     assert count_queries(client, provider.get_absolute_url()) == few
+
+
+def test_provider_profile_runs_ten_statements_whatever_the_providers_history(client, eia):
+    """The provider; its listings and their stock records, categories and attributes (their ratings
+    read in the same query); its rating summary with the latest ratings; its quotes' response
+    times; its completed and on-time orders; a ban in force; its qualifications. None per listing,
+    rating, order or quote."""
+    buyer = make_buyer()
+    provider = make_certified_provider(categories=[eia])
+    make_listing(provider, eia)
+    rate(completed_order(buyer, provider), buyer, 4)
+    make_quote(make_request(enterprise=buyer[0], user=buyer[1], category=eia), provider)
+    url = provider.get_absolute_url()
+    assert statements(client, url) <= 10
+    few = statements(client, url)
+    for i in range(3):
+        make_listing(provider, eia, title=f"More {i}")
+        rate(completed_order(buyer, provider, late=i == 0), buyer, 3 + i)
+        make_quote(make_request(enterprise=buyer[0], user=buyer[1], category=eia), provider)
+    assert statements(client, url) == few
 
 
 def test_track_record_counts_completed_orders_on_time_share_and_median_response(client, eia):
@@ -84,6 +115,8 @@ def test_track_record_counts_completed_orders_on_time_share_and_median_response(
         make_quote(request, provider, now=request.published_at + datetime.timedelta(hours=hours))
     record = selectors.provider_track_record(provider=provider)
     assert (record.completed, record.on_time_rate) == (2, 50)
+    # The profile's one read of orders agrees with the rate listings are compared by.
+    assert selectors.on_time_rates(provider_ids=[provider.pk]) == {provider.pk: record.on_time_rate}
     assert str(record.median_response_hours) == "3.0"
     html = client.get(provider.get_absolute_url()).content.decode()
     assert "50%" in html and "3.0 hours" in html

@@ -53,6 +53,21 @@ def test_six_and_twelve_month_terms(provider, staff, term, ends_on):
     assert impose(provider, staff, term=term).ends_on == ends_on
 
 
+def test_of_overlapping_bans_the_one_ending_last_is_in_force_a_permanent_one_first(
+    provider, staff, django_assert_num_queries
+):
+    ProviderBan.objects.create(provider=provider, term="3", starts_on=TODAY, ends_on=TODAY + datetime.timedelta(90))
+    longest = ProviderBan.objects.create(
+        provider=provider, term="12", starts_on=TODAY - datetime.timedelta(30), ends_on=TODAY + datetime.timedelta(300)
+    )
+    ProviderBan.objects.create(provider=provider, term="6", starts_on=TODAY, ends_on=TODAY + datetime.timedelta(180))
+    with django_assert_num_queries(1):
+        assert in_force(provider, TODAY) == longest
+    permanent = ProviderBan.objects.create(provider=provider, term="permanent", starts_on=TODAY - datetime.timedelta(9))
+    assert in_force(provider, TODAY) == permanent
+    assert in_force(provider, TODAY - datetime.timedelta(10)) == longest
+
+
 def test_a_permanent_ban_never_ends(provider, staff):
     ban = impose(provider, staff, term="permanent", reason="Forged qualification certificate.")
     assert ban.ends_on is None and ban.is_permanent

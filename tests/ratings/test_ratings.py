@@ -86,6 +86,63 @@ def test_summary_has_dimensions_distribution_and_count(buyer, providers, django_
     assert Rating.objects.count() == 3
 
 
+def rate_with(buyer, provider, stars, *, product=None):
+    so = completed_order(buyer, provider)
+    if product is not None:
+        ServiceOrderModel.objects.filter(pk=so.pk).update(product=product)
+        so.refresh_from_db()
+    quality, timeliness, communication, price_fairness = stars
+    return services.rating_create(
+        service_order=so,
+        user=buyer[1],
+        quality=quality,
+        timeliness=timeliness,
+        communication=communication,
+        price_fairness=price_fairness,
+    )
+
+
+def test_the_provider_overview_is_the_summary_and_the_latest_ratings_in_one_query(
+    buyer, providers, django_assert_num_queries
+):
+    """The profile page's one read gives what ``provider_summary`` and ``recent_ratings`` give apart,
+    however many ratings there are beyond the latest five; and the empty summary with none."""
+    for stars in ((5, 5, 5, 4), (3, 4, 2, 5), (1, 2, 1, 1), (4, 4, 4, 4), (5, 3, 4, 2), (2, 5, 5, 3), (4, 5, 3, 4)):
+        rate_with(buyer, providers[0], stars)
+    with django_assert_num_queries(1):
+        summary, latest = selectors.provider_overview(provider=providers[0])
+    assert summary == selectors.provider_summary(provider=providers[0])
+    assert summary.count == 7
+    assert [r.pk for r in latest] == [r.pk for r in selectors.recent_ratings(provider=providers[0])]
+    assert len(latest) == 5
+    with django_assert_num_queries(1):
+        unrated = selectors.provider_overview(provider=providers[1])
+    assert unrated == (selectors.provider_summary(provider=providers[1]), [])
+
+
+def test_listings_with_ratings_read_in_the_listings_query_match_attach_product_ratings(
+    category, buyer, providers, django_assert_num_queries
+):
+    from providers import selectors as provider_selectors
+    from tests.factories import make_listing
+
+    rated = make_listing(providers[0], category, title="Rated")
+    make_listing(providers[0], category, title="Unrated")
+    for stars in ((5, 5, 5, 4), (3, 4, 4, 5), (4, 2, 5, 3)):
+        rate_with(buyer, providers[0], stars, product=rated)
+    listings = provider_selectors.provider_public_listings(provider=providers[0])
+    # The listings and their three prefetches (stock records, categories, attributes); no more for ratings.
+    with django_assert_num_queries(4):
+        annotated = selectors.listings_with_ratings(listings)
+    attached = list(listings)
+    selectors.attach_product_ratings(attached)
+    assert [(p.pk, p.rating_bayesian, p.rating_count) for p in annotated] == [
+        (p.pk, p.rating_bayesian, p.rating_count) for p in attached
+    ]
+    assert [p.rating_count for p in annotated] == [3, 0]
+    assert annotated[1].rating_bayesian is None
+
+
 def test_category_page_ranks_by_bayesian_average(client, category, buyer, providers):
     """Three perfect ratings (raw 5.00) rank below twenty ratings averaging 4.75."""
     from tests.factories import make_listing
