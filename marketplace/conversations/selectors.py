@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Max
+from django.db.models import Subquery
 
 from marketplace.hiring.models import ServiceOrder
 from marketplace.procurement.models import RequestForQuotes
@@ -20,6 +20,8 @@ class ThreadMessage:
     latest: Message
     earlier: list[Message] = field(default_factory=list)
     read_by_other_side: bool = False
+    # Written or corrected by someone else since the reader last read the thread (with a ``reader``).
+    new_to_reader: bool = False
 
     @property
     def edited(self) -> bool:
@@ -33,10 +35,21 @@ class ThreadEntry:
     event: object | None = None
 
 
-def thread(service_order: ServiceOrder, *, side: str | None) -> list[ThreadEntry]:
+def thread(service_order: ServiceOrder, *, side: str | None, reader=None) -> list[ThreadEntry]:
     """The order's messages and its history (paid, delivered, revision requested …) in time order.
-    ``side`` (buyer/provider) marks which of its own messages the other side has read."""
-    rows = list(Message.objects.filter(service_order=service_order).select_related("author"))
+
+    ``side`` (buyer/provider) marks which of its own messages the other side has read; ``reader``
+    marks which messages are new to that person. Two queries however long the thread (one when the
+    caller has prefetched the order's ``events``): when each side last read it is read with the
+    messages, the only rows it matters for.
+    """
+    messages = Message.objects.filter(service_order=service_order).select_related("author")
+    other_side = _other_side_members(service_order, side)
+    if other_side is not None:
+        messages = messages.annotate(other_side_read_at=_last_read(service_order, user__in=other_side))
+    if reader is not None:
+        messages = messages.annotate(reader_read_at=_last_read(service_order, user=reader))
+    rows = list(messages)
     originals: dict[int, ThreadMessage] = {}
     for row in rows:
         if row.revises_id is None:
@@ -46,24 +59,34 @@ def thread(service_order: ServiceOrder, *, side: str | None) -> list[ThreadEntry
             item = originals[row.revises_id]
             item.earlier.append(item.latest)
             item.latest = row
-    other_read = _other_side_read_at(service_order, side)
+    other_read = rows[0].other_side_read_at if rows and other_side is not None else None
+    reader_read = rows[0].reader_read_at if rows and reader is not None else None
     entries = []
     for item in originals.values():
         item.read_by_other_side = bool(other_read and item.latest.created_at <= other_read)
+        item.new_to_reader = (
+            reader is not None
+            and item.latest.author_id != reader.pk
+            and (reader_read is None or item.latest.created_at > reader_read)
+        )
         entries.append(ThreadEntry(at=item.original.created_at, message=item))
-    entries += [ThreadEntry(at=event.created_at, event=event) for event in service_order.events.select_related("actor")]
+    entries += [ThreadEntry(at=event.created_at, event=event) for event in service_order.events.all()]
     return sorted(entries, key=lambda entry: entry.at)
 
 
-def _other_side_read_at(service_order: ServiceOrder, side: str | None):
-    """When anyone on the other side last read the thread (for ``side``'s read receipts)."""
+def _other_side_members(service_order: ServiceOrder, side: str | None):
+    """The users of the other side's team (for ``side``'s read receipts), as a subquery; None off a side."""
     if side == Message.Side.BUYER:
-        members = service_order.provider.memberships.values("user")
-    elif side == Message.Side.PROVIDER:
-        members = service_order.enterprise.memberships.values("user")
-    else:
-        return None
-    return ThreadRead.objects.filter(service_order=service_order, user__in=members).aggregate(at=Max("read_at"))["at"]
+        return service_order.provider.memberships.values("user")
+    if side == Message.Side.PROVIDER:
+        return service_order.enterprise.memberships.values("user")
+    return None
+
+
+def _last_read(service_order: ServiceOrder, **users) -> Subquery:
+    """When any of ``users`` last read the order's thread, as a subquery (the same on every row)."""
+    reads = ThreadRead.objects.filter(service_order=service_order, **users)
+    return Subquery(reads.order_by("-read_at").values("read_at")[:1])
 
 
 def unread_messages(service_order: ServiceOrder, user) -> int:
@@ -79,3 +102,16 @@ def clarifications_published(request: RequestForQuotes):
 
 def clarifications_waiting(request: RequestForQuotes):
     return Clarification.objects.filter(request=request, answered_at__isnull=True).order_by("asked_at", "pk")
+
+
+def request_clarifications(
+    request: RequestForQuotes, *, with_waiting: bool
+) -> tuple[list[Clarification], list[Clarification]]:
+    """``clarifications_published`` and (only ``with_waiting``, else empty) ``clarifications_waiting``
+    as lists, in their orders, with who asked: one query, however many there are."""
+    rows = Clarification.objects.filter(request=request).select_related("provider").order_by("asked_at", "pk")
+    if not with_waiting:
+        rows = rows.filter(answered_at__isnull=False)
+    rows = list(rows)
+    published = sorted((c for c in rows if c.answered_at is not None), key=lambda c: (c.answered_at, c.pk))
+    return published, [c for c in rows if c.answered_at is None]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +21,7 @@ from marketplace.procurement import services as procurement
 from marketplace.procurement.models import RequestForQuotes
 from providers.models import Provider, ProviderMember
 
+from . import selectors
 from .contacts import contact_details
 from .models import Clarification, Message, ThreadRead
 
@@ -36,15 +37,20 @@ class NotPermitted(ValidationError):
 # --- order threads --------------------------------------------------------------------------------
 
 
-def thread_party(service_order: ServiceOrder, user, *, party: str | None = None) -> str | None:
+def thread_party(
+    service_order: ServiceOrder, user, *, party: str | None = None, dispute_open: bool | None = None
+) -> str | None:
     """``buyer`` / ``provider`` (may read and write), ``staff`` (may read while a dispute is open: the
-    conversation is part of its evidence), or None. ``party`` is ``hiring.party_of``'s answer when
-    the caller has it already (the order page)."""
+    conversation is part of its evidence), or None. ``party`` is ``hiring.party_of``'s answer and
+    ``dispute_open`` whether the order has an unresolved dispute, when the caller has them already
+    (the order page)."""
     party = party if party is not None else hiring.party_of(service_order, user)
     if party in (hiring.BUYER, hiring.PROVIDER):
         return party
-    if party == hiring.STAFF and service_order.disputes.filter(resolved_at__isnull=True).exists():
-        return party
+    if party == hiring.STAFF:
+        if dispute_open is None:
+            dispute_open = service_order.disputes.filter(resolved_at__isnull=True).exists()
+        return party if dispute_open else None
     return None
 
 
@@ -125,10 +131,27 @@ def message_edit(*, message: Message, user, body: str) -> Message:
     )
 
 
+def thread_show(*, service_order: ServiceOrder, user, side: str | None) -> list[selectors.ThreadEntry]:
+    """The thread as ``user`` sees it from ``side`` (None: staff reading a dispute's evidence), counted
+    as their reading it (read receipts) when it shows a team member anything new; a reading that
+    shows nothing new writes nothing."""
+    entries = selectors.thread(service_order, side=side, reader=user if side else None)
+    if any(entry.message.new_to_reader for entry in entries if entry.message):
+        thread_mark_read(service_order=service_order, user=user)
+    return entries
+
+
 def thread_mark_read(*, service_order: ServiceOrder, user, now: datetime.datetime | None = None) -> None:
-    ThreadRead.objects.update_or_create(
-        service_order=service_order, user=user, defaults={"read_at": now or timezone.now()}
-    )
+    """Record that ``user`` has read the thread: one UPDATE, and an INSERT the first time."""
+    now = now or timezone.now()
+    reads = ThreadRead.objects.filter(service_order=service_order, user=user)
+    if reads.update(read_at=now):
+        return
+    try:
+        with transaction.atomic():
+            ThreadRead.objects.create(service_order=service_order, user=user, read_at=now)
+    except IntegrityError:  # the same person's first reading in another tab got there first
+        reads.update(read_at=now)
 
 
 # --- clarifications on requests for quotes ---------------------------------------------------------

@@ -16,7 +16,7 @@ from marketplace.core.views import OrganisationObjectMixin, flash_service_errors
 from marketplace.hiring import selectors as hiring_selectors
 from marketplace.procurement.models import RequestForQuotes
 
-from . import selectors, services
+from . import services
 from .models import Clarification, Message
 
 
@@ -79,12 +79,11 @@ class ThreadFragmentView(_ThreadMixin, View):
     def get(self, request, pk):
         party = self.party()
         side = party if party in (Message.Side.BUYER, Message.Side.PROVIDER) else None
-        if side:
-            services.thread_mark_read(service_order=self.object, user=request.user)
+        entries = services.thread_show(service_order=self.object, user=request.user, side=side)
         return render(
             request,
             "conversations/_entries.html",
-            {"entries": selectors.thread(self.object, side=side), "me": request.user, "so": self.object, "side": side},
+            {"entries": entries, "me": request.user, "so": self.object, "side": side},
         )
 
 

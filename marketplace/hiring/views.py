@@ -1,7 +1,8 @@
 """Order pages: list and detail for the parties, one POST endpoint per lifecycle step, staff disputes.
 
-Every lookup goes through ``selectors.order_for_user`` (another organisation's order is a 404); the
-services decide who may take which step and raise a message when they may not.
+Every lookup goes through ``selectors.order_for_user`` (the order page through ``selectors.order_page``,
+the same scope): another organisation's order is a 404. The services decide who may take which step and
+raise a message when they may not.
 """
 
 from django.contrib import messages
@@ -12,19 +13,21 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
 from marketplace.core.permissions import StaffRequiredMixin
+from marketplace.core.selectors import request_organisations
 from marketplace.core.storage import pdf_download_response, private_file_response
 from marketplace.core.uploads import file_digest
 from marketplace.core.views import OrganisationObjectMixin, flash_service_errors
 from marketplace.enterprises.selectors import enterprises_for_user
 from marketplace.payments import selectors as payment_selectors
-from marketplace.payments import services as payments
 from marketplace.payments.models import Payout
+from marketplace.payments.money import fen_to_yuan
 from signing import services as signing_services
 from signing import verifier
 from signing.exceptions import SigningError
@@ -57,79 +60,105 @@ class OrderListView(LoginRequiredMixin, TemplateView):
 
 
 class OrderDetailView(_OrderMixin, TemplateView):
+    """The order page, in the same number of queries however long its history, thread and lists grow:
+    ``selectors.order_page`` reads the order with its contract, refund figures and which lists it has,
+    and the user's side comes from the memberships the page's header reads anyway."""
+
+    object_selector = selectors.order_page
     template_name = "hiring/detail.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         service_order = self.object
-        party = services.party_of(service_order, self.request.user)
+        user = self.request.user
+        party = selectors.order_party(service_order, user, request_organisations(self.request))
         status = service_order.order.status
+        events = list(service_order.events.all())
+        disputes = list(service_order.disputes.all()) if service_order.has_disputes else []
+        contract = _contract_of(service_order)
         context.update(
             so=service_order,
             party=party,
             status=status,
             lateness=service_order.lateness(),
-            events=service_order.events.select_related("actor"),
-            deliverables=service_order.deliverables.all(),
-            delivery_notes=service_order.delivery_notes.select_related("document"),
-            extensions=service_order.extensions.all(),
-            disputes=service_order.disputes.all(),
+            events=events,
+            deliverables=service_order.deliverables.all() if service_order.has_deliverables else [],
+            delivery_notes=service_order.delivery_notes.select_related("document").defer("document__pdf")
+            if service_order.has_delivery_notes
+            else [],
+            extensions=service_order.extensions.all() if service_order.has_extensions else [],
+            disputes=disputes,
             reason_form=ReasonForm(),
             deliverable_form=DeliverableForm(),
             extension_form=ExtensionForm(),
             resolve_form=DisputeResolveForm() if party == "staff" and status == Status.DISPUTED else None,
-            open_dispute=service_order.disputes.filter(resolved_at__isnull=True).first(),
-            refunded=payments.amount_refunded(service_order=service_order),
-            refund_pending=payments.amount_refund_pending(service_order=service_order),
-            **_contract_context(service_order, party, self.request.user),
-            delivery_seal=_delivery_seal_context(service_order, party, self.request.user, status),
+            open_dispute=next((dispute for dispute in disputes if dispute.resolved_at is None), None),
+            refunded=fen_to_yuan(service_order.refunded_fen),
+            refund_pending=fen_to_yuan(service_order.refund_pending_fen),
+            **_contract_context(service_order, contract, events),
+            **_seal_context(service_order, contract, party, user, status),
         )
         return context
 
 
-def _contract_context(service_order: ServiceOrder, party: str | None, user) -> dict:
-    """The contract box of the order page: its state, who sealed when, and what this user may do."""
-    contract = (
-        Contract.objects.filter(service_order=service_order)
-        .select_related("document")
-        .prefetch_related("seals__actor")
-        .first()
-    )
-    context = {"contract": contract, "contract_seals": list(contract.seals.all()) if contract else []}
-    if contract is None:
-        failure = service_order.events.filter(kind="contract_failed").order_by("-created_at", "-pk").first()
-        context["contract_failure"] = failure.reason if failure else ""
-        # Queued when the order was placed and not finished yet: the page waits for it.
-        context["contract_arriving"] = failure is None and bool(cache.get(tasks.contract_queued_key(service_order.pk)))
-        return context
-    if party in ("buyer", "provider") and contract.next_party == party:
-        owner = contracts.party_organisation(service_order, party)
-        own_seal = signing_services.organisation_seal_for(**owner)
-        context["seal_turn"] = True
-        context["own_seal"] = own_seal
-        # Only a member holding a grant gets the seal button; an owner without one (or whose
-        # organisation has no seal yet) gets the button that creates the seal or grants it to them.
-        context["may_apply_seal"] = own_seal is not None and signing_services.may_apply_seal(
-            seal=own_seal, user=user, document_kind=DocumentKind.SERVICE_CONTRACT
-        )
-        context["may_manage_seal"] = signing_services.may_manage_seal(
-            actor=user, organisation=next(iter(owner.values()))
-        )
-    return context
-
-
-def _delivery_seal_context(service_order: ServiceOrder, party: str | None, user, status: str) -> dict | None:
-    """Whether the provider's member may deliver (its seal exists and they hold the grant for delivery
-    notes), and, if not, whether they may create the seal or take the grant; None off the provider's turn."""
-    if party != "provider" or status not in (Status.IN_SERVICE, Status.REVISION_REQUESTED):
+def _contract_of(service_order: ServiceOrder) -> Contract | None:
+    try:
+        return service_order.contract
+    except Contract.DoesNotExist:
         return None
-    seal = signing_services.organisation_seal_for(provider=service_order.provider)
+
+
+def _contract_context(service_order: ServiceOrder, contract: Contract | None, events: list) -> dict:
+    """The contract box of the order page: its state and who sealed when (``events``: the order's history)."""
+    if contract is not None:
+        return {"contract": contract, "contract_seals": list(contract.seals.all())}
+    failure = next((event for event in reversed(events) if event.kind == "contract_failed"), None)
     return {
-        "exists": seal is not None,
-        "ready": seal is not None
-        and signing_services.may_apply_seal(seal=seal, user=user, document_kind=DocumentKind.DELIVERY_NOTE),
-        "may_manage": signing_services.may_manage_seal(actor=user, organisation=service_order.provider),
+        "contract": None,
+        "contract_seals": [],
+        "contract_failure": failure.reason if failure else "",
+        # Queued when the order was placed and not finished yet: the page waits for it.
+        "contract_arriving": failure is None and bool(cache.get(tasks.contract_queued_key(service_order.pk))),
     }
+
+
+def _seal_context(service_order: ServiceOrder, contract: Contract | None, party: str | None, user, status: str) -> dict:
+    """What this user may do with their organisation's seal, where the page offers it: on the contract
+    when it is their side's turn to seal, and (the provider's members) on delivering while in service.
+
+    Only a member holding a grant gets the seal button; an owner without one (or whose organisation
+    has no seal yet) gets the button that creates the seal or grants it to them. ``delivery_seal`` is
+    None off the provider's turn to deliver. Both places ask about the same seal, read once; whether
+    the user may manage it is read only when the page gets that far (no grant).
+    """
+    contract_turn = contract is not None and party in ("buyer", "provider") and contract.next_party == party
+    delivering = party == "provider" and status in (Status.IN_SERVICE, Status.REVISION_REQUESTED)
+    if not (contract_turn or delivering):
+        return {"delivery_seal": None}
+    owner = contracts.party_organisation(service_order, party)
+    seal = signing_services.organisation_seal_for(**owner)
+    may_manage = SimpleLazyObject(
+        lambda: signing_services.may_manage_seal(actor=user, organisation=next(iter(owner.values())))
+    )
+
+    def may_apply(document_kind: str) -> bool:
+        return seal is not None and signing_services.may_apply_seal(seal=seal, user=user, document_kind=document_kind)
+
+    context = {"delivery_seal": None}
+    if contract_turn:
+        context.update(
+            seal_turn=True,
+            own_seal=seal,
+            may_apply_seal=may_apply(DocumentKind.SERVICE_CONTRACT),
+            may_manage_seal=may_manage,
+        )
+    if delivering:
+        context["delivery_seal"] = {
+            "exists": seal is not None,
+            "ready": may_apply(DocumentKind.DELIVERY_NOTE),
+            "may_manage": may_manage,
+        }
+    return context
 
 
 class _OrderPost(_OrderMixin, View):

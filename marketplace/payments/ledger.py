@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Sum
+from django.db.models import BigIntegerField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from .models import PaymentDifference, PaymentRecord, StripeOperation
 
@@ -58,12 +59,33 @@ def ledger_balance(*, service_order: ServiceOrder) -> Balance:
     )
 
 
+def _pending(service_order_id, kind: str) -> QuerySet[StripeOperation]:
+    return StripeOperation.objects.filter(
+        service_order_id=service_order_id, kind=kind, status=StripeOperation.Status.PENDING
+    )
+
+
 def pending_outflow(*, service_order: ServiceOrder, kind: str = StripeOperation.Kind.REFUND) -> int:
     """Money an unfinished outbox operation (refunds by default) is about to move out of the order."""
-    pending = StripeOperation.objects.filter(
-        service_order_id=service_order.pk, kind=kind, status=StripeOperation.Status.PENDING
-    ).aggregate(total=Sum("amount_fen"))
+    pending = _pending(service_order.pk, kind).aggregate(total=Sum("amount_fen"))
     return pending["total"] or 0
+
+
+def _total(rows: QuerySet) -> Coalesce:
+    """The sum of ``amount_fen`` over ``rows`` (filtered on one order), as a subquery; 0 for none."""
+    total = rows.order_by().values("service_order_id").annotate(total=Sum("amount_fen")).values("total")
+    return Coalesce(Subquery(total), 0, output_field=BigIntegerField())
+
+
+def refund_annotations() -> dict[str, Coalesce]:
+    """For a query of orders: ``refunded_fen`` (the ledger's ``Balance.refunded``) and
+    ``refund_pending_fen`` (``pending_outflow`` of refunds), so a page that shows an order's refunds
+    reads them in the order's own query."""
+    order = OuterRef("pk")
+    return {
+        "refunded_fen": _total(PaymentRecord.objects.filter(service_order_id=order, kind=Kind.REFUND)),
+        "refund_pending_fen": _total(_pending(order, StripeOperation.Kind.REFUND)),
+    }
 
 
 def charge_left(*, service_order: ServiceOrder, intent_id: str) -> int:

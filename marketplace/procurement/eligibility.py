@@ -5,7 +5,6 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.core.regions import get_region
 from providers import selectors as provider_selectors
-from providers.listings import listing_info
 from providers.models import Provider, Qualification
 
 from .models import GRADE_RANK, RequestForQuotes, grade_rank
@@ -16,12 +15,10 @@ def provider_serves_region(*, provider: Provider, category, region_code: str) ->
     own = get_region(provider.region)
     if own and own.contains(region_code):
         return True
-    listings = provider_selectors.provider_public_listings(provider=provider).filter(categories=category)
-    for product in listings:
-        for code in listing_info(product).regions_served:
-            served = get_region(code)
-            if served and served.contains(region_code):
-                return True
+    for code in provider_selectors.listing_regions_served(provider=provider, category=category):
+        served = get_region(code)
+        if served and served.contains(region_code):
+            return True
     return False
 
 

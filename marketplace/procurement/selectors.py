@@ -4,14 +4,15 @@ The sealing rule lives here and only here: while a request is ``open`` no select
 quote but the acting provider's own, and nothing counts them.
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
+from marketplace.enterprises.models import EnterpriseMember
 from marketplace.enterprises.selectors import enterprises_for_user
 from providers.selectors import membership_for_user
 
 from . import methods
-from .models import Objection, Quote, RequestForQuotes
+from .models import Objection, Quote, RequestForQuotes, Selection
 
 R = RequestForQuotes.Status
 
@@ -47,6 +48,17 @@ def public_request(*, pk: int) -> RequestForQuotes:
     return _base().get(pk=pk)
 
 
+def request_page(*, pk: int, user) -> RequestForQuotes:
+    """``public_request`` with, in the same query, what its page shows of the request itself: the
+    provider and listing it is addressed to, the order it became, and ``viewer_is_buyer`` (whether
+    ``user`` is on the buyer enterprise's team)."""
+    if user.is_authenticated:
+        buyer = Exists(EnterpriseMember.objects.filter(enterprise=OuterRef("enterprise"), user=user))
+    else:
+        buyer = Value(False)
+    return _base().select_related("invited_provider", "listing", "order").annotate(viewer_is_buyer=buyer).get(pk=pk)
+
+
 def enterprise_requests(*, user) -> QuerySet[RequestForQuotes]:
     return _base().filter(enterprise__in=enterprises_for_user(user=user)).order_by("-published_at", "-pk")
 
@@ -56,15 +68,12 @@ def enterprise_request(*, user, pk: int) -> RequestForQuotes:
     return enterprise_requests(user=user).get(pk=pk)
 
 
-def is_buyer(*, user, request: RequestForQuotes) -> bool:
-    return user.is_authenticated and request.enterprise.memberships.filter(user=user).exists()
-
-
-def own_quote(*, user, request: RequestForQuotes) -> Quote | None:
-    membership = membership_for_user(user=user)
-    if membership is None:
-        return None
-    return Quote.objects.filter(request=request, provider=membership.provider).first()
+def own_quote(*, provider, request: RequestForQuotes, unsealed: list[Quote] | None = None) -> Quote | None:
+    """The acting ``provider``'s own quote on ``request``, if any; taken from ``unsealed`` (what
+    ``unsealed_quotes`` gave for this request) when the caller has it, without a query."""
+    if unsealed is not None and request.quotes_unsealed:
+        return next((quote for quote in unsealed if quote.provider_id == provider.pk), None)
+    return Quote.objects.filter(request=request, provider=provider).first()
 
 
 def provider_quotes(*, user) -> QuerySet[Quote]:
@@ -104,25 +113,23 @@ def quote_for_attachment(*, user, request_pk: int, quote_pk: int) -> Quote:
     )
 
 
-def current_selection(*, request: RequestForQuotes):
+def selections(*, request: RequestForQuotes) -> tuple[Selection | None, list[Selection]]:
+    """The current selection (None before the close) and the earlier rounds it superseded, latest
+    first, with their winners: one query, none while the request is open."""
     if not request.quotes_unsealed:
-        return None
-    return request.selections.filter(superseded=False).select_related("winner__provider").first()
+        return None, []
+    rounds = list(request.selections.select_related("winner__provider"))
+    current = next((chosen for chosen in rounds if not chosen.superseded), None)
+    return current, [chosen for chosen in rounds if chosen.superseded]
 
 
-def past_selections(*, request: RequestForQuotes):
-    if not request.quotes_unsealed:
-        return []
-    return list(request.selections.filter(superseded=True).select_related("winner__provider"))
-
-
-def visible_objections(*, user, request: RequestForQuotes) -> list[Objection]:
-    """Staff and the buyer see every objection; a provider sees its own; decisions are public."""
+def visible_objections(*, request: RequestForQuotes, sees_all: bool, provider=None) -> list[Objection]:
+    """Staff and the buyer (``sees_all``) see every objection; a provider sees its own; decisions are
+    public. ``provider``: the one the viewer acts for, if any."""
     queryset = request.objections.select_related("provider")
-    if user.is_authenticated and (user.is_staff or is_buyer(user=user, request=request)):
+    if sees_all:
         return list(queryset)
-    membership = membership_for_user(user=user)
-    mine = Q(provider=membership.provider) if membership else Q(pk__in=[])
+    mine = Q(provider=provider) if provider is not None else Q(pk__in=[])
     return list(queryset.filter(mine | ~Q(status=Objection.Status.PENDING)))
 
 

@@ -148,20 +148,22 @@ class RequestDetailView(TemplateView):
 
     def dispatch(self, request, *args, **kwargs):
         try:
-            self.rfq = selectors.public_request(pk=kwargs["pk"])
+            self.rfq = selectors.request_page(pk=kwargs["pk"], user=request.user)
         except RequestForQuotes.DoesNotExist:
             raise Http404("No such request") from None
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
+        """``rfq`` comes from ``selectors.request_page``. ``membership`` and ``is_buyer`` are read once
+        here; the clarifications below the page (``{% request_clarifications %}``) use them too."""
         context = super().get_context_data(**kwargs)
         user = self.request.user
         rfq = self.rfq
         membership = membership_for_user(user=user)
-        own = selectors.own_quote(user=user, request=rfq)
-        is_buyer = selectors.is_buyer(user=user, request=rfq)
-        current = selectors.current_selection(request=rfq)
+        is_buyer = rfq.viewer_is_buyer
         quotes = selectors.unsealed_quotes(request=rfq)
+        own = selectors.own_quote(provider=membership.provider, request=rfq, unsealed=quotes) if membership else None
+        current, past_selections = selectors.selections(request=rfq)
         by_id = {quote.pk: quote for quote in quotes}
         table = []
         if current:
@@ -190,8 +192,15 @@ class RequestDetailView(TemplateView):
             show_notes=is_buyer or (user.is_authenticated and user.is_staff),
             # What a provider with no ratings yet is scored at (the Bayesian prior), said under the table.
             rating_prior=bayesian_average(total=Decimal("0"), count=0) if rfq.method == "scored" else None,
-            past_selections=selectors.past_selections(request=rfq),
-            objections=selectors.visible_objections(user=user, request=rfq),
+            past_selections=past_selections,
+            # Objections follow an award, so there are none to show while the request is open.
+            objections=selectors.visible_objections(
+                request=rfq,
+                sees_all=is_buyer or (user.is_authenticated and user.is_staff),
+                provider=membership.provider if membership else None,
+            )
+            if rfq.quotes_unsealed
+            else [],
             can_object=bool(own) and rfq.status == "publicity" and current and current.winner_id != own.pk,
             can_decline=bool(own) and rfq.status == "publicity" and current and current.winner_id == own.pk,
             republish_form=RepublishForm() if is_buyer and rfq.status in ("failed", "cancelled") else None,
@@ -261,7 +270,7 @@ class QuoteView(_RequestPost):
                 return redirect(rfq.get_absolute_url())
         view = RequestDetailView()
         view.setup(request, pk=pk)
-        view.rfq = rfq
+        view.rfq = selectors.request_page(pk=pk, user=request.user)
         return view.render_to_response(view.get_context_data(quote_form=form), status=400)
 
 

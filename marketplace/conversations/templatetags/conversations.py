@@ -20,19 +20,23 @@ def order_conversation(context, service_order: ServiceOrder):
     """The thread, for the two teams and for staff while a dispute is open; nothing for anyone else.
     Showing it to a team member counts as their reading it (read receipts)."""
     user = context["request"].user
-    # The order page has worked out the user's side already; ask again only elsewhere.
-    party = services.thread_party(service_order, user, party=context.get("party"))
+    # The order page has worked out the user's side and any open dispute already; ask again only elsewhere.
+    on_order_page = "open_dispute" in context
+    party = services.thread_party(
+        service_order,
+        user,
+        party=context.get("party"),
+        dispute_open=context["open_dispute"] is not None if on_order_page else None,
+    )
     if party is None:
         return {"party": None}
     side = party if party in (Message.Side.BUYER, Message.Side.PROVIDER) else None
-    if side:
-        services.thread_mark_read(service_order=service_order, user=user)
     return {
         "party": party,
         "side": side,
         "so": service_order,
         "me": user,
-        "entries": selectors.thread(service_order, side=side),
+        "entries": services.thread_show(service_order=service_order, user=user, side=side),
         "request": context["request"],
         "csrf_token": context.get("csrf_token"),
         "poll_seconds": getattr(settings, "CONVERSATION_POLL_SECONDS", 15),
@@ -45,18 +49,28 @@ def request_clarifications(context, rfq: RequestForQuotes):
     open, with its own questions; the buyer's team sees the questions waiting, without who asked."""
     request = context["request"]
     user = request.user
-    is_buyer = user.is_authenticated and rfq.enterprise.memberships.filter(user=user).exists()
-    membership = (
-        ProviderMember.objects.filter(user=user).select_related("provider").first() if user.is_authenticated else None
+    is_staff = user.is_authenticated and user.is_staff
+    # The request's page has worked out whether the user is the buyer and which provider they act
+    # for already; ask again only elsewhere.
+    if "is_buyer" in context and "membership" in context:
+        is_buyer, membership = context["is_buyer"], context["membership"]
+    else:
+        is_buyer = user.is_authenticated and rfq.enterprise.memberships.filter(user=user).exists()
+        membership = (
+            ProviderMember.objects.filter(user=user).select_related("provider").first()
+            if user.is_authenticated
+            else None
+        )
+    published, waiting = selectors.request_clarifications(
+        rfq, with_waiting=is_buyer or is_staff or membership is not None
     )
-    waiting = selectors.clarifications_waiting(rfq)
     return {
         "rfq": rfq,
-        "published": selectors.clarifications_published(rfq),
+        "published": published,
         "is_buyer": is_buyer,
-        "is_staff": user.is_authenticated and user.is_staff,
-        "waiting": waiting if is_buyer or (user.is_authenticated and user.is_staff) else [],
-        "mine": waiting.filter(provider=membership.provider) if membership else [],
+        "is_staff": is_staff,
+        "waiting": waiting if is_buyer or is_staff else [],
+        "mine": [c for c in waiting if c.provider_id == membership.provider_id] if membership else [],
         "may_ask": membership is not None and rfq.status == "open" and not rfq.deadline_passed(),
         "request": request,
         "csrf_token": context.get("csrf_token"),
