@@ -6,8 +6,18 @@ from marketplace.core.regions import region_choices
 from .models import ApprovalMatter
 
 
+class _NoEmptyChoiceSelect(forms.Select):
+    """A select with no empty option: ``required`` has nothing to catch, as Django's own ``Select``
+    concludes, but only after reading the first option (a second query for a model choice field)."""
+
+    def use_required_attribute(self, initial):
+        return False
+
+
 class CaseOpenForm(forms.Form):
-    enterprise = forms.ModelChoiceField(label=_("Enterprise"), queryset=None, empty_label=None)
+    enterprise = forms.ModelChoiceField(
+        label=_("Enterprise"), queryset=None, empty_label=None, widget=_NoEmptyChoiceSelect
+    )
     matter = forms.ModelChoiceField(label=_("Approval matter"), queryset=ApprovalMatter.objects.none())
     project_name = forms.CharField(label=_("Project name"), max_length=200)
     site = forms.CharField(label=_("Site"), max_length=300, help_text=_("Address or location of the project."))

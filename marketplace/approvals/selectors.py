@@ -3,10 +3,20 @@
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from marketplace.core.selectors import ActingOrganisations
 from marketplace.enterprises.selectors import enterprises_for_user
 from marketplace.hiring.models import Deliverable, DeliveryNote, ServiceOrder, Status
 from marketplace.procurement.models import RequestForQuotes
@@ -22,6 +32,11 @@ CLOSED_ORDER = (Status.CANCELLED, Status.REFUNDED)
 
 def public_matters() -> QuerySet[ApprovalMatter]:
     return ApprovalMatter.objects.filter(is_public=True).select_related("authority").prefetch_related("service_items")
+
+
+def matter_choices() -> QuerySet[ApprovalMatter]:
+    """The published matters a case may be opened for: what the form lists (names only)."""
+    return ApprovalMatter.objects.filter(is_public=True)
 
 
 def matters_needing(*, category) -> QuerySet[ApprovalMatter]:
@@ -44,13 +59,45 @@ def cases_for_officer(*, user) -> QuerySet[Case]:
     )
 
 
+def visible_case(*, user, organisations: ActingOrganisations, code: str) -> tuple[Case, str] | None:
+    """The case ``code`` and the viewer's part in it, in one query; None for anyone else.
+
+    The part: "member" of its enterprise; "officer" of the deciding authority once the case was
+    submitted (never while it is being gathered); "staff". ``organisations``: what ``user`` acts
+    for (``core.selectors.request_organisations``).
+    """
+    submitted = Exists(CaseSubmission.objects.filter(case=OuterRef("pk")))
+    queryset = Case.objects.filter(code=code).annotate(submitted=submitted)
+    if not (user.is_authenticated and user.is_staff):
+        queryset = queryset.filter(
+            Q(enterprise_id__in=organisations.enterprise_ids)
+            | Q(submitted=True, matter__authority_id__in=organisations.authority_ids)
+        )
+    case = queryset.select_related("matter__authority", "enterprise", "permit").first()
+    if case is None:
+        return None
+    if case.enterprise_id in organisations.enterprise_ids:
+        return case, "member"
+    if case.submitted and case.matter.authority_id in organisations.authority_ids:
+        return case, "officer"
+    return case, "staff"
+
+
+def _with_files(orders: list[ServiceOrder]) -> list[ServiceOrder]:
+    """``orders`` with their deliverables and sealed delivery notes (two queries, none if no order)."""
+    notes = Prefetch("delivery_notes", queryset=DeliveryNote.objects.select_related("document"))
+    prefetch_related_objects(orders, "deliverables", notes)
+    return orders
+
+
 def case_orders(case: Case) -> list[ServiceOrder]:
     """The case's orders: linked directly, or awarded from one of its requests."""
-    return list(
-        ServiceOrder.objects.filter(Q(case_link__case=case) | Q(request__case_link__case=case))
-        .select_related("order", "provider", "category", "request")
-        .prefetch_related("deliverables", "delivery_notes__document")
-        .order_by("created_at", "pk")
+    return _with_files(
+        list(
+            ServiceOrder.objects.filter(Q(case_link__case=case) | Q(request__case_link__case=case))
+            .select_related("order", "provider", "category", "request")
+            .order_by("created_at", "pk")
+        )
     )
 
 
@@ -83,6 +130,57 @@ def case_note(case: Case, note_pk: int) -> DeliveryNote | None:
 
 def case_requests(case: Case) -> list[RequestForQuotes]:
     return list(RequestForQuotes.objects.filter(case_link__case=case).select_related("category").order_by("pk"))
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """What a case's page shows besides the case: a constant number of queries however many orders."""
+
+    steps: list
+    submissions: list
+    clock: "AuthorityClock"
+    attachable_orders: list
+    attachable_requests: list
+
+
+def case_page(case: Case, *, editable: bool, now=None) -> CasePage:
+    """The steps, submissions and clock of ``case``; with ``editable``, also the enterprise's orders and
+    requests that could join it (``attachable_orders``/``attachable_requests``), read in the same
+    queries as the case's own."""
+    prefetch_related_objects([case], "submissions", "matter__service_items")
+    items = [item.pk for item in case.matter.service_items.all()]
+    in_case = Q(case_link__case=case) | Q(request__case_link__case=case)
+    wanted = in_case
+    if editable:
+        wanted |= _attachable_orders_q(case, items)
+    orders, attachable_orders = [], []
+    for so in (
+        ServiceOrder.objects.filter(wanted)
+        .annotate(in_case=ExpressionWrapper(in_case, output_field=BooleanField()))
+        .select_related("order", "provider", "category", "request")
+        .order_by("created_at", "pk")
+    ):
+        (orders if so.in_case else attachable_orders).append(so)
+    requests_in_case = Q(case_link__case=case)
+    wanted = requests_in_case
+    if editable:
+        wanted |= _attachable_requests_q(case, items)
+    requests, attachable_requests = [], []
+    for request in (
+        RequestForQuotes.objects.filter(wanted)
+        .annotate(in_case=ExpressionWrapper(requests_in_case, output_field=BooleanField()))
+        .select_related("category")
+    ):
+        (requests if request.in_case else attachable_requests).append(request)
+    requests.sort(key=lambda request: request.pk)  # as ``case_requests``; the others in their default order
+    steps = service_steps(case, orders=_with_files(orders), requests=requests, now=now)
+    return CasePage(
+        steps=steps,
+        submissions=list(case.submissions.all()),
+        clock=authority_clock(case, now=now),
+        attachable_orders=attachable_orders[::-1],  # the default order, latest first
+        attachable_requests=attachable_requests,
+    )
 
 
 @dataclass
@@ -154,8 +252,9 @@ class Overdue:
 def cases_over_time_limit(*, now=None) -> list[Overdue]:
     """Cases whose authority is past its statutory limit, or with a service past its item's limit.
 
-    In a fixed number of queries however many cases: every live case's orders and requests are
-    read at once and each case's steps computed from them.
+    In a fixed number of queries however many cases: every live case's orders are read at once and
+    each case's steps computed from them. Requests are not read: they name a step's state
+    ("requested"), never its clock, and only the clock flags a case here.
     """
     now = now or timezone.now()
     live = list(
@@ -165,7 +264,7 @@ def cases_over_time_limit(*, now=None) -> list[Overdue]:
         .order_by("opened_at", "pk")
     )
     ids = [case.pk for case in live]
-    orders, requests = defaultdict(list), defaultdict(list)
+    orders = defaultdict(list)
     in_cases = Q(case_link__case__in=ids) | Q(request__case_link__case__in=ids)
     for so in (
         ServiceOrder.objects.filter(in_cases)
@@ -174,11 +273,9 @@ def cases_over_time_limit(*, now=None) -> list[Overdue]:
         .order_by("created_at", "pk")
     ):
         orders[so.in_case].append(so)
-    for request in RequestForQuotes.objects.filter(case_link__case__in=ids).annotate(in_case=F("case_link__case_id")):
-        requests[request.in_case].append(request)
     flagged = []
     for case in live:
-        steps = service_steps(case, orders=orders[case.pk], requests=requests[case.pk], now=now)
+        steps = service_steps(case, orders=orders[case.pk], requests=[], now=now)
         late_items = tuple(step.category for step in steps if step.over)
         authority_late = authority_clock(case, now=now).over
         if authority_late or late_items:
@@ -186,19 +283,29 @@ def cases_over_time_limit(*, now=None) -> list[Overdue]:
     return flagged
 
 
+def _attachable_orders_q(case: Case, items) -> Q:
+    return Q(
+        enterprise=case.enterprise_id,
+        category__in=items,
+        case_link__isnull=True,
+        request__case_link__isnull=True,
+    ) & ~Q(order__status__in=CLOSED_ORDER)
+
+
+def _attachable_requests_q(case: Case, items) -> Q:
+    return Q(enterprise=case.enterprise_id, category__in=items, case_link__isnull=True)
+
+
 def attachable_orders(case: Case) -> QuerySet[ServiceOrder]:
     """The enterprise's orders for one of the matter's service items, in no case yet."""
-    return (
-        ServiceOrder.objects.filter(enterprise=case.enterprise, category__in=case.matter.service_items.all())
-        .filter(case_link__isnull=True, request__case_link__isnull=True)
-        .exclude(order__status__in=CLOSED_ORDER)
-        .select_related("order", "provider", "category")
+    return ServiceOrder.objects.filter(_attachable_orders_q(case, case.matter.service_items.all())).select_related(
+        "order", "provider", "category"
     )
 
 
 def attachable_requests(case: Case) -> QuerySet[RequestForQuotes]:
     return RequestForQuotes.objects.filter(
-        enterprise=case.enterprise, category__in=case.matter.service_items.all(), case_link__isnull=True
+        _attachable_requests_q(case, case.matter.service_items.all())
     ).select_related("category")
 
 

@@ -14,6 +14,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from marketplace.core.permissions import StaffRequiredMixin
+from marketplace.core.selectors import request_organisations
 from marketplace.core.storage import private_file_response
 from marketplace.core.uploads import file_digest
 from marketplace.core.views import flash_service_errors
@@ -28,7 +29,7 @@ from signing.views import PermitIssueView
 
 from . import bundle, selectors, services
 from .forms import CaseOpenForm, DecisionForm
-from .models import ApprovalMatter, Case
+from .models import Case
 
 
 class MatterListView(TemplateView):
@@ -63,15 +64,16 @@ class CaseOpenView(LoginRequiredMixin, FormView):
         return {
             **super().get_form_kwargs(),
             "enterprises": enterprises_for_user(user=self.request.user),
-            "matters": selectors.public_matters(),
+            "matters": selectors.matter_choices(),
         }
 
     def get_initial(self):
-        matter = ApprovalMatter.objects.filter(code=self.request.GET.get("matter") or "", is_public=True).first()
+        code = self.request.GET.get("matter")
+        matter = selectors.matter_choices().filter(code=code).first() if code else None
         return {**super().get_initial(), "matter": matter}
 
     def get(self, request, *args, **kwargs):
-        if not enterprises_for_user(user=request.user).exists():
+        if not request_organisations(request).enterprise_ids:
             messages.info(request, _("Cases are opened by an enterprise: register yours first."))
             return redirect("enterprises:home")
         return super().get(request, *args, **kwargs)
@@ -96,39 +98,31 @@ class CaseOpenView(LoginRequiredMixin, FormView):
         return redirect(case.get_absolute_url())
 
 
-def _visible_case(user, code: str) -> tuple[Case, str]:
+def _visible_case(request, code: str) -> tuple[Case, str]:
     """The case and the viewer's part in it ("member", "officer", "staff"); 404 for anyone else."""
-    case = selectors.cases_for_user(user=user).filter(code=code).first()
-    if case is not None:
-        return case, "member"
-    case = selectors.cases_for_officer(user=user).filter(code=code).first()
-    if case is not None:
-        return case, "officer"
-    if user.is_authenticated and user.is_staff:
-        case = Case.objects.select_related("matter", "enterprise").filter(code=code).first()
-        if case is not None:
-            return case, "staff"
-    raise Http404("No such case")
+    visible = selectors.visible_case(user=request.user, organisations=request_organisations(request), code=code)
+    if visible is None:
+        raise Http404("No such case")
+    return visible
 
 
 class CaseDetailView(LoginRequiredMixin, TemplateView):
     template_name = "approvals/case.html"
 
     def get_context_data(self, **kwargs):
-        case, part = _visible_case(self.request.user, kwargs["code"])
-        orders, requests = selectors.case_orders(case), selectors.case_requests(case)
-        steps = selectors.service_steps(case, orders=orders, requests=requests)
+        case, part = _visible_case(self.request, kwargs["code"])
         editable = part == "member" and case.status in (Case.Status.OPEN, Case.Status.RETURNED)
+        page = selectors.case_page(case, editable=editable)
         return super().get_context_data(
             case=case,
             part=part,
-            steps=steps,
-            clock=selectors.authority_clock(case),
-            submissions=list(case.submissions.all()),
+            steps=page.steps,
+            clock=page.clock,
+            submissions=page.submissions,
             editable=editable,
-            ready=all(step.done for step in steps),
-            attachable_orders=list(selectors.attachable_orders(case)) if editable else [],
-            attachable_requests=list(selectors.attachable_requests(case)) if editable else [],
+            ready=all(step.done for step in page.steps),
+            attachable_orders=page.attachable_orders,
+            attachable_requests=page.attachable_requests,
             decision_form=DecisionForm() if part == "officer" and case.status == Case.Status.SUBMITTED else None,
             **kwargs,
         )
@@ -139,7 +133,7 @@ class CaseNoteDownloadView(LoginRequiredMixin, View):
     enterprise's members, the deciding authority's officers once submitted, staff)."""
 
     def get(self, request, code, note_pk):
-        case, _part = _visible_case(request.user, code)
+        case, _part = _visible_case(request, code)
         note = selectors.case_note(case, note_pk)
         if note is None:
             raise Http404("No such delivery note in this case")
@@ -151,7 +145,7 @@ class CaseFileDownloadView(LoginRequiredMixin, View):
     read the report they rely on (a provider reaches only its own orders' files, through the order)."""
 
     def get(self, request, code, file_pk):
-        case, _part = _visible_case(request.user, code)
+        case, _part = _visible_case(request, code)
         deliverable = selectors.case_deliverable(case, file_pk)
         if deliverable is None:
             raise Http404("No such file in this case")
@@ -165,7 +159,7 @@ class CaseBundleView(LoginRequiredMixin, View):
     """The case's sealed bundle (ZIP), made now, for whoever may see the case."""
 
     def get(self, request, code):
-        case, _part = _visible_case(request.user, code)
+        case, _part = _visible_case(request, code)
         # Each bundle is sealed afresh (a seal-use entry, a timestamp): a few a minute are plenty.
         retry_after = ratelimit.hit(request, scope=f"case-bundle:{request.user.pk}", limit=BUNDLES_PER_MINUTE)
         if retry_after:
@@ -186,7 +180,7 @@ class CaseBundleView(LoginRequiredMixin, View):
 
 class _CaseAction(LoginRequiredMixin, View):
     def post(self, request, code):
-        case, _part = _visible_case(request.user, code)
+        case, _part = _visible_case(request, code)
         try:
             self.act(case)
         except ValidationError as error:

@@ -10,6 +10,8 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import (
     Avg,
     BooleanField,
@@ -247,15 +249,47 @@ def age_in_days(opened_at: datetime.datetime, *, now: datetime.datetime | None =
 # --- overview ------------------------------------------------------------------------------------
 
 
-def overview_counts(*, now: datetime.datetime | None = None) -> dict[str, int]:
-    """How many rows each watch list holds: one COUNT query per list."""
+def count_together(querysets: dict[str, QuerySet]) -> dict[str, int]:
+    """``{name: queryset.count()}`` in one statement instead of one query per queryset.
+
+    Each count is a scalar subquery of a single ``SELECT`` with no table of its own
+    (``SELECT (SELECT COUNT(*) FROM (…) counted), …``), which SQLite and PostgreSQL both answer in
+    one round trip. Each subquery is the queryset's own SQL, so each number is what ``count()`` says.
+    """
+    aliases = {queryset.db for queryset in querysets.values()}
+    if not aliases:
+        return {}
+    (alias,) = aliases  # one statement runs on one database
+    columns, params = [], []
+    for queryset in querysets.values():
+        try:
+            sql, args = queryset.order_by().values("pk").query.get_compiler(using=alias).as_sql()
+        except EmptyResultSet:  # ``none()``, an empty ``__in``: nothing to count
+            columns.append("0")
+            continue
+        # ``sql`` is Django's own compilation of the queryset; every value stays a bound parameter.
+        columns.append(f"(SELECT COUNT(*) FROM ({sql}) counted)")  # noqa: S608
+        params.extend(args)
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(columns), params)
+        row = cursor.fetchone()
+    return {name: int(count) for name, count in zip(querysets, row, strict=True)}
+
+
+def overview_querysets(*, now: datetime.datetime | None = None) -> dict[str, QuerySet]:
+    """Each watch list's rows, by the key the overview shows its size under."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     return {
-        "overdue": overdue_orders(now=now).count(),
-        "providers": providers_below_threshold(now=now).count(),
-        "expiring": expiring_qualifications(today=today).count(),
-        "expired": expired_qualifications_with_listings(today=today).count(),
-        "objections": open_objections().count(),
-        "disputes": open_disputes().count(),
+        "overdue": overdue_orders(now=now),
+        "providers": providers_below_threshold(now=now),
+        "expiring": expiring_qualifications(today=today),
+        "expired": expired_qualifications_with_listings(today=today),
+        "objections": open_objections(),
+        "disputes": open_disputes(),
     }
+
+
+def overview_counts(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """How many rows each watch list holds, all in one query (:func:`count_together`)."""
+    return count_together(overview_querysets(now=now))

@@ -1,9 +1,9 @@
 """The staff home (``/staff/``): every OneWindow desk with the size of its queue.
 
-One COUNT query per queue (a few for the cases over a time limit, computed in constant queries);
-each desk links to the page where staff act. Oscar's dashboard index
-redirects here (``marketplace.dashboard.views``), so staff land on the platform's own desks and reach
-Oscar's catalogue screens from the same page.
+Every queue is counted in one statement (``oversight.count_together``) but the cases over a time
+limit, computed in a few queries whatever their number. Each desk links to the page where staff
+act. Oscar's dashboard index redirects here (``marketplace.dashboard.views``), so staff land on the
+platform's own desks and reach Oscar's catalogue screens from the same page.
 """
 
 import datetime
@@ -47,8 +47,19 @@ class Desk:
 def desks(*, user, now: datetime.datetime | None = None) -> list[tuple[Promise, list[Desk]]]:
     """The desks ``user`` may open, in groups, each queue counted now."""
     now = now or timezone.now()
-    watch = oversight.overview_counts(now=now)
     since = now - datetime.timedelta(days=RECENT_DAYS)
+    counts = oversight.count_together(
+        {
+            **oversight.overview_querysets(now=now),
+            "applications": provider_selectors.providers_for_review(status=Provider.Status.PENDING_REVIEW),
+            "qualifications": provider_selectors.pending_qualifications(),
+            "conflicts": ConflictAttempt.objects.filter(created_at__gte=since),
+            "differences": reconciliation.differences_open(),
+            "chargebacks": payment_selectors.chargebacks_open(),
+            "appeals": credit_selectors.pending_appeals(),
+            "below_credit": credit_selectors.providers_below_threshold(),
+        }
+    )
     groups = [
         (
             _("Certification"),
@@ -56,37 +67,37 @@ def desks(*, user, now: datetime.datetime | None = None) -> list[tuple[Promise, 
                 Desk(
                     _("Provider applications"),
                     reverse("providers:review"),
-                    provider_selectors.providers_for_review(status=Provider.Status.PENDING_REVIEW).count(),
+                    counts["applications"],
                     _("Waiting for a review decision."),
                 ),
                 Desk(
                     _("Qualifications to review"),
                     reverse("providers:review"),
-                    provider_selectors.pending_qualifications().count(),
+                    counts["qualifications"],
                 ),
-                Desk(_("Qualifications expiring soon"), reverse("transparency:oversight-expiring"), watch["expiring"]),
+                Desk(_("Qualifications expiring soon"), reverse("transparency:oversight-expiring"), counts["expiring"]),
                 Desk(
                     _("Expired qualifications behind published listings"),
                     reverse("transparency:oversight-expired"),
-                    watch["expired"],
+                    counts["expired"],
                 ),
             ],
         ),
         (
             _("Deals and disputes"),
             [
-                Desk(_("Open objections"), reverse("procurement:objections"), watch["objections"]),
-                Desk(_("Open disputes"), reverse("hiring:disputes"), watch["disputes"]),
-                Desk(_("Overdue orders"), reverse("transparency:oversight-overdue"), watch["overdue"]),
+                Desk(_("Open objections"), reverse("procurement:objections"), counts["objections"]),
+                Desk(_("Open disputes"), reverse("hiring:disputes"), counts["disputes"]),
+                Desk(_("Overdue orders"), reverse("transparency:oversight-overdue"), counts["overdue"]),
                 Desk(
                     _("Cases over a time limit"),
                     reverse("approvals:overdue"),
-                    len(approval_selectors.cases_over_time_limit()),
+                    len(approval_selectors.cases_over_time_limit(now=now)),
                 ),
                 Desk(
                     _("Refused conflicts of interest"),
                     reverse("fairplay:conflict-attempts"),
-                    ConflictAttempt.objects.filter(created_at__gte=since).count(),
+                    counts["conflicts"],
                     _("In the last %(days)d days.") % {"days": RECENT_DAYS},
                 ),
             ],
@@ -97,26 +108,24 @@ def desks(*, user, now: datetime.datetime | None = None) -> list[tuple[Promise, 
                 Desk(
                     _("Payment differences"),
                     reverse("payments:differences"),
-                    reconciliation.differences_open().count(),
+                    counts["differences"],
                     _("Stripe and the ledger disagree; payouts wait."),
                 ),
-                Desk(
-                    _("Open chargebacks"), reverse("payments:differences"), payment_selectors.chargebacks_open().count()
-                ),
+                Desk(_("Open chargebacks"), reverse("payments:differences"), counts["chargebacks"]),
             ],
         ),
         (
             _("Credit"),
             [
-                Desk(
-                    _("Credit appeals"), reverse("providers:credit-staff"), credit_selectors.pending_appeals().count()
-                ),
+                Desk(_("Credit appeals"), reverse("providers:credit-staff"), counts["appeals"]),
                 Desk(
                     _("Certified providers below the suspension threshold"),
                     reverse("providers:credit-staff"),
-                    credit_selectors.providers_below_threshold().count(),
+                    counts["below_credit"],
                 ),
-                Desk(_("Providers below a threshold"), reverse("transparency:oversight-providers"), watch["providers"]),
+                Desk(
+                    _("Providers below a threshold"), reverse("transparency:oversight-providers"), counts["providers"]
+                ),
             ],
         ),
         (

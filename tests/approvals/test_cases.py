@@ -387,6 +387,7 @@ def test_a_late_service_flags_its_case_and_the_list_costs_the_same_for_many_case
 
     with CaptureQueriesContext(connection) as one:
         selectors.cases_over_time_limit()
+    assert len(one.captured_queries) == 4  # live cases, their submissions, matters' service items, orders
     for _ in range(5):
         late_case(make_buyer(), eia_matter, providers[0], eia)
     with django_assert_max_num_queries(len(one.captured_queries)):

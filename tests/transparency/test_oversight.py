@@ -270,3 +270,23 @@ def test_overview_counts_every_list(buyer, provider):
     counts = oversight.overview_counts()
 
     assert counts == {"overdue": 1, "providers": 0, "expiring": 0, "expired": 0, "objections": 0, "disputes": 1}
+
+
+def test_counting_together_gives_each_querysets_own_count_in_one_query(
+    buyer, provider, catalogue, django_assert_num_queries
+):
+    move(paid_order(buyer, provider), due_at=days_ago(1))
+    hiring.dispute_open(service_order=paid_order(buyer, provider), user=buyer[1], reason="No answer.")
+    approved_qualification(provider, catalogue.get(code="surveying"), days=5)
+    querysets = {
+        **oversight.overview_querysets(),
+        "orders": ServiceOrder.objects.all(),  # more than one row each, with joins and subqueries above
+        "none": ServiceOrder.objects.none(),  # Django compiles no SQL for these: counted as 0
+        "empty_in": ServiceOrder.objects.filter(pk__in=[]),
+    }
+    expected = {name: queryset.count() for name, queryset in querysets.items()}
+    assert expected["orders"] == 2 and expected["overdue"] == expected["disputes"] == expected["expiring"] == 1
+
+    with django_assert_num_queries(1):
+        assert oversight.count_together(querysets) == expected
+    assert oversight.count_together({}) == {}
