@@ -1,10 +1,10 @@
 """``/healthz``: is this instance able to serve? For load balancers and monitors.
 
-Each check is small and bounded: the database (and its read replica, if any) answers ``SELECT 1``; the cache stores and returns a
-value; the broker accepts a connection (or tasks run eagerly, with no broker); the key store decrypts
-the seal CA's key with the configured key-encryption key; the timestamp authority returns a token for
-a dummy digest (these two kept 60 seconds once they pass, so a monitor polling every few seconds
-does not load the key store or the TSA).
+Each check is small and bounded: the database (and its read replica, if any) answers ``SELECT 1``;
+the cache stores and returns a value; the broker accepts a connection (or tasks run eagerly, with no
+broker); the key store decrypts the seal CA's key with the configured key-encryption key; the
+timestamp authority returns a token for a dummy digest (these two kept 60 seconds once they pass, so
+a monitor polling every few seconds does not load the key store or the TSA).
 200 when every check passes, 503 otherwise; the body names each check and, for a failure, the kind of
 error only — never a path, a key, an address or a secret. Not localised, not cached, no session.
 """

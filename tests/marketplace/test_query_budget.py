@@ -45,4 +45,5 @@ def test_no_key_page_runs_more_than_twelve_statements(settings):
         run = statements(captured)
         if len(run) > BUDGET:
             over.append(f"{role or 'visitor'} {path}: {len(run)}\n    " + "\n    ".join(s[:160] for s in run))
-    assert not over, "pages over the budget of %d statements:\n%s" % (BUDGET, "\n".join(over))
+    summary = "\n".join(over)
+    assert not over, f"pages over the budget of {BUDGET} statements:\n{summary}"
