@@ -1,10 +1,18 @@
-"""CSV downloads people open in spreadsheet programs: UTF-8 with a byte-order mark (so Chinese
-names read correctly) and text that a spreadsheet would run as a formula quoted as text."""
+"""Downloads people open in spreadsheet programs. CSV: UTF-8 with a byte-order mark (so Chinese
+names read correctly) and text that a spreadsheet would run as a formula quoted as text. XLSX
+(openpyxl): numbers stay numbers, and every text cell is stored as text, never as a formula."""
 
 import csv
+import io
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.http import HttpResponse
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import TYPE_STRING
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -38,3 +46,25 @@ def csv_response(*, filename: str, header: Iterable, rows: Iterable[Iterable]) -
     for row in rows:
         writer.writerow([csv_safe(cell) for cell in row])
     return response
+
+
+def xlsx_response(*, filename: str, sheets: Iterable[tuple[str, Iterable, Iterable[Iterable]]]) -> HttpResponse:
+    """``filename`` without ``.xlsx``; ``sheets``: (title, header, rows) each. Decimals, ints and floats
+    are written as numbers; anything else as text (``=1+1`` stays the text ``=1+1``)."""
+    book = Workbook(write_only=True)
+    for title, header, rows in sheets:
+        sheet = book.create_sheet(title=str(title)[:31])
+        sheet.append([_text_cell(sheet, heading) for heading in header])
+        for row in rows:
+            sheet.append([cell if isinstance(cell, int | float | Decimal) else _text_cell(sheet, cell) for cell in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+    return response
+
+
+def _text_cell(sheet, value) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value="" if value is None else str(value))
+    cell.data_type = TYPE_STRING  # openpyxl would store "=..." as a formula
+    return cell

@@ -7,6 +7,7 @@ from . import views
 
 urlpatterns = [
     path("earnings/", views.EarningsView.as_view(), name="earnings"),
+    path("statement/", views.StatementView.as_view(), name="statement"),
     path("differences/", views.DifferencesView.as_view(), name="differences"),
     path("differences/<int:pk>/resolve/", views.DifferenceResolveView.as_view(), name="difference-resolve"),
 ]

@@ -18,13 +18,14 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
-from marketplace.core.csv_export import csv_response
+from marketplace.core.csv_export import csv_response, xlsx_response
 from marketplace.core.permissions import StaffRequiredMixin
+from marketplace.core.selectors import request_organisations
 from marketplace.core.views import flash_service_errors
 
-from . import reconciliation, selectors
-from .forms import DifferenceResolveForm
-from .models import Payout
+from . import reconciliation, selectors, statements
+from .forms import DifferenceResolveForm, StatementForm
+from .models import PaymentRecord, Payout
 from .money import fen_to_yuan
 
 # Payouts the provider is still owed: not sent yet, or held while something about the order is settled.
@@ -44,6 +45,62 @@ class EarningsView(LoginRequiredMixin, TemplateView):
             paid_out=fen_to_yuan(totals.get(Payout.Status.PAID, 0)),
         )
         return context
+
+
+class StatementView(LoginRequiredMixin, TemplateView):
+    """A party's finance statement for a period: totals and the first lines on the page, every line as
+    CSV or XLSX (``?format=csv|xlsx`` with the same period). Scoped to the person's own organisations."""
+
+    template_name = "payments/statement.html"
+    PREVIEW = 50
+
+    def get(self, request, *args, **kwargs):
+        sides = statements.sides(request_organisations(request))
+        today = timezone.localdate()
+        # Unasked, the statement of this month so far; a link may name only the side.
+        first = today.replace(day=1)
+        defaults = {"start": first.isoformat(), "end": today.isoformat(), "side": sides[0] if sides else ""}
+        form = StatementForm(defaults | request.GET.dict(), sides=sides)
+        context = self.get_context_data(form=form, sides=sides)
+        if not sides or not form.is_valid():
+            return self.render_to_response(context)
+        period = statements.Period(form.cleaned_data["start"], form.cleaned_data["end"])
+        side = form.cleaned_data["side"]
+        lines = statements.statement_lines(organisations=request_organisations(request), side=side, period=period)
+        filename = f"onewindow-{side}-statement-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
+        wanted = request.GET.get("format")
+        if wanted == "csv":
+            return csv_response(filename=filename, header=statements.HEADER, rows=statements.rows(lines))
+        by_kind = statements.kind_totals(lines)
+        kind_rows = [
+            (label, fen_to_yuan(by_kind[kind])) for kind, label in PaymentRecord.Kind.choices if kind in by_kind
+        ]
+        net = fen_to_yuan(statements.net(side, by_kind))
+        if wanted == "xlsx":
+            summary = [*kind_rows, (_("Net"), net)]
+            return xlsx_response(
+                filename=filename,
+                sheets=[
+                    (_("Lines"), statements.HEADER, statements.rows(lines)),
+                    (_("Totals"), (_("Kind"), "amount_cny"), summary),
+                ],
+            )
+        context.update(
+            period=period,
+            side=side,
+            kind_totals=kind_rows,
+            net=net,
+            preview=list(lines[: self.PREVIEW]),
+            line_count=lines.count(),
+            downloads={kind: _with_format(request.GET, kind) for kind in ("csv", "xlsx")},
+        )
+        return self.render_to_response(context)
+
+
+def _with_format(params, wanted: str) -> str:
+    query = params.copy()
+    query["format"] = wanted
+    return query.urlencode()
 
 
 class _MoneyDeskMixin(StaffRequiredMixin):
