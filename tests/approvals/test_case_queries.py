@@ -28,15 +28,6 @@ CASE_PAGE_BUDGET = 12
 NEW_CASE_BUDGET = 8
 
 
-@pytest.fixture
-def eia_matter(authority, catalogue):
-    matter = ApprovalMatter.objects.create(
-        code="eia-only", name="EIA approval", authority=authority, time_limit_days=20
-    )
-    matter.service_items.set([catalogue.get(code="eia")])
-    return matter
-
-
 def queries(client, url) -> int:
     assert client.get(url).status_code == 200  # warm per-process caches
     with CaptureQueriesContext(connection) as captured:

@@ -302,15 +302,6 @@ def test_a_permit_is_never_left_without_its_case(client, buyer, matter, granted_
     assert Permit.objects.count() == 1 and case.permit == Permit.objects.get()
 
 
-@pytest.fixture
-def eia_matter(authority, catalogue):
-    matter = ApprovalMatter.objects.create(
-        code="eia-only", name="EIA approval", authority=authority, time_limit_days=20
-    )
-    matter.service_items.set([catalogue.get(code="eia")])
-    return matter
-
-
 def permit_from_case(buyer, matter, provider, category, officer):
     """An accepted case with one order, and its permit issued citing the order's delivery note."""
     enterprise, owner = buyer

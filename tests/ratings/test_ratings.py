@@ -151,18 +151,7 @@ def test_category_page_ranks_by_bayesian_average(client, category, buyer, provid
     many = make_listing(providers[1], category, title="Many good")
     for product, stars, times in ((few, (5, 5, 5, 5), 3), (many, (5, 5, 5, 4), 20)):
         for _ in range(times):
-            so = completed_order(buyer, product.stockrecords.get().partner.provider)
-            ServiceOrderModel.objects.filter(pk=so.pk).update(product=product)
-            so.refresh_from_db()
-            quality, timeliness, communication, price_fairness = stars
-            services.rating_create(
-                service_order=so,
-                user=buyer[1],
-                quality=quality,
-                timeliness=timeliness,
-                communication=communication,
-                price_fairness=price_fairness,
-            )
+            rate_with(buyer, product.stockrecords.get().partner.provider, stars, product=product)
     html = client.get(category.get_absolute_url() + "?sort=rating").content.decode()
     # (4.0 × 10 + 15) / 13 = 4.23 against (4.0 × 10 + 95) / 30 = 4.50
     assert "★ 4.23 (3)" in html and "★ 4.50 (20)" in html
