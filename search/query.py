@@ -106,6 +106,21 @@ def spelling_correction(q: str) -> str:
     return " ".join(words) if changed else ""
 
 
+def near_miss_correction(q: str, near_words) -> str:
+    """``q`` with each Latin word the index does not hold replaced by the closest word it holds
+    (``near_words``: the backend's), for names and title words the catalogue's vocabulary lacks
+    ("Qinghuashn" -> "qinghuashan"); "" when nothing changes."""
+    changed, words = False, []
+    for word in q.split():
+        close = near_words(word) if word.isascii() and word.isalpha() and len(word) >= 4 else ()
+        if close and close[0] != word.lower():
+            words.append(close[0])
+            changed = True
+        else:
+            words.append(word)
+    return " ".join(words) if changed else ""
+
+
 def has_cjk(text: str) -> bool:
     return bool(_CJK.search(text))
 

@@ -10,7 +10,7 @@ from marketplace.core.commit import on_commit_batched
 from . import indexing
 from .backends import get_backend
 from .backends.base import BATCH_SIZE
-from .query import SearchQuery, SearchResult, spelling_correction
+from .query import SearchQuery, SearchResult, near_miss_correction, spelling_correction
 
 
 def _send_index_update(listing_ids: list[int]) -> None:
@@ -48,12 +48,18 @@ def index_rebuild(*, batch_size: int = BATCH_SIZE, progress: Callable[[int], Non
     return get_backend().rebuild(indexing.iter_listing_documents(), batch_size=batch_size, progress=progress)
 
 
+def _correction(q: str, backend) -> str:
+    """A misspelt catalogue word first (any backend); else a near miss of an indexed word (a
+    provider's name, a title word) where the backend can find one (PostgreSQL's trigrams)."""
+    return spelling_correction(q) or near_miss_correction(q, backend.near_words)
+
+
 def search_listings(*, query: SearchQuery) -> tuple[SearchResult, list[str]]:
     """Run ``query``; a page past the end shows the last page, with a message saying so."""
     backend = get_backend()
     result = backend.search(query)
     messages = []
-    if result.total == 0 and query.q and (corrected := spelling_correction(query.q)):
+    if result.total == 0 and query.q and (corrected := _correction(query.q, backend)):
         retry = backend.search(replace(query, q=corrected))
         if retry.total:
             result = replace(retry, corrected_q=corrected)

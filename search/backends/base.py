@@ -49,6 +49,13 @@ class SearchBackend(abc.ABC):
     def suggest(self, prefix: str, language: str, *, limit: int = 8) -> list[Suggestion]:
         """Service items and listing titles for the header's autocomplete box."""
 
+    def near_words(self, word: str) -> tuple[str, ...]:
+        """Indexed words ``word`` may be a misspelling of (a provider's name, a word of a title), best
+        first, for a query that matched nothing and that the catalogue's vocabulary could not correct.
+        None here; the database backend asks pg_trgm on PostgreSQL. Elasticsearch needs none: its
+        match is fuzzy already."""
+        return ()
+
     @abc.abstractmethod
     def clear(self) -> None:
         """Empty the index."""

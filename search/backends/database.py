@@ -17,7 +17,9 @@ ids in one statement; the page's rows) and three on SQLite. Long text for displa
 ``ListingIndexText``.
 """
 
+import difflib
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterable
 from uuid import uuid4
@@ -63,6 +65,10 @@ TITLE_WEIGHT, TEXT_WEIGHT = 10, 1
 PLANNER_SETTINGS = {"random_page_cost": "1.1", "max_parallel_workers_per_gather": "0"}
 # Documents sorted together into storage order by one ``index`` call (memory: a few MB).
 SORT_CHUNK = 10_000
+# Near misses on PostgreSQL (``near_words``): how many similar texts to look at, how close a word
+# must be (difflib's ratio; "qinghuashn" to "qinghuashan" is 0.95), the longest word looked up.
+NEAR_TEXTS, NEAR_WORD_CUTOFF, NEAR_WORD_MAX = 20, 0.8, 50
+_LATIN_WORD = re.compile(r"[a-z]{4,}")
 # Filter-only facet counts are cached under the index version token; this only bounds memory.
 FACET_CACHE_SECONDS = 3600
 
@@ -487,6 +493,27 @@ class DatabaseBackend(SearchBackend):
             ),
         }
         return SearchResult(query=query, hits=hits, total=total, facets=facets)
+
+    def near_words(self, word: str) -> tuple[str, ...]:
+        """On PostgreSQL: the listings whose titles or provider names hold a word most like ``word`` by
+        trigrams (pg_trgm's ``<%``), then the closest of their words. None on SQLite, which has no
+        trigram index."""
+        term = word.lower()[:NEAR_WORD_MAX]
+        if connection.vendor != "postgresql" or not term:
+            return ()
+        table = ListingIndexText._meta.db_table
+        with connection.cursor() as cursor:
+            # Titles and provider names, each through its own trigram index (migrations 0002, 0006).
+            cursor.execute(
+                f"SELECT title_text || ' ' || lower(provider_name) FROM {table}"  # noqa: S608 - our table's name
+                " WHERE %s <%% title_text OR %s <%% lower(provider_name)"
+                " ORDER BY greatest(word_similarity(%s, title_text), word_similarity(%s, lower(provider_name))) DESC"
+                " LIMIT %s",
+                [term, term, term, term, NEAR_TEXTS],
+            )
+            texts = [row[0] for row in cursor.fetchall()]
+        words = {found for text in texts for found in _LATIN_WORD.findall(text)}
+        return tuple(difflib.get_close_matches(term, words, n=3, cutoff=NEAR_WORD_CUTOFF))
 
     def suggest(self, prefix: str, language: str, *, limit: int = 8) -> list[Suggestion]:
         term = prefix.strip().lower()[:50]

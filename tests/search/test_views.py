@@ -158,3 +158,24 @@ def test_search_page_in_chinese_translates_the_frame(client, two_listings):
     html = client.get("/zh-hans/search/", {"q": "测量", "region": "440000"}).content.decode()
     assert "已选筛选条件" in html and "地区：广东省" in html
     assert "<mark>测量</mark>" in html
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram similarity needs PostgreSQL's pg_trgm")
+def test_a_misspelt_provider_name_is_found_by_trigrams_on_postgresql(client, listing):
+    """A word no catalogue vocabulary holds (a provider's name) is corrected towards the indexed words."""
+    listing(title="Topographic survey", category="surveying", partner_name="Qinghuashan Survey Bureau")
+    listing(title="Cadastral survey", category="surveying", partner_name="Baotashan Mapping Institute")
+    data = client.get("/api/search/", {"q": "Qinghuashn"}).json()
+    assert [hit["title"] for hit in data["hits"]] == ["Topographic survey"]
+    assert "showing results for “qinghuashan”" in data["errors"][0]
+    # A word like nothing indexed is left alone: no made-up correction, no hits.
+    nothing = client.get("/api/search/", {"q": "Xylophonic"}).json()
+    assert nothing["total"] == 0 and not nothing["errors"]
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="the embedded default's behaviour")
+def test_without_trigrams_a_misspelt_name_finds_nothing_and_says_nothing(client, listing):
+    """SQLite has no trigram index: only the catalogue's own words are corrected there."""
+    listing(title="Topographic survey", category="surveying", partner_name="Qinghuashan Survey Bureau")
+    data = client.get("/api/search/", {"q": "Qinghuashn"}).json()
+    assert data["total"] == 0 and not data["errors"]
