@@ -495,9 +495,11 @@ class DatabaseBackend(SearchBackend):
         return SearchResult(query=query, hits=hits, total=total, facets=facets)
 
     def near_words(self, word: str) -> tuple[str, ...]:
-        """On PostgreSQL: the listings whose titles or provider names hold a word most like ``word`` by
-        trigrams (pg_trgm's ``<%``), then the closest of their words. None on SQLite, which has no
-        trigram index."""
+        """On PostgreSQL: up to ``NEAR_TEXTS`` listings whose title or provider name holds a word like
+        ``word`` by trigrams (pg_trgm's ``<%``: word similarity of at least 0.6), then the closest of
+        their words. Not ordered by similarity: ranking every match cost 0.5 s on 100,000 listings
+        against 5 ms for the first ones, and each of them holds a close word. None on SQLite, which
+        has no trigram index."""
         term = word.lower()[:NEAR_WORD_MAX]
         if connection.vendor != "postgresql" or not term:
             return ()
@@ -506,10 +508,8 @@ class DatabaseBackend(SearchBackend):
             # Titles and provider names, each through its own trigram index (migrations 0002, 0006).
             cursor.execute(
                 f"SELECT title_text || ' ' || lower(provider_name) FROM {table}"  # noqa: S608 - our table's name
-                " WHERE %s <%% title_text OR %s <%% lower(provider_name)"
-                " ORDER BY greatest(word_similarity(%s, title_text), word_similarity(%s, lower(provider_name))) DESC"
-                " LIMIT %s",
-                [term, term, term, term, NEAR_TEXTS],
+                " WHERE %s <%% title_text OR %s <%% lower(provider_name) LIMIT %s",
+                [term, term, NEAR_TEXTS],
             )
             texts = [row[0] for row in cursor.fetchall()]
         words = {found for text in texts for found in _LATIN_WORD.findall(text)}
