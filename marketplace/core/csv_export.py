@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.http import HttpResponse
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import TYPE_STRING
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, TYPE_STRING
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -50,7 +50,8 @@ def csv_response(*, filename: str, header: Iterable, rows: Iterable[Iterable]) -
 
 def xlsx_response(*, filename: str, sheets: Iterable[tuple[str, Iterable, Iterable[Iterable]]]) -> HttpResponse:
     """``filename`` without ``.xlsx``; ``sheets``: (title, header, rows) each. Decimals, ints and floats
-    are written as numbers; anything else as text (``=1+1`` stays the text ``=1+1``)."""
+    are written as numbers; anything else as text (``=1+1`` stays the text ``=1+1``; control characters
+    XML cannot hold are dropped)."""
     book = Workbook(write_only=True)
     for title, header, rows in sheets:
         sheet = book.create_sheet(title=str(title)[:31])
@@ -65,6 +66,8 @@ def xlsx_response(*, filename: str, sheets: Iterable[tuple[str, Iterable, Iterab
 
 
 def _text_cell(sheet, value) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value="" if value is None else str(value))
+    # Control characters XML cannot hold are dropped (openpyxl would refuse the whole file).
+    text = "" if value is None else ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    cell = WriteOnlyCell(sheet, value=text)
     cell.data_type = TYPE_STRING  # openpyxl would store "=..." as a formula
     return cell
