@@ -149,29 +149,16 @@ def case_page(case: Case, *, editable: bool, now=None) -> CasePage:
     queries as the case's own."""
     prefetch_related_objects([case], "submissions", "matter__service_items")
     items = [item.pk for item in case.matter.service_items.all()]
-    in_case = Q(case_link__case=case) | Q(request__case_link__case=case)
-    wanted = in_case
-    if editable:
-        wanted |= _attachable_orders_q(case, items)
-    orders, attachable_orders = [], []
-    for so in (
-        ServiceOrder.objects.filter(wanted)
-        .annotate(in_case=ExpressionWrapper(in_case, output_field=BooleanField()))
-        .select_related("order", "provider", "category", "request")
-        .order_by("created_at", "pk")
-    ):
-        (orders if so.in_case else attachable_orders).append(so)
-    requests_in_case = Q(case_link__case=case)
-    wanted = requests_in_case
-    if editable:
-        wanted |= _attachable_requests_q(case, items)
-    requests, attachable_requests = [], []
-    for request in (
-        RequestForQuotes.objects.filter(wanted)
-        .annotate(in_case=ExpressionWrapper(requests_in_case, output_field=BooleanField()))
-        .select_related("category")
-    ):
-        (requests if request.in_case else attachable_requests).append(request)
+    orders, attachable_orders = _in_case_and_attachable(
+        ServiceOrder.objects.select_related("order", "provider", "category", "request").order_by("created_at", "pk"),
+        in_case=Q(case_link__case=case) | Q(request__case_link__case=case),
+        attachable=_attachable_orders_q(case, items) if editable else None,
+    )
+    requests, attachable_requests = _in_case_and_attachable(
+        RequestForQuotes.objects.select_related("category"),
+        in_case=Q(case_link__case=case),
+        attachable=_attachable_requests_q(case, items) if editable else None,
+    )
     requests.sort(key=lambda request: request.pk)  # as ``case_requests``; the others in their default order
     steps = service_steps(case, orders=_with_files(orders), requests=requests, now=now)
     return CasePage(
@@ -181,6 +168,15 @@ def case_page(case: Case, *, editable: bool, now=None) -> CasePage:
         attachable_orders=attachable_orders[::-1],  # the default order, latest first
         attachable_requests=attachable_requests,
     )
+
+
+def _in_case_and_attachable(rows: QuerySet, *, in_case: Q, attachable: Q | None) -> tuple[list, list]:
+    """``rows`` in the case and (``attachable`` given) those that could join it, in one query."""
+    found: tuple[list, list] = ([], [])
+    wanted = in_case if attachable is None else in_case | attachable
+    for row in rows.filter(wanted).annotate(in_case=ExpressionWrapper(in_case, output_field=BooleanField())):
+        found[0 if row.in_case else 1].append(row)
+    return found
 
 
 @dataclass

@@ -82,11 +82,6 @@ def amount_refunded(*, service_order: ServiceOrder) -> Decimal:
     return fen_to_yuan(ledger_balance(service_order=service_order).refunded)
 
 
-def amount_refund_pending(*, service_order: ServiceOrder) -> Decimal:
-    """Refunds decided and on their way to the gateway (the outbox), not yet confirmed by it."""
-    return fen_to_yuan(ledger.pending_outflow(service_order=service_order))
-
-
 def _charge(service_order, *, amount_fen: int, reference: str, source_name: str, intent_id: str = "", origin: str = ""):
     """Record money received for a locked order, in Oscar's payment models too."""
     record = ledger.entry(

@@ -19,7 +19,7 @@ from django.utils import timezone
 from marketplace.hiring import payment_flow
 from marketplace.hiring import services as hiring
 from marketplace.hiring.models import Dispute
-from marketplace.payments import gateway, operations, services
+from marketplace.payments import gateway, ledger, operations, services
 from marketplace.payments.gateway import StripeGateway
 from marketplace.payments.interfaces import GatewayError, get_gateway
 from marketplace.payments.models import PaymentDifference, Payout, StripeOperation, StripePayment
@@ -160,6 +160,33 @@ def test_split_refund_crash_never_pays_out_the_refunded_part(stripe_settings, de
     assert payout.status == "pending" and payout.hold_reason == ""  # no connected account: waits for one
     balance = assert_books(order)
     assert (balance.refunded, balance.fees, balance.held) == (800_000, 200_000, 3_800_000)
+
+
+def test_the_order_page_shows_a_crashed_refund_as_on_its_way_until_reconciled(
+    stripe_settings, deal, crash_after, client
+):
+    """The order page reads its refund figures in the order's own query (``ledger.refund_annotations``);
+    they must say what the ledger and the outbox say: under way after the crash, refunded once
+    reconciliation has finished it, never both and never twice."""
+    order, buyer, _provider, staff = deal
+    dispute = disputed(order, buyer)
+    crash_after("refund")
+    with pytest.raises(Crash):
+        hiring.dispute_resolve(
+            dispute=dispute, user=staff, outcome=Dispute.Outcome.SPLIT, decision="Part", refund_amount=Decimal("8000")
+        )
+    client.force_login(buyer)
+    page = client.get(order.get_absolute_url())
+    assert (page.context["refunded"], page.context["refund_pending"]) == (Decimal("0.00"), Decimal("8000.00"))
+    assert page.context["refund_pending"] * 100 == ledger.pending_outflow(service_order=order)
+    assert "a refund of ¥8000.00 is on its way" in page.content.decode()
+
+    payment_flow.payments_reconcile()
+
+    page = client.get(order.get_absolute_url())
+    assert (page.context["refunded"], page.context["refund_pending"]) == (Decimal("8000.00"), Decimal("0.00"))
+    assert page.context["refunded"] * 100 == services.ledger_balance(service_order=order).refunded
+    assert "is on its way" not in page.content.decode()
 
 
 def test_a_retry_after_stripe_forgot_the_key_finds_the_refund_instead_of_making_another(
