@@ -85,40 +85,45 @@ def chinese_vocabulary() -> tuple[str, ...]:
     return tuple(sorted(terms))
 
 
-def spelling_correction(q: str) -> str:
-    """``q`` with misspelt words replaced by the closest catalogue word: Latin ones letter by letter
-    ("assesment" -> "assessment"), Chinese ones character by character against the service items'
-    Chinese names ("安全评介" -> "安全评价", a wrong character typed by pinyin input); returns ""
-    when nothing changes."""
+def _replace_words(q: str, closest) -> str:
+    """``q`` with each word for which ``closest(word)`` names another word replaced by it; "" when
+    nothing changes."""
     changed, words = False, []
     for word in q.split():
-        if word.isascii() and word.isalpha() and len(word) >= 4 and word.lower() not in vocabulary():
-            close = difflib.get_close_matches(word.lower(), vocabulary(), n=1, cutoff=0.8)
-        elif has_cjk(word) and len(word) >= 3 and not any(word in term for term in chinese_vocabulary()):
-            close = difflib.get_close_matches(word, chinese_vocabulary(), n=1, cutoff=0.7)
-        else:
-            close = []
-        if close:
-            words.append(close[0])
-            changed = True
-        else:
-            words.append(word)
-    return " ".join(words) if changed else ""
-
-
-def near_miss_correction(q: str, near_words) -> str:
-    """``q`` with each Latin word the index does not hold replaced by the closest word it holds
-    (``near_words``: the backend's), for names and title words the catalogue's vocabulary lacks
-    ("Qinghuashn" -> "qinghuashan"); "" when nothing changes."""
-    changed, words = False, []
-    for word in q.split():
-        close = near_words(word) if word.isascii() and word.isalpha() and len(word) >= 4 else ()
+        close = closest(word)
         if close and close[0] != word.lower():
             words.append(close[0])
             changed = True
         else:
             words.append(word)
     return " ".join(words) if changed else ""
+
+
+def _is_latin_word(word: str) -> bool:
+    return word.isascii() and word.isalpha() and len(word) >= 4
+
+
+def _catalogue_closest(word: str):
+    if _is_latin_word(word) and word.lower() not in vocabulary():
+        return difflib.get_close_matches(word.lower(), vocabulary(), n=1, cutoff=0.8)
+    if has_cjk(word) and len(word) >= 3 and not any(word in term for term in chinese_vocabulary()):
+        return difflib.get_close_matches(word, chinese_vocabulary(), n=1, cutoff=0.7)
+    return []
+
+
+def spelling_correction(q: str) -> str:
+    """``q`` with misspelt words replaced by the closest catalogue word: Latin ones letter by letter
+    ("assesment" -> "assessment"), Chinese ones character by character against the service items'
+    Chinese names ("安全评介" -> "安全评价", a wrong character typed by pinyin input); returns ""
+    when nothing changes."""
+    return _replace_words(q, _catalogue_closest)
+
+
+def near_miss_correction(q: str, near_words) -> str:
+    """``q`` with each Latin word the index does not hold replaced by the closest word it holds
+    (``near_words``: the backend's), for names and title words the catalogue's vocabulary lacks
+    ("Qinghuashn" -> "qinghuashan"); "" when nothing changes."""
+    return _replace_words(q, lambda word: near_words(word) if _is_latin_word(word) else ())
 
 
 def has_cjk(text: str) -> bool:
