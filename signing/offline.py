@@ -14,6 +14,7 @@ import hashlib
 import json
 
 from django.contrib.staticfiles.storage import staticfiles_storage
+from django.db import transaction
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -95,6 +96,10 @@ def _urls(request) -> dict:
     }
 
 
+# Both only read (the platform's code, the asset names), so neither opens the request-wide transaction
+# ATOMIC_REQUESTS would: a browser asks for the page and, at the same moment, its service worker's
+# script (the update check on every visit), and neither needs a savepoint to do it.
+@transaction.non_atomic_requests
 @require_GET
 def scan_page(request):
     try:
@@ -111,6 +116,7 @@ def scan_page(request):
     return response
 
 
+@transaction.non_atomic_requests
 @require_GET
 def scan_service_worker(request):
     """The page's service worker, at the page's own path so its scope is the page (one per language).
