@@ -47,3 +47,17 @@ def validate_credit_code(value: str) -> None:
             _("This unified social credit code fails its check digit; please check it for typing mistakes."),
             code="credit_code_check_digit",
         )
+
+
+def validate_tax_number(value: str) -> None:
+    """A taxpayer identification number (纳税人识别号) as Chinese invoices print it: today the 18-character
+    unified social credit code (checked as such); older registrations have 15, 17 or 20 digits and
+    capital letters."""
+    number = normalize_credit_code(value)
+    if len(number) == 18:
+        validate_credit_code(number)
+        return
+    if len(number) not in (15, 17, 20) or not number.isalnum() or not number.isascii():
+        raise ValidationError(
+            _("A taxpayer identification number has 15, 17, 18 or 20 letters and digits."), code="tax_number"
+        )

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from marketplace.core.i18n import BilingualMixin
 from marketplace.core.models import Membership
 from marketplace.core.regions import region_name, validate_region_code
-from marketplace.core.validators import validate_credit_code
+from marketplace.core.validators import validate_credit_code, validate_tax_number
 
 
 class Enterprise(BilingualMixin, models.Model):
@@ -56,3 +56,30 @@ class EnterpriseMember(Membership):
         constraints = [
             models.UniqueConstraint(fields=["enterprise", "user"], name="unique_enterprise_member"),
         ]
+
+
+class InvoiceTitle(models.Model):
+    """How an enterprise wants its invoices made out (发票抬头). Chosen when it asks a provider for an
+    invoice, and copied into that request, so a later edit never changes what was asked."""
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="invoice_titles")
+    name = models.CharField(_("Name on the invoice"), max_length=200)
+    tax_number = models.CharField(_("Taxpayer identification number"), max_length=20, validators=[validate_tax_number])
+    address = models.CharField(_("Registered address"), max_length=200, blank=True)
+    phone = models.CharField(_("Telephone"), max_length=40, blank=True)
+    bank_name = models.CharField(_("Bank"), max_length=100, blank=True)
+    bank_account = models.CharField(_("Bank account number"), max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Invoice title")
+        verbose_name_plural = _("Invoice titles")
+        ordering = ["name", "pk"]
+
+    def __str__(self):
+        return f"{self.name} ({self.tax_number})"
+
+    @property
+    def complete_for_special(self) -> bool:
+        """A special VAT invoice (专票) prints address, telephone, bank and account: all must be there."""
+        return all((self.address, self.phone, self.bank_name, self.bank_account))

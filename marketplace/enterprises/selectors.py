@@ -14,7 +14,7 @@ def enterprise_for_user(*, user, pk: int) -> "Enterprise":
 
 
 def memberships_for_user(*, user):
-    """The user's memberships with their enterprise and every member, in three queries."""
+    """The user's memberships with their enterprise, every member and its invoice titles, in four queries."""
     from django.db.models import Prefetch
 
     from .models import EnterpriseMember
@@ -25,7 +25,10 @@ def memberships_for_user(*, user):
         EnterpriseMember.objects.filter(user=user)
         .select_related("enterprise")
         .prefetch_related(
-            Prefetch("enterprise__memberships", queryset=EnterpriseMember.objects.select_related("user").order_by("pk"))
+            Prefetch(
+                "enterprise__memberships", queryset=EnterpriseMember.objects.select_related("user").order_by("pk")
+            ),
+            "enterprise__invoice_titles",
         )
     )
 
@@ -37,3 +40,17 @@ def enterprise_membership(*, user, enterprise_pk: int, member_pk: int):
     return EnterpriseMember.objects.select_related("enterprise").get(
         pk=member_pk, enterprise_id=enterprise_pk, enterprise__in=enterprises_for_user(user=user)
     )
+
+
+def invoice_title_for_user(*, user, pk: int):
+    """One invoice title of the user's enterprises; ``DoesNotExist`` for anyone else's."""
+    from .models import InvoiceTitle
+
+    return InvoiceTitle.objects.select_related("enterprise").get(pk=pk, enterprise__in=enterprises_for_user(user=user))
+
+
+def invoice_titles(*, enterprise_ids):
+    """The invoice titles of the given enterprises (the acting person's), by name."""
+    from .models import InvoiceTitle
+
+    return InvoiceTitle.objects.filter(enterprise_id__in=enterprise_ids).select_related("enterprise")

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.accounts.models import User
 
-from .models import Enterprise, EnterpriseMember
+from .models import Enterprise, EnterpriseMember, InvoiceTitle
 
 
 class NotPermitted(ValidationError):
@@ -49,3 +49,27 @@ def enterprise_member_remove(*, membership: EnterpriseMember, actor) -> None:
     if membership.role == EnterpriseMember.Role.OWNER and owners.count() <= 1:
         raise ValidationError(_("An enterprise must keep at least one owner."), code="last_owner")
     membership.delete()
+
+
+@transaction.atomic
+def invoice_title_save(*, enterprise: Enterprise, actor, data: dict, title: InvoiceTitle | None = None) -> InvoiceTitle:
+    """Add an invoice title to the enterprise, or change one of its titles (any member may: the people
+    who ask for invoices keep them). Requests already made keep the title as it was when asked."""
+    if not enterprise.memberships.filter(user=actor).exists():
+        raise NotPermitted(_("Only members of this enterprise may keep its invoice titles."), code="member_only")
+    if title is not None and title.enterprise_id != enterprise.pk:
+        raise NotPermitted(_("That invoice title belongs to another enterprise."), code="other_enterprise")
+    title = title or InvoiceTitle(enterprise=enterprise)
+    for field in ("name", "tax_number", "address", "phone", "bank_name", "bank_account"):
+        setattr(title, field, (data.get(field) or "").strip())
+    title.tax_number = title.tax_number.upper()
+    title.full_clean()
+    title.save()
+    return title
+
+
+@transaction.atomic
+def invoice_title_delete(*, title: InvoiceTitle, actor) -> None:
+    if not title.enterprise.memberships.filter(user=actor).exists():
+        raise NotPermitted(_("Only members of this enterprise may keep its invoice titles."), code="member_only")
+    title.delete()

@@ -14,7 +14,7 @@ from django.views.generic import TemplateView
 from marketplace.core.views import OrganisationObjectMixin, flash_service_errors
 
 from . import selectors, services
-from .models import Enterprise, EnterpriseMember
+from .models import Enterprise, EnterpriseMember, InvoiceTitle
 
 
 class MemberAddForm(forms.Form):
@@ -62,4 +62,66 @@ class MemberRemoveView(LoginRequiredMixin, View):
             flash_service_errors(request, error)
         else:
             messages.success(request, _("Member removed."))
+        return redirect("enterprises:home")
+
+
+class InvoiceTitleForm(forms.ModelForm):
+    class Meta:
+        model = InvoiceTitle
+        fields = ("name", "tax_number", "address", "phone", "bank_name", "bank_account")
+        help_texts = {
+            "tax_number": gettext_lazy("Usually the enterprise's unified social credit code (18 characters)."),
+            "address": gettext_lazy("Address, telephone, bank and account are printed on special VAT invoices."),
+        }
+
+
+class InvoiceTitleView(LoginRequiredMixin, TemplateView):
+    """Add an invoice title to one of the user's enterprises (``enterprise_pk``) or change one (``pk``)."""
+
+    template_name = "enterprises/invoice_title.html"
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.title = self.enterprise = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        try:
+            if "pk" in kwargs:
+                self.title = selectors.invoice_title_for_user(user=request.user, pk=kwargs["pk"])
+                self.enterprise = self.title.enterprise
+            else:
+                self.enterprise = selectors.enterprise_for_user(user=request.user, pk=kwargs["enterprise_pk"])
+        except (InvoiceTitle.DoesNotExist, Enterprise.DoesNotExist):
+            raise Http404("No such invoice title") from None
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        initial = {} if self.title else {"name": self.enterprise.name, "tax_number": self.enterprise.credit_code}
+        form = InvoiceTitleForm(instance=self.title, initial=initial)
+        return self.render_to_response(self.get_context_data(form=form, enterprise=self.enterprise, title=self.title))
+
+    def post(self, request, *args, **kwargs):
+        form = InvoiceTitleForm(request.POST, instance=self.title)
+        if form.is_valid():
+            try:
+                services.invoice_title_save(
+                    enterprise=self.enterprise, actor=request.user, data=form.cleaned_data, title=self.title
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("Invoice title saved."))
+                return redirect("enterprises:home")
+        return self.render_to_response(self.get_context_data(form=form, enterprise=self.enterprise, title=self.title))
+
+
+class InvoiceTitleDeleteView(OrganisationObjectMixin, View):
+    object_selector = selectors.invoice_title_for_user
+    not_found_message = "No such invoice title"
+
+    def post(self, request, pk):
+        services.invoice_title_delete(title=self.object, actor=request.user)
+        messages.success(request, _("Invoice title removed. Requests already made keep the title they named."))
         return redirect("enterprises:home")

@@ -15,9 +15,11 @@ from oscar.apps.order.models import Line, Order
 
 from marketplace.accounts.models import User
 from marketplace.core import notify
+from marketplace.core.selectors import acting_organisations
 from marketplace.enterprises.demo import DEMO_BUYER_EMAIL, demo_buyers
-from marketplace.enterprises.models import Enterprise
-from marketplace.payments.models import PaymentRecord
+from marketplace.enterprises.models import Enterprise, InvoiceTitle
+from marketplace.payments import invoices
+from marketplace.payments.models import InvoiceRequest, PaymentRecord
 from providers.demo import DEMO_PROVIDER_USER
 from providers.listings import listing_info
 from providers.models import Provider
@@ -92,12 +94,39 @@ def _story_orders(buyer, provider, listing) -> int:
     )
     done = delivered("Office tower")
     services.service_order_accept(service_order=done, user=buyer_user)
+    _invoices(buyer_enterprise, buyer_user, provider_user, answered=done, waiting=paid("Boiler room annex"))
     services.service_order_cancel(service_order=new("Parking deck"), user=buyer_user, reason="Project postponed.")
     refunded = paid("Loading bay")
     dispute = services.dispute_open(service_order=refunded, user=buyer_user, reason="Work never started.")
     services.dispute_resolve(dispute=dispute, user=staff, outcome="refund", decision="No work was done: full refund.")
     services.dispute_open(service_order=delivered("Canteen"), user=buyer_user, reason="Report copies another site.")
-    return 9
+    return 10
+
+
+def _invoices(enterprise, buyer_user, provider_user, *, answered: ServiceOrder, waiting: ServiceOrder) -> None:
+    """The buyer's invoice title, an invoice issued by number and one request the provider has let go overdue."""
+    title = InvoiceTitle.objects.create(
+        enterprise=enterprise,
+        name=enterprise.name,
+        tax_number=enterprise.credit_code,
+        address="1 Kechuang Street, Beijing Economic-Technological Development Area",
+        phone="010-6789 0000",
+        bank_name="Industrial and Commercial Bank of China, Yizhuang Branch",
+        bank_account="0200 0000 0000 0000 000",
+    )
+    buyer, provider = acting_organisations(buyer_user), acting_organisations(provider_user)
+    for order in (answered, waiting):
+        charge = order.payments.get(kind=PaymentRecord.Kind.CHARGE)
+        request = invoices.invoice_request(
+            actor=buyer_user, organisations=buyer, payment_id=charge.pk, title=title, kind="special"
+        )
+    invoices.invoice_issue(
+        actor=provider_user,
+        organisations=provider,
+        request_id=answered.invoice_requests.get().pk,
+        number="24110000000000001234",
+    )
+    InvoiceRequest.objects.filter(pk=request.pk).update(due_at=timezone.now() - datetime.timedelta(days=2))
 
 
 def sealed_accepted_order(*, buyer, listing, project: str) -> ServiceOrder:

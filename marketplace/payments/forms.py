@@ -4,6 +4,8 @@ hold, is the service's rule (``reconciliation.difference_resolve``): the form on
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .models import InvoiceRequest
+
 
 class DifferenceResolveForm(forms.Form):
     resolution = forms.CharField(
@@ -39,3 +41,34 @@ class StatementForm(forms.Form):
             if (end - start).days >= self.MAX_DAYS:
                 raise forms.ValidationError(_("A statement covers at most one year; download longer periods in parts."))
         return data
+
+
+class InvoiceRequestForm(forms.Form):
+    """Asking for an invoice on one payment: which title, which type, a note. ``titles`` are the acting
+    enterprises' invoice titles, read once for every payment's form on the page."""
+
+    payment = forms.IntegerField(widget=forms.HiddenInput)
+    title = forms.TypedChoiceField(label=_("Made out to"), coerce=int)
+    kind = forms.ChoiceField(label=_("Invoice type"), choices=InvoiceRequest.Kind.choices)
+    note = forms.CharField(label=_("Note to the provider"), max_length=200, required=False)
+
+    def __init__(self, *args, titles, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.titles = {title.pk: title for title in titles}
+        self.fields["title"].choices = [(title.pk, str(title)) for title in titles]
+        self.fields["title"].error_messages["invalid_choice"] = _("Choose one of your enterprise's invoice titles.")
+
+    def clean_title(self):
+        return self.titles[self.cleaned_data["title"]]
+
+
+class InvoiceIssueForm(forms.Form):
+    """The provider's answer: the e-invoice file, the invoice's number, or both (the service checks the file
+    and that one of them is there)."""
+
+    file = forms.FileField(
+        label=_("E-invoice file (PDF, OFD or XML)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.ofd,.xml"}),
+    )
+    number = forms.CharField(label=_("Invoice number"), max_length=40, required=False)

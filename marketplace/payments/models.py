@@ -14,6 +14,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.core.storage import private_storage
+
 from .money import fen_to_yuan, yuan_to_fen
 
 
@@ -283,3 +285,109 @@ class PaymentDifference(models.Model):
     @property
     def amount(self):
         return fen_to_yuan(self.amount_fen) if self.amount_fen is not None else None
+
+
+def invoice_upload_to(instance, filename: str) -> str:
+    # The stored name never carries the uploader's file name (it may hold anything); the format's
+    # extension is kept so the download opens in the right program.
+    extension = {"PDF": "pdf", "OFD": "ofd", "XML": "xml"}.get(instance.file_format, "bin")
+    return f"invoices/{instance.service_order_id}/{uuid.uuid4().hex}.{extension}"
+
+
+class InvoiceRequest(models.Model):
+    """The buyer's request for an invoice (发票) on one payment, and the provider's answer: the e-invoice
+    file (PDF, OFD or XML, kept privately) or the number of an invoice issued elsewhere.
+
+    The title is copied from the enterprise's invoice title when asked, so it stays what was asked.
+    A payment has at most one request that is not withdrawn.
+    """
+
+    class Kind(models.TextChoices):
+        GENERAL = "general", _("Electronic general VAT invoice (普通发票)")
+        SPECIAL = "special", _("Electronic special VAT invoice (专用发票)")
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        ISSUED = "issued", _("Issued")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    service_order = models.ForeignKey("hiring.ServiceOrder", on_delete=models.PROTECT, related_name="invoice_requests")
+    payment = models.ForeignKey(PaymentRecord, on_delete=models.PROTECT, related_name="invoice_requests")
+    amount_fen = models.BigIntegerField()
+    kind = models.CharField(_("Invoice type"), max_length=10, choices=Kind.choices, default=Kind.GENERAL)
+    title_name = models.CharField(_("Name on the invoice"), max_length=200)
+    tax_number = models.CharField(_("Taxpayer identification number"), max_length=20)
+    address = models.CharField(_("Registered address"), max_length=200, blank=True)
+    phone = models.CharField(_("Telephone"), max_length=40, blank=True)
+    bank_name = models.CharField(_("Bank"), max_length=100, blank=True)
+    bank_account = models.CharField(_("Bank account number"), max_length=40, blank=True)
+    note = models.CharField(_("Note to the provider"), max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField()
+    invoice_number = models.CharField(_("Invoice number"), max_length=40, blank=True)
+    file = models.FileField(upload_to=invoice_upload_to, storage=private_storage, max_length=255, blank=True)
+    file_format = models.CharField(max_length=3, blank=True)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["status", "due_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payment"], condition=~models.Q(status="withdrawn"), name="one_invoice_request_per_payment"
+            ),
+            models.CheckConstraint(condition=models.Q(amount_fen__gt=0), name="invoice_request_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"invoice request {self.pk} ({self.status})"
+
+    @property
+    def amount(self):
+        return fen_to_yuan(self.amount_fen)
+
+    @property
+    def overdue(self) -> bool:
+        return self.status == self.Status.REQUESTED and self.due_at < timezone.now()
+
+
+class FeeInvoice(models.Model):
+    """The platform's own invoice record to a provider for the fees it kept on one order.
+
+    Issued when the order's payout is paid out, for the fee the ledger then holds (fees less fee
+    returns); if the ledger's fee changes afterwards (money taken back after the payout), a credit
+    note (红字) or a further invoice for the difference is issued, so the records of an order always
+    add up to its ledger fee. Never changed once made.
+    """
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", _("Fee invoice")
+        CREDIT = "credit", _("Credit note (红字)")
+
+    number = models.CharField(max_length=32, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.INVOICE)
+    service_order = models.ForeignKey("hiring.ServiceOrder", on_delete=models.PROTECT, related_name="fee_invoices")
+    provider = models.ForeignKey("providers.Provider", on_delete=models.PROTECT, related_name="fee_invoices")
+    amount_fen = models.BigIntegerField()
+    issued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-issued_at", "-pk"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount_fen__gt=0), name="fee_invoice_amount_positive")]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def amount(self):
+        return fen_to_yuan(self.amount_fen)
+
+    @property
+    def signed_fen(self) -> int:
+        return -self.amount_fen if self.kind == self.Kind.CREDIT else self.amount_fen

@@ -28,6 +28,7 @@ from oscar.apps.payment.models import Source, SourceType
 from . import ledger
 from .errors import PaymentUnavailable
 from .interfaces import GatewayError, GatewayRefused, Intent, Refund, TransferReversal, get_gateway
+from .invoices import fee_invoices_sync
 from .models import PaymentDifference, PaymentRecord, Payout, StripeOperation, StripePayment
 from .money import fen_to_yuan
 
@@ -277,6 +278,7 @@ def operation_complete(*, operation: StripeOperation, result) -> StripeOperation
         Payout.objects.filter(pk=operation.payout_id).update(
             status=Payout.Status.PAID, transfer_id=transfer_id, paid_at=timezone.now(), hold_reason=""
         )
+        fee_invoices_sync(service_order)
         _finish(operation, status=Op.Status.SUCCEEDED, result_id=transfer_id)
     elif operation.kind == Op.Kind.REVERSAL:
         reversal = result

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import conf, ledger
 from .errors import PaymentUnavailable
+from .invoices import fee_invoices_sync
 from .models import Chargeback, PaymentDifference, PaymentRecord, Payout, PayoutAccount, StripeOperation
 from .money import percent_of
 from .operations import difference_open, operation_open, operation_run, operations_run_after_commit
@@ -191,6 +192,7 @@ def outflow_settle(service_order: ServiceOrder, *, key: str) -> None:
     rest = min(shortfall - reverse, ledger.ledger_balance(service_order=service_order).fees)
     if rest:
         ledger.entry(service_order, PaymentRecord.Kind.FEE_RETURN, rest, f"fee-return-{key}")
+        fee_invoices_sync(service_order)  # the fee invoiced with the payout is partly given back: a credit note
     if not reverse:
         PaymentDifference.objects.filter(
             service_order=service_order, kind=PaymentDifference.Kind.SHORTFALL, resolved_at__isnull=True

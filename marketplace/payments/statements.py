@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from marketplace.core.selectors import ActingOrganisations
 
-from .models import PaymentRecord
+from .models import FeeInvoice, InvoiceRequest, PaymentRecord
 from .money import fen_to_yuan
 
 Kind = PaymentRecord.Kind
@@ -96,4 +96,49 @@ def rows(lines: QuerySet[PaymentRecord]) -> Iterator[tuple]:
             line.get_kind_display(),
             fen_to_yuan(line.amount_fen),
             line.reference,
+        )
+
+
+INVOICE_HEADER = ("date", "record", "order", "enterprise", "provider", "kind", "status", "number", "amount_cny")
+
+
+def invoice_rows(*, organisations: ActingOrganisations, side: str, period: Period) -> Iterator[tuple]:
+    """The invoices of ``side``'s orders in ``period``: the invoice requests (by the day asked), and for a
+    provider also the platform's fee invoice records to it (by the day issued; a credit note's amount is
+    negative)."""
+    first, after = period.bounds()
+    requests = InvoiceRequest.objects.filter(requested_at__gte=first, requested_at__lt=after).exclude(
+        status=InvoiceRequest.Status.WITHDRAWN
+    )
+    scope = "service_order__enterprise_id__in" if side == BUYER else "service_order__provider_id__in"
+    ids = organisations.enterprise_ids if side == BUYER else organisations.provider_ids
+    related = ("service_order__order", "service_order__provider", "service_order__enterprise")
+    for request in requests.filter(**{scope: ids}).select_related(*related).order_by("requested_at", "pk"):
+        order = request.service_order
+        yield (
+            timezone.localtime(request.requested_at).strftime("%Y-%m-%d %H:%M"),
+            "invoice_request",
+            order.order.number,
+            order.enterprise.name,
+            order.provider.name,
+            request.get_kind_display(),
+            request.get_status_display(),
+            request.invoice_number,
+            fen_to_yuan(request.amount_fen),
+        )
+    if side != PROVIDER:
+        return
+    fees = FeeInvoice.objects.filter(issued_at__gte=first, issued_at__lt=after, provider_id__in=ids)
+    for record in fees.select_related(*related).order_by("issued_at", "pk"):
+        order = record.service_order
+        yield (
+            timezone.localtime(record.issued_at).strftime("%Y-%m-%d %H:%M"),
+            "platform_fee_invoice",
+            order.order.number,
+            order.enterprise.name,
+            order.provider.name,
+            record.get_kind_display(),
+            "",
+            record.number,
+            fen_to_yuan(record.signed_fen),
         )

@@ -69,7 +69,12 @@ class StatementView(LoginRequiredMixin, TemplateView):
         lines = statements.statement_lines(organisations=request_organisations(request), side=side, period=period)
         filename = f"onewindow-{side}-statement-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
         wanted = request.GET.get("format")
+        invoice_rows = statements.invoice_rows(organisations=request_organisations(request), side=side, period=period)
         if wanted == "csv":
+            if request.GET.get("part") == "invoices":
+                return csv_response(
+                    filename=f"{filename}-invoices", header=statements.INVOICE_HEADER, rows=invoice_rows
+                )
             return csv_response(filename=filename, header=statements.HEADER, rows=statements.rows(lines))
         by_kind = statements.kind_totals(lines)
         kind_rows = [
@@ -83,6 +88,7 @@ class StatementView(LoginRequiredMixin, TemplateView):
                 sheets=[
                     (_("Lines"), statements.HEADER, statements.rows(lines)),
                     (_("Totals"), (_("Kind"), "amount_cny"), summary),
+                    (_("Invoices"), statements.INVOICE_HEADER, invoice_rows),
                 ],
             )
         context.update(
@@ -93,6 +99,7 @@ class StatementView(LoginRequiredMixin, TemplateView):
             preview=list(lines[: self.PREVIEW]),
             line_count=lines.count(),
             downloads={kind: _with_format(request.GET, kind) for kind in ("csv", "xlsx")},
+            invoices_csv=_with_format(request.GET, "csv") + "&part=invoices",
         )
         return self.render_to_response(context)
 

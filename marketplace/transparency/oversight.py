@@ -34,6 +34,8 @@ from django.utils import timezone
 from marketplace.catalogue.models import Product
 from marketplace.hiring import selectors as hiring_selectors
 from marketplace.hiring.models import Dispute, ServiceOrder, Status
+from marketplace.payments import invoices
+from marketplace.payments.models import InvoiceRequest
 from marketplace.procurement import selectors as procurement_selectors
 from marketplace.procurement.models import Objection
 from marketplace.ratings.models import Rating
@@ -242,6 +244,11 @@ def open_disputes() -> QuerySet[Dispute]:
     return hiring_selectors.disputes_open().order_by("created_at", "pk")
 
 
+def overdue_invoice_requests(*, now: datetime.datetime | None = None) -> QuerySet[InvoiceRequest]:
+    """Invoice requests a provider left unanswered past their due time, the longest overdue first."""
+    return invoices.overdue_requests(now=now).order_by("due_at", "pk")
+
+
 def age_in_days(opened_at: datetime.datetime, *, now: datetime.datetime | None = None) -> int:
     return ((now or timezone.now()) - opened_at).days
 
@@ -287,6 +294,7 @@ def overview_querysets(*, now: datetime.datetime | None = None) -> dict[str, Que
         "expired": expired_qualifications_with_listings(today=today),
         "objections": open_objections(),
         "disputes": open_disputes(),
+        "invoices": overdue_invoice_requests(now=now),
     }
 
 

@@ -12,4 +12,5 @@ urlpatterns = [
     path("qualifications/expired/", views.ExpiredQualificationsView.as_view(), name="oversight-expired"),
     path("objections/", views.OpenObjectionsView.as_view(), name="oversight-objections"),
     path("disputes/", views.OpenDisputesView.as_view(), name="oversight-disputes"),
+    path("invoices/", views.OverdueInvoicesView.as_view(), name="oversight-invoices"),
 ]

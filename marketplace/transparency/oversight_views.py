@@ -219,3 +219,25 @@ class OpenDisputesView(_AgedList):
 
     def rows(self):
         return oversight.open_disputes()
+
+
+class OverdueInvoicesView(_WatchList):
+    template_name = "transparency/oversight/invoices.html"
+    title = _("Overdue invoice requests")
+    csv_name = "invoice-requests-overdue"
+    csv_columns = (
+        (_("Order"), lambda r: r.service_order.order.number),
+        (_("Enterprise"), lambda r: localized(r.service_order.enterprise, "name")),
+        (_("Provider"), lambda r: localized(r.service_order.provider, "name")),
+        (_("Amount (CNY)"), lambda r: r.amount),
+        (_("Requested"), lambda r: _local(r.requested_at)),
+        (_("Due"), lambda r: _local(r.due_at)),
+        (_("Days overdue"), lambda r: r.days_overdue),
+    )
+
+    def rows(self):
+        return oversight.overdue_invoice_requests(now=self.now)
+
+    def annotate_row(self, row):
+        row.days_overdue = oversight.age_in_days(row.due_at, now=self.now)
+        return row

@@ -8,8 +8,12 @@ import datetime
 
 from django.utils import timezone
 
+from marketplace.core.selectors import acting_organisations
+from marketplace.enterprises.models import InvoiceTitle
 from marketplace.hiring import services as hiring
 from marketplace.hiring.models import ServiceOrder
+from marketplace.payments import invoices
+from marketplace.payments.models import InvoiceRequest
 from marketplace.ratings import services as ratings
 from providers import services as provider_services
 from providers.models import Qualification
@@ -68,3 +72,18 @@ def approved_qualification(provider, category, *, days: int, reviewer=None) -> Q
     """An approved qualification whose last valid day is ``days`` from today."""
     qualification = add_qualification(provider, category, days=days)
     return provider_services.qualification_approve(qualification=qualification, reviewer=reviewer or staff_user())
+
+
+def overdue_invoice_request(buyer, provider, *, days: float = 1) -> InvoiceRequest:
+    """A paid order whose buyer asked for an invoice the provider let run ``days`` past its due time."""
+    enterprise, owner = buyer
+    service_order = paid_order(buyer, provider)
+    title = InvoiceTitle.objects.create(enterprise=enterprise, name=enterprise.name, tax_number=enterprise.credit_code)
+    request = invoices.invoice_request(
+        actor=owner,
+        organisations=acting_organisations(owner),
+        payment_id=service_order.payments.get(kind="charge").pk,
+        title=title,
+        kind="general",
+    )
+    return move(request, due_at=days_ago(days))

@@ -269,7 +269,15 @@ def test_overview_counts_every_list(buyer, provider):
 
     counts = oversight.overview_counts()
 
-    assert counts == {"overdue": 1, "providers": 0, "expiring": 0, "expired": 0, "objections": 0, "disputes": 1}
+    assert counts == {
+        "overdue": 1,
+        "providers": 0,
+        "expiring": 0,
+        "expired": 0,
+        "objections": 0,
+        "disputes": 1,
+        "invoices": 0,
+    }
 
 
 def test_counting_together_gives_each_querysets_own_count_in_one_query(

@@ -20,7 +20,14 @@ from tests.factories import (
     provider_owner,
     staff_user,
 )
-from tests.factories.oversight import approved_qualification, days_ago, move, paid_order, rated_order
+from tests.factories.oversight import (
+    approved_qualification,
+    days_ago,
+    move,
+    overdue_invoice_request,
+    paid_order,
+    rated_order,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +39,7 @@ PAGES = [
     "transparency:oversight-expired",
     "transparency:oversight-objections",
     "transparency:oversight-disputes",
+    "transparency:oversight-invoices",
 ]
 
 
@@ -79,7 +87,7 @@ def test_empty_lists_say_so(staff_client, catalogue, name):
     assert response.status_code == 200
     body = response.content.decode()
     if name == "transparency:oversight":
-        assert body.count('class="oversight-count">0<') == 6
+        assert body.count('class="oversight-count">0<') == 7
     else:
         assert any(
             phrase in body
@@ -90,6 +98,7 @@ def test_empty_lists_say_so(staff_client, catalogue, name):
                 "No expired qualification is behind a published listing.",
                 "No objection is open.",
                 "No dispute is open.",
+                "No invoice request is overdue.",
             )
         )
 
@@ -198,9 +207,11 @@ def _grow(kind, buyer, provider, catalogue, n):
             poor = make_certified_provider(categories=[catalogue.get(code="eia")])
             for stars in (1, 2, 2):
                 rated_order(buyer, poor, stars=stars, at=days_ago(2))
+        elif kind == "invoices":
+            overdue_invoice_request(buyer, provider)
 
 
-KINDS = ("overdue", "disputes", "expiring", "providers", "expired", "objections")
+KINDS = ("overdue", "disputes", "expiring", "providers", "expired", "objections", "invoices")
 
 
 @pytest.mark.parametrize(
@@ -212,6 +223,7 @@ KINDS = ("overdue", "disputes", "expiring", "providers", "expired", "objections"
         ("providers", "transparency:oversight-providers", 7),
         ("expired", "transparency:oversight-expired", 7),
         ("objections", "transparency:oversight-objections", 7),
+        ("invoices", "transparency:oversight-invoices", 7),
         ("overdue", "transparency:oversight", 6),
     ],
 )
@@ -241,7 +253,7 @@ def test_the_overview_counts_every_list_in_one_query_whatever_they_hold(
         _grow(kind, buyer, provider, catalogue, 2)
     with django_assert_max_num_queries(len(empty)):
         counts = staff_client.get(url).context["counts"]
-    assert counts == {"overdue": 2, "disputes": 2, "expiring": 2, "providers": 2, "expired": 2, "objections": 2}
+    assert counts == dict.fromkeys(KINDS, 2)
 
 
 # --- CSV -----------------------------------------------------------------------------------------
