@@ -1,3 +1,5 @@
+import datetime
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -75,3 +77,103 @@ class ObjectionDecisionForm(forms.Form):
     )
     outcome = forms.ChoiceField(label=_("If upheld"), choices=Objection.Outcome.choices, required=False)
     reason = forms.CharField(label=_("Written decision"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class FilterDateField(forms.DateField):
+    """An optional ``YYYY-MM-DD`` date whose error repeats what was typed: a date input cannot show a
+    value that is not a date, so without it the person would not see what was refused."""
+
+    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, input_formats=["%Y-%m-%d"], **kwargs)
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError:
+            raise forms.ValidationError(
+                _("“%(value)s” is not a date: enter it as YYYY-MM-DD, for example 2026-01-31."),
+                code="invalid",
+                params={"value": str(value)[:40]},
+            ) from None
+
+
+class ResultFilterForm(forms.Form):
+    """The public results list's filters (``?category=&region=&method=&status=&date_from=&date_to=``), all
+    optional. A filter that does not validate is left out of ``filters()`` and its error is shown."""
+
+    STATUS_CHOICES = [
+        ("publicity", _("In the publicity period")),
+        ("awarded", _("Awarded")),
+        ("failed", _("Failed")),
+        ("cancelled", _("Cancelled")),
+    ]
+
+    category = CategoryChoiceField(
+        queryset=Category.objects.none(),
+        label=_("Service item"),
+        required=False,
+        empty_label=_("Any service item"),
+        error_messages={"invalid_choice": _("There is no such service item; choose one from the list.")},
+    )
+    region = forms.ChoiceField(
+        label=_("Project region"),
+        required=False,
+        error_messages={"invalid_choice": _("“%(value)s” is not a region on this platform; choose one from the list.")},
+    )
+    method = forms.ChoiceField(
+        label=_("Selection method"),
+        required=False,
+        choices=[("", _("Any method")), *Method.choices],
+        error_messages={"invalid_choice": _("“%(value)s” is not a selection method; choose one from the list.")},
+    )
+    status = forms.ChoiceField(
+        label=_("Outcome"),
+        required=False,
+        choices=[("", _("Any outcome")), *STATUS_CHOICES],
+        error_messages={"invalid_choice": _("“%(value)s” is not an outcome; choose one from the list.")},
+    )
+    date_from = FilterDateField(label=_("Result date from"))
+    date_to = FilterDateField(label=_("Result date to"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = Category.objects.exclude(code__isnull=True).exclude(code="").order_by("path")
+        self.fields["region"].choices = [("", _("Any region")), *region_choices()]
+
+    def clean_category(self):
+        # Only the pk goes on to the selector: a join away from the row, no second read of the category.
+        category = self.cleaned_data.get("category")
+        return category.pk if category is not None else None
+
+    EARLIEST, LATEST = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
+
+    def _clean_date(self, name):
+        value = self.cleaned_data.get(name)
+        if value is not None and not self.EARLIEST <= value <= self.LATEST:
+            raise forms.ValidationError(
+                _("Enter a date between %(earliest)s and %(latest)s."),
+                code="out_of_range",
+                params={"earliest": self.EARLIEST.isoformat(), "latest": self.LATEST.isoformat()},
+            )
+        return value
+
+    def clean_date_from(self):
+        return self._clean_date("date_from")
+
+    def clean_date_to(self):
+        return self._clean_date("date_to")
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("The “to” date is before the “from” date; neither date is applied."))
+            data.pop("date_from", None)
+        return data
+
+    def filters(self) -> dict:
+        """The valid filters as ``selectors.published_results`` keywords (call after ``is_valid()``)."""
+        data = getattr(self, "cleaned_data", {})
+        return {name: data[name] for name in self.fields if data.get(name) not in (None, "")}

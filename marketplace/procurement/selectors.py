@@ -4,7 +4,22 @@ The sealing rule lives here and only here: while a request is ``open`` no select
 quote but the acting provider's own, and nothing counts them.
 """
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+import datetime
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    DateTimeField,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from marketplace.enterprises.models import EnterpriseMember
@@ -12,7 +27,7 @@ from marketplace.enterprises.selectors import enterprises_for_user
 from providers.selectors import membership_for_user
 
 from . import methods
-from .models import Objection, Quote, RequestForQuotes, Selection
+from .models import Objection, Quote, RequestEvent, RequestForQuotes, Selection
 
 R = RequestForQuotes.Status
 
@@ -33,6 +48,111 @@ def open_requests(*, category=None, region: str = "") -> QuerySet[RequestForQuot
     if region:
         queryset = queryset.filter(region__startswith=region.rstrip("0")[:2] if region.endswith("0000") else region)
     return queryset
+
+
+# --- published results -------------------------------------------------------------------------
+
+# A request with a result: a selection in its publicity period, an award, or a process that ended
+# without one. ``open`` has none yet, and neither has ``choosing`` (the quotes are open but the buyer
+# has not picked: nothing is selected until the pick starts the publicity period).
+RESULT_STATUSES = (R.PUBLICITY, R.AWARDED, R.FAILED, R.CANCELLED)
+# The audit events that put a request into its result status: the selection published (publicity),
+# the award, the failure, and the upheld objection that cancels (a rerun is followed by ``selected``
+# or ``failed``, which are later).
+RESULT_EVENTS = ("selected", "awarded", "failed", "objection_upheld")
+
+
+def _region_q(region: str) -> Q:
+    """A province (``PP0000``) holds its cities, a prefecture-level city (``PPCC00``) its districts."""
+    if region.endswith("0000"):
+        return Q(region__startswith=region[:2])
+    if region.endswith("00"):
+        return Q(region__startswith=region[:4])
+    return Q(region=region)
+
+
+def published_results(
+    *,
+    category=None,
+    region: str = "",
+    method: str = "",
+    status: str = "",
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+    now: datetime.datetime | None = None,
+) -> QuerySet[RequestForQuotes]:
+    """The public results list: requests in their publicity period, awarded, failed or cancelled, the
+    latest result first. Public procurement records, so no viewer scope; nothing in the rows is a
+    person's or a losing bid's.
+
+    Filters (each optional, already validated): ``category`` a service item (``Category`` or its pk),
+    ``region`` a GB/T 2260 code (a province or city includes what lies inside it), ``method`` a
+    ``Method`` value, ``status`` one of ``RESULT_STATUSES``, ``date_from``/``date_to`` local dates
+    bounding ``result_at`` (both inclusive).
+
+    Each row carries ``enterprise`` and ``category`` (joined), ``result_at`` (when it reached its
+    status: the award, or the latest selection, failure or cancelling decision), ``publicity_running``
+    (in its publicity period at ``now``), and ``current_selections`` (prefetched: the one current
+    selection with its winning quote and provider, or none) — read it with ``winning_quote``. Three
+    statements for any number of rows (the rows, the prefetch; a paginator's count besides).
+    """
+    now = now or timezone.now()
+    latest_event = (
+        RequestEvent.objects.filter(request=OuterRef("pk"), kind__in=RESULT_EVENTS)
+        .order_by("-created_at", "-pk")
+        .values("created_at")[:1]
+    )
+    queryset = (
+        _base()
+        .filter(status__in=RESULT_STATUSES)
+        .annotate(
+            result_at=Coalesce(
+                "awarded_at",
+                Subquery(latest_event, output_field=DateTimeField()),
+                "closed_at",
+                "published_at",
+                output_field=DateTimeField(),
+            ),
+            publicity_running=Case(
+                When(status=R.PUBLICITY, publicity_ends_at__gt=now, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+        )
+        .prefetch_related(
+            Prefetch(
+                "selections",
+                queryset=Selection.objects.filter(superseded=False).select_related("winner__provider"),
+                to_attr="current_selections",
+            )
+        )
+        .order_by("-result_at", "-pk")
+    )
+    if category is not None:
+        queryset = queryset.filter(category=category)
+    if region:
+        queryset = queryset.filter(_region_q(region))
+    if method:
+        queryset = queryset.filter(method=method)
+    if status:
+        queryset = queryset.filter(status=status)
+    zone = timezone.get_current_timezone()
+    if date_from is not None:
+        start = datetime.datetime.combine(date_from, datetime.time.min, tzinfo=zone)
+        queryset = queryset.filter(result_at__gte=start)
+    if date_to is not None:
+        end = datetime.datetime.combine(date_to + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+        queryset = queryset.filter(result_at__lt=end)
+    return queryset
+
+
+def winning_quote(request: RequestForQuotes) -> Quote | None:
+    """The selected (in publicity) or awarded quote of a ``published_results`` row, from its prefetch;
+    None for a failed or cancelled request."""
+    current = request.current_selections[0] if request.current_selections else None
+    if current is None or request.status not in (R.PUBLICITY, R.AWARDED):
+        return None
+    return current.winner
 
 
 def invitations(*, user) -> QuerySet[RequestForQuotes]:

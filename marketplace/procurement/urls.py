@@ -1,12 +1,15 @@
 from django.urls import path
 
-from . import views
+from . import feeds, views
 
 urlpatterns = [
     path("", views.RequestListView.as_view(), name="list"),
     path("mine/", views.MyRequestsView.as_view(), name="mine"),
     path("quotes/", views.MyQuotesView.as_view(), name="my-quotes"),
     path("new/", views.RequestCreateView.as_view(), name="create"),
+    # Before "<int:pk>/": the published results and their Atom feed.
+    path("results/", views.ResultListView.as_view(), name="results"),
+    path("results/feed/", feeds.ResultsFeed(), name="results-feed"),
     path("<int:pk>/", views.RequestDetailView.as_view(), name="detail"),
     path("<int:pk>/result.json", views.ResultJSONView.as_view(), name="result-json"),
     path("<int:pk>/quote/", views.QuoteView.as_view(), name="quote"),

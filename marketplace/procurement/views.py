@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,7 +28,8 @@ from providers.listings import listing_info
 from providers.selectors import membership_for_user
 
 from . import addressed, awards, methods, selectors, services
-from .forms import ObjectionDecisionForm, QuoteForm, ReasonForm, RepublishForm, RequestForm
+from .feeds import filter_query, outcome_label
+from .forms import ObjectionDecisionForm, QuoteForm, ReasonForm, RepublishForm, RequestForm, ResultFilterForm
 from .models import Objection, Quote, RequestForQuotes
 
 
@@ -42,6 +44,33 @@ class RequestListView(TemplateView):
             category = Category.objects.filter(pk=category_id).first()
         page = Paginator(selectors.open_requests(category=category), 20).get_page(self.request.GET.get("page"))
         context.update(page=page, requests=page.object_list, category=category)
+        return context
+
+
+class ResultListView(TemplateView):
+    """The public results list: requests in their publicity period, awarded, failed or cancelled, with
+    their filters; a filter that does not validate is named on the page and left out of the list."""
+
+    template_name = "procurement/results.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = ResultFilterForm(self.request.GET)
+        form.is_valid()
+        filters = form.filters()
+        page = Paginator(selectors.published_results(**filters), 20).get_page(self.request.GET.get("page"))
+        rows = list(page.object_list)
+        for row in rows:
+            row.outcome = outcome_label(row)
+            row.winner = selectors.winning_quote(row)
+        query = filter_query(form)
+        context.update(
+            form=form,
+            filtered=bool(filters),
+            page=page,
+            rows=rows,
+            feed_url=reverse("procurement:results-feed") + (f"?{query}" if query else ""),
+        )
         return context
 
 

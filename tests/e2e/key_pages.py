@@ -54,6 +54,7 @@ def key_pages() -> list[tuple[str | None, str]]:
         (None, reverse("search:search") + "?q=assessment"),
         (None, reverse("compare") + f"?listing={listing.pk}"),
         (None, reverse("procurement:list")),
+        (None, reverse("procurement:results")),
         (None, awarded.get_absolute_url()),
         (None, reverse("signing:verify")),
         (None, reverse("signing:verify-scan")),
