@@ -83,6 +83,8 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "img/favicon.svg", permanent=True)),
     path("pki/<str:name>.crl", crl_view, name="pki-crl"),
     path("payments/stripe/webhook/", StripeWebhookView.as_view(), name="stripe-webhook"),
+    # Open contracting data (OCDS 1.1): machine-readable, the same in every language.
+    path("api/ocds/", include(("marketplace.transparency.ocds.urls", "ocds"))),
     *urlpatterns,
 ]
 

@@ -19,3 +19,8 @@ class TransparencyConfig(AppConfig):
         settings.CELERY_BEAT_SCHEDULE.setdefault(
             "transparency-refresh-stats", {"task": "transparency.refresh_stats", "schedule": crontab(minute=40)}
         )
+        # Daily, once the day is over (CELERY_TIMEZONE, Asia/Shanghai): the day's OCDS release package.
+        settings.CELERY_BEAT_SCHEDULE.setdefault(
+            "transparency-ocds-daily-packages",
+            {"task": "transparency.ocds_daily_packages", "schedule": crontab(hour=0, minute=20)},
+        )
