@@ -345,12 +345,14 @@ OSCAR_ACCOUNTS_REDIRECT_URL = "customer:profile-view"
 # The service lifecycle is the order pipeline; only marketplace.hiring.services moves along it.
 OSCAR_INITIAL_ORDER_STATUS = "awaiting_payment"
 OSCAR_INITIAL_LINE_STATUS = "awaiting_payment"
+# An order paid in stages goes back to awaiting payment after each stage but the last is settled (the
+# next stage is funded), and completes from there when the buyer ends it after a released stage.
 OSCAR_ORDER_STATUS_PIPELINE = {
-    "awaiting_payment": ("in_service", "cancelled"),
+    "awaiting_payment": ("in_service", "cancelled", "completed"),
     "in_service": ("delivered", "disputed", "refunded"),
-    "delivered": ("completed", "revision_requested", "disputed"),
+    "delivered": ("completed", "revision_requested", "disputed", "awaiting_payment"),
     "revision_requested": ("in_service", "delivered", "disputed"),
-    "disputed": ("completed", "refunded"),
+    "disputed": ("completed", "refunded", "awaiting_payment"),
     "completed": (),
     "cancelled": (),
     "refunded": (),

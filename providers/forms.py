@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.catalogue.selectors import service_items
+from marketplace.core import milestone_plan
 from marketplace.core.regions import region_choices
 from marketplace.core.uploads import DOCUMENT_KINDS, IMAGE_KINDS, validate_upload
 from marketplace.core.validators import normalize_credit_code, validate_credit_code
@@ -136,6 +137,18 @@ class ListingForm(StyledForm):
     deliverables_zh = forms.CharField(
         label=_("Deliverables (Chinese)"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
+    milestones = forms.CharField(
+        label=_("Paid in stages (optional)"),
+        widget=forms.Textarea(
+            attrs={"rows": 4, "placeholder": "Draft report; 30%; 20\nExpert review; 30%; 35\nFinal report; 40%; 50"}
+        ),
+        required=False,
+        help_text=_(
+            "One stage per line: name; share of the price (30%) or amount (12000); due day after the start. "
+            "Shares add up to 100%. The buyer funds and accepts each stage in turn, and each accepted stage is "
+            "paid out. Leave empty to be paid at once."
+        ),
+    )
     published = forms.BooleanField(label=_("Published (visible to buyers)"), required=False)
 
     def __init__(self, *args, provider: Provider, **kwargs):
@@ -150,11 +163,21 @@ class ListingForm(StyledForm):
             else _("You can save listings now and publish them once a qualification for the item is approved.")
         )
 
+    def clean_milestones(self):
+        plan = self.cleaned_data.get("milestones", "")
+        milestone_plan.parse(plan)  # ValidationError names the line and what is wrong with it
+        return plan
+
     def clean(self):
         data = super().clean()
         mode, price = data.get("pricing_mode"), data.get("price")
         if mode in ("fixed", "from") and (price is None or price <= 0):
             self.add_error("price", _("A fixed or “from” price needs an amount above zero."))
+        elif mode == "fixed" and data.get("milestones"):
+            try:
+                milestone_plan.allocate(milestone_plan.parse(data["milestones"]), price)
+            except ValidationError as error:
+                self.add_error("milestones", error)
         if data.get("published") and data.get("category"):
             from .services import publish_blockers
 
@@ -178,6 +201,7 @@ class ListingForm(StyledForm):
             deliverables=data.get("deliverables", ""),
             deliverables_zh=data.get("deliverables_zh", ""),
             published=data.get("published", False),
+            milestones=data.get("milestones", ""),
         )
 
 

@@ -6,8 +6,10 @@ page of listings adds no query per listing.
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.core import milestone_plan
 from marketplace.core.i18n import is_chinese_active
 from marketplace.core.regions import region_name
 
@@ -40,6 +42,17 @@ class ListingInfo:
     regions_served: tuple[str, ...] = field(default_factory=tuple)
     deliverables: str = ""
     deliverables_zh: str = ""
+    milestones: str = ""  # the plan's text (``core.milestone_plan``); empty: paid at once
+
+    @property
+    def milestone_stages(self) -> list:
+        """The planned stages, each with its amount at the listing's price where it has one."""
+        try:
+            stages = milestone_plan.parse(self.milestones)
+            amounts = milestone_plan.allocate(stages, self.price) if stages and self.price else [None] * len(stages)
+        except ValidationError:  # a plan saved before a rule changed: shown as not staged, never a 500
+            return []
+        return list(zip(stages, amounts, strict=True))
 
     @property
     def pricing_mode_label(self) -> str:
@@ -108,6 +121,7 @@ def listing_info(product) -> ListingInfo:
         regions_served=regions,
         deliverables=values.get("deliverables") or "",
         deliverables_zh=values.get("deliverables_zh") or "",
+        milestones=values.get("milestones") or "",
     )
 
 

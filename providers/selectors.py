@@ -23,6 +23,7 @@ LISTING_ATTRIBUTE_CODES = (
     "regions_served",
     "deliverables",
     "deliverables_zh",
+    "milestones",
 )
 
 

@@ -230,6 +230,7 @@ class ConsoleListingFormView(ConsoleMixin, TemplateView):
             "regions_served": list(info.regions_served),
             "deliverables": info.deliverables,
             "deliverables_zh": info.deliverables_zh,
+            "milestones": info.milestones,
             "published": listing.is_public,
         }
 

@@ -37,6 +37,8 @@ INTERMEDIARY_SERVICE_ATTRIBUTES = (
     ("regions_served", "Regions served (GB/T 2260 codes)", ProductAttribute.TEXT, True),
     ("deliverables", "Deliverables", ProductAttribute.TEXT, False),
     ("deliverables_zh", "Deliverables (Chinese)", ProductAttribute.TEXT, False),
+    # Stages the work is paid in, one per line (``core.milestone_plan``); empty: paid at once.
+    ("milestones", "Milestone plan", ProductAttribute.TEXT, False),
 )
 PRICING_MODES = (("fixed", "Fixed price"), ("from", "From price"), ("quote", "Quote only"))
 

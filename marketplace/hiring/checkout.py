@@ -76,6 +76,7 @@ def direct_orders_place(
                 stockrecord=line.stockrecord,
                 basket=basket,
                 basket_line=line,
+                milestone_plan=listing.milestones,
             )
         )
     basket.submit()

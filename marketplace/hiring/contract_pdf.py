@@ -63,6 +63,8 @@ class ContractContent:
     platform_name: str
     platform_name_zh: str
     verification_url: str
+    # (stage name, amount "14,400.00", due day after the start) for an order paid in stages; empty otherwise
+    milestones: tuple[tuple[str, str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,14 @@ def _contract_terms(content: ContractContent) -> list[tuple[str, str]]:
             f"二、服务费用为人民币 {content.price} 元（含税），由甲方通过平台支付；平台服务费从乙方结算款中扣除。",
             f"2. The fee is CNY {content.price} including tax, paid by the buyer through the platform; the "
             "platform's fee is deducted from the provider's payout.",
+        )
+        if not content.milestones
+        else (
+            f"二、服务费用为人民币 {content.price} 元（含税），按上列分期由甲方通过平台逐期支付；每期成果经甲方验收后"
+            "该期款项结算给乙方，平台服务费从乙方结算款中扣除；下一期在上一期结算后开始。",
+            f"2. The fee is CNY {content.price} including tax, paid by the buyer through the platform stage by stage "
+            "as listed above; each stage's money is paid out to the provider once the buyer accepts that stage's "
+            "work, less the platform's fee; the next stage starts after the previous one is settled.",
         ),
         (
             f"三、服务期限为 {content.service_days} 日，自平台确认收款之日起计算；延期须经甲方在平台上同意。",
@@ -152,6 +162,15 @@ def render_contract(content: ContractContent) -> RenderedContract:
         ("项目地点", "Site", content.site_location or "—"),
         ("服务费用", "Price", f"人民币 CNY {content.price}"),
         ("服务期限", "Promised days", f"{content.service_days} 日 / days"),
+    ]
+    # Paid in stages: each stage is funded, delivered, accepted and paid out in turn (term 2).
+    rows += [
+        (
+            "分期付款" if n == 1 else "",
+            "Stages" if n == 1 else "",
+            f"{n}. {name} — 人民币 CNY {amount} — 开始后第 {due_day} 日 / due on day {due_day}",
+        )
+        for n, (name, amount, due_day) in enumerate(content.milestones, start=1)
     ]
     # The notes are part of what is agreed, so all of them are printed: one row per paragraph, in
     # pieces a page can hold, so the flow carries long notes onto further pages.

@@ -64,6 +64,10 @@ def _contract_content(
         platform_name=platform.name,
         platform_name_zh=platform.name_zh,
         verification_url=f"{settings.PUBLIC_BASE_URL}/v/{token}",
+        milestones=tuple(
+            (stage.name, f"{stage.amount:,.2f}", stage.due_day)
+            for stage in service_order.milestones.order_by("position")
+        ),
     )
 
 

@@ -25,12 +25,12 @@ class Status(models.TextChoices):
     DISPUTED = "disputed", _("Disputed")
 
 
-PIPELINE = {
-    Status.AWAITING_PAYMENT: (Status.IN_SERVICE, Status.CANCELLED),
+PIPELINE = {  # as settings.OSCAR_ORDER_STATUS_PIPELINE, where the stage transitions are explained
+    Status.AWAITING_PAYMENT: (Status.IN_SERVICE, Status.CANCELLED, Status.COMPLETED),
     Status.IN_SERVICE: (Status.DELIVERED, Status.DISPUTED, Status.REFUNDED),
-    Status.DELIVERED: (Status.COMPLETED, Status.REVISION_REQUESTED, Status.DISPUTED),
+    Status.DELIVERED: (Status.COMPLETED, Status.REVISION_REQUESTED, Status.DISPUTED, Status.AWAITING_PAYMENT),
     Status.REVISION_REQUESTED: (Status.IN_SERVICE, Status.DELIVERED, Status.DISPUTED),
-    Status.DISPUTED: (Status.COMPLETED, Status.REFUNDED),
+    Status.DISPUTED: (Status.COMPLETED, Status.REFUNDED, Status.AWAITING_PAYMENT),
     Status.COMPLETED: (),
     Status.CANCELLED: (),
     Status.REFUNDED: (),
@@ -119,6 +119,47 @@ class ServiceOrder(models.Model):
         return self.delivered_at <= self.due_at
 
 
+class Milestone(models.Model):
+    """One stage of an order paid in stages (issue 23): the buyer funds it, the provider delivers it, the
+    buyer accepts it (or a dispute settles it) and its money is released; then the next stage.
+
+    Stages run one at a time, in ``position`` order; the order's own status is the current stage's
+    (awaiting payment = waiting for its funding; in service, delivered, revision requested, disputed).
+    An order without milestones is paid and delivered at once, as one stage of 100 %. Amounts add up
+    to the order's price to the fen; the ledger tags every entry of a stage with it.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Not funded yet")
+        FUNDED = "funded", _("Funded, in progress")
+        RELEASED = "released", _("Accepted and released")
+        REFUNDED = "refunded", _("Refunded")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    service_order = models.ForeignKey(ServiceOrder, on_delete=models.PROTECT, related_name="milestones")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(_("Stage"), max_length=100)
+    amount = models.DecimalField(_("Amount (CNY)"), max_digits=12, decimal_places=2)
+    due_day = models.PositiveIntegerField(_("Due day (days after the start)"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    funded_at = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["service_order", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["service_order", "position"], name="one_milestone_per_position"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="milestone_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.position}. {self.name}"
+
+    @property
+    def open(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.FUNDED)
+
+
 # What each event in an order's history says, for people; unknown kinds show their code.
 EVENT_LABELS = {
     "created": _("Order placed"),
@@ -142,6 +183,8 @@ EVENT_LABELS = {
     "contract_failed": _("The contract could not be issued"),
     "contract_sealed_buyer": _("Contract sealed by the buyer"),
     "contract_sealed_provider": _("Contract sealed by the provider"),
+    "milestone_released": _("Stage accepted and its payment released"),
+    "milestones_cancelled": _("Remaining stages cancelled"),
 }
 
 

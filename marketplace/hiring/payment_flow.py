@@ -21,6 +21,7 @@ from marketplace.payments.interfaces import GatewayError, Intent
 from marketplace.payments.models import PaymentRecord, StripeOperation, StripePayment
 from marketplace.payments.outcomes import PaymentOutcome
 
+from . import milestones
 from .models import ServiceOrder, Status
 from .services import service_order_start
 
@@ -43,7 +44,7 @@ def service_order_payment_received(*, order: ServiceOrder, outcome: PaymentOutco
     if outcome.service_order_id != order.pk:
         raise ValueError(f"payment outcome for order {outcome.service_order_id} given to order {order.pk}")
     if outcome.applied:
-        return service_order_start(service_order=order, paid_at=outcome.recorded_at)
+        return service_order_start(service_order=order, paid_at=outcome.recorded_at, milestone_id=outcome.milestone_id)
     return order
 
 
@@ -51,10 +52,17 @@ def service_order_payment_received(*, order: ServiceOrder, outcome: PaymentOutco
 def service_order_pay(
     *, service_order: ServiceOrder, amount: Decimal, reference: str, source_name: str = payments.MANUAL_SOURCE
 ) -> PaymentOutcome:
-    """Money received for the order in full (demo data, tests, integrations): record it and start the order."""
+    """Money received for the order in full, or for its current stage (demo data, tests, integrations):
+    record it and start the order (or the stage)."""
     service_order = _lock(service_order)
+    due, stage_id = milestones.amount_due(service_order)
     outcome = payments.payment_record(
-        service_order=service_order, amount=amount, reference=reference, source_name=source_name
+        service_order=service_order,
+        amount=amount,
+        reference=reference,
+        source_name=source_name,
+        amount_due=due if stage_id else None,
+        milestone_id=stage_id,
     )
     service_order_payment_received(order=service_order, outcome=outcome)
     return outcome
@@ -62,9 +70,17 @@ def service_order_pay(
 
 @transaction.atomic
 def service_order_pay_manual(*, service_order: ServiceOrder, user, reference: str) -> PaymentOutcome:
-    """Staff record a payment received outside the platform (a bank transfer); the order starts."""
+    """Staff record a payment received outside the platform (a bank transfer) of what is due; the order (or
+    its current stage) starts."""
     service_order = _lock(service_order)
-    outcome = payments.payment_record_manual(service_order=service_order, user=user, reference=reference)
+    due, stage_id = milestones.amount_due(service_order)
+    outcome = payments.payment_record_manual(
+        service_order=service_order,
+        user=user,
+        reference=reference,
+        amount_due=due if stage_id else None,
+        milestone_id=stage_id,
+    )
     service_order_payment_received(order=service_order, outcome=outcome)
     return outcome
 
@@ -79,7 +95,10 @@ def service_order_payment_intent(*, service_order: ServiceOrder) -> StripePaymen
         service_order = _lock(service_order)
         if service_order.status != Status.AWAITING_PAYMENT:
             raise payments.PaymentError(_("This order is not awaiting payment."), code="not_awaiting_payment")
-        prepared = payments.payment_intent_prepare(service_order=service_order)
+        due, stage_id = milestones.amount_due(service_order)
+        prepared = payments.payment_intent_prepare(
+            service_order=service_order, amount_due=due if stage_id else None, milestone_id=stage_id
+        )
     if isinstance(prepared, StripeOperation):
         return payments.payment_intent_create_run(operation=prepared)
     return prepared
@@ -94,12 +113,13 @@ def service_order_payment_apply(
     if payment is None:
         return None
     service_order = _lock(payment.service_order)
-    outcome = payments.payment_apply(
-        payment=payment,
-        intent=intent,
-        awaiting_payment=service_order.status == Status.AWAITING_PAYMENT,
-        origin=origin,
+    # Awaited only as the payment of the stage now due (an order paid at once has none): money for a stage
+    # already paid is returned like money for a cancelled order.
+    awaiting = (
+        service_order.status == Status.AWAITING_PAYMENT
+        and payment.milestone_id == milestones.amount_due(service_order)[1]
     )
+    outcome = payments.payment_apply(payment=payment, intent=intent, awaiting_payment=awaiting, origin=origin)
     service_order_payment_received(order=service_order, outcome=outcome)
     return outcome
 

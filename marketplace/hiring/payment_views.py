@@ -19,7 +19,7 @@ from marketplace.payments.interfaces import GatewayError, get_gateway
 from marketplace.payments.models import Payout
 from marketplace.payments.money import fen_to_yuan
 
-from . import payment_flow, selectors
+from . import milestones, payment_flow, selectors
 from .models import Status
 
 
@@ -50,8 +50,11 @@ class PayView(_PayerOrderMixin, View):
                 setup_secret = get_gateway().setup_intent_create()
             except GatewayError:
                 error = error or _("The payment service is not reachable right now. Please try again in a minute.")
+        stage = milestones.current(service_order)
         context = {
             "so": service_order,
+            "due": stage.amount if stage is not None else service_order.price,
+            "stage": stage,
             "payment": payment,
             "error": error,
             "authenticate": authenticate,

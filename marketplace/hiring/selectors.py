@@ -7,7 +7,17 @@ from marketplace.enterprises.selectors import enterprises_for_user
 from marketplace.payments.ledger import refund_annotations
 from providers.selectors import providers_for_user
 
-from .models import Contract, ContractSeal, Deliverable, DeliveryNote, Dispute, Extension, ServiceOrder, Status
+from .models import (
+    Contract,
+    ContractSeal,
+    Deliverable,
+    DeliveryNote,
+    Dispute,
+    Extension,
+    Milestone,
+    ServiceOrder,
+    Status,
+)
 from .services import BUYER, PROVIDER, STAFF
 
 # The one on-time rule behind every figure (provider profile, credit record, statistics, staff
@@ -54,7 +64,7 @@ def order_page(*, user, pk: int) -> ServiceOrder:
 
     The order's query also reads its contract and the contract's document (not its PDF), the refund
     figures (``refunded_fen``, ``refund_pending_fen``) and whether the order has deliverables,
-    delivery notes, extension requests and disputes (``has_deliverables`` ...), so the page asks for
+    delivery notes, extension requests, disputes and stages (``has_deliverables`` ...), so the page asks for
     only the lists there are. Its history and the contract's seals, with who applied each, come
     prefetched: one query each, however long they grow.
     """
@@ -67,6 +77,7 @@ def order_page(*, user, pk: int) -> ServiceOrder:
             has_delivery_notes=_has(DeliveryNote),
             has_extensions=_has(Extension),
             has_disputes=_has(Dispute),
+            has_milestones=_has(Milestone),
             **refund_annotations(),
         )
         .prefetch_related("events", Prefetch("contract__seals", queryset=ContractSeal.objects.select_related("actor")))

@@ -21,129 +21,39 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from oscar.apps.order.models import Order
 
-from marketplace.core import notify
-from marketplace.core.conflicts import Act, records_conflicts, require_impartial, require_no_conflict
+from marketplace.core.conflicts import Act, records_conflicts, require_impartial
 from marketplace.core.uploads import DOCUMENT_KINDS, file_digest, validate_upload
 from marketplace.payments import services as payments
 
-from . import conf, delivery_notes
-from .models import Deliverable, Dispute, Extension, OrderEvent, ServiceOrder, Status
+from . import conf, delivery_notes, milestones
+
+# The extension steps and the checks every step shares, importable from here as before.
+from .extensions import extension_decide, extension_request  # noqa: F401
+from .models import Deliverable, Dispute, OrderEvent, ServiceOrder, Status
 from .placement import ServiceOrderCreator
+from .steps import (  # noqa: F401
+    BUYER,
+    PROVIDER,
+    STAFF,
+    SYSTEM,
+    NotPermitted,
+    TransitionNotAllowed,
+    _actor,
+    _lock,
+    _move,
+    _note,
+    _other,
+    _require,
+    _require_fair,
+    _require_reason,
+    _require_status,
+    _tell,
+    party_of,
+)
 
 logger = logging.getLogger(__name__)
 
 DELIVERABLE_MAX_SIZE = 20 * 1024 * 1024
-BUYER, PROVIDER, STAFF, SYSTEM = "buyer", "provider", "staff", "system"
-
-
-class NotPermitted(ValidationError):
-    """The acting user is not a party allowed to take this step."""
-
-
-class TransitionNotAllowed(ValidationError):
-    """The order is not in a status that allows this step."""
-
-
-# --- helpers -------------------------------------------------------------------------------------
-
-
-def party_of(service_order: ServiceOrder, user) -> str | None:
-    """``buyer`` / ``provider`` / ``staff`` / None: the acting user's side of this order."""
-    if user is None or not user.is_authenticated:
-        return None
-    if service_order.enterprise.memberships.filter(user=user).exists():
-        return BUYER
-    if service_order.provider.memberships.filter(user=user).exists():
-        return PROVIDER
-    if user.is_staff:
-        return STAFF
-    return None
-
-
-def _require(service_order, user, parties: tuple[str, ...]) -> str:
-    party = party_of(service_order, user)
-    if party not in parties:
-        raise NotPermitted(_("You may not take this step on this order."), code="not_permitted")
-    return party
-
-
-def _require_fair(service_order, user, act: str) -> None:
-    """A party acting on the other side must not sit on both (``core.conflicts``)."""
-    require_no_conflict(
-        user=user,
-        act=act,
-        enterprise=service_order.enterprise,
-        provider=service_order.provider,
-        subject=f"order {service_order.order.number}",
-    )
-
-
-def _require_status(service_order, allowed) -> None:
-    if service_order.order.status not in allowed:
-        raise TransitionNotAllowed(
-            _("This cannot be done while the order is “%(status)s”."),
-            code="transition_not_allowed",
-            params={"status": service_order.get_status_display()},
-        )
-
-
-def _require_reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError(_("Please give a reason; the other party will see it."), code="reason_required")
-    return reason
-
-
-def _lock(service_order: ServiceOrder) -> ServiceOrder:
-    locked = ServiceOrder.objects.select_for_update().get(pk=service_order.pk)
-    locked.order = Order.objects.select_for_update().get(pk=locked.order_id)
-    return locked
-
-
-def _actor(user):
-    return user if user is not None and getattr(user, "is_authenticated", False) else None
-
-
-def _move(service_order, to_status, *, actor=None, kind, reason="", **data) -> OrderEvent:
-    from_status = service_order.order.status
-    service_order.order.set_status(to_status)
-    return OrderEvent.objects.create(
-        service_order=service_order,
-        kind=kind,
-        actor=_actor(actor),
-        from_status=from_status,
-        to_status=to_status,
-        reason=reason,
-        data=data,
-    )
-
-
-def _note(service_order, kind, *, actor=None, reason="", **data) -> OrderEvent:
-    status = service_order.order.status
-    return OrderEvent.objects.create(
-        service_order=service_order,
-        kind=kind,
-        actor=_actor(actor),
-        from_status=status,
-        to_status=status,
-        reason=reason,
-        data=data,
-    )
-
-
-def _tell(service_order, *, to: str, subject, body, **params) -> None:
-    recipients = (
-        notify.organisation_recipients(service_order.enterprise)
-        if to == BUYER
-        else notify.organisation_recipients(service_order.provider)
-    )
-    notify.notify(
-        recipients=recipients,
-        subject=subject,
-        body=body,
-        url=service_order.get_absolute_url(),
-        params={"number": service_order.order.number, "title": service_order.title, **params},
-    )
 
 
 def service_order_note(*, service_order: ServiceOrder, kind: str, actor=None, reason: str = "", **data) -> OrderEvent:
@@ -161,10 +71,6 @@ def _queue_contract(service_order_id: int) -> None:
         tasks.contract_queue(service_order_id)
     except Exception:  # noqa: BLE001 - the order is committed; a broker or sealing failure must not turn it into an error page
         logger.exception("Could not queue the contract of service order %s", service_order_id)
-
-
-def _other(party: str) -> str:
-    return PROVIDER if party == BUYER else BUYER
 
 
 # --- creation ------------------------------------------------------------------------------------
@@ -197,8 +103,11 @@ def service_order_create(
     basket=None,
     basket_line=None,
     order: Order | None = None,
+    milestone_plan: str = "",
 ) -> ServiceOrder:
-    """An Oscar order in ``awaiting_payment`` with its service record (used by both hiring paths)."""
+    """An Oscar order in ``awaiting_payment`` with its service record (used by both hiring paths), and its
+    stages when the listing or quote plans them (``milestones``; a plan that does not fit the price refuses
+    the order)."""
     price = Decimal(price).quantize(Decimal("0.01"))
     if order is None:
         order = ServiceOrderCreator().place_service_order(
@@ -231,6 +140,7 @@ def service_order_create(
         price=price,
         service_days=service_days,
     )
+    milestones.milestones_create(service_order=service_order, plan=milestone_plan)
     _note(service_order, "created", actor=buyer, source=source)
     transaction.on_commit(lambda pk=service_order.pk: _queue_contract(pk))
     _tell(
@@ -246,15 +156,22 @@ def service_order_create(
 
 
 @transaction.atomic
-def service_order_start(*, service_order: ServiceOrder, paid_at: datetime.datetime | None = None) -> ServiceOrder:
-    """Payment recorded: the service clock starts. Called only by ``payment_flow.service_order_payment_received``."""
+def service_order_start(
+    *, service_order: ServiceOrder, paid_at: datetime.datetime | None = None, milestone_id: int | None = None
+) -> ServiceOrder:
+    """Payment recorded: the service clock starts (at the first payment of an order paid in stages; each
+    later one starts its stage). Called only by ``payment_flow.service_order_payment_received``."""
     service_order = _lock(service_order)
     _require_status(service_order, (Status.AWAITING_PAYMENT,))
     paid_at = paid_at or timezone.now()
-    service_order.paid_at = paid_at
-    service_order.due_at = paid_at + datetime.timedelta(days=service_order.service_days)
-    service_order.save(update_fields=["paid_at", "due_at"])
-    _move(service_order, Status.IN_SERVICE, kind="paid")
+    stage = milestones.funded(service_order, milestone_id, paid_at)
+    if stage is None and service_order.milestones.exists():  # money for another stage never starts this one
+        raise TransitionNotAllowed(_("This payment is not for the stage now due."), code="wrong_stage")
+    if service_order.paid_at is None:
+        service_order.paid_at = paid_at
+        service_order.due_at = paid_at + datetime.timedelta(days=service_order.service_days)
+        service_order.save(update_fields=["paid_at", "due_at"])
+    _move(service_order, Status.IN_SERVICE, kind="paid", **({"stage": stage.position} if stage else {}))
     for to in (BUYER, PROVIDER):
         _tell(
             service_order,
@@ -264,53 +181,6 @@ def service_order_start(*, service_order: ServiceOrder, paid_at: datetime.dateti
             due=timezone.localtime(service_order.due_at).strftime("%Y-%m-%d"),
         )
     return service_order
-
-
-@transaction.atomic
-def extension_request(*, service_order: ServiceOrder, user, days: int, reason: str) -> Extension:
-    service_order = _lock(service_order)
-    _require(service_order, user, (PROVIDER,))
-    _require_status(service_order, (Status.IN_SERVICE, Status.REVISION_REQUESTED))
-    reason = _require_reason(reason)
-    if not isinstance(days, int) or not 1 <= days <= 365:
-        raise ValidationError({"days": _("Ask for between 1 and 365 extra days.")}, code="bad_days")
-    if service_order.extensions.filter(status=Extension.Status.PENDING).exists():
-        raise ValidationError(_("An extension request is already waiting for the buyer."), code="extension_pending")
-    extension = Extension.objects.create(service_order=service_order, days=days, reason=reason, requested_by=user)
-    _note(service_order, "extension_requested", actor=user, reason=reason, days=days)
-    _tell(
-        service_order,
-        to=BUYER,
-        subject=_("Order %(number)s: the provider asks for more time"),
-        body=_("The provider asks for %(days)s more days: %(reason)s"),
-        days=days,
-        reason=reason,
-    )
-    return extension
-
-
-@transaction.atomic
-def extension_decide(*, extension: Extension, user, grant: bool) -> Extension:
-    service_order = _lock(extension.service_order)
-    _require(service_order, user, (BUYER,))
-    extension = Extension.objects.select_for_update().get(pk=extension.pk)
-    if extension.status != Extension.Status.PENDING:
-        raise TransitionNotAllowed(_("This extension request has already been decided."), code="decided")
-    extension.status = Extension.Status.GRANTED if grant else Extension.Status.REFUSED
-    extension.decided_by = user
-    extension.decided_at = timezone.now()
-    extension.save()
-    if grant and service_order.due_at:
-        service_order.due_at += datetime.timedelta(days=extension.days)
-        service_order.save(update_fields=["due_at"])
-    _note(service_order, "extension_granted" if grant else "extension_refused", actor=user, days=extension.days)
-    _tell(
-        service_order,
-        to=PROVIDER,
-        subject=_("Order %(number)s: extension decided"),
-        body=_("The buyer has granted your extension.") if grant else _("The buyer has refused your extension."),
-    )
-    return extension
 
 
 # --- delivery and acceptance ---------------------------------------------------------------------
@@ -393,23 +263,21 @@ def service_order_accept(
         service_order.delivered_at is not None and service_order.delivered_at <= _auto_accept_cutoff(now)
     ):
         raise TransitionNotAllowed(_("The buyer still has time to review this delivery."), code="review_window_open")
-    service_order.accepted_at = timezone.now()
-    service_order.auto_accepted = automatic
-    service_order.save(update_fields=["accepted_at", "auto_accepted"])
     # What is accepted is the latest delivery, as its sealed note lists it (orders delivered before
     # notes existed have none).
     note = service_order.delivery_notes.select_related("document").order_by("-sequence").first()
     if note is not None:
-        note.accepted_at = service_order.accepted_at
+        note.accepted_at = timezone.now()
         note.save(update_fields=["accepted_at"])
-    _move(
-        service_order,
-        Status.COMPLETED,
-        actor=user,
-        kind="auto_accepted" if automatic else "accepted",
-        **({"note": note.number, "sha256": note.sha256} if note is not None else {}),
-    )
-    payments.payout_settle(service_order=service_order)
+    noted = {"note": note.number, "sha256": note.sha256} if note is not None else {}
+    if _stage_released(service_order, user, kind="auto_accepted" if automatic else "accepted", **noted):
+        return service_order  # a stage of several: the next one waits for its funding
+    service_order.accepted_at = timezone.now()
+    service_order.auto_accepted = automatic
+    service_order.save(update_fields=["accepted_at", "auto_accepted"])
+    _move(service_order, Status.COMPLETED, actor=user, kind="auto_accepted" if automatic else "accepted", **noted)
+    if not service_order.milestones.exists():  # a staged order's last stage was released above
+        payments.payout_settle(service_order=service_order)
     for to in (PROVIDER, BUYER) if automatic else (PROVIDER,):
         _tell(
             service_order,
@@ -418,6 +286,27 @@ def service_order_accept(
             body=_("The delivery of “%(title)s” has been accepted and the order is complete."),
         )
     return service_order
+
+
+def _stage_released(service_order, user, *, kind: str, **data) -> bool:
+    """For an order paid in stages: release the current stage (its own payout). True when a further stage
+    remains, the order now awaiting its funding; False for the last stage (the caller completes the
+    order) and for an order paid at once."""
+    stage = milestones.current(service_order)
+    if stage is None:
+        return False
+    milestones.release(service_order, stage)
+    if milestones.current(service_order) is None:
+        return False
+    _move(service_order, Status.AWAITING_PAYMENT, actor=user, kind=kind, stage=stage.position, **data)
+    _tell(
+        service_order,
+        to=BUYER,
+        subject=_("Order %(number)s: stage %(stage)s accepted"),
+        body=_("Stage %(stage)s of “%(title)s” is accepted and paid to the provider. Fund the next stage to go on."),
+        stage=stage.position,
+    )
+    return True
 
 
 @records_conflicts
@@ -483,7 +372,10 @@ def service_order_cancel(*, service_order: ServiceOrder, user, reason: str) -> S
     party = _require(service_order, user, (BUYER, PROVIDER, STAFF))
     _require_status(service_order, (Status.AWAITING_PAYMENT,))
     reason = _require_reason(reason)
-    _move(service_order, Status.CANCELLED, actor=user, kind="cancelled", reason=reason)
+    # An order paid in stages that already released one ends there: what was done and paid stands.
+    ended = milestones.any_released(service_order)
+    milestones.cancel_rest(service_order)
+    _move(service_order, Status.COMPLETED if ended else Status.CANCELLED, actor=user, kind="cancelled", reason=reason)
     # Close any open card payment; one that still succeeds afterwards is refunded in full on arrival.
     transaction.on_commit(lambda: payments.payment_intents_cancel_open(service_order=service_order))
     for to in (BUYER, PROVIDER) if party == STAFF else (_other(party),):
@@ -550,7 +442,8 @@ def dispute_resolve(
         )
     if outcome not in Dispute.Outcome.values:
         raise ValidationError({"outcome": _("Choose an outcome.")}, code="bad_outcome")
-    paid = payments.amount_paid(service_order=service_order)
+    stage = milestones.current(service_order)  # a dispute of an order paid in stages is about its current stage
+    paid = payments.amount_paid(service_order=service_order, milestone_id=stage.pk if stage else None)
     if outcome == Dispute.Outcome.REFUND:
         refund_amount = paid
     elif outcome == Dispute.Outcome.SPLIT:
@@ -559,11 +452,9 @@ def dispute_resolve(
         except (TypeError, ArithmeticError, ValueError):
             refund_amount = None
         if refund_amount is None or not (Decimal("0") < refund_amount < paid):
-            raise ValidationError(
-                {"refund_amount": _("A split refunds more than nothing and less than the %(paid)s CNY paid.")},
-                code="bad_split",
-                params={"paid": paid},
-            )
+            # A field's message is not formatted with ``params`` by ValidationError: format it here.
+            message = _("A split refunds more than nothing and less than the %(paid)s CNY paid.") % {"paid": paid}
+            raise ValidationError({"refund_amount": message}, code="bad_split")
     else:
         refund_amount = None
     dispute.outcome = outcome
@@ -574,9 +465,21 @@ def dispute_resolve(
     dispute.save()
     if refund_amount:
         # Decided here, sent after this commits (the outbox): each part on the charge it reverses.
-        payments.refund_record(service_order=service_order, amount=refund_amount, reference=f"dispute-{dispute.pk}")
+        payments.refund_record(
+            service_order=service_order,
+            amount=refund_amount,
+            reference=f"dispute-{dispute.pk}",
+            milestone_id=stage.pk if stage else None,
+        )
     if outcome == Dispute.Outcome.REFUND:
+        if stage is not None:  # the stage's money goes back and the contract ends there
+            milestones.refunded(stage)
+            milestones.cancel_rest(service_order)
         _move(service_order, Status.REFUNDED, actor=user, kind="dispute_refunded", reason=decision)
+    elif _stage_released(
+        service_order, user, kind=f"dispute_{outcome}", reason=decision, refund=str(refund_amount or 0)
+    ):
+        pass  # a stage of several, released less any refund: the next one waits for its funding
     else:
         service_order.accepted_at = service_order.accepted_at or timezone.now()
         service_order.save(update_fields=["accepted_at"])
@@ -588,7 +491,8 @@ def dispute_resolve(
             reason=decision,
             refund=str(refund_amount or 0),
         )
-        payments.payout_settle(service_order=service_order)
+        if stage is None:
+            payments.payout_settle(service_order=service_order)
     for to in (BUYER, PROVIDER):
         _tell(
             service_order,

@@ -33,7 +33,7 @@ from signing import verifier
 from signing.exceptions import SigningError
 from signing.models import DocumentKind
 
-from . import checkout, contracts, delivery_notes, payment_flow, selectors, services, tasks
+from . import checkout, contracts, delivery_notes, milestones, payment_flow, selectors, services, tasks
 from .forms import CheckoutForm, DeliverableForm, DisputeResolveForm, ExtensionForm, FileCheckForm, ReasonForm
 from .models import Contract, Dispute, Extension, ServiceOrder, Status
 
@@ -76,8 +76,13 @@ class OrderDetailView(_OrderMixin, TemplateView):
         events = list(service_order.events.all())
         disputes = list(service_order.disputes.all()) if service_order.has_disputes else []
         contract = _contract_of(service_order)
+        stages = list(service_order.milestones.all()) if service_order.has_milestones else []
+        current = next((stage for stage in stages if stage.open), None)
         context.update(
             so=service_order,
+            stages=[(stage, milestones.due_at(service_order, stage)) for stage in stages],
+            current_stage=current,
+            due=current.amount if current is not None else service_order.price,
             party=party,
             status=status,
             lateness=service_order.lateness(),

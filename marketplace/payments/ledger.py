@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from django.db.models import BigIntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from .models import PaymentDifference, PaymentRecord, StripeOperation
+from .models import PaymentDifference, PaymentRecord, Payout, StripeOperation, StripePayment
 
 if TYPE_CHECKING:  # annotations only: payments holds hiring's orders by foreign key, never imports hiring
     from marketplace.hiring.models import ServiceOrder
@@ -48,8 +48,9 @@ def _sums(service_order_id: int, **filters) -> dict[str, int]:
     )
 
 
-def ledger_balance(*, service_order: ServiceOrder) -> Balance:
-    sums = _sums(service_order.pk)
+def ledger_balance(*, service_order: ServiceOrder, milestone_id: int | None = None) -> Balance:
+    """The order's balance, or with ``milestone_id`` one stage's (its entries only)."""
+    sums = _sums(service_order.pk, **({"milestone_id": milestone_id} if milestone_id else {}))
     return Balance(
         charged=sums.get(Kind.CHARGE, 0),
         refunded=sums.get(Kind.REFUND, 0),
@@ -65,10 +66,15 @@ def _pending(service_order_id, kind: str) -> QuerySet[StripeOperation]:
     )
 
 
-def pending_outflow(*, service_order: ServiceOrder, kind: str = StripeOperation.Kind.REFUND) -> int:
-    """Money an unfinished outbox operation (refunds by default) is about to move out of the order."""
-    pending = _pending(service_order.pk, kind).aggregate(total=Sum("amount_fen"))
-    return pending["total"] or 0
+def pending_outflow(
+    *, service_order: ServiceOrder, kind: str = StripeOperation.Kind.REFUND, milestone_id: int | None = None
+) -> int:
+    """Money an unfinished outbox operation (refunds by default) is about to move out of the order, or out
+    of one of its stages."""
+    pending = _pending(service_order.pk, kind)
+    if milestone_id:
+        pending = pending.filter(milestone_id=milestone_id)
+    return pending.aggregate(total=Sum("amount_fen"))["total"] or 0
 
 
 def _total(rows: QuerySet) -> Coalesce:
@@ -106,13 +112,31 @@ def shortfall_open(service_order: ServiceOrder) -> bool:
     ).exists()
 
 
-def check(service_order: ServiceOrder) -> Balance:
-    balance = ledger_balance(service_order=service_order)
+def check(service_order: ServiceOrder, milestone_id: int | None = None) -> Balance:
+    """The order's balance after a write, refused (``LedgerError``) unless it balances — and, for an entry of
+    a stage, the stage's balance too: one stage's money never pays another's refund or payout."""
+    if milestone_id:
+        _check(ledger_balance(service_order=service_order, milestone_id=milestone_id), service_order, milestone_id)
+    return _check(ledger_balance(service_order=service_order), service_order)
+
+
+def _check(balance: Balance, service_order: ServiceOrder, milestone_id: int | None = None) -> Balance:
+    scope = f"order {service_order.pk}" + (f" stage {milestone_id}" if milestone_id else "")
     if balance.refunded + balance.chargebacks > balance.charged or balance.fees < 0 or balance.transferred < 0:
-        raise LedgerError(f"ledger of order {service_order.pk} does not balance: {balance}")
+        raise LedgerError(f"ledger of {scope} does not balance: {balance}")
     if balance.held < 0 and not shortfall_open(service_order):
-        raise LedgerError(f"ledger of order {service_order.pk} would hold less than nothing: {balance}")
+        raise LedgerError(f"ledger of {scope} would hold less than nothing: {balance}")
     return balance
+
+
+def milestone_of(reference: str) -> int | None:
+    """The stage a card intent (its charge, refunds, chargebacks) or a payout's transfer belongs to."""
+    if not reference:
+        return None
+    stage = StripePayment.objects.filter(intent_id=reference).values_list("milestone_id", flat=True).first()
+    if stage is None:
+        stage = Payout.objects.filter(transfer_id=reference).values_list("milestone_id", flat=True).first()
+    return stage
 
 
 def entry(
@@ -123,8 +147,14 @@ def entry(
     *,
     intent_id: str = "",
     origin: str = PaymentRecord.Origin.PLATFORM,
+    milestone_id: int | None = None,
 ) -> PaymentRecord:
-    """Write one ledger entry for a locked order and check the balance (``LedgerError`` rolls it all back)."""
+    """Write one ledger entry for a locked order and check the balance (``LedgerError`` rolls it all back).
+
+    The entry belongs to ``milestone_id``'s stage, or, unless given, to the stage of the intent or transfer
+    it names (``milestone_of``); an order paid at once has no stages."""
+    if milestone_id is None:
+        milestone_id = milestone_of(intent_id)
     record = PaymentRecord.objects.create(
         service_order=service_order,
         kind=kind,
@@ -132,8 +162,9 @@ def entry(
         reference=reference[:128],
         intent_id=intent_id,
         origin=origin,
+        milestone_id=milestone_id,
     )
-    check(service_order)
+    check(service_order, milestone_id)
     return record
 
 

@@ -45,6 +45,11 @@ class PaymentRecord(models.Model):
     # transfers, fees and transfers): refunds are capped per charge by it.
     intent_id = models.CharField(max_length=255, blank=True, db_index=True)
     origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.PLATFORM)
+    # The stage of an order paid in stages this entry belongs to (null for an order paid at once): the
+    # ledger balances per stage as well as per order (``ledger.check``).
+    milestone = models.ForeignKey(
+        "hiring.Milestone", null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -68,6 +73,10 @@ class StripePayment(models.Model):
     """A PaymentIntent the platform created for an order (the amount is always the order's price)."""
 
     service_order = models.ForeignKey("hiring.ServiceOrder", on_delete=models.PROTECT, related_name="stripe_payments")
+    # The stage this intent funds (null for an order paid at once); its charge and refunds carry it.
+    milestone = models.ForeignKey(
+        "hiring.Milestone", null=True, blank=True, on_delete=models.PROTECT, related_name="stripe_payments"
+    )
     intent_id = models.CharField(max_length=255, unique=True)
     client_secret = models.CharField(max_length=255)
     amount_fen = models.BigIntegerField()
@@ -117,7 +126,8 @@ class PayoutAccount(models.Model):
 
 
 class Payout(models.Model):
-    """What the provider earns from a completed order: the held money minus the platform fee."""
+    """What the provider earns from a completed order (or an accepted stage of an order paid in stages):
+    the held money minus the platform fee. One per order, or one per stage."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -125,7 +135,10 @@ class Payout(models.Model):
         PAID = "paid", _("Paid out")
         CANCELLED = "cancelled", _("Cancelled")
 
-    service_order = models.OneToOneField("hiring.ServiceOrder", on_delete=models.PROTECT, related_name="payout")
+    service_order = models.ForeignKey("hiring.ServiceOrder", on_delete=models.PROTECT, related_name="order_payouts")
+    milestone = models.OneToOneField(
+        "hiring.Milestone", null=True, blank=True, on_delete=models.PROTECT, related_name="payout"
+    )
     provider = models.ForeignKey("providers.Provider", on_delete=models.PROTECT, related_name="payouts")
     amount_fen = models.BigIntegerField()
     fee_fen = models.BigIntegerField()
@@ -146,6 +159,11 @@ class Payout(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service_order"], condition=models.Q(milestone__isnull=True), name="one_payout_per_order"
+            )
+        ]
 
     def __str__(self):
         return f"payout {self.amount_fen} fen ({self.status})"
@@ -194,6 +212,8 @@ class StripeOperation(models.Model):
     target = models.CharField(max_length=255, blank=True)
     amount_fen = models.BigIntegerField(null=True, blank=True)
     payout = models.ForeignKey("Payout", null=True, blank=True, on_delete=models.PROTECT, related_name="operations")
+    # The stage an intent is created for (the intent's ``StripePayment`` takes it when it is recorded).
+    milestone = models.ForeignKey("hiring.Milestone", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     result_id = models.CharField(max_length=255, blank=True)
     error = models.CharField(max_length=255, blank=True)

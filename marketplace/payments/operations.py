@@ -62,10 +62,19 @@ def oscar_event(service_order, event_name: str, amount_fen: int, reference: str)
         event.line_quantities.create(line=line, quantity=line.quantity)
 
 
-def refund_entry(service_order, *, amount_fen: int, reference: str, intent_id: str, origin: str, source: str):
-    """A refund on a locked order's ledger, and in Oscar's payment models."""
+def refund_entry(  # noqa: PLR0913 - a refund's parts
+    service_order, *, amount_fen: int, reference: str, intent_id: str, origin: str, source: str, milestone_id=None
+):
+    """A refund on a locked order's ledger, and in Oscar's payment models. A card refund belongs to its
+    charge's stage; a bank refund to ``milestone_id``'s."""
     record = ledger.entry(
-        service_order, PaymentRecord.Kind.REFUND, amount_fen, reference, intent_id=intent_id, origin=origin
+        service_order,
+        PaymentRecord.Kind.REFUND,
+        amount_fen,
+        reference,
+        intent_id=intent_id,
+        origin=origin,
+        milestone_id=milestone_id,
     )
     oscar_source(service_order, source).refund(fen_to_yuan(amount_fen), reference=reference[:255], status="succeeded")
     oscar_event(service_order, "refunded", amount_fen, reference)
@@ -83,6 +92,7 @@ def operation_open(
     target: str = "",
     amount_fen: int | None = None,
     payout: Payout | None = None,
+    milestone_id: int | None = None,
 ) -> StripeOperation:
     """Record a gateway write to make, in the caller's (deciding) transaction; the same purpose gives the same row.
 
@@ -96,6 +106,7 @@ def operation_open(
             "target": target,
             "amount_fen": amount_fen,
             "payout": payout,
+            "milestone_id": milestone_id if milestone_id is not None else getattr(payout, "milestone_id", None),
         },
     )
     return operation
@@ -252,6 +263,7 @@ def operation_complete(*, operation: StripeOperation, result) -> StripeOperation
                 "client_secret": intent.client_secret,
                 "amount_fen": intent.amount,
                 "status": intent.status,
+                "milestone_id": operation.milestone_id,
             },
         )
         _finish(operation, status=Op.Status.SUCCEEDED, result_id=intent.id)
@@ -274,7 +286,13 @@ def operation_complete(*, operation: StripeOperation, result) -> StripeOperation
     elif operation.kind == Op.Kind.TRANSFER:
         transfer_id: str = result
         if ledger.recorded(transfer_id) is None:
-            ledger.entry(service_order, PaymentRecord.Kind.TRANSFER, operation.amount_fen, transfer_id)
+            ledger.entry(
+                service_order,
+                PaymentRecord.Kind.TRANSFER,
+                operation.amount_fen,
+                transfer_id,
+                milestone_id=operation.milestone_id,
+            )
         Payout.objects.filter(pk=operation.payout_id).update(
             status=Payout.Status.PAID, transfer_id=transfer_id, paid_at=timezone.now(), hold_reason=""
         )

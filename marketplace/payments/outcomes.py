@@ -27,6 +27,7 @@ class PaymentOutcome:
     reference: str
     record_id: int | None = None  # the charge's ledger entry, when there is one
     recorded_at: datetime.datetime | None = None
+    milestone_id: int | None = None  # the stage the charge funds, for an order paid in stages
 
     @property
     def applied(self) -> bool:

@@ -37,22 +37,51 @@ def payout_hold_reason(*, service_order: ServiceOrder) -> str:
     return ""
 
 
+def _held(service_order, milestone_id: int | None) -> int:
+    """What the order (or one stage) holds, less refunds under way."""
+    balance = ledger.ledger_balance(service_order=service_order, milestone_id=milestone_id)
+    return balance.held - ledger.pending_outflow(service_order=service_order, milestone_id=milestone_id)
+
+
+def _fee_reference(service_order, milestone_id: int | None, n: int = 0) -> str:
+    stage = f"-m{milestone_id}" if milestone_id else ""
+    return f"fee-{service_order.pk}{stage}" + (f"-{n}" if n else "")
+
+
+def _payout_of(service_order, milestone_id: int | None) -> Payout | None:
+    """The payout of the order (paid at once) or of one of its stages, locked."""
+    payouts = Payout.objects.select_for_update().filter(service_order_id=service_order.pk)
+    return (
+        payouts.filter(milestone_id=milestone_id) if milestone_id else payouts.filter(milestone__isnull=True)
+    ).first()
+
+
 @transaction.atomic
-def payout_settle(*, service_order: ServiceOrder) -> Payout | None:
-    """On completion: keep the platform fee and owe the provider the rest of what is held, less any refund
-    still under way. Called by the lifecycle in the completing transaction; the transfer runs after commit
-    (``payout_release``)."""
+def payout_settle(*, service_order: ServiceOrder, milestone_id: int | None = None) -> Payout | None:
+    """On completion (of the order, or of its stage ``milestone_id``): keep the platform fee and owe the
+    provider the rest of what is held, less any refund still under way. Called by the lifecycle in the
+    completing transaction; the transfer runs after commit (``payout_release``)."""
     service_order = ledger.lock(service_order)
-    if Payout.objects.filter(service_order=service_order).exists():
+    if _payout_of(service_order, milestone_id) is not None:
         return None
-    held = ledger.ledger_balance(service_order=service_order).held - ledger.pending_outflow(service_order=service_order)
+    held = _held(service_order, milestone_id)
     if held <= 0:
         return None
     fee = percent_of(held, conf.get("PLATFORM_FEE_PERCENT"))
     if fee:
-        ledger.entry(service_order, PaymentRecord.Kind.FEE, fee, f"fee-{service_order.pk}")
+        ledger.entry(
+            service_order,
+            PaymentRecord.Kind.FEE,
+            fee,
+            _fee_reference(service_order, milestone_id),
+            milestone_id=milestone_id,
+        )
     payout = Payout.objects.create(
-        service_order=service_order, provider_id=service_order.provider_id, amount_fen=held - fee, fee_fen=fee
+        service_order=service_order,
+        milestone_id=milestone_id,
+        provider_id=service_order.provider_id,
+        amount_fen=held - fee,
+        fee_fen=fee,
     )
     transaction.on_commit(lambda: payout_release(payout_id=payout.pk))
     return payout
@@ -131,18 +160,25 @@ def payout_account_set(*, provider, stripe_account_id: str) -> PayoutAccount:
 # --- money taken back after the decision (a dashboard refund, a lost chargeback) -------------------------
 
 
-def outflow_prepare(service_order: ServiceOrder, amount_fen: int, *, key: str) -> None:
+def outflow_prepare(service_order: ServiceOrder, amount_fen: int, *, key: str, milestone_id: int | None = None) -> None:
     """Before recording money Stripe moved out of a locked order on its own (a dashboard refund, a lost
     chargeback). A payout not sent yet gives its fee back first (``outflow_settle`` works fee and payout
     out again); if the money still leaves the order holding less than nothing — the provider was already
-    paid — the shortfall difference that allows it is opened."""
-    payout = Payout.objects.select_for_update().filter(service_order_id=service_order.pk).first()
+    paid — the shortfall difference that allows it is opened. ``milestone_id``: the stage whose charge
+    the money came from (its payout, its balance)."""
+    payout = _payout_of(service_order, milestone_id)
     if payout is not None and payout.fee_fen and not _sent(payout):
         n = PaymentRecord.objects.filter(service_order=service_order, kind=PaymentRecord.Kind.FEE_RETURN).count()
-        ledger.entry(service_order, PaymentRecord.Kind.FEE_RETURN, payout.fee_fen, f"fee-return-{payout.pk}-{n}")
+        ledger.entry(
+            service_order,
+            PaymentRecord.Kind.FEE_RETURN,
+            payout.fee_fen,
+            f"fee-return-{payout.pk}-{n}",
+            milestone_id=milestone_id,
+        )
         payout.fee_fen = 0
         payout.save(update_fields=["fee_fen"])
-    if ledger.ledger_balance(service_order=service_order).held - amount_fen < 0:
+    if ledger.ledger_balance(service_order=service_order, milestone_id=milestone_id).held - amount_fen < 0:
         difference_open(
             service_order=service_order,
             kind=PaymentDifference.Kind.SHORTFALL,
@@ -160,7 +196,7 @@ def _sent(payout: Payout) -> bool:
     )
 
 
-def outflow_settle(service_order: ServiceOrder, *, key: str) -> None:
+def outflow_settle(service_order: ServiceOrder, *, key: str, milestone_id: int | None = None) -> None:
     """After recording such an outflow: make the payout match what is left.
 
     - Payout not sent yet: the fee is returned, and fee and payout are worked out again from what is held
@@ -168,17 +204,17 @@ def outflow_settle(service_order: ServiceOrder, *, key: str) -> None:
     - Payout sent: the shortfall is recovered by reversing the provider's transfer (an outbox operation),
       and what the transfer cannot cover is taken from the platform's fee.
     """
-    payout = Payout.objects.select_for_update().filter(service_order_id=service_order.pk).first()
+    payout = _payout_of(service_order, milestone_id)
     if payout is None:
         return
     if not _sent(payout):
         _payout_rework(service_order, payout)
         return
-    held = ledger.ledger_balance(service_order=service_order).held
+    held = ledger.ledger_balance(service_order=service_order, milestone_id=milestone_id).held
     if held >= 0 or payout.status != Payout.Status.PAID:
         return  # nothing to recover, or staff settle it once the transfer lands (the shortfall stays open)
     shortfall = -held
-    transferred = ledger.ledger_balance(service_order=service_order).transferred
+    transferred = ledger.ledger_balance(service_order=service_order, milestone_id=milestone_id).transferred
     reverse = min(shortfall, transferred)
     if reverse:
         operation_open(
@@ -187,11 +223,12 @@ def outflow_settle(service_order: ServiceOrder, *, key: str) -> None:
             purpose=f"reversal:{key}",
             target=payout.transfer_id,
             amount_fen=reverse,
+            payout=payout,
         )
         operations_run_after_commit(service_order)
-    rest = min(shortfall - reverse, ledger.ledger_balance(service_order=service_order).fees)
+    rest = min(shortfall - reverse, ledger.ledger_balance(service_order=service_order, milestone_id=milestone_id).fees)
     if rest:
-        ledger.entry(service_order, PaymentRecord.Kind.FEE_RETURN, rest, f"fee-return-{key}")
+        ledger.entry(service_order, PaymentRecord.Kind.FEE_RETURN, rest, f"fee-return-{key}", milestone_id=milestone_id)
         fee_invoices_sync(service_order)  # the fee invoiced with the payout is partly given back: a credit note
     if not reverse:
         PaymentDifference.objects.filter(
@@ -201,11 +238,17 @@ def outflow_settle(service_order: ServiceOrder, *, key: str) -> None:
 
 def _payout_rework(service_order, payout: Payout) -> None:
     """Fee and payout worked out again from what is held (the old fee was given back by ``outflow_prepare``)."""
-    held = ledger.ledger_balance(service_order=service_order).held - ledger.pending_outflow(service_order=service_order)
+    held = _held(service_order, payout.milestone_id)
     fee = percent_of(held, conf.get("PLATFORM_FEE_PERCENT")) if held > 0 else 0
     if fee:
         n = PaymentRecord.objects.filter(service_order=service_order, kind=PaymentRecord.Kind.FEE).count()
-        ledger.entry(service_order, PaymentRecord.Kind.FEE, fee, f"fee-{service_order.pk}-{n}")
+        ledger.entry(
+            service_order,
+            PaymentRecord.Kind.FEE,
+            fee,
+            _fee_reference(service_order, payout.milestone_id, n),
+            milestone_id=payout.milestone_id,
+        )
     payout.fee_fen = fee
     payout.amount_fen = max(held - fee, 0)
     if payout.amount_fen == 0:

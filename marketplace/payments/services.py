@@ -72,9 +72,9 @@ _lock = ledger.lock
 # --- the hiring interface (yuan) ---------------------------------------------------------------------
 
 
-def amount_paid(*, service_order: ServiceOrder) -> Decimal:
-    """What the buyer has paid and not got back (by refund or chargeback)."""
-    balance = ledger_balance(service_order=service_order)
+def amount_paid(*, service_order: ServiceOrder, milestone_id: int | None = None) -> Decimal:
+    """What the buyer has paid and not got back (by refund or chargeback), for the order or one stage."""
+    balance = ledger_balance(service_order=service_order, milestone_id=milestone_id)
     return fen_to_yuan(balance.charged - balance.refunded - balance.chargebacks)
 
 
@@ -82,8 +82,10 @@ def amount_refunded(*, service_order: ServiceOrder) -> Decimal:
     return fen_to_yuan(ledger_balance(service_order=service_order).refunded)
 
 
-def _charge(service_order, *, amount_fen: int, reference: str, source_name: str, intent_id: str = "", origin: str = ""):
-    """Record money received for a locked order, in Oscar's payment models too."""
+def _charge(  # noqa: PLR0913 - a charge's parts
+    service_order, *, amount_fen: int, reference: str, source_name: str, intent_id="", origin="", milestone_id=None
+):
+    """Record money received for a locked order (for one of its stages), in Oscar's payment models too."""
     record = ledger.entry(
         service_order,
         PaymentRecord.Kind.CHARGE,
@@ -91,6 +93,7 @@ def _charge(service_order, *, amount_fen: int, reference: str, source_name: str,
         reference,
         intent_id=intent_id,
         origin=origin or PaymentRecord.Origin.PLATFORM,
+        milestone_id=milestone_id,
     )
     amount = fen_to_yuan(amount_fen)
     source = oscar_source(service_order, source_name)
@@ -108,6 +111,7 @@ def _outcome(result: PaymentResult, service_order, *, amount_fen: int, reference
         reference=reference,
         record_id=record.pk if record is not None else None,
         recorded_at=record.created_at if record is not None else None,
+        milestone_id=record.milestone_id if record is not None else None,
     )
 
 
@@ -119,8 +123,11 @@ def payment_record(
     reference: str,
     source_name: str = MANUAL_SOURCE,
     origin: str = PaymentRecord.Origin.PLATFORM,
+    amount_due: Decimal | None = None,
+    milestone_id: int | None = None,
 ) -> PaymentOutcome:
-    """Record the buyer's payment in full; ``applied``, or ``duplicate`` for a replayed reference.
+    """Record the buyer's payment in full (of the order's price, or of ``amount_due`` for the stage
+    ``milestone_id`` of an order paid in stages); ``applied``, or ``duplicate`` for a replayed reference.
 
     Starting the order is hiring's decision (``payment_flow.service_order_payment_received``), made
     in the caller's transaction: if hiring refuses, this charge rolls back with it.
@@ -134,11 +141,17 @@ def payment_record(
             PaymentResult.DUPLICATE, service_order, amount_fen=existing.amount_fen, reference=reference, record=existing
         )
     amount = Decimal(amount).quantize(Decimal("0.01"))
-    if amount != service_order.price:
+    if amount_due is None and amount != service_order.price:
         raise ValidationError(
             _("The payment of %(amount)s CNY does not match the order's price of %(price)s CNY."),
             code="amount_mismatch",
             params={"amount": amount, "price": service_order.price},
+        )
+    if amount_due is not None and amount != amount_due:
+        raise ValidationError(
+            _("The payment of %(amount)s CNY does not match the %(due)s CNY due for this stage."),
+            code="amount_mismatch",
+            params={"amount": amount, "due": amount_due},
         )
     amount_fen = yuan_to_fen(amount)
     intent_id = reference if source_name == STRIPE_SOURCE else ""
@@ -149,16 +162,20 @@ def payment_record(
         source_name=source_name,
         intent_id=intent_id,
         origin=origin,
+        milestone_id=milestone_id,
     )
     return _outcome(PaymentResult.APPLIED, service_order, amount_fen=amount_fen, reference=reference, record=record)
 
 
-def _refund_plan(service_order, amount_fen: int) -> list[tuple[str, int]]:
-    """How a refund of ``amount_fen`` spreads over the order's charges: (intent id, amount) pairs, newest card
-    charge first, each capped at what is left on it; what no card charge covers goes back by bank ("")."""
+def _refund_plan(service_order, amount_fen: int, milestone_id: int | None = None) -> list[tuple[str, int]]:
+    """How a refund of ``amount_fen`` spreads over the order's (or one stage's) charges: (intent id, amount)
+    pairs, newest card charge first, each capped at what is left on it; what no card charge covers goes
+    back by bank ("")."""
     plan = []
     left = amount_fen
     charges = PaymentRecord.objects.filter(service_order=service_order, kind=PaymentRecord.Kind.CHARGE)
+    if milestone_id:
+        charges = charges.filter(milestone_id=milestone_id)
     for intent_id in charges.exclude(intent_id="").order_by("-created_at", "-pk").values_list("intent_id", flat=True):
         take = min(left, ledger.charge_left(service_order=service_order, intent_id=intent_id))
         if take > 0:
@@ -171,20 +188,25 @@ def _refund_plan(service_order, amount_fen: int) -> list[tuple[str, int]]:
     return plan
 
 
-def _refund(service_order, *, amount_fen: int, purpose: str, intent_id: str = "") -> list[StripeOperation]:
+def _refund(
+    service_order, *, amount_fen: int, purpose: str, intent_id: str = "", milestone_id: int | None = None
+) -> list[StripeOperation]:
     """Decide to give money back to the buyer of a locked order. Card money goes back through outbox
     operations run after the deciding transaction commits, each on the charge it reverses; money paid by
     bank transfer is recorded as refunded here (staff pay it back).
 
     ``intent_id`` names the one charge being reversed (money that came late, or twice, goes back to the
-    card it came from); without it the refund spreads over the order's charges, newest first.
+    card it came from); without it the refund spreads over the order's charges, newest first. With
+    ``milestone_id`` only that stage's money is refunded, from that stage's charges.
     """
-    balance = ledger_balance(service_order=service_order)
+    if intent_id and milestone_id is None:
+        milestone_id = ledger.milestone_of(intent_id)
+    balance = ledger_balance(service_order=service_order, milestone_id=milestone_id)
     refundable = balance.charged - balance.refunded - balance.chargebacks
-    pending = ledger.pending_outflow(service_order=service_order)
+    pending = ledger.pending_outflow(service_order=service_order, milestone_id=milestone_id)
     if amount_fen <= 0 or amount_fen > refundable - pending or amount_fen > balance.held - pending:
         raise ValidationError(_("A refund cannot exceed what was paid."), code="refund_too_large")
-    plan = [(intent_id, amount_fen)] if intent_id else _refund_plan(service_order, amount_fen)
+    plan = [(intent_id, amount_fen)] if intent_id else _refund_plan(service_order, amount_fen, milestone_id)
     operations = []
     for target, amount in plan:
         if target:
@@ -197,6 +219,7 @@ def _refund(service_order, *, amount_fen: int, purpose: str, intent_id: str = ""
                     purpose=f"refund:{purpose}:{target}",
                     target=target,
                     amount_fen=amount,
+                    milestone_id=milestone_id,
                 )
             )
         elif ledger.recorded(purpose) is None:
@@ -207,6 +230,7 @@ def _refund(service_order, *, amount_fen: int, purpose: str, intent_id: str = ""
                 intent_id="",
                 origin=PaymentRecord.Origin.PLATFORM,
                 source=MANUAL_SOURCE,
+                milestone_id=milestone_id,
             )
     if operations:
         operations_run_after_commit(service_order)
@@ -214,8 +238,11 @@ def _refund(service_order, *, amount_fen: int, purpose: str, intent_id: str = ""
 
 
 @transaction.atomic
-def refund_record(*, service_order: ServiceOrder, amount: Decimal, reference: str) -> list[StripeOperation]:
-    """Refund the buyer (a dispute decision); never more than was paid, is still held and is left on each charge.
+def refund_record(
+    *, service_order: ServiceOrder, amount: Decimal, reference: str, milestone_id: int | None = None
+) -> list[StripeOperation]:
+    """Refund the buyer (a dispute decision); never more than was paid, is still held and is left on each charge
+    (of the order, or of the stage ``milestone_id``).
 
     ``reference`` names the decision: the same decision refunds once, however often this is called.
     """
@@ -223,40 +250,54 @@ def refund_record(*, service_order: ServiceOrder, amount: Decimal, reference: st
     if Op.objects.filter(purpose__startswith=f"refund:{reference}:").exists() or ledger.recorded(reference):
         return list(Op.objects.filter(purpose__startswith=f"refund:{reference}:"))
     amount_fen = yuan_to_fen(Decimal(amount).quantize(Decimal("0.01")))
-    return _refund(service_order, amount_fen=amount_fen, purpose=reference)
+    return _refund(service_order, amount_fen=amount_fen, purpose=reference, milestone_id=milestone_id)
 
 
 @transaction.atomic
-def payment_record_manual(*, service_order: ServiceOrder, user, reference: str) -> PaymentOutcome:
-    """Staff record a payment received outside the platform (a bank transfer)."""
+def payment_record_manual(
+    *, service_order: ServiceOrder, user, reference: str, amount_due: Decimal | None = None, milestone_id=None
+) -> PaymentOutcome:
+    """Staff record a payment received outside the platform (a bank transfer) of the price, or of the
+    ``amount_due`` for the stage ``milestone_id``."""
     if not (user and user.is_authenticated and user.is_staff):
         raise ValidationError(_("Only platform staff may record a payment."), code="staff_only")
     reference = (reference or "").strip()
     if not reference:
         raise ValidationError(_("Enter the bank or receipt reference of the payment."), code="reference_required")
     return payment_record(
-        service_order=service_order, amount=service_order.price, reference=f"manual:{reference}"[:128]
+        service_order=service_order,
+        amount=service_order.price if amount_due is None else amount_due,
+        reference=f"manual:{reference}"[:128],
+        amount_due=amount_due,
+        milestone_id=milestone_id,
     )
 
 
 # --- paying by card -----------------------------------------------------------------------------------
 
 
-def payment_intent_prepare(*, service_order: ServiceOrder) -> StripePayment | StripeOperation:
+def payment_intent_prepare(
+    *, service_order: ServiceOrder, amount_due: Decimal | None = None, milestone_id: int | None = None
+) -> StripePayment | StripeOperation:
     """The order's open PaymentIntent, or the outbox operation that creates it (to run after this commits).
 
-    The amount is the order's price, never the client's. Only for an order awaiting payment: hiring checks
-    that under the order's lock and calls this in the same transaction.
+    The amount is the order's price (or ``amount_due`` for the stage ``milestone_id``), never the client's.
+    Only for an order awaiting payment: hiring checks that under the order's lock and calls this in the
+    same transaction.
     """
     service_order = _lock(service_order)
-    amount_fen = yuan_to_fen(service_order.price)
+    amount_fen = yuan_to_fen(service_order.price if amount_due is None else amount_due)
     # An intent whose card was declined is not reused: each new card gets a fresh intent.
     open_payments = service_order.stripe_payments.exclude(status__in=("succeeded", "canceled")).filter(last_error="")
-    payment = open_payments.filter(amount_fen=amount_fen).first()
+    payment = open_payments.filter(amount_fen=amount_fen, milestone_id=milestone_id).first()
     if payment is not None:
         return payment
     creating = Op.objects.filter(
-        service_order=service_order, kind=Op.Kind.INTENT_CREATE, status=Op.Status.PENDING, amount_fen=amount_fen
+        service_order=service_order,
+        kind=Op.Kind.INTENT_CREATE,
+        status=Op.Status.PENDING,
+        amount_fen=amount_fen,
+        milestone_id=milestone_id,
     ).first()
     if creating is not None:  # an earlier attempt may have created it at Stripe: the same key finds it
         return creating
@@ -266,6 +307,7 @@ def payment_intent_prepare(*, service_order: ServiceOrder) -> StripePayment | St
         kind=Op.Kind.INTENT_CREATE,
         purpose=f"intent:{service_order.pk}:{attempt}",
         amount_fen=amount_fen,
+        milestone_id=milestone_id,
     )
 
 
@@ -402,6 +444,8 @@ def payment_apply(
             reference=intent.id,
             source_name=STRIPE_SOURCE,
             origin=origin,
+            amount_due=fen_to_yuan(payment.amount_fen) if payment.milestone_id else None,
+            milestone_id=payment.milestone_id,
         )
     # Paid after the order was cancelled (or paid twice): keep nothing, refund that very charge in full.
     record = _charge(
@@ -411,6 +455,7 @@ def payment_apply(
         source_name=STRIPE_SOURCE,
         intent_id=intent.id,
         origin=origin,
+        milestone_id=payment.milestone_id,
     )
     _refund(service_order, amount_fen=intent.amount, purpose=f"return-{intent.id}", intent_id=intent.id)
     return outcome(PaymentResult.REFUNDED, record)

@@ -58,7 +58,7 @@ def refunds_record(*, payment: StripePayment, refunds: list[Refund], origin: str
             operation_complete(operation=operation, result=refund)
             continue
         new += 1
-        outflow_prepare(service_order, refund.amount, key=refund.id)
+        outflow_prepare(service_order, refund.amount, key=refund.id, milestone_id=payment.milestone_id)
         refund_entry(
             service_order,
             amount_fen=refund.amount,
@@ -74,7 +74,7 @@ def refunds_record(*, payment: StripePayment, refunds: list[Refund], origin: str
             amount_fen=refund.amount,
             origin=origin,
         )
-        outflow_settle(service_order, key=refund.id)
+        outflow_settle(service_order, key=refund.id, milestone_id=payment.milestone_id)
     return new
 
 
@@ -107,7 +107,7 @@ def chargeback_record(*, payment: StripePayment, dispute: Dispute, origin: str) 
     if dispute.closed:
         chargeback.closed_at = timezone.now()
         if dispute.lost and ledger.recorded(dispute.id) is None:
-            outflow_prepare(service_order, dispute.amount, key=dispute.id)
+            outflow_prepare(service_order, dispute.amount, key=dispute.id, milestone_id=payment.milestone_id)
             ledger.entry(
                 service_order,
                 PaymentRecord.Kind.CHARGEBACK,
@@ -116,7 +116,7 @@ def chargeback_record(*, payment: StripePayment, dispute: Dispute, origin: str) 
                 intent_id=payment.intent_id,
                 origin=origin,
             )
-            outflow_settle(service_order, key=dispute.id)
+            outflow_settle(service_order, key=dispute.id, milestone_id=payment.milestone_id)
         payouts_release_waiting(service_order=service_order)
     chargeback.save()
     return chargeback

@@ -62,6 +62,16 @@ class QuoteForm(forms.Form):
     price = forms.DecimalField(label=_("Price (CNY)"), min_value=0.01, max_digits=12, decimal_places=2)
     service_days = forms.IntegerField(label=_("Service days"), min_value=1, max_value=3650)
     note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    milestones = forms.CharField(
+        label=_("Paid in stages (optional)"),
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Draft report; 30%; 20\nFinal report; 70%; 45"}),
+        required=False,
+        help_text=_(
+            "One stage per line: name; share of the price (30%) or amount (12000); due day after the start. "
+            "Shares add up to 100%. The buyer funds and accepts each stage in turn, and each accepted stage is "
+            "paid out. Leave empty to be paid at once."
+        ),
+    )
     attachment = forms.FileField(
         label=_("Attachment"), required=False, help_text=_("Optional. PDF, PNG or JPEG, at most 10 MB.")
     )

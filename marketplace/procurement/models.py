@@ -179,6 +179,8 @@ class Quote(models.Model):
     price = models.DecimalField(_("Price (CNY)"), max_digits=12, decimal_places=2)
     service_days = models.PositiveIntegerField(_("Service days"))
     note = models.TextField(_("Note"), blank=True)
+    # The stages the work would be paid in (``core.milestone_plan``); empty: paid at once.
+    milestones = models.TextField(_("Paid in stages"), blank=True)
     attachment = models.FileField(
         _("Attachment"), upload_to=attachment_upload_to, storage=private_storage, blank=True, max_length=255
     )

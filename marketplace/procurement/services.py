@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.core import notify
+from marketplace.core import milestone_plan, notify
 from marketplace.core.conflicts import Act, records_conflicts, require_impartial, require_no_conflict
 from marketplace.core.regions import validate_region_code
 from marketplace.core.uploads import DOCUMENT_KINDS, validate_upload
@@ -209,8 +209,10 @@ def quote_submit(
     note: str = "",
     attachment=None,
     now: datetime.datetime | None = None,
+    milestones: str = "",
 ) -> Quote:
-    """Submit or change the acting provider's one quote, until the deadline."""
+    """Submit or change the acting provider's one quote (with the stages it would be paid in, if any:
+    ``core.milestone_plan``), until the deadline."""
     request = _lock(request)
     now = now or timezone.now()
     provider = quoting_provider(request=request, user=user, now=now)
@@ -234,6 +236,8 @@ def quote_submit(
             validate_upload(attachment, kinds=DOCUMENT_KINDS, max_size=ATTACHMENT_MAX_SIZE)
         except ValidationError as error:
             errors["attachment"] = error.messages
+    if plan_problems := milestone_plan.problems(milestones, None if "price" in errors else price):
+        errors["milestones"] = plan_problems
     if errors:
         raise ValidationError(errors)
     quote = Quote.objects.select_for_update().filter(request=request, provider=provider).first()
@@ -241,7 +245,7 @@ def quote_submit(
         quote = Quote(request=request, provider=provider, first_submitted_at=now)
     quote.price = price
     quote.service_days = service_days
-    quote.note = (note or "").strip()
+    quote.note, quote.milestones = (note or "").strip(), (milestones or "").strip()
     quote.submitted_by = user
     quote.submitted_at = now
     if attachment:
@@ -573,6 +577,7 @@ def request_award(*, request: RequestForQuotes, now=None) -> ServiceOrder | None
         source=ServiceOrder.Source.REQUEST,
         category=request.category,
         request=request,
+        milestone_plan=quote.milestones,
     )
 
 

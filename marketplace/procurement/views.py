@@ -203,7 +203,12 @@ class RequestDetailView(TemplateView):
             ineligible = services.provider_ineligibility(provider=membership.provider, request=rfq)
         if own and "quote_form" not in context:
             context["quote_form"] = QuoteForm(
-                initial={"price": own.price, "service_days": own.service_days, "note": own.note}
+                initial={
+                    "price": own.price,
+                    "service_days": own.service_days,
+                    "note": own.note,
+                    "milestones": own.milestones,
+                }
             )
         context.setdefault("quote_form", QuoteForm())
         context.setdefault("objection_form", ReasonForm())
@@ -287,6 +292,7 @@ class QuoteView(_RequestPost):
                     price=form.cleaned_data["price"],
                     service_days=form.cleaned_data["service_days"],
                     note=form.cleaned_data["note"],
+                    milestones=form.cleaned_data["milestones"],
                     attachment=form.cleaned_data.get("attachment"),
                 )
             except ValidationError as error:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from marketplace.accounts.models import User
 from marketplace.catalogue.models import AttributeOption, Category, Product, ProductCategory
 from marketplace.catalogue.services import product_class_ensure_intermediary_service
+from marketplace.core import milestone_plan
 from marketplace.core.regions import validate_region_code
 from marketplace.partner.models import StockRecord
 
@@ -36,6 +37,7 @@ class ListingData:
     deliverables: str = ""
     deliverables_zh: str = ""
     published: bool = False
+    milestones: str = ""
 
 
 def publish_blockers(*, provider: Provider, category: Category) -> list[str]:
@@ -74,6 +76,12 @@ def _validate_listing(data: ListingData) -> None:
             errors["regions_served"] = error.messages[0]
     if not data.title.strip():
         errors["title"] = _("This field is required.")
+    try:
+        stages = milestone_plan.parse(data.milestones)
+        if stages and data.pricing_mode == "fixed" and data.price:
+            milestone_plan.allocate(stages, data.price)
+    except ValidationError as error:
+        errors["milestones"] = error.messages
     if errors:
         raise ValidationError(errors)
 
@@ -90,6 +98,7 @@ def _apply_listing(product: Product, stockrecord: StockRecord, data: ListingData
     product.attr.regions_served = " ".join(data.regions_served)
     product.attr.deliverables = data.deliverables
     product.attr.deliverables_zh = data.deliverables_zh
+    product.attr.milestones = data.milestones
     product.save()
     ProductCategory.objects.filter(product=product).exclude(category=data.category).delete()
     ProductCategory.objects.get_or_create(product=product, category=data.category)

@@ -77,8 +77,11 @@ def make_quote(request, provider, *, price="50000", days=30, now=None, **extra):
     )
 
 
-def make_service_order(*, enterprise, buyer, provider, category=None, price="48000", days=30) -> ServiceOrder:
+def make_service_order(
+    *, enterprise, buyer, provider, category=None, price="48000", days=30, milestone_plan=""
+) -> ServiceOrder:
     return hiring.service_order_create(
+        milestone_plan=milestone_plan,
         enterprise=enterprise,
         provider=provider,
         buyer=buyer,

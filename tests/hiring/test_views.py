@@ -296,7 +296,7 @@ def test_accepting_needs_the_confirmation_and_then_says_what_was_released(client
     assert "Tick the box to confirm" in refused and so.order.status == "delivered"
     accepted = client.post(url, {"confirm": "yes"}, follow=True).content.decode()
     so.refresh_from_db()
-    payout = so.payout
+    payout = so.order_payouts.get()
     assert so.order.status == "completed"
     assert f"Delivery accepted; ¥{payout.amount} released to {providers[0].name}." in accepted
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from marketplace.accounts.models import User
 from marketplace.enterprises.models import Enterprise
-from marketplace.hiring import contracts
+from marketplace.hiring import contracts, milestones, payment_flow
 from marketplace.hiring import services as hiring
 from marketplace.procurement import services as procurement
 from marketplace.procurement.models import RequestForQuotes
@@ -24,6 +24,7 @@ from marketplace.transparency.models import OcdsDailyPackage
 from marketplace.transparency.ocds import daily, identifiers, records, validation
 from providers.models import Provider
 from tests.factories import (
+    deliver,
     make_addressed_request,
     make_listing,
     make_quote,
@@ -497,3 +498,36 @@ def test_a_day_not_over_has_no_package_and_a_malformed_day_is_a_400(client):
     assert get_json(client, "/api/ocds/packages/2026-1-1.json", status=400)["error"] == "bad_date"
     with pytest.raises(daily.DayNotOver):
         daily.daily_package_write(day=today)
+
+
+def test_an_order_paid_in_stages_publishes_each_stage_as_a_contract_milestone(client, buyer, providers, category):
+    """Issue 23's stages in the open data: scheduled when the contract is placed, then "met" as each stage
+    is accepted and released, "notMet" when the contract ends before it."""
+    enterprise, owner = buyer
+    order = make_service_order(
+        enterprise=enterprise,
+        buyer=owner,
+        provider=providers[0],
+        category=category,
+        milestone_plan="Draft report; 40%; 10\nFinal report; 60%; 30",
+    )
+    due, stage = milestones.amount_due(order)
+    payment_flow.service_order_pay(service_order=order, amount=due, reference="bank-stage-1")
+    order.deliverables.create(file="x.pdf", name="draft.pdf")
+    deliver(order)
+    hiring.service_order_accept(service_order=order, user=owner)
+    hiring.service_order_cancel(service_order=order, user=owner, reason="Stopped after the draft")
+
+    package = get_json(client, f"/api/ocds/processes/{identifiers.order_ocid(order.order.number)}/")
+    assert_valid_record_package(package)
+    record = package["records"][0]
+    placed = record["releases"][0]["contracts"][0]["milestones"]
+    assert [(m["id"], m["title"], m["status"]) for m in placed] == [
+        ("stage-1", "Draft report", "scheduled"),
+        ("stage-2", "Final report", "scheduled"),
+    ]
+    assert "CNY 19200.00" in placed[0]["description"]
+    compiled = {m["id"]: m for m in record["compiledRelease"]["contracts"][0]["milestones"]}
+    assert compiled["stage-1"]["status"] == "met" and "dateMet" in compiled["stage-1"]
+    assert compiled["stage-2"]["status"] == "notMet"
+    assert record["compiledRelease"]["contracts"][0]["status"] == "terminated"

@@ -8,6 +8,8 @@ Milestone (dated by) → tag: what the release says.
   ``dateSigned``
 * paid, the service starts (``paid_at``) → contractUpdate: "active", the period up to the promised deadline
 * deadline extension granted (its ``decided_at``) → contractUpdate: the period's new end
+* a stage of an order paid in stages settled (its ``settled_at``) → contractUpdate: that milestone
+  "met" (accepted and released) or "notMet" (refunded, or cancelled when the contract ended early)
 * completed or refunded (``accepted_at``, the refund's event) → contractTermination: "terminated"
 * cancelled before payment (its event) → contractUpdate: "cancelled" ("terminated" once signed)
 
@@ -28,7 +30,7 @@ from marketplace.hiring.models import ServiceOrder, Status
 from . import common, identifiers
 from .common import Milestone, Process
 
-PLACED, SIGNED, STARTED, EXTENDED, ENDED = range(10, 15)
+PLACED, SIGNED, STARTED, EXTENDED, STAGE, ENDED = range(10, 16)
 DIRECT_AWARD = "award-1"
 ORDER_AWARD = "award-order"
 
@@ -38,14 +40,39 @@ def contract_id(order: ServiceOrder) -> str:
     return contract_number(order)
 
 
+def _stage_id(stage) -> str:
+    return f"stage-{stage.position}"
+
+
 def contract_milestones_of(order: ServiceOrder) -> list[dict]:
-    """``contracts[].milestones``: none yet. Orders paid in stages (``hiring.Milestone``, being added
-    with issue 23) map here, one per stage: ``{"id": "stage-<position>", "title": name, "type":
-    "delivery", "dueDate": start + due_day days, "dateMet": settled_at once released, "status":
-    "scheduled" (pending, funded) | "met" (released) | "notMet" (refunded, cancelled)}``; each stage's
-    release or refund then becomes a contractUpdate milestone in ``milestones`` below, dated by its
-    ``settled_at``, and ``sources`` prefetches the stages like the extensions."""
-    return []
+    """``contracts[].milestones`` as the order was placed: one "scheduled" delivery milestone per stage of an
+    order paid in stages (``hiring.Milestone``, prefetched as ``ocds_stages``), with its amount and due day
+    in words (OCDS 1.1 milestones carry no value); none for an order paid at once. Each stage's settlement
+    is a later contractUpdate (``_write_stage``)."""
+    stages = getattr(order, "ocds_stages", [])
+    return [
+        {
+            "id": _stage_id(stage),
+            "title": stage.name,
+            "type": "delivery",
+            "description": f"Stage {stage.position} of {len(stages)}: CNY {stage.amount}, "
+            f"paid when accepted; due on day {stage.due_day} after the start",
+            "status": "scheduled",
+        }
+        for stage in stages
+    ]
+
+
+def _write_stage(order: ServiceOrder, stage) -> Milestone:
+    met = stage.status == "released"
+
+    def write(process: Process, at):
+        milestone = {"id": _stage_id(stage), "status": "met" if met else "notMet", "dateModified": common.iso(at)}
+        if met:
+            milestone["dateMet"] = common.iso(at)
+        _update(process, order, at=at, suffix=f"contract-{_stage_id(stage)}", milestones=[milestone])
+
+    return Milestone(stage.settled_at, STAGE, write)
 
 
 def _title(order: ServiceOrder) -> dict:
@@ -184,6 +211,7 @@ def milestones(
             found.append(
                 _write_extension(order, extension, end=order.paid_at + datetime.timedelta(days=days), days=days)
             )
+    found += [_write_stage(order, stage) for stage in getattr(order, "ocds_stages", []) if stage.settled_at]
     ended = _ended(order)
     if ended is not None:
         at, status = ended

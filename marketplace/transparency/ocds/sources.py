@@ -9,7 +9,7 @@ import datetime
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
-from marketplace.hiring.models import ContractSeal, Extension, OrderEvent, ServiceOrder
+from marketplace.hiring.models import ContractSeal, Extension, Milestone, OrderEvent, ServiceOrder
 from marketplace.procurement.models import Objection, Quote, RequestEvent, RequestForQuotes, Selection
 
 # The request events a release is dated by (the rest are dated by the request's and selections' own
@@ -35,6 +35,7 @@ def _order_prefetches(prefix: str = "") -> list[Prefetch]:
             queryset=Extension.objects.filter(status=Extension.Status.GRANTED).order_by("decided_at", "pk"),
             to_attr="ocds_extensions",
         ),
+        Prefetch(f"{prefix}milestones", queryset=Milestone.objects.order_by("position"), to_attr="ocds_stages"),
         Prefetch(
             f"{prefix}contract__seals",
             queryset=ContractSeal.objects.filter(party=ContractSeal.Party.PROVIDER),
@@ -57,7 +58,8 @@ def _order_activity(order_ref: str, start, end) -> Q:
         sealed_at__gte=start,
         sealed_at__lt=end,
     )
-    return Exists(ended) | Exists(extended) | Exists(signed)
+    staged = Milestone.objects.filter(service_order=OuterRef(order_ref), settled_at__gte=start, settled_at__lt=end)
+    return Exists(ended) | Exists(extended) | Exists(signed) | Exists(staged)
 
 
 def requests() -> QuerySet[RequestForQuotes]:
