@@ -27,7 +27,7 @@ from providers.selectors import provider_public_listings, purchasable_listings, 
 from signing import demo as signing_demo
 from signing.pki import Pki
 
-from . import contracts, payment_flow, services, tasks
+from . import contracts, milestones, payment_flow, services, tasks
 from .models import Contract, ContractSeal, ServiceOrder, Status
 from .placement import ServiceOrderCreator
 
@@ -36,7 +36,7 @@ HISTORY_PREFIX = "OWDEMO"
 MIN_ORDER_PRICE = Decimal("1000")
 
 
-def placed(buyer, listing, project: str, *, site: str) -> ServiceOrder:
+def placed(buyer, listing, project: str, *, site: str, plan: str = "") -> ServiceOrder:
     """An order for ``listing`` placed through the real service, at the listing's price and days, and
     its contract issued now, as a live order gets it right after its commit: before any payment or
     dispute (the demo runs in one transaction, so the after-commit issue would date it after them all)."""
@@ -55,6 +55,7 @@ def placed(buyer, listing, project: str, *, site: str) -> ServiceOrder:
         category=info.category,
         product=listing,
         stockrecord=listing.stockrecords.first(),
+        milestone_plan=plan or info.milestones,
     )
     tasks.contract_issue(so.pk)
     return so
@@ -95,12 +96,31 @@ def _story_orders(buyer, provider, listing) -> int:
     done = delivered("Office tower")
     services.service_order_accept(service_order=done, user=buyer_user)
     _invoices(buyer_enterprise, buyer_user, provider_user, answered=done, waiting=paid("Boiler room annex"))
+    _staged(buyer, listing, buyer_user, provider_user)
     services.service_order_cancel(service_order=new("Parking deck"), user=buyer_user, reason="Project postponed.")
     refunded = paid("Loading bay")
     dispute = services.dispute_open(service_order=refunded, user=buyer_user, reason="Work never started.")
     services.dispute_resolve(dispute=dispute, user=staff, outcome="refund", decision="No work was done: full refund.")
     services.dispute_open(service_order=delivered("Canteen"), user=buyer_user, reason="Report copies another site.")
-    return 10
+    return 11
+
+
+def _staged(buyer, listing, buyer_user, provider_user) -> ServiceOrder:
+    """An order paid in three stages: the first accepted and released, the second funded and delivered."""
+    plan = "Draft report; 30%; 20\nExpert review; 30%; 35\nFinal report; 40%; 50"
+    so = placed(buyer, listing, "Tailings pond, three stages", site="Miyun, Beijing", plan=plan)
+    for step in range(2):
+        due, _stage = milestones.amount_due(so)
+        payment_flow.service_order_pay(service_order=so, amount=due, reference=f"demo-{so.order.number}-{step + 1}")
+        services.deliverable_upload(
+            service_order=so,
+            user=provider_user,
+            file=ContentFile(b"%PDF-1.4\n% OneWindow demo stage report\n%%EOF\n", name=f"stage-{step + 1}.pdf"),
+        )
+        services.service_order_deliver(service_order=so, user=provider_user)
+        if step == 0:
+            services.service_order_accept(service_order=so, user=buyer_user)
+    return so
 
 
 def _invoices(enterprise, buyer_user, provider_user, *, answered: ServiceOrder, waiting: ServiceOrder) -> None:
