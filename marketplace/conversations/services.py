@@ -8,6 +8,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.core import notify
@@ -75,11 +76,9 @@ def _clean_body(body: str, *, required: bool) -> str:
 def _tell_other_side(message: Message) -> None:
     service_order = message.service_order
     other = service_order.provider if message.side == Message.Side.BUYER else service_order.enterprise
-    author = (
-        service_order.enterprise.localized("name")
-        if message.side == Message.Side.BUYER
-        else service_order.provider.localized("name")
-    )
+    writer = service_order.enterprise if message.side == Message.Side.BUYER else service_order.provider
+    # Named in each language the notice is written in (not the writer's page's language).
+    author = lazy(lambda: writer.localized("name"), str)()
     notify.notify(
         kind=notify.Kind.MESSAGES,
         recipients=notify.organisation_recipients(other),

@@ -8,6 +8,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -119,6 +120,6 @@ class ClarificationAnswerView(LoginRequiredMixin, View):
                 messages.info(
                     request,
                     _("It came close to the deadline, so the deadline moved to %(until)s.")
-                    % {"until": answered.deadline_moved_to.strftime("%Y-%m-%d %H:%M")},
+                    % {"until": timezone.localtime(answered.deadline_moved_to).strftime("%Y-%m-%d %H:%M")},
                 )
         return redirect(f"{clarification.request.get_absolute_url()}#clarifications")

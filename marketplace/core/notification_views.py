@@ -16,7 +16,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from .models import Notification, NotificationPreference, PersonalSettings
-from .notify import unread_count_refresh
+from .notify import localized_url, neutral_url, unread_count_refresh
 
 
 class NotificationListView(LoginRequiredMixin, TemplateView):
@@ -57,7 +57,9 @@ class NotificationOpenView(LoginRequiredMixin, View):
             Notification.objects.filter(pk=note.pk, read_at__isnull=True).update(read_at=timezone.now())
             _forget_count(request.user)
         safe = url_has_allowed_host_and_scheme(note.url, allowed_hosts={request.get_host()}, require_https=False)
-        return redirect(note.url if note.url and safe else "notifications:list")
+        if not (note.url and safe):
+            return redirect("notifications:list")
+        return redirect(localized_url(neutral_url(note.url), get_language()))  # in the language read in
 
 
 class NotificationsReadAllView(LoginRequiredMixin, View):

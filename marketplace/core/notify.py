@@ -22,6 +22,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.template.loader import render_to_string
+from django.urls import translate_url
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -83,11 +84,33 @@ def unread_count_refresh(user) -> int:
 UNREAD_CACHE_SECONDS = 300
 
 
+def neutral_url(url: str) -> str:
+    """``url`` without the language prefix of the page it was made on (``/zh-hans/orders/1/`` →
+    ``/orders/1/``): a notification is about the thing, read in whichever language its reader uses."""
+    for code, _name in settings.LANGUAGES:
+        prefix = f"/{code}/"
+        if code != settings.LANGUAGE_CODE and url.startswith(prefix):
+            return url[len(prefix) - 1 :]
+    return url
+
+
+def localized_url(url: str, language: str) -> str:
+    """A neutral site path as a page in ``language`` (``/orders/1/`` → ``/zh-hans/orders/1/``); a path
+    outside the translated pages, or one that is not the site's, is left as it is."""
+    if not url.startswith("/") or not language or language == settings.LANGUAGE_CODE:
+        return url
+    with translation.override(settings.LANGUAGE_CODE):
+        return translate_url(url, language)
+
+
 def _email_text(texts: dict[str, tuple[str, str]], url: str, languages) -> tuple[str, str]:
-    """Subject and body in ``languages`` (one, or all joined), with the link under each body."""
-    link = f"\n\n{settings.PUBLIC_BASE_URL}{url}" if url else ""
-    chosen = [texts[language] for language in languages]
-    return " / ".join(s for s, _b in chosen), "\n\n----\n\n".join(b + link for _s, b in chosen)
+    """Subject and body in ``languages`` (one, or all joined), each body with the link to the page in
+    its language."""
+    chosen = [(texts[language], localized_url(url, language)) for language in languages]
+    return (
+        " / ".join(s for (s, _b), _link in chosen),
+        "\n\n----\n\n".join(b + (f"\n\n{settings.PUBLIC_BASE_URL}{link}" if link else "") for (_s, b), link in chosen),
+    )
 
 
 def deliver(*, kind: str, texts: dict[str, tuple[str, str]], recipients: Iterable[str], url: str = "") -> int:
@@ -96,6 +119,7 @@ def deliver(*, kind: str, texts: dict[str, tuple[str, str]], recipients: Iterabl
     recipients = sorted({address.strip().lower() for address in recipients if address})
     if not recipients or _muted.get():
         return 0
+    url = neutral_url(url)
     people = list(
         get_user_model().objects.annotate(address=Lower("email")).filter(address__in=recipients, is_active=True)
     )
@@ -211,7 +235,7 @@ def digests_send(*, now=None) -> int:
                     subjects.append(_("OneWindow: %(count)s updates") % {"count": len(notes)})
                     lines = [
                         f"- {note.text('subject', code)}"
-                        + (f"\n  {settings.PUBLIC_BASE_URL}{note.url}" if note.url else "")
+                        + (f"\n  {settings.PUBLIC_BASE_URL}{localized_url(note.url, code)}" if note.url else "")
                         for note in notes
                     ]
                     parts.append(_("Since your last digest:") + "\n\n" + "\n".join(lines))

@@ -22,6 +22,7 @@ from marketplace.approvals import bundle, selectors, services
 from marketplace.approvals import views as approval_views
 from marketplace.approvals.models import ApprovalMatter, Case
 from marketplace.conversations import services as conversations
+from marketplace.conversations.models import Clarification
 from marketplace.hiring import contracts
 from marketplace.payments.ledger import ledger_balance
 from marketplace.procurement import services as procurement
@@ -288,11 +289,25 @@ def test_only_those_who_may_see_the_case_download_its_bundle(
     assert "Too many bundles at once" in again.content.decode()
 
 
-def test_the_bundle_carries_each_orders_conversation_with_its_corrections(case):
+def test_the_bundle_carries_each_orders_conversation_with_its_corrections(case, providers):
     so = case.order_links.get().service_order
     buyer = so.enterprise.memberships.first().user
     first = conversations.message_post(service_order=so, user=buyer, body="Please add the night-time noise data.")
     conversations.message_edit(message=first, user=buyer, body="Please add the night-time noise data (22:00–06:00).")
+    request = case.request_links.get().request
+    # The request's clarifications as they stood at its deadline: one published, one never answered.
+    asked = request.deadline - datetime.timedelta(hours=30)
+    for question, answer in (("Is the access road included?", "Yes, all 400 m of it."), ("Soil report?", None)):
+        Clarification.objects.create(
+            request=request,
+            provider=providers[1],
+            asked_by=provider_owner(providers[1]),
+            question=question,
+            asked_at=asked,
+            answer=answer,
+            answered_by=buyer if answer else None,
+            answered_at=asked + datetime.timedelta(hours=2) if answer else None,
+        )
     files = entries(bundle.case_bundle(case)[1])
     said = json.loads(files[f"orders/{so.order.number}/conversation.json"])
     assert [(m["side"], m["body"], m["revises"]) for m in said] == [
@@ -300,5 +315,8 @@ def test_the_bundle_carries_each_orders_conversation_with_its_corrections(case):
         ("buyer", "Please add the night-time noise data (22:00–06:00).", first.pk),
     ]
     assert said[0]["credit_code"] == so.enterprise.credit_code and buyer.email not in json.dumps(said)
-    request = case.request_links.get().request
-    assert json.loads(files[f"requests/{request.pk}/clarifications.json"]) == []
+    published = json.loads(files[f"requests/{request.pk}/clarifications.json"])
+    assert [(c["question"], c["answer"]) for c in published] == [
+        ("Is the access road included?", "Yes, all 400 m of it.")
+    ]  # what every provider read; the unanswered question was nobody's business
+    assert providers[1].name not in json.dumps(published) and providers[1].credit_code not in json.dumps(published)

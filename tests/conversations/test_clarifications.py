@@ -10,11 +10,12 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from marketplace.conversations import services
+from marketplace.conversations import records, services
 from marketplace.conversations.contacts import contact_details
 from marketplace.conversations.models import Clarification
 from marketplace.core.conflicts import related_party_declare
 from marketplace.core.models import ConflictAttempt, Notification
+from marketplace.procurement import services as procurement
 from marketplace.procurement.models import RequestForQuotes
 from tests.factories import (
     UserFactory,
@@ -78,6 +79,10 @@ def test_the_buyer_and_the_askers_are_notified(rfq, buyer, providers, django_cap
     told = {n.user_id for n in Notification.objects.filter(kind="requests") if "clarification" in n.subject["en"]}
     assert {provider_owner(providers[0]).pk, provider_owner(providers[2]).pk} <= told  # asked, quoted
     assert provider_owner(providers[1]).pk not in told
+    # No notification, in either language, says who asked.
+    for note in Notification.objects.all():
+        text = " ".join([*note.subject.values(), *note.body.values()])
+        assert providers[0].name not in text and provider_owner(providers[0]).email not in text
 
 
 def test_an_answer_in_the_last_day_moves_the_deadline(rfq, buyer, providers, settings):
@@ -99,6 +104,66 @@ def test_an_answer_in_the_last_day_moves_the_deadline(rfq, buyer, providers, set
     assert event.data["why"] == "clarification" and event.data["clarification"] == late.pk
     # The "too few quotes" extension is still available: this one is not it.
     assert not rfq.events.filter(kind="extended").exists()
+
+
+def test_an_answer_outside_the_late_window_or_an_earlier_extension_moves_nothing(rfq, buyer, providers, settings):
+    """The rule and its length are settings: an answer before the late window leaves the deadline
+    alone, and an extension that would end before the deadline never brings it forward."""
+    _enterprise, owner = buyer
+    deadline = rfq.deadline
+    settings.PROCUREMENT_CLARIFICATION_LATE_HOURS = 6
+    settings.PROCUREMENT_CLARIFICATION_EXTENSION_HOURS = 48
+    answered = services.clarification_answer(
+        clarification=ask(rfq, providers[0]), user=owner, answer="Yes.", now=deadline - datetime.timedelta(hours=10)
+    )
+    settings.PROCUREMENT_CLARIFICATION_LATE_HOURS = 24
+    settings.PROCUREMENT_CLARIFICATION_EXTENSION_HOURS = 4
+    shorter = services.clarification_answer(
+        clarification=ask(rfq, providers[1], "Is the soil report included?"),
+        user=owner,
+        answer="No.",
+        now=deadline - datetime.timedelta(hours=10),
+    )
+    rfq.refresh_from_db()
+    assert rfq.deadline == deadline and answered.deadline_moved_to is None and shorter.deadline_moved_to is None
+    assert not rfq.events.filter(kind="deadline_moved").exists()
+
+
+def test_the_moved_deadline_is_said_in_local_time(client, rfq, buyer, providers, settings):
+    _enterprise, owner = buyer
+    settings.PROCUREMENT_CLARIFICATION_LATE_HOURS = 100  # the 72 hours left are "late"
+    settings.PROCUREMENT_CLARIFICATION_EXTENSION_HOURS = 200  # and the extension ends after the deadline
+    question = ask(rfq, providers[0])
+    client.force_login(owner)
+    response = client.post(
+        reverse("procurement:clarification-answer", args=[rfq.pk, question.pk]), {"answer": "Yes."}, follow=True
+    )
+    question.refresh_from_db()
+    local = timezone.localtime(question.deadline_moved_to).strftime("%Y-%m-%d %H:%M")
+    assert f"It came close to the deadline, so the deadline moved to {local}." in response.content.decode()
+
+
+def test_published_clarifications_stay_on_the_result_page_and_in_the_record(client, rfq, buyer, providers):
+    _enterprise, owner = buyer
+    published = ask(rfq, providers[0])
+    services.clarification_answer(clarification=published, user=owner, answer="Yes: the 400 m access road.")
+    ask(rfq, providers[1], "Is the soil report included?")  # never answered
+    make_quote(rfq, providers[1], price="61000")
+    make_quote(rfq, providers[2], price="59000")
+    procurement.request_close(request=rfq, now=rfq.deadline + datetime.timedelta(hours=1))
+    rfq.refresh_from_db()
+    assert rfq.status != RequestForQuotes.Status.OPEN
+
+    client.logout()  # the public result page
+    page = client.get(rfq.get_absolute_url()).content.decode()
+    assert 'class="rfq-result"' in page and "400 m access road" in page and "access road?" in page
+    assert "soil report" not in page and providers[0].name not in page.split('id="clarifications"')[1]
+    client.force_login(provider_owner(providers[2]))  # the deadline has passed: no more questions
+    assert 'id="clarification-question"' not in client.get(rfq.get_absolute_url()).content.decode()
+    # The request's record (a case bundle's clarifications.json) carries what was published, never who asked.
+    (record,) = records.request_clarifications_record(rfq)
+    assert record["question"] == published.question and record["answer"] == "Yes: the 400 m access road."
+    assert providers[0].name not in str(record) and "provider" not in record
 
 
 def test_nothing_is_asked_or_answered_after_the_deadline(rfq, buyer, providers):

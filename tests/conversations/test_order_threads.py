@@ -6,6 +6,7 @@ side is notified; the thread shows the order's events inline."""
 import re
 
 import pytest
+from django.conf import settings as django_settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,8 +16,9 @@ from django.urls import reverse
 
 from marketplace.conversations import selectors, services
 from marketplace.conversations.models import Message
-from marketplace.core.models import Notification
+from marketplace.core.models import Notification, PersonalSettings
 from marketplace.hiring import services as hiring
+from providers.models import ProviderMember
 from tests.factories import UserFactory, deliver, make_service_order, pay, pdf_upload, provider_owner, staff_user
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +80,32 @@ def test_staff_read_it_while_a_dispute_is_open_and_cannot_write(client, order, b
     assert 'name="body"' not in page.split('id="conversation"')[1].split("</section>")[0]  # no form for staff
     with pytest.raises(ValidationError):
         services.message_post(service_order=order, user=staff, body="Staff here")
+    assert client.post(reverse("hiring:message-post", args=[order.pk]), {"body": "Staff here"}).status_code == 302
+    assert not Message.objects.filter(author=staff).exists()
+
+
+def test_staff_lose_the_thread_once_the_dispute_is_decided(client, order, buyer, providers):
+    """While the dispute is open staff read the thread, its polled fragment and its files (the
+    evidence); once it is decided, the conversation is the two parties' own again."""
+    _enterprise, owner = buyer
+    message = services.message_post(
+        service_order=order, user=owner, body="Photo of the missing page.", attachment=pdf_upload("page.pdf")
+    )
+    hiring.deliverable_upload(service_order=order, user=provider_owner(providers[0]), file=pdf_upload("r.pdf"))
+    deliver(order)
+    dispute = hiring.dispute_open(service_order=order, user=owner, reason="A page is missing.")
+    staff = staff_user()
+    client.force_login(staff)
+    fragment = reverse("hiring:thread", args=[order.pk])
+    attachment = reverse("hiring:message-attachment", args=[order.pk, message.pk])
+    assert "Photo of the missing page." in client.get(fragment).content.decode()
+    assert client.get(attachment).status_code == 200
+
+    hiring.dispute_resolve(dispute=dispute, user=staff, outcome="complete", decision="The page was delivered.")
+    assert "Photo of the missing page." not in thread_of(client, order)
+    assert client.get(fragment).status_code == 404 and client.get(attachment).status_code == 404
+    client.force_login(owner)  # the parties keep it
+    assert "Photo of the missing page." in client.get(fragment).content.decode()
 
 
 def test_attachments_are_checked_like_deliverables_and_kept_private(client, order, buyer, providers):
@@ -99,6 +127,43 @@ def test_attachments_are_checked_like_deliverables_and_kept_private(client, orde
     assert download.status_code == 200 and "attachment" in download["Content-Disposition"]
     client.force_login(provider_owner(providers[1]))
     assert client.get(url).status_code == 404
+    client.force_login(staff_user())  # staff, without a dispute on the order
+    assert client.get(url).status_code == 404
+    client.logout()
+    assert client.get(url).status_code in (302, 404)  # to the login page, never the file
+    assert b"%PDF" not in client.get(url, follow=True).content
+
+
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "why"),
+    [
+        ("notes.pdf", b"<html><script>alert(1)</script></html>", "not a PDF, PNG, JPEG file"),
+        ("notes.docx", b"PK\x03\x04 a word document", "not a PDF, PNG, JPEG file"),
+        ("photo.pdf", PNG_BYTES, "named “.pdf” but its content is PNG"),
+        ("empty.pdf", b"", "The file is empty."),
+    ],
+)
+def test_an_unsafe_or_mislabelled_attachment_is_refused_with_the_reason(client, order, buyer, name, content, why):
+    _enterprise, owner = buyer
+    client.force_login(owner)
+    upload = SimpleUploadedFile(name, content, content_type="application/pdf")
+    response = client.post(
+        reverse("hiring:message-post", args=[order.pk]), {"body": "see file", "attachment": upload}, follow=True
+    )
+    assert response.status_code == 200 and why in response.content.decode()
+    assert not Message.objects.exists()
+
+
+def test_an_attachment_over_the_deliverable_limit_is_refused(order, buyer):
+    _enterprise, owner = buyer
+    assert services.ATTACHMENT_MAX_SIZE == hiring.DELIVERABLE_MAX_SIZE == 20 * 1024 * 1024
+    big = pdf_upload("survey.pdf", b"%PDF-1.7\n" + b"0" * services.ATTACHMENT_MAX_SIZE)
+    with pytest.raises(ValidationError, match="the limit is 20"):
+        services.message_post(service_order=order, user=owner, body="the full survey", attachment=big)
+    assert not Message.objects.exists()
 
 
 def test_an_edit_keeps_the_original_and_the_database_refuses_rewrites(client, order, buyer):
@@ -139,6 +204,28 @@ def test_read_receipts_and_events_inline(client, order, buyer, providers):
     entries = selectors.thread(order, side="buyer")
     assert [e.event.kind for e in entries if e.event][:1] and any(e.message for e in entries)
     assert entries == sorted(entries, key=lambda e: e.at)
+
+
+def test_paid_delivered_and_revision_requested_show_in_the_thread_in_time_order(client, order, buyer, providers):
+    _enterprise, owner = buyer
+    provider_user = provider_owner(providers[0])
+    services.message_post(service_order=order, user=owner, body="Before delivery: please include the map.")
+    hiring.deliverable_upload(service_order=order, user=provider_user, file=pdf_upload("report.pdf"))
+    deliver(order)
+    hiring.service_order_request_revision(service_order=order, user=owner, reason="The map is missing.")
+    services.message_post(service_order=order, user=provider_user, body="After the revision request: map added.")
+    client.force_login(owner)
+    fragment = client.get(reverse("hiring:thread", args=[order.pk])).content.decode()
+    marks = [
+        "Payment received",
+        "Before delivery: please include the map.",
+        "Marked as delivered",
+        "Revision requested",
+        "After the revision request: map added.",
+    ]
+    positions = [fragment.find(mark) for mark in marks]
+    assert -1 not in positions and positions == sorted(positions), dict(zip(marks, positions, strict=True))
+    assert fragment.count('class="conversation__event"') >= 3
 
 
 def test_the_thread_reads_in_constant_queries(client, order, buyer):
@@ -184,3 +271,36 @@ def test_the_order_page_does_not_ask_twice_who_the_user_is(client, order, buyer,
     statements = [q["sql"] for q in captured]
     lookups = [sql for sql in statements if MEMBERSHIP_LOOKUP.match(sql) and "UNION" not in sql]
     assert lookups == [] and sum("UNION" in sql for sql in statements) == 1  # the header's, shared
+
+
+def test_links_open_in_the_recipients_language_whatever_the_writers(
+    client, order, buyer, providers, django_capture_on_commit_callbacks
+):
+    """The buyer writes from the Chinese pages; the provider's English-speaking member is emailed a
+    link to the English page and the buyer's English name, its Chinese-speaking member the Chinese
+    ones, and opening the notification leads to the page in the language the centre is read in."""
+    _enterprise, owner = buyer
+    english = provider_owner(providers[0])
+    chinese = UserFactory()
+    ProviderMember.objects.create(provider=providers[0], user=chinese)
+    PersonalSettings.objects.create(user=english, language="en")
+    PersonalSettings.objects.create(user=chinese, language="zh-hans")
+    path = f"{order.get_absolute_url()}#conversation"  # in English: no language prefix
+    assert not path.startswith("/zh-hans/")
+    client.force_login(owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/zh-hans{reverse('hiring:message-post', args=[order.pk])}", {"body": "请补充夜间监测。"})
+    by_recipient = {tuple(m.to): m.body for m in mail.outbox}
+    assert f"{django_settings.PUBLIC_BASE_URL}{path}" in by_recipient[(english.email,)]
+    assert f"/zh-hans{path}" not in by_recipient[(english.email,)]
+    assert f"{django_settings.PUBLIC_BASE_URL}/zh-hans{path}" in by_recipient[(chinese.email,)]
+    # The writer is named in the language of the email, not of the page it was written on.
+    assert f"{order.enterprise.name} wrote" in by_recipient[(english.email,)]
+    assert order.enterprise.name_zh in by_recipient[(chinese.email,)]
+
+    note = Notification.objects.get(user=english)
+    client.force_login(english)
+    assert client.post(f"/notifications/{note.pk}/open/")["Location"] == path
+    note = Notification.objects.get(user=chinese)
+    client.force_login(chinese)
+    assert client.post(f"/zh-hans/notifications/{note.pk}/open/")["Location"] == f"/zh-hans{path}"

@@ -2,6 +2,8 @@
 (unread count in the header, a list with links, mark read, mark all read); each person chooses per
 kind how it is emailed (at once, in a daily digest, or not at all) and in which language."""
 
+import pathlib
+import re
 import smtplib
 
 import pytest
@@ -11,9 +13,21 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.conversations.services import clarification_ask
 from marketplace.core import notify
 from marketplace.core.models import Notification, NotificationPreference, PersonalSettings
-from tests.factories import UserFactory
+from marketplace.hiring import services as hiring
+from tests.factories import (
+    UserFactory,
+    deliver,
+    make_buyer,
+    make_certified_provider,
+    make_request,
+    make_service_order,
+    pay,
+    pdf_upload,
+    provider_owner,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -122,6 +136,30 @@ def test_the_digest_gathers_what_arrived_and_is_sent_once(django_capture_on_comm
     assert Notification.objects.filter(user=person).count() == 4  # all four in the centre
 
 
+def test_links_lead_to_the_page_in_the_readers_language_whoever_caused_them(django_capture_on_commit_callbacks):
+    """The event happened on a Chinese page (its link made there); each digest links to the page in
+    its reader's language, and the centre keeps the link without a language."""
+    english, chinese = UserFactory(), UserFactory()
+    for person, language in ((english, "en"), (chinese, "zh-hans")):
+        PersonalSettings.objects.create(user=person, language=language)
+        prefer(person, Kind.ORDERS, Channel.DIGEST)
+    with django_capture_on_commit_callbacks(execute=True):
+        notify.notify(
+            recipients=[english.email, chinese.email],
+            subject=_("Order %(number)s delivered"),
+            body=_("Order %(number)s delivered"),
+            url="/zh-hans/notifications/settings/?from=mail#kinds",
+            params={"number": "OW-9"},
+        )
+    assert set(Notification.objects.values_list("url", flat=True)) == {"/notifications/settings/?from=mail#kinds"}
+    assert notify.digests_send() == 2
+    digests = {tuple(m.to): m.body for m in mail.outbox}
+    base = django_settings.PUBLIC_BASE_URL
+    assert f"{base}/notifications/settings/?from=mail#kinds" in digests[(english.email,)]
+    assert "/zh-hans/" not in digests[(english.email,)]
+    assert f"{base}/zh-hans/notifications/settings/?from=mail#kinds" in digests[(chinese.email,)]
+
+
 def test_a_digest_the_mail_server_refused_stays_due(django_capture_on_commit_callbacks, monkeypatch):
     person = UserFactory()
     prefer(person, Kind.ORDERS, Channel.DIGEST)
@@ -190,3 +228,49 @@ def test_a_failure_to_record_a_notification_never_undoes_the_change(
     monkeypatch.setattr(Notification.objects, "bulk_create", broken)
     tell([person.email], capture=django_capture_on_commit_callbacks)  # does not raise
     assert not Notification.objects.exists() and "disk full" in caplog.text
+
+
+def test_every_email_a_real_event_sends_lands_in_the_recipients_notifications(
+    catalogue, django_capture_on_commit_callbacks
+):
+    """A provider certified, an order paid, delivered and sent back, a question on a request for
+    quotes: every email to a person with an account has its notification, of the right kind, in that
+    person's centre."""
+    eia = catalogue.get(code="eia")
+    with django_capture_on_commit_callbacks(execute=True):
+        provider = make_certified_provider(categories=[eia])
+        enterprise, buyer = make_buyer()
+        order = make_service_order(enterprise=enterprise, buyer=buyer, provider=provider, category=eia)
+        pay(order)
+        hiring.deliverable_upload(service_order=order, user=provider_owner(provider), file=pdf_upload("r.pdf"))
+        deliver(order)
+        hiring.service_order_request_revision(service_order=order, user=buyer, reason="Add the map.")
+        rfq = make_request(enterprise=enterprise, user=buyer, category=eia)
+        clarification_ask(request=rfq, user=provider_owner(provider), question="Does it cover the access road?")
+    people = {user.email: user for user in (buyer, provider_owner(provider))}
+    kinds = set()
+    for email in mail.outbox:
+        for address in set(email.to) & set(people):  # a contact address without an account has no centre
+            matching = [
+                note
+                for note in Notification.objects.filter(user=people[address])
+                if note.text("subject", "en") in email.subject
+            ]
+            assert matching, f"{email.subject!r} emailed to {address} is not in their notifications"
+            kinds.add(matching[0].kind)
+    assert kinds == {Kind.PROVIDER, Kind.ORDERS, Kind.REQUESTS}
+    assert len(mail.outbox) >= 5
+
+
+def test_nothing_emails_anyone_except_through_notify():
+    """``notify`` is the one door to the mail server (so each email also lands in the centre): no
+    module of the project sends mail itself."""
+    root = pathlib.Path(django_settings.BASE_DIR)
+    direct = re.compile(r"\b(send_mail|send_mass_mail|mail_admins|mail_managers|EmailMessage|EmailMultiAlternatives)\b")
+    offenders = [
+        str(path.relative_to(root))
+        for folder in ("marketplace", "providers", "signing", "search", "translog")
+        for path in (root / folder).rglob("*.py")
+        if path.name != "notify.py" and "migrations" not in path.parts and direct.search(path.read_text())
+    ]
+    assert offenders == []
