@@ -3,6 +3,7 @@
 import contextlib
 import os
 import shutil
+import threading
 
 import pytest
 
@@ -25,6 +26,38 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.e2e)
+
+
+def _one_request_at_a_time(app):
+    """The WSGI app behind a lock: each request is answered, body and all, before the next starts."""
+    lock = threading.Lock()
+
+    def serial(environ, start_response):
+        with lock:
+            result = app(environ, start_response)
+            try:
+                return list(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()  # request_finished, as the server would send it, still inside the lock
+
+    return serial
+
+
+@pytest.fixture(scope="session")
+def live_server(live_server):
+    """pytest-django's live server, answering one request at a time.
+
+    With the in-memory SQLite test database every server thread shares the test's one connection, so
+    two requests at once (a page and its service worker, a page's polling while another browser
+    acts) interleave their transactions' savepoints on it and fail ("cannot release savepoint"),
+    which a real deployment, with a connection per thread, never does. Browsers wait their turn
+    instead.
+    """
+    server = live_server.thread.httpd
+    server.set_app(_one_request_at_a_time(server.get_app()))
+    return live_server
 
 
 @contextlib.contextmanager
