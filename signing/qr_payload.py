@@ -13,6 +13,7 @@ Libraries (README says why): ``cbor2`` (CBOR, RFC 8949), ``pycose`` (COSE, RFC 9
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import zlib
@@ -22,10 +23,13 @@ import base45
 import cbor2
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from django.utils.translation import gettext as _
 from pycose.algorithms import Es256
 from pycose.headers import KID, Algorithm
 from pycose.keys import EC2Key
 from pycose.messages import Sign1Message
+
+from .exceptions import PermitError
 
 PREFIX = "OW1:"
 # CWT claim keys (RFC 8392) and the document claim, a private one as the DCC's hcert is.
@@ -42,8 +46,20 @@ FIELDS = {
     "a": "authority",
     "s": "sha256",
 }
-# Long text is cut to this many characters in the code (the registry keeps it whole).
+# Long text is cut to this many characters in the code (the registry keeps it whole), ending in CUT.
 MAX_TEXT = 60
+CUT = "…"
+# A printed code is at most this long: the alphanumeric capacity of a version 14 QR code at error
+# correction M (ISO/IEC 18004, table 7), so that at the 30 mm it is printed a module stays 0.4 mm
+# wide (version 15, the most a code may be, would make it 0.39 mm). Sixty Chinese characters of
+# holder and of matter would need version 18: ``encode`` shortens the free text until the code fits.
+PRINTED_MAX_CHARS = 528
+# The free text a code may shorten to fit, the longest first; the registry keeps it whole.
+SHORTENABLE = ("matter", "holder", "authority")
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + CUT
 
 
 def key_id(certificate: x509.Certificate) -> bytes:
@@ -75,7 +91,7 @@ class Claims:
             if name == "sha256":
                 value = bytes.fromhex(value)
             elif isinstance(value, str):
-                value = value[:MAX_TEXT]
+                value = _cut(value, MAX_TEXT)
             document[short] = value
         claims = {ISSUER: self.issuer, ISSUED_AT: self.issued_at, DOCUMENT: document}
         if self.expires is not None:
@@ -99,14 +115,39 @@ class Claims:
         )
 
 
-def encode(claims: Claims, *, private_key, certificate: x509.Certificate) -> str:
-    """``OW1:`` + Base45(zlib(COSE_Sign1(claims))), signed with a P-256 ``private_key``."""
-    message = Sign1Message(phdr={Algorithm: Es256, KID: key_id(certificate)}, payload=claims.as_cbor())
+class CodeTooLarge(PermitError):
+    """Even with its free text cut short, the claims do not fit the printed code's size: the document
+    cannot be issued as it is (a bulk issuance records it against its row)."""
+
+
+def encode(claims: Claims, *, private_key, certificate: x509.Certificate, max_chars: int | None = None) -> str:
+    """``OW1:`` + Base45(zlib(COSE_Sign1(claims))), signed with a P-256 ``private_key``. With
+    ``max_chars`` (``PRINTED_MAX_CHARS`` for a printed code), the longest free text (matter, holder,
+    authority) is cut, ending in ``CUT``, until the code is no longer than that."""
+    message = Sign1Message(phdr={Algorithm: Es256, KID: key_id(certificate)}, payload=b"")
     pem = private_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     message.key = EC2Key.from_pem_private_key(pem.decode())
-    return PREFIX + base45.b45encode(zlib.compress(message.encode(), 9)).decode()
+    claims = dataclasses.replace(claims, **{name: _cut(getattr(claims, name), MAX_TEXT) for name in SHORTENABLE})
+    while True:
+        message.payload = claims.as_cbor()
+        text = PREFIX + base45.b45encode(zlib.compress(message.encode(), 9)).decode()
+        excess = len(text) - max_chars if max_chars else 0
+        if excess <= 0:
+            return text
+        lengths = sorted(((len(getattr(claims, name)), name) for name in SHORTENABLE), reverse=True)
+        (longest, name), (next_longest, _next) = lengths[0], lengths[1]
+        if not longest:  # nothing left to cut: the number or the issuer's code is too long
+            raise CodeTooLarge(
+                _("The signed QR code of %(number)s is too large to print, even with its text shortened.")
+                % {"number": claims.number}
+            )
+        body = getattr(claims, name).removesuffix(CUT)
+        # A Chinese character takes about 4.5 Base45 characters: cut about as many as are over, but the
+        # longest text no shorter than the next, so that each keeps a fair share.
+        body = body[: max(0, len(body) - max(1, min(excess // 5, longest - next_longest)))]
+        claims = dataclasses.replace(claims, **{name: body + CUT if body else ""})
 
 
 # --- verifying ------------------------------------------------------------------------------------

@@ -50,7 +50,8 @@ class MyPermitDownloadView(LoginRequiredMixin, View):
 class MyPermitCodeView(LoginRequiredMixin, View):
     """The holder's permit on a phone screen: a signed code made now that expires in a few minutes
     (``DYNAMIC_CODE_SECONDS``), carrying the issued file's SHA-256; a screenshot shown later reads
-    "code expired" to an offline verifier. The page renews itself before the code runs out."""
+    "code expired" to an offline verifier. The page counts down to the code's end, then says it has
+    expired; "Show a new code" signs a new one."""
 
     def get(self, request, pk):
         permit = get_object_or_404(selectors.permits_held_by_user(user=request.user), pk=pk)

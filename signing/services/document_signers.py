@@ -95,11 +95,18 @@ def document_signer_revoke(*, signer: DocumentSigner) -> DocumentSigner:
     return signer
 
 
-def sign_claims(*, authority: IssuingAuthority, claims: qr_payload.Claims, pki: Pki | None = None) -> str:
+def sign_claims(
+    *, authority: IssuingAuthority, claims: qr_payload.Claims, printed: bool = False, pki: Pki | None = None
+) -> str:
+    """``claims`` signed with ``authority``'s document signer; a ``printed`` code is kept small enough to
+    scan at print size (``qr_payload.PRINTED_MAX_CHARS``: its free text is cut if need be)."""
     pki = pki or Pki.default()
     signer = document_signer_for(authority=authority, pki=pki)
     return qr_payload.encode(
-        claims, private_key=pki.keys.load_private_key(signer.key_ref), certificate=_certificate(signer)
+        claims,
+        private_key=pki.keys.load_private_key(signer.key_ref),
+        certificate=_certificate(signer),
+        max_chars=qr_payload.PRINTED_MAX_CHARS if printed else None,
     )
 
 
@@ -129,7 +136,7 @@ def document_signed_code(
         issuer=authority.code,
         issued_at=int(timezone.now().timestamp()),
     )
-    return sign_claims(authority=authority, claims=claims, pki=pki)
+    return sign_claims(authority=authority, claims=claims, printed=True, pki=pki)
 
 
 def permit_claims(
@@ -164,4 +171,6 @@ def permit_printed_code(*, permit: Permit, pki: Pki | None = None) -> str:
     """The signed code printed on the permit itself: made before the file is, so without its SHA-256
     (the file cannot hold its own digest) and without an end (the validity dates are in it); the
     authority by its code only (the trust list names it), which keeps the printed code small."""
-    return sign_claims(authority=permit.authority, claims=permit_claims(permit, with_authority=False), pki=pki)
+    return sign_claims(
+        authority=permit.authority, claims=permit_claims(permit, with_authority=False), printed=True, pki=pki
+    )

@@ -15,11 +15,10 @@ import pytest
 from django.core.cache import cache
 
 from signing import demo, qr_payload, services
-from signing.models import DocumentSigner
 from signing.services import document_signers
 from tests.e2e.conftest import chromium
 from tests.e2e.test_hiring_journey import log_in
-from tests.signing.test_offline_qr import resigned_payload
+from tests.signing.test_offline_qr import foreign_signer, resigned_payload, screen_code_shown_later
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -127,19 +126,17 @@ def test_a_printed_permit_checks_offline_and_its_revocation_arrives_online(
     assert issued_permit.status == "revoked"
 
 
-def test_in_chinese_an_old_screen_code_reads_expired_and_rfc_base45_vectors_decode(
+def test_in_chinese_an_old_screen_code_reads_expired_an_unknown_key_unknown_and_base45_decodes(
     live_server, issued_permit, tmp_path
 ):
     services.authority_ensure(**demo.PLATFORM)
     cache.delete(document_signers.TRUST_LIST_CACHE_KEY)
-    # A screen code made when the key was (the earliest moment it can sign), for two seconds only: by the
-    # time the browser reads it, a replayed screenshot.
-    key = DocumentSigner.objects.get(authority=issued_permit.authority, status="active")
-    made = int(key.not_before.timestamp()) + 1
-    claims = document_signers.permit_claims(issued_permit, with_sha256=True)
-    old_screen_code = document_signers.sign_claims(
-        authority=issued_permit.authority,
-        claims=qr_payload.Claims(**{**claims.__dict__, "issued_at": made, "expires": made + 1}),
+    # A screenshot of the holder's screen shown five minutes later, and a code signed by a key the
+    # platform never certified (naming the same bureau).
+    old_screen_code = screen_code_shown_later(issued_permit)
+    key, certificate = foreign_signer(issued_permit.authority.code)
+    unknown_key_code = qr_payload.encode(
+        document_signers.permit_claims(issued_permit), private_key=key, certificate=certificate
     )
     fresh_screen_code = document_signers.permit_signed_code(permit=issued_permit, dynamic=True)
 
@@ -163,6 +160,10 @@ def test_in_chinese_an_old_screen_code_reads_expired_and_rfc_base45_vectors_deco
         page.locator("[data-scan-text-form] button").click()
         page.wait_for_function("document.querySelector('[data-scan-result]').dataset.verdictValue === 'code_expired'")
         assert "已过期" in page.text_content("[data-verdict]")
+        page.fill("#scan-text", unknown_key_code)
+        page.locator("[data-scan-text-form] button").click()
+        page.wait_for_function("document.querySelector('[data-scan-result]').dataset.verdictValue === 'unknown_key'")
+        assert "信任列表" in page.text_content("[data-verdict]")
         page.fill("#scan-text", fresh_screen_code)
         page.locator("[data-scan-text-form] button").click()
         page.wait_for_function("document.querySelector('[data-scan-result]').dataset.verdictValue === 'valid'")

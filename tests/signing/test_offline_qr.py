@@ -3,6 +3,7 @@ key (COSE_Sign1, ES256, Base45), checked against the platform-signed trust list 
 Each way a code can be wrong has its own verdict; the trust list itself is refused when it is not
 the platform's; the command reads a code from its text or from a picture."""
 
+import dataclasses
 import datetime as dt
 import json
 import shutil
@@ -16,6 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.x509.oid import NameOID
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
@@ -27,7 +29,10 @@ from signing import demo, offline, qr_payload, services, trust_list
 from signing.models import DocumentSigner
 from signing.pki import Pki
 from signing.services import document_signers
-from tests.factories import IssuingAuthorityFactory, UserFactory
+from tests.factories import EnterpriseFactory, IssuingAuthorityFactory, UserFactory
+
+from .conftest import permit_data
+from .offline import offline_check, printed_codes, qr_version
 
 pytestmark = pytest.mark.django_db
 
@@ -98,8 +103,36 @@ def test_a_changed_claim_is_tampered(issued_permit, published):
     assert check("https://example.com/v/abc", published).verdict == "unreadable"
 
 
+def foreign_signer(authority_code: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """A P-256 key and a certificate naming ``authority_code`` that the platform's CA never issued
+    (what anyone can make)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, authority_code)])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    return key, certificate
+
+
 def test_a_code_signed_by_a_key_not_in_the_list_is_unknown(issued_permit, published, authority):
+    claims = document_signers.permit_claims(issued_permit)
+    key, certificate = foreign_signer(authority.code)
+    assert check(qr_payload.encode(claims, private_key=key, certificate=certificate), published).verdict == (
+        "unknown_key"
+    )
+    # The same foreign key behind the kid of the authority's real key: the signature gives it away.
     code = document_signers.permit_signed_code(permit=issued_permit)
+    real = x509.load_pem_x509_certificate(DocumentSigner.objects.get(authority=authority).certificate_pem.encode())
+    assert check(qr_payload.encode(claims, private_key=key, certificate=real), published).verdict == "tampered"
+    # A key withdrawn from the list (compromised) is unknown from then on, and so is what it signed.
     document_signers.document_signer_revoke(signer=DocumentSigner.objects.get(authority=authority))
     assert check(code, published).verdict == "unknown_key"
 
@@ -123,12 +156,37 @@ def test_rotation_keeps_old_codes_checking(issued_permit, published, authority):
     assert check(old, published).verdict == check(new, published).verdict == "valid"
 
 
+def screen_code_shown_later(permit) -> str:
+    """A holder's on-screen code as a screenshot replayed minutes later: signed (like
+    ``permit_signed_code(dynamic=True)``) at the earliest moment its key could sign, five minutes
+    before now, and expired one second after."""
+    key = DocumentSigner.objects.get(authority=permit.authority, status="active")
+    made = int(key.not_before.timestamp()) + 1
+    assert made + document_signers.DYNAMIC_CODE_SECONDS > dt.datetime.now(dt.UTC).timestamp() - 60
+    claims = document_signers.permit_claims(permit, with_sha256=True)
+    return document_signers.sign_claims(
+        authority=permit.authority, claims=dataclasses.replace(claims, issued_at=made, expires=made + 1)
+    )
+
+
 def test_a_holders_screen_code_expires_after_five_minutes(issued_permit, published):
     code = document_signers.permit_signed_code(permit=issued_permit, dynamic=True)
     now = dt.datetime.now(dt.UTC)
     assert check(code, published, now=now).verdict == "valid"
     later = now + dt.timedelta(seconds=document_signers.DYNAMIC_CODE_SECONDS + 1)
     assert check(code, published, now=later).verdict == "code_expired"
+
+
+def test_a_permit_past_its_validity_or_a_code_signed_outside_its_keys_reads_so(issued_permit, published):
+    claims = document_signers.permit_claims(issued_permit)
+    lapsed = dataclasses.replace(claims, valid_from="2020-01-01", valid_until="2021-01-01")
+    assert check(document_signers.sign_claims(authority=issued_permit.authority, claims=lapsed), published).verdict == (
+        "expired"
+    )
+    key = DocumentSigner.objects.get(authority=issued_permit.authority)
+    backdated = dataclasses.replace(claims, issued_at=int(key.not_before.timestamp()) - 3600)
+    code = document_signers.sign_claims(authority=issued_permit.authority, claims=backdated)
+    assert check(code, published).verdict == "signer_expired"
 
 
 def test_a_revoked_permit_reads_revoked_from_the_list(
@@ -195,9 +253,26 @@ def test_the_command_checks_text_and_pictures_offline(issued_permit, platform, t
     assert report["verdict"] == "valid" and report["claims"]["number"] == issued_permit.number
 
     forged = resigned_payload(code, lambda doc: doc.update(n="TEB-2099-000001"))
-    with pytest.raises(SystemExit) as status:
-        call_command("verify_qr", forged)
-    assert status.value.code == 1 and capsys.readouterr().out.startswith("TAMPERED")
+    key, certificate = foreign_signer(issued_permit.authority.code)
+    unknown = qr_payload.encode(document_signers.permit_claims(issued_permit), private_key=key, certificate=certificate)
+    for text, verdict in (
+        (forged, "TAMPERED"),
+        (unknown, "UNKNOWN_KEY"),
+        (screen_code_shown_later(issued_permit), "CODE_EXPIRED"),
+        ("OW1:NOT A CODE", "UNREADABLE"),
+    ):
+        with pytest.raises(SystemExit) as status:
+            call_command("verify_qr", text, "--trust-list", str(saved))
+        assert status.value.code == 1 and capsys.readouterr().out.startswith(verdict)
+
+    with pytest.raises(CommandError, match="Cannot read a picture"):
+        call_command("verify_qr", str(saved))
+    Image.new("L", (200, 200), 255).save(tmp_path / "blank.png")
+    with pytest.raises(CommandError, match="No OneWindow signed code"):
+        call_command("verify_qr", str(tmp_path / "blank.png"))
+    saved.write_text(saved.read_text().replace('"signature": "', '"signature": "AA'))
+    with pytest.raises(CommandError, match="not to be trusted"):
+        call_command("verify_qr", code, "--trust-list", str(saved))
 
 
 def test_the_printed_permit_carries_its_signed_code_readable_at_print_size(issued_permit, platform, tmp_path):
@@ -232,14 +307,58 @@ def test_the_printed_permit_carries_its_signed_code_readable_at_print_size(issue
     verdict = qr_payload.verify(code.text, signers=signers, revoked=documents)
     assert verdict.verdict == "valid" and verdict.claims.number == issued_permit.number
     assert verdict.claims.sha256 == ""  # printed before the file existed: the file cannot hold its own digest
-    modules = memoryview(
-        zxingcpp.create_barcode(code.text, zxingcpp.BarcodeFormat.QRCode, ec_level="M").to_image(
-            scale=1, add_quiet_zones=False
-        )
-    ).shape[0]
-    assert (modules - 17) // 4 <= 15
+    assert_printable(code)
+
+
+def assert_printable(code) -> None:
+    """A code zxing read from a page rendered at 300 dpi: the symbol as printed is at most version 15 at
+    error correction M, and its modules are at least 0.4 mm wide."""
+    version = int(code.extra["Version"])  # what the decoder found on the page, not a re-encoding
+    assert code.ec_level == "M" and version <= 15
+    modules = 17 + 4 * version
     width_px = abs(code.position.top_right.x - code.position.top_left.x)
     assert width_px / modules / 300 * 25.4 >= 0.4  # millimetres per module
+
+
+def test_a_printed_code_stays_small_whatever_the_names(authority, seal, granted_officer, platform, tmp_path):
+    """A long holder name and matter (48 and 56 Chinese characters) would need version 17: the printed
+    code cuts its free text (marked "…"; the registry keeps it whole) until it fits, and still checks;
+    the holder's on-screen code is not printed and keeps them whole."""
+    holder = EnterpriseFactory(
+        name="Zhongguancun Advanced Materials Joint R&D Centre Co., Ltd.",
+        name_zh="北京市海淀区中关村国家自主创新示范区核心区新型复合材料与先进制造技术联合研究开发中心有限责任公司",
+    )
+    matter = (
+        "建设项目环境影响评价文件审批（含辐射类建设项目、海洋工程建设项目、"
+        "跨省级行政区域建设项目及核与辐射安全许可事项）"
+    )
+    assert max(len(holder.name_zh), len(matter)) < qr_payload.MAX_TEXT  # whole, they would need version 17
+    permit = services.permit_issue(authority=authority, actor=granted_officer, data=permit_data(holder, matter=matter))
+    codes = printed_codes(bytes(permit.document.pdf), tmp_path)
+    assert len(codes) == 1
+    assert_printable(codes[0])
+    verdict = offline_check(codes[0].text)
+    assert verdict.verdict == "valid" and verdict.claims.number == permit.number
+    for shown, whole in ((verdict.claims.holder, holder.name_zh), (verdict.claims.matter, matter)):
+        assert shown.endswith(qr_payload.CUT) and whole.startswith(shown[:-1]) and len(shown) >= 15
+
+    # What certificates and delivery notes print (the platform vouches): the same bound.
+    note = document_signers.document_signed_code(
+        authority=platform, kind="delivery_note", number="JF-OW-2026-000001-1", holder=holder.name_zh, matter=matter
+    )
+    assert len(note) <= qr_payload.PRINTED_MAX_CHARS and qr_version(note) <= 14
+    assert offline_check(note).verdict == "valid"
+    screen = document_signers.permit_signed_code(permit=permit, dynamic=True)
+    assert qr_payload.decode_claims_unverified(screen).holder == holder.name_zh
+    # Nothing left to cut: a clear error, not a code too dense to scan.
+    key, certificate = foreign_signer("x")
+    with pytest.raises(qr_payload.CodeTooLarge):
+        qr_payload.encode(
+            qr_payload.Claims(kind="permit", number="TEB-2026-000001", issuer="teb", holder="某" * 60),
+            private_key=key,
+            certificate=certificate,
+            max_chars=150,  # less than the signature alone takes
+        )
 
 
 def test_the_holder_shows_a_fresh_code_on_screen_and_nobody_else_can(client, issued_permit, holder, platform):

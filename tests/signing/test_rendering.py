@@ -47,6 +47,23 @@ def test_permit_text_extracts_in_chinese(issued_permit, tmp_path):
 
 
 @needs_poppler
+def test_the_printed_text_explains_both_ways_to_check(issued_permit, tmp_path):
+    """Beside the two codes, in both languages: any phone camera opens the online record (code ①), the
+    offline verifier checks the signed code (②) with no network."""
+    path = tmp_path / "permit.pdf"
+    path.write_bytes(bytes(issued_permit.document.pdf))
+    text = subprocess.run(  # noqa: S603 - fixed tool, our own file
+        [shutil.which("pdftotext"), str(path), "-"], capture_output=True, check=True, text=True
+    ).stdout
+    english, chinese = " ".join(text.split()), "".join(text.split())  # the note wraps in a narrow column
+    assert "Any phone camera opens the online record." in english
+    assert "The OneWindow offline verifier (/verify/scan/) checks the signature with no network." in english
+    assert "①手机相机扫码，打开平台登记记录" in chinese
+    assert "②用一窗通离线核验页扫码，无需联网核对签名" in chinese
+    assert "①在线核验Online" in chinese and "②离线验签Offline" in chinese  # under each code
+
+
+@needs_poppler
 def test_qr_code_decodes_to_the_verification_url(issued_permit, tmp_path, settings):
     """Rasterises the sealed PDF with pdftoppm and decodes the QR code with zxing-cpp (a PyPI wheel)."""
     zxingcpp = pytest.importorskip("zxingcpp")
