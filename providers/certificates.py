@@ -102,7 +102,9 @@ def render_provider_certificate(content: ProviderCertificateContent) -> bytes:
         note = Paragraph(
             "离线验签：用一窗通离线核验页 (/verify/scan/) 扫码，无需联网即可核对签名。<br/>"
             "Offline check: the OneWindow offline verifier (/verify/scan/) checks this code's signature with no "
-            "network.",
+            "network.<br/>"
+            "在线核验：打开证书上印的网址查看平台登记记录。/ Online check: open the address printed on this "
+            "certificate for the platform's record.",
             paragraph_style("", 7, leading=9),
         )
         _, height = note.wrap(STAMP_BOX[0] - 30 * mm - 58 * mm, 30 * mm)

@@ -133,7 +133,9 @@ def render_note(content: NoteContent) -> tuple[bytes, int]:
         draw_qr_matrix(c, content.signed_code, x=22 * mm, y=NOTE_STAMP_BOX[1] + 3 * mm, size=size)
         note = Paragraph(
             "离线验签：用一窗通离线核验页 (/verify/scan/) 扫码，无需联网。<br/>"
-            "Offline check: the OneWindow offline verifier (/verify/scan/) checks this code with no network.",
+            "Offline check: the OneWindow offline verifier (/verify/scan/) checks this code with no network.<br/>"
+            "在线核验：用手机相机扫右上角二维码或打开页脚网址。/ Online check: scan the code at the top right with "
+            "any phone camera, or open the address below.",
             paragraph_style("", 7, leading=9),
         )
         _, height = note.wrap(NOTE_STAMP_BOX[0] - 60 * mm, 30 * mm)

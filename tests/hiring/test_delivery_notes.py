@@ -31,7 +31,7 @@ from tests.factories import (
     provider_owner,
     provider_seal,
 )
-from tests.signing.offline import module_mm, offline_check, printed_codes, qr_version
+from tests.signing.offline import module_mm, offline_check, printed_codes, printed_text, qr_version
 
 pytestmark = pytest.mark.django_db
 
@@ -208,3 +208,5 @@ def test_the_note_carries_a_platform_signed_code_checked_offline(order, tmp_path
     assert (claims.kind, claims.number) == ("delivery_note", note.number)
     assert claims.credit_code == order.provider.credit_code and claims.matter == order.title
     assert claims.valid_from == timezone.localdate(note.sealed_at).isoformat()
+    text = printed_text(bytes(note.document.pdf), tmp_path)  # both ways to check, explained
+    assert "Offline check" in text and "Online check" in text and "在线核验" in text

@@ -11,7 +11,7 @@ from providers.models import ProviderCertificate
 from signing.demo import pki_init
 from signing.models import DocumentKind
 from tests.factories import make_certified_provider, staff_user
-from tests.signing.offline import module_mm, offline_check, printed_codes, qr_version
+from tests.signing.offline import module_mm, offline_check, printed_codes, printed_text, qr_version
 
 pytestmark = pytest.mark.django_db
 
@@ -118,6 +118,8 @@ def test_the_certificate_carries_a_platform_signed_code_checked_offline(certifie
     assert (claims.kind, claims.number) == ("provider_certificate", certificate.document.number)
     assert claims.credit_code == certified.credit_code and claims.issuer == "onewindow"
     assert "环境影响评价" in claims.matter
+    text = printed_text(bytes(certificate.document.pdf), tmp_path)  # both ways to check, explained
+    assert "Offline check" in text and "Online check" in text and "在线核验" in text
 
     provider_services.provider_suspend(provider=certified, reviewer=staff_user(), reason="Quality complaints")
     suspended = offline_check(code.text)

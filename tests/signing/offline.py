@@ -64,3 +64,13 @@ def offline_check(code: str, **kwargs) -> qr_payload.QrVerdict:
     )
     signers, documents = trust_list.verifier_inputs(content, issuer=issuer)
     return qr_payload.verify(code, signers=signers, revoked=documents, **kwargs)
+
+
+def printed_text(pdf: bytes, tmp_path) -> str:
+    """The PDF's text as poppler reads it (pdftotext), whitespace collapsed."""
+    path = tmp_path / "printed-text.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(  # noqa: S603 - a fixed tool on our own file
+        [shutil.which("pdftotext"), str(path), "-"], capture_output=True, check=True, text=True
+    ).stdout
+    return " ".join(text.split())
