@@ -11,8 +11,10 @@ from marketplace.hiring import services as hiring
 from marketplace.hiring.models import Dispute
 from marketplace.payments import operations
 from marketplace.payments.interfaces import get_gateway
-from marketplace.payments.models import StripeEvent
+from marketplace.payments.models import Payout, StripeEvent
 from tests.concurrency import POSTGRES_ONLY, in_thread
+from tests.factories import deliver as deliver_order
+from tests.factories import make_service_order
 from tests.payments.books import assert_books
 from tests.payments.test_stripe import PRICE_FEN, assert_ledger, card, event, signed, status
 
@@ -115,3 +117,32 @@ def test_a_refund_webhook_racing_the_outbox_records_the_refund_once(stripe_setti
     assert order.payments.filter(kind="refund").count() == 1
     assert order.stripe_operations.get(kind="refund").status == "succeeded"
     assert_books(order)
+
+
+def test_a_stage_accepted_twice_at_once_is_released_once(deal):
+    """A double click on "Accept" for a stage of an order paid in stages: one acceptance releases the stage
+    (one payout, one fee) and moves the order to the next stage; the other, waiting on the order's lock,
+    finds the stage already settled and changes nothing."""
+    order, buyer, provider_user, _staff = deal
+    staged = make_service_order(
+        enterprise=order.enterprise, buyer=buyer, provider=order.provider, milestone_plan="A; 50%; 5\nB; 50%; 9"
+    )
+    payment_flow.service_order_pay(service_order=staged, amount=staged.price / 2, reference="bank-a")
+    staged.deliverables.create(file="x.pdf", name="a.pdf")
+    deliver_order(staged, provider_user)
+    barrier = threading.Barrier(2)
+    results = {}
+
+    def accept():
+        barrier.wait()
+        return hiring.service_order_accept(service_order=staged, user=buyer)
+
+    threads = [in_thread(accept, results, n) for n in range(2)]
+    for thread in threads:
+        thread.join(60)
+    refused = [r for r in results.values() if isinstance(r, Exception)]
+    assert len(refused) == 1 and isinstance(refused[0], hiring.TransitionNotAllowed), results
+    assert status(staged) == "awaiting_payment"
+    assert [m.status for m in staged.milestones.order_by("position")] == ["released", "pending"]
+    assert Payout.objects.filter(service_order=staged).count() == 1
+    assert staged.payments.filter(kind="fee").count() == 1
