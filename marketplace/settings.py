@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "treebeard",
     "django_tables2",
     "axes",
+    # django-ninja: the public API's schema; listed for its static files (Swagger UI, served by us, no CDN).
+    "ninja",
     # OneWindow's own apps.
     "marketplace.accounts.apps.AccountsConfig",
     "marketplace.core.apps.CoreConfig",
@@ -310,6 +312,9 @@ VERIFY_POOL_SIZE = env.int("VERIFY_POOL_SIZE", default=2)
 VERIFY_WORKER_MAX_JOBS = env.int("VERIFY_WORKER_MAX_JOBS", default=200)
 # Anonymous verifications per client address per minute (API and portal alike); 0 turns it off.
 VERIFY_RATE_LIMIT_PER_MINUTE = env.int("VERIFY_RATE_LIMIT_PER_MINUTE", default=30)
+# Requests per client address per minute to the public JSON API as a whole (marketplace/public_api.py),
+# on top of the verification limit; past it a 429 with Retry-After. 0 turns it off.
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=300)
 
 # --- Demo data -----------------------------------------------------------------------------
 

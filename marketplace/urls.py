@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 
+from marketplace import public_api
 from marketplace.accounts.throttling import ThrottledPasswordResetView
 from marketplace.catalogue.views import HomeView
 from marketplace.conversations import urls as conversation_urls
@@ -17,9 +18,16 @@ from marketplace.hiring import basket_views
 from marketplace.hiring import urls as hiring_urls
 from marketplace.hiring.views import CheckoutView, StockCheckoutGone
 from marketplace.hiring.webhooks import StripeWebhookView
+from marketplace.procurement import api as procurement_api
 from marketplace.procurement import urls as procurement_urls
 from marketplace.ratings import urls as ratings_urls
+from marketplace.transparency import log_api
+from marketplace.transparency import urls as transparency_urls
+from marketplace.transparency.ocds import api as ocds_api
 from providers import urls as provider_urls
+from search import api as search_api
+from signing import api as signing_api
+from signing import urls as signing_urls
 from signing.views import crl_view
 
 # English at /, Simplified Chinese at /zh-hans/.
@@ -35,9 +43,18 @@ urlpatterns = i18n_patterns(
     # prefix and namespace, so their addresses and names ("providers:console-credit") stay as they were.
     path("providers/", include((provider_urls.urlpatterns + credit_urls.urlpatterns, "providers"))),
     path("enterprise/", include(("marketplace.enterprises.urls", "enterprises"))),
+    # The public API's endpoints (marketplace/public_api.py) join their apps' namespaces, under the
+    # addresses and names they always had: "procurement:result-json", "transparency:log-head", ...
     path(
         "requests/",
-        include((conversation_urls.request_urlpatterns + procurement_urls.urlpatterns, "procurement")),
+        include(
+            (
+                public_api.routes(procurement_api.router, under="requests/")
+                + conversation_urls.request_urlpatterns
+                + procurement_urls.urlpatterns,
+                "procurement",
+            )
+        ),
     ),
     # The order pages, with the rating steps that ratings (a layer above hiring) adds to them;
     # those first, before hiring's "<pk>/<action>/" takes every other step name.
@@ -56,7 +73,7 @@ urlpatterns = i18n_patterns(
     path("fair-play/", include(("marketplace.core.urls", "fairplay"))),
     path("notifications/", include(("marketplace.core.notification_urls", "notifications"))),
     path("", include(("marketplace.approvals.urls", "approvals"))),
-    path("", include(("marketplace.transparency.urls", "transparency"))),
+    path("", include((transparency_urls.urlpatterns + public_api.routes(log_api.router), "transparency"))),
     # Replaces Oscar's shipping-based checkout at the same address (this pattern is matched first);
     # every stock step under it (shipping address, method, payment, preview, thank-you …) goes there too.
     # The cart, likewise in place of Oscar's basket pages (reverse("basket:summary") lands here).
@@ -68,8 +85,10 @@ urlpatterns = i18n_patterns(
     re_path(r"^checkout/.+$", StockCheckoutGone.as_view()),
     # Oscar's password-reset page, rate-limited.
     path("password-reset/", ThrottledPasswordResetView.as_view(), name="password-reset"),
-    path("", include(("signing.urls", "signing"))),
-    path("api/search/", include(("search.api_urls", "search-api"))),
+    path("", include((signing_urls.urlpatterns + public_api.routes(signing_api.router), "signing"))),
+    path("", include((public_api.routes(search_api.router), "search-api"))),
+    # /api/schema/, /api/docs/, and a JSON 404 for anything else under api/: after every endpoint there.
+    path("api/", include((public_api.urlpatterns, "api"))),
     # Oscar last: its root "" only redirects to OSCAR_HOMEPAGE, which the line above serves.
     path("", include(apps.get_app_config("oscar").urls[0])),
     prefix_default_language=False,
@@ -84,7 +103,7 @@ urlpatterns = [
     path("pki/<str:name>.crl", crl_view, name="pki-crl"),
     path("payments/stripe/webhook/", StripeWebhookView.as_view(), name="stripe-webhook"),
     # Open contracting data (OCDS 1.1): machine-readable, the same in every language.
-    path("api/ocds/", include(("marketplace.transparency.ocds.urls", "ocds"))),
+    path("api/ocds/", include((public_api.routes(ocds_api.router, under="api/ocds/"), "ocds"))),
     *urlpatterns,
 ]
 

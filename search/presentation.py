@@ -178,9 +178,11 @@ def active_filters(query: SearchQuery, base: str, category_labels: dict[str, str
     ]
 
 
-def present(result: SearchResult, base: str, errors: list[str]) -> dict:
-    """Everything the page and the API show, as plain data."""
+def present(result: SearchResult, base: str, errors: list[str], *, page_base: str | None = None) -> dict:
+    """Everything the page and the API show, as plain data. Links go to ``base`` (the search page),
+    the previous and next page to ``page_base`` if given (the API's own address, so they can be followed)."""
     query = result.query
+    page_base = page_base or base
     facets = present_facets(result, base)
     category_labels = {
         value["value"]: value["label"] for facet in facets if facet["name"] == "category" for value in facet["values"]
@@ -202,8 +204,8 @@ def present(result: SearchResult, base: str, errors: list[str]) -> dict:
             "count": page_count,
             "has_previous": query.page > 1,
             "has_next": query.page < page_count,
-            "previous_url": _url(base, query, page=str(query.page - 1)) if query.page > 1 else None,
-            "next_url": _url(base, query, page=str(query.page + 1)) if query.page < page_count else None,
+            "previous_url": _url(page_base, query, page=str(query.page - 1)) if query.page > 1 else None,
+            "next_url": _url(page_base, query, page=str(query.page + 1)) if query.page < page_count else None,
         },
         "sorts": [
             {

@@ -1,4 +1,4 @@
-"""The public verification portal and its JSON API. No account needed; nothing uploaded is kept."""
+"""The public verification portal (its JSON twin is ``api.py``). No account needed; nothing uploaded is kept."""
 
 from __future__ import annotations
 
@@ -8,23 +8,21 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.db import transaction
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
 from marketplace.core.storage import pdf_download_response
 
-from . import bundles, ratelimit, selectors, services, trust_list, verification_sources, verifier
+from . import bundles, ratelimit, selectors, services, verification_sources, verifier
 from .exceptions import SigningError
 from .forms import VerifyNumberForm, VerifyUploadForm
 from .models import DocumentKind
 from .report_pdf import render_verification_report
-from .verification import record_as_dict, report_as_dict
 
 RATE_SCOPE = "verify"
 REPORT_RATE_SCOPE = "verify-report"
@@ -44,20 +42,20 @@ def _result_page(request, report, **extra):
     return render(request, "signing/verify_result.html", context)
 
 
-def _too_large(request) -> bool:
+def too_large(request) -> bool:
     try:
         return int(request.META.get("CONTENT_LENGTH") or 0) > settings.VERIFY_MAX_UPLOAD_BYTES + 64 * 1024
     except ValueError:
         return False
 
 
-def _size_message() -> str:
+def size_message() -> str:
     return _("The file is larger than the verification limit of %(limit)s.") % {
         "limit": filesizeformat(settings.VERIFY_MAX_UPLOAD_BYTES)
     }
 
 
-def _rate_message(retry_after: int) -> str:
+def rate_message(retry_after: int) -> str:
     return _("Too many verifications from your address; please try again in %(seconds)d seconds.") % {
         "seconds": retry_after
     }
@@ -73,11 +71,11 @@ class VerifyPortalView(View):
         return self._form_page(request)
 
     def post(self, request):
-        if _too_large(request):
-            return self._form_page(request, status=413, error=_size_message())
+        if too_large(request):
+            return self._form_page(request, status=413, error=size_message())
         retry_after = ratelimit.hit(request, scope=RATE_SCOPE, limit=settings.VERIFY_RATE_LIMIT_PER_MINUTE)
         if retry_after:
-            response = self._form_page(request, status=429, error=_rate_message(retry_after))
+            response = self._form_page(request, status=429, error=rate_message(retry_after))
             response["Retry-After"] = str(retry_after)
             return response
         if "number" in request.POST:
@@ -144,12 +142,12 @@ class PermitLandingView(View):
 
     def _other_document_post(self, request, token):
         """A file checked on another kind of document's page, under the same size and rate limits."""
-        if _too_large(request):
-            messages.error(request, _size_message())
+        if too_large(request):
+            messages.error(request, size_message())
             return redirect("signing:permit-public", token=token)
         retry_after = ratelimit.hit(request, scope=RATE_SCOPE, limit=settings.VERIFY_RATE_LIMIT_PER_MINUTE)
         if retry_after:
-            messages.error(request, _rate_message(retry_after))
+            messages.error(request, rate_message(retry_after))
             return redirect("signing:permit-public", token=token)
         if (response := self._landing(request, token)) is not None:
             return response
@@ -159,12 +157,12 @@ class PermitLandingView(View):
         permit = selectors.permit_public(token=token)
         if permit is None:
             return self._other_document_post(request, token)
-        if _too_large(request):
-            context = {"permit": permit, "upload_form": VerifyUploadForm(), "error": _size_message()}
+        if too_large(request):
+            context = {"permit": permit, "upload_form": VerifyUploadForm(), "error": size_message()}
             return render(request, self.template_name, context, status=413)
         retry_after = ratelimit.hit(request, scope=RATE_SCOPE, limit=settings.VERIFY_RATE_LIMIT_PER_MINUTE)
         if retry_after:
-            context = {"permit": permit, "upload_form": VerifyUploadForm(), "error": _rate_message(retry_after)}
+            context = {"permit": permit, "upload_form": VerifyUploadForm(), "error": rate_message(retry_after)}
             response = render(request, self.template_name, context, status=429)
             response["Retry-After"] = str(retry_after)
             return response
@@ -235,49 +233,3 @@ def verification_report_download(request, report_id: str):
     except SigningError as exc:
         return _report_error_page(request, report, report_id, error=str(exc), status=503)
     return pdf_download_response(bytes(document.pdf), filename=f"verification-report-{report_id[:12]}.pdf")
-
-
-def _json_error(code: str, message: str, status: int) -> JsonResponse:
-    return JsonResponse({"error": code, "message": message}, status=status)
-
-
-@csrf_exempt  # an anonymous, read-only API: there is no session whose authority could be forged
-@require_POST
-@transaction.non_atomic_requests
-def verify_api(request):
-    if _too_large(request):
-        return _json_error("too_large", _size_message(), 413)
-    retry_after = ratelimit.hit(request, scope=RATE_SCOPE, limit=settings.VERIFY_RATE_LIMIT_PER_MINUTE)
-    if retry_after:
-        response = _json_error("rate_limited", _rate_message(retry_after), 429)
-        response["Retry-After"] = str(retry_after)
-        return response
-    upload = request.FILES.get("file")
-    if upload is None:
-        return _json_error("missing_file", _("Send the PDF as the multipart form field 'file'."), 400)
-    if upload.size > settings.VERIFY_MAX_UPLOAD_BYTES:
-        return _json_error("too_large", _size_message(), 413)
-    report = verifier.verify_document(upload.read())
-    return JsonResponse(report_as_dict(report))
-
-
-@require_GET
-def permit_api(request, token: str):
-    record = verifier.lookup_by_token(token)
-    if record is None:
-        return _json_error("not_found", _("No permit has this verification token."), 404)
-    return JsonResponse(record_as_dict(record))
-
-
-@require_GET
-def trust_list_view(request):
-    """The signed trust list for offline verifiers: public, cacheable for a few minutes, readable from
-    any origin (an offline verifier elsewhere may fetch it)."""
-    try:
-        signed = trust_list.trust_list_current()
-    except SigningError as error:  # before init_pki there is nothing to sign with
-        return JsonResponse({"error": str(error)}, status=503)
-    response = JsonResponse(signed)
-    response["Cache-Control"] = "public, max-age=300"
-    response["Access-Control-Allow-Origin"] = "*"
-    return response

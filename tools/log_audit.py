@@ -23,6 +23,7 @@ Needs only the standard library and this repository's ``translog`` package (its 
 import argparse
 import json
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -33,6 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from translog import checks, merkle  # noqa: E402 - after the path above
 
 PAGE = 1000
+# The public API allows each address so many requests a minute (429 with Retry-After past it); an
+# audit makes one request per head, so it waits as told and carries on, this many times at most.
+RATE_LIMIT_RETRIES = 1000
 
 
 class AuditFailure(Exception):
@@ -43,17 +47,28 @@ class Unreachable(Exception):
     pass
 
 
+def _wait_seconds(error: urllib.error.HTTPError) -> int:
+    try:
+        return min(max(int(error.headers.get("Retry-After", "1")), 1), 60)
+    except ValueError:
+        return 1
+
+
 def fetch(base: str, path: str, **params) -> bytes:
     url = f"{base.rstrip('/')}{path}"
     if params:
         url += "?" + urllib.parse.urlencode(params)
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - an http(s) URL the user gave
-            return response.read()
-    except urllib.error.HTTPError as error:
-        raise Unreachable(f"{url}: HTTP {error.code} {error.read()[:200]!r}") from None
-    except (urllib.error.URLError, OSError) as error:
-        raise Unreachable(f"{url}: {error}") from None
+    for _attempt in range(RATE_LIMIT_RETRIES):
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - an http(s) URL the user gave
+                return response.read()
+        except urllib.error.HTTPError as error:
+            if error.code != 429:
+                raise Unreachable(f"{url}: HTTP {error.code} {error.read()[:200]!r}") from None
+            time.sleep(_wait_seconds(error))
+        except (urllib.error.URLError, OSError) as error:
+            raise Unreachable(f"{url}: {error}") from None
+    raise Unreachable(f"{url}: still rate-limited after {RATE_LIMIT_RETRIES} waits")
 
 
 def fetch_json(base: str, path: str, **params) -> dict:

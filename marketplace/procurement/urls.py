@@ -11,7 +11,6 @@ urlpatterns = [
     path("results/", views.ResultListView.as_view(), name="results"),
     path("results/feed/", feeds.ResultsFeed(), name="results-feed"),
     path("<int:pk>/", views.RequestDetailView.as_view(), name="detail"),
-    path("<int:pk>/result.json", views.ResultJSONView.as_view(), name="result-json"),
     path("<int:pk>/quote/", views.QuoteView.as_view(), name="quote"),
     path("<int:pk>/choose/", views.ChooseView.as_view(), name="choose"),
     path("<int:pk>/object/", views.ObjectionView.as_view(), name="object"),

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -250,19 +250,6 @@ class RequestDetailView(TemplateView):
             service_order=getattr(rfq, "order", None) if rfq.status == "awarded" else None,
         )
         return context
-
-
-class ResultJSONView(View):
-    """The published inputs and table of every selection round, for anyone to recompute."""
-
-    def get(self, request, pk):
-        try:
-            rfq = selectors.public_request(pk=pk)
-        except RequestForQuotes.DoesNotExist:
-            raise Http404("No such request") from None
-        response = JsonResponse(selectors.result_document(request=rfq), json_dumps_params={"ensure_ascii": False})
-        response["Content-Disposition"] = f'inline; filename="request-{rfq.pk}-result.json"'
-        return response
 
 
 class _RequestPost(LoginRequiredMixin, View):

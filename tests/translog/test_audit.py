@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from marketplace.core.append_only import suspended
@@ -73,6 +74,22 @@ def test_history_rewritten_and_resigned_after_an_audit_is_a_fork(live_server, lo
     assert TreeHead.objects.count() == 1
     assert run(live_server, state) == 1
     assert "was seen before" in capsys.readouterr().err
+
+
+def test_the_auditor_waits_out_the_rate_limit(live_server, log, tmp_path, settings, monkeypatch):
+    """The API allows so many requests a minute; an audit makes one per head and waits when told to.
+    Waiting is simulated (the minute passes at once); the server's limit and answers are real."""
+    settings.API_RATE_LIMIT_PER_MINUTE = 1  # an audit of two heads asks three or four things
+    cache.clear()
+    waits = []
+
+    def sleep(seconds):
+        waits.append(seconds)
+        cache.clear()  # the next minute's allowance
+
+    monkeypatch.setattr(log_audit.time, "sleep", sleep)
+    assert run(live_server, tmp_path / "state.json") == 0
+    assert waits and all(1 <= seconds <= 60 for seconds in waits)
 
 
 def test_an_unreachable_instance_is_exit_2(tmp_path, capsys):
