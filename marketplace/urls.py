@@ -2,6 +2,7 @@ from django.apps import apps
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
@@ -10,6 +11,7 @@ from marketplace import public_api
 from marketplace.accounts.throttling import ThrottledPasswordResetView
 from marketplace.catalogue.views import HomeView
 from marketplace.conversations import urls as conversation_urls
+from marketplace.core import account_views
 from marketplace.core.display_views import CareModeView
 from marketplace.credit import urls as credit_urls
 from marketplace.credit.compare import CompareView
@@ -83,6 +85,12 @@ urlpatterns = i18n_patterns(
     re_path(r"^basket/.+$", basket_views.StockBasketGone.as_view()),
     path("checkout/", CheckoutView.as_view(), name="direct-checkout"),
     re_path(r"^checkout/.+$", StockCheckoutGone.as_view()),
+    # Oscar's sign-in, registration and profile pages: registering through the request, account emails in
+    # the notification centre (marketplace/core/account_views.py).
+    path("accounts/login/", account_views.AccountAuthView.as_view()),
+    path("accounts/register/", account_views.AccountRegistrationView.as_view()),
+    path("accounts/change-password/", login_required(account_views.ChangePasswordView.as_view())),
+    path("accounts/profile/edit/", login_required(account_views.ProfileUpdateView.as_view())),
     # Oscar's password-reset page, rate-limited.
     path("password-reset/", ThrottledPasswordResetView.as_view(), name="password-reset"),
     path("", include((signing_urls.urlpatterns + public_api.routes(signing_api.router), "signing"))),

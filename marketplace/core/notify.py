@@ -211,6 +211,26 @@ def send_rendered(*, template: str, context: dict, recipients: Iterable[str], ki
     return deliver(kind=kind, texts=render_languages(template, context), recipients=recipients)
 
 
+def record_sent(*, user, template: str, context: dict, kind: str = Kind.ACCOUNT) -> Notification:
+    """Put in ``user``'s notification centre what another path has emailed them already (Oscar's account
+    emails, which carry a one-time password-reset link that stays in the email): rendered in both
+    languages from ``template``, never emailed again."""
+    texts = render_languages(template, context)
+    note = Notification.objects.create(
+        user=user,
+        kind=kind,
+        subject={language: subject for language, (subject, _b) in texts.items()},
+        body={language: body for language, (_s, body) in texts.items()},
+        channel=Channel.PLATFORM,
+        emailed_at=timezone.now(),
+    )
+    try:
+        cache.incr(unread_cache_key(user))
+    except ValueError:
+        pass
+    return note
+
+
 # --- the daily digest ------------------------------------------------------------------------------
 
 
