@@ -49,14 +49,10 @@ def amount_due(service_order: ServiceOrder) -> tuple[Decimal, int | None]:
     return (stage.amount, stage.pk) if stage is not None else (service_order.price, None)
 
 
-def funded(service_order: ServiceOrder, milestone_id: int | None, at) -> Milestone | None:
+def funded(stage: Milestone, at) -> None:
     """A charge for the current stage was recorded: the stage is in progress."""
-    stage = current(service_order)
-    if stage is None or stage.pk != milestone_id:
-        return None
     stage.status, stage.funded_at = S.FUNDED, at
     stage.save(update_fields=["status", "funded_at"])
-    return stage
 
 
 def release(service_order: ServiceOrder, stage: Milestone) -> None:

@@ -164,9 +164,11 @@ def service_order_start(
     service_order = _lock(service_order)
     _require_status(service_order, (Status.AWAITING_PAYMENT,))
     paid_at = paid_at or timezone.now()
-    stage = milestones.funded(service_order, milestone_id, paid_at)
-    if stage is None and service_order.milestones.exists():  # money for another stage never starts this one
+    stage = milestones.current(service_order)
+    if (stage.pk if stage else None) != milestone_id:  # money for another stage never starts this one
         raise TransitionNotAllowed(_("This payment is not for the stage now due."), code="wrong_stage")
+    if stage is not None:
+        milestones.funded(stage, paid_at)
     if service_order.paid_at is None:
         service_order.paid_at = paid_at
         service_order.due_at = paid_at + datetime.timedelta(days=service_order.service_days)

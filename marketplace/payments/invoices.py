@@ -268,11 +268,11 @@ def fee_invoices_sweep() -> int:
     with a paid payout whose records differ from its ledger fee gets them synced. Returns how many
     records were issued."""
     issued = 0
-    orders = Payout.objects.filter(status=Payout.Status.PAID).values_list("service_order_id", flat=True)
-    for order_id in orders.iterator():
+    order_model = Payout._meta.get_field("service_order").related_model  # hiring's, without importing hiring
+    paid = Payout.objects.filter(status=Payout.Status.PAID).order_by("service_order_id")
+    for order_id in paid.values_list("service_order_id", flat=True).distinct():  # an order paid in stages: once
         with transaction.atomic():
-            order = ledger.lock(Payout._meta.get_field("service_order").related_model(pk=order_id))
-            issued += len(fee_invoices_sync(order))
+            issued += len(fee_invoices_sync(ledger.lock(order_model(pk=order_id))))
     return issued
 
 

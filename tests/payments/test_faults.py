@@ -22,8 +22,8 @@ from marketplace.hiring.models import Dispute
 from marketplace.payments import gateway, ledger, operations, services
 from marketplace.payments.gateway import StripeGateway
 from marketplace.payments.interfaces import GatewayError, get_gateway
-from marketplace.payments.models import PaymentDifference, Payout, StripeOperation, StripePayment
-from tests.factories import deliver
+from marketplace.payments.models import FeeInvoice, PaymentDifference, Payout, StripeOperation, StripePayment
+from tests.factories import deliver, make_service_order
 from tests.payments.books import assert_books, stripe_books
 from tests.payments.test_stripe import PRICE_FEN, card, paid_by_card, signed, status
 
@@ -320,3 +320,73 @@ def test_chargeback_after_payout_with_the_reversal_crashed_is_recovered_once(
 def signed_event(event_id: str, kind: str, obj: dict, settings) -> dict:
     payload = json.dumps({"id": event_id, "object": "event", "type": kind, "data": {"object": obj}}).encode()
     return {"payload": payload, "signature": signed(payload, secret=settings.STRIPE_WEBHOOK_SECRET)}
+
+
+# --- orders paid in stages (issue 23) ----------------------------------------------------------------------
+
+
+def staged_order(order, buyer):
+    return make_service_order(
+        enterprise=order.enterprise, buyer=buyer, provider=order.provider, milestone_plan="A; 50%; 5\nB; 50%; 9"
+    )
+
+
+def test_a_stage_refund_crash_is_recorded_once_on_that_stage_and_its_payout_is_worked_out_without_it(
+    stripe_settings, deal, crash_after
+):
+    """Stage 2 of two is split by a dispute; Stripe refunds ¥8,000 of stage 2's charge and the process dies
+    before the ledger records it. The stage's payout already leaves the refund out; reconciliation records
+    the refund once, on stage 2, and stage 1's money is never touched."""
+    order, buyer, provider_user, staff = deal
+    staged = staged_order(order, buyer)
+    first = paid_by_card(staged)
+    staged.deliverables.create(file="x.pdf", name="a.pdf")
+    deliver(staged, provider_user)
+    hiring.service_order_accept(service_order=staged, user=buyer)
+    second = paid_by_card(staged)
+    dispute = hiring.dispute_open(service_order=staged, user=buyer, reason="Half missing")
+    crash_after("refund")
+    with pytest.raises(Crash):
+        hiring.dispute_resolve(
+            dispute=dispute, user=staff, outcome=Dispute.Outcome.SPLIT, decision="Part", refund_amount=Decimal("8000")
+        )
+    stage_one, stage_two = staged.milestones.order_by("position")
+    payout = Payout.objects.get(milestone=stage_two)
+    assert (payout.amount_fen, payout.fee_fen) == (1_520_000, 80_000)  # (24,000 − 8,000) less 5 %
+
+    payment_flow.payments_reconcile()
+    payment_flow.payments_reconcile()
+
+    refunds = staged.payments.filter(kind="refund")
+    assert [(r.amount_fen, r.milestone_id, r.intent_id) for r in refunds] == [(800_000, stage_two.pk, second.intent_id)]
+    assert ledger.charge_left(service_order=staged, intent_id=first.intent_id) == 2_400_000
+    assert len(stripe_refunds(staged)) == 1
+    balance = assert_books(staged)
+    two = services.ledger_balance(service_order=staged, milestone_id=stage_two.pk)
+    assert (two.charged, two.refunded, two.fees, two.held) == (2_400_000, 800_000, 80_000, 1_520_000)
+    assert balance.charged == 4_800_000
+
+
+def test_a_stage_payout_crash_after_the_transfer_is_paid_and_invoiced_once(stripe_settings, deal, crash_after):
+    """The stage's transfer is made at Stripe and the process dies before it is recorded: reconciliation
+    records it once, the stage's payout is paid, and the platform's fee invoice for it is issued once."""
+    order, buyer, provider_user, _staff = deal
+    staged = staged_order(order, buyer)
+    paid_by_card(staged)
+    services.payout_account_set(provider=staged.provider, stripe_account_id="acct_provider_1")
+    staged.deliverables.create(file="x.pdf", name="a.pdf")
+    deliver(staged, provider_user)
+    crash_after("transfer")
+    with pytest.raises(Crash):
+        hiring.service_order_accept(service_order=staged, user=buyer)
+    stage_one = staged.milestones.get(position=1)
+    assert Payout.objects.get(milestone=stage_one).status == "pending" and not FeeInvoice.objects.exists()
+
+    payment_flow.payments_reconcile()
+    payment_flow.payments_reconcile()
+
+    assert Payout.objects.get(milestone=stage_one).status == "paid"
+    assert [f.amount_fen for f in FeeInvoice.objects.all()] == [120_000]
+    one = services.ledger_balance(service_order=staged, milestone_id=stage_one.pk)
+    assert (one.fees, one.transferred, one.held) == (120_000, 2_280_000, 0)
+    assert_books(staged)
