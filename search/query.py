@@ -87,10 +87,13 @@ def chinese_vocabulary() -> tuple[str, ...]:
 
 def _replace_words(q: str, closest) -> str:
     """``q`` with each word for which ``closest(word)`` names another word replaced by it; "" when
-    nothing changes."""
-    changed, words = False, []
+    nothing changes. Each distinct word is looked up once, and only the first eight (as many as a
+    query keeps terms): ``closest`` may ask the database."""
+    changed, words, found = False, [], {}
     for word in q.split():
-        close = closest(word)
+        if word not in found and len(found) < 8:
+            found[word] = closest(word)
+        close = found.get(word)
         if close and close[0] != word.lower():
             words.append(close[0])
             changed = True

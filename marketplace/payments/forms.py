@@ -35,6 +35,9 @@ class StatementForm(forms.Form):
     def clean(self):
         data = super().clean()
         start, end = data.get("start"), data.get("end")
+        for day in (start, end):
+            if day and not 2000 <= day.year <= 2999:  # and no date arithmetic past the calendar's end
+                raise forms.ValidationError(_("Choose days between the years 2000 and 2999."))
         if start and end:
             if end < start:
                 raise forms.ValidationError(_("The period ends before it starts."))

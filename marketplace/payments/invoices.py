@@ -185,7 +185,7 @@ def _locked_request(*, request_id: int, scope: Q) -> InvoiceRequest:
     if request is None:
         raise InvoiceRequest.DoesNotExist("no such invoice request for the acting organisations")
     ledger.lock(request.service_order)
-    return InvoiceRequest.objects.select_for_update().get(pk=request.pk)
+    return InvoiceRequest.objects.select_for_update().select_related("service_order__order").get(pk=request.pk)
 
 
 @transaction.atomic
@@ -240,20 +240,23 @@ def invoice_issue(
 
 
 def fee_invoices_sync(service_order) -> list[FeeInvoice]:
-    """Make the order's fee invoice records add up to its ledger fee (fees less fee returns), once its
-    payout is paid out: an invoice for a fee not invoiced yet, a credit note for a fee given back since.
-    Call with the order locked (``ledger.lock``); idempotent, so the transfer's recording, a later
-    fee return and the daily sweep may all call it."""
-    if not Payout.objects.filter(service_order_id=service_order.pk, status=Payout.Status.PAID).exists():
-        return []
-    fee = ledger.ledger_balance(service_order=service_order).fees
+    """Make the order's fee invoice records add up to the ledger fee (fees less fee returns) of what is paid
+    out: the order's payout, or each stage's that is paid (a stage settled but not paid out yet is not
+    invoiced): an invoice for a fee not invoiced yet, a credit note for a fee given back since. Call with
+    the order locked (``ledger.lock``); idempotent, so the transfer's recording, a later fee return and
+    the daily sweep may all call it."""
+    paid = Payout.objects.filter(service_order_id=service_order.pk, status=Payout.Status.PAID)
+    fee = sum(
+        ledger.ledger_balance(service_order=service_order, milestone_id=stage).fees
+        for stage in paid.values_list("milestone_id", flat=True)
+    )
     records = list(FeeInvoice.objects.filter(service_order_id=service_order.pk))
     difference = fee - sum(record.signed_fen for record in records)
     if not difference:
         return []
     now = timezone.now()
     record = FeeInvoice.objects.create(
-        number=f"OWF{now:%Y%m%d}-{service_order.pk}-{len(records) + 1}",
+        number=f"OWF{timezone.localdate(now):%Y%m%d}-{service_order.pk}-{len(records) + 1}",
         kind=FeeInvoice.Kind.INVOICE if difference > 0 else FeeInvoice.Kind.CREDIT,
         service_order_id=service_order.pk,
         provider_id=service_order.provider_id,

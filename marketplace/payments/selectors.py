@@ -20,10 +20,15 @@ if TYPE_CHECKING:  # annotations only: payments never imports hiring
     from marketplace.hiring.models import ServiceOrder
 
 
+# The buyer's side of the ledger (its receipt and its finance statement): what it paid and got back,
+# by refund or by its bank's chargeback — not the platform's split between fee and provider.
+BUYER_KINDS = (PaymentRecord.Kind.CHARGE, PaymentRecord.Kind.REFUND, PaymentRecord.Kind.CHARGEBACK)
+
+
 def ledger_entries(*, service_order: ServiceOrder, buyer_view: bool) -> QuerySet[PaymentRecord]:
     entries = PaymentRecord.objects.filter(service_order=service_order)
-    if buyer_view:  # the buyer's receipt: what they paid and got back, not the platform's split
-        entries = entries.filter(kind__in=(PaymentRecord.Kind.CHARGE, PaymentRecord.Kind.REFUND))
+    if buyer_view:
+        entries = entries.filter(kind__in=BUYER_KINDS)
     return entries
 
 

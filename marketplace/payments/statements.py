@@ -22,10 +22,10 @@ from marketplace.core.selectors import ActingOrganisations
 
 from .models import FeeInvoice, InvoiceRequest, PaymentRecord
 from .money import fen_to_yuan
+from .selectors import BUYER_KINDS
 
 Kind = PaymentRecord.Kind
 BUYER, PROVIDER = "buyer", "provider"
-BUYER_KINDS = (Kind.CHARGE, Kind.REFUND, Kind.CHARGEBACK)
 
 
 @dataclass(frozen=True)

@@ -457,3 +457,31 @@ def test_the_invoices_page_reads_in_a_constant_number_of_queries(deal, client):
     for _ in range(3):
         one_more(make_service_order(enterprise=order.enterprise, buyer=buyer, provider=order.provider))
     assert {user.pk: statements(user) for user in (buyer, provider_user)} == counts
+
+
+def test_a_stage_settled_but_not_paid_out_is_not_invoiced_yet(stripe_settings, deal, committed):
+    """Stage 1 is paid out; stage 2 is accepted but its payout waits (the provider's account is gone):
+    only stage 1's fee is invoiced, by the transfer and by the daily sweep alike, until stage 2 is paid."""
+    order, buyer, provider_user, _staff = deal
+    staged = make_service_order(
+        enterprise=order.enterprise, buyer=buyer, provider=order.provider, milestone_plan="A; 50%; 5\nB; 50%; 9"
+    )
+    for step in range(2):
+        if step == 1:
+            services.payout_account_set(provider=staged.provider, stripe_account_id="")  # payouts wait
+        else:
+            connected(staged)
+        paid_by_card(staged)
+        staged.deliverables.create(file=f"x{step}.pdf", name=f"{step}.pdf")
+        deliver_order(staged, provider_user)
+        committed(hiring.service_order_accept, service_order=staged, user=buyer)
+    first, second = staged.milestones.order_by("position")
+    assert Payout.objects.get(milestone=first).status == "paid"
+    assert Payout.objects.get(milestone=second).status == "pending"
+    assert services.ledger_balance(service_order=staged).fees == 240_000  # both stages' fees are in the ledger
+    assert invoices.fee_invoices_sweep() == 0
+    assert [f.amount_fen for f in FeeInvoice.objects.filter(service_order=staged)] == [120_000]
+
+    committed(services.payout_account_set, provider=staged.provider, stripe_account_id="acct_provider_1")
+    assert Payout.objects.get(milestone=second).status == "paid"
+    assert sorted(f.amount_fen for f in FeeInvoice.objects.filter(service_order=staged)) == [120_000, 120_000]

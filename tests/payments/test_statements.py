@@ -163,6 +163,9 @@ def test_mistakes_get_a_message_not_a_file_or_an_error(client, catalogue):
     assert "The period ends before it starts." in backwards.content.decode()
     too_long = client.get(STATEMENT, {"start": "2024-01-01", "end": "2026-01-01", "format": "xlsx"})
     assert "at most one year" in too_long.content.decode()
+    for start, end in (("9999-01-01", "9999-12-31"), ("0001-01-01", "0001-01-02")):  # past the calendar's ends
+        far = client.get(STATEMENT, {"start": start, "end": end, "format": "csv"})
+        assert far.status_code == 200 and "between the years 2000 and 2999" in far.content.decode()
     not_a_date = client.get(STATEMENT, {"start": "yesterday", "end": "2026-01-01"})
     assert not_a_date.status_code == 200 and not_a_date.context["form"].errors["start"]
     # A buyer only cannot ask for a provider's statement.

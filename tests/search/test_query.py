@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.http import QueryDict
 
-from search.query import MAX_QUERY_LENGTH, category_codes_for_term, parse_search_params
+from search.query import MAX_QUERY_LENGTH, category_codes_for_term, near_miss_correction, parse_search_params
 
 
 def parse(qs: str):
@@ -67,3 +67,17 @@ def test_abbreviations_name_their_service_items():
     assert category_codes_for_term("EIA") == ("eia",)
     assert "soil-water" in category_codes_for_term("水保")
     assert category_codes_for_term("nothing-like-this") == ()
+
+
+def test_a_correction_looks_each_distinct_word_up_once_and_at_most_eight():
+    """``near_words`` may ask the database: a long or repetitive query must not make one query a word."""
+    asked = []
+
+    def near_words(word):
+        asked.append(word)
+        return ("assessment",) if word == "assesment" else ()
+
+    q = "assesment " * 30 + " ".join(f"word{letter}" for letter in "abcdefghijkl")
+    corrected = near_miss_correction(q, near_words)
+    assert corrected.split()[:30] == ["assessment"] * 30
+    assert asked == ["assesment", *[f"word{letter}" for letter in "abcdefg"]]
