@@ -106,10 +106,16 @@ INSTALLED_APPS = [
 
 SITE_ID = 1
 
+# How many reverse proxies in front of the app append to X-Forwarded-For (1 behind the README's nginx):
+# the client's address is read from there (marketplace.core.middleware.TrustedProxyMiddleware).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 MIDDLEWARE = [
     # Outermost: work deferred during the request (marketplace.core.after_response) runs once its
     # response is sent, after the request's transaction has committed.
     "marketplace.core.after_response.AfterResponseMiddleware",
+    # Before anything counts by client address (login throttling, rate limits).
+    "marketplace.core.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -1,8 +1,8 @@
 """A fixed-window request counter per client address, kept in the cache.
 
-Enough to stop one address from hammering the anonymous verification API; a deployment behind
-a proxy must make REMOTE_ADDR the client's address (the proxy's job, not ours to guess from
-headers a client can forge).
+Enough to stop one address from hammering the anonymous APIs. Behind a reverse proxy, REMOTE_ADDR is
+the client's address only with ``TRUSTED_PROXY_COUNT`` set (``core.middleware.TrustedProxyMiddleware``
+reads it from where the trusted proxy wrote it, never from what a client can forge).
 """
 
 from __future__ import annotations
