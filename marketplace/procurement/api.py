@@ -32,7 +32,7 @@ from .feeds import outcome_label
 from .forms import ResultFilterForm
 from .models import Method, RequestForQuotes
 
-RESULTS_PAGE_SIZE = 20
+RESULTS_PAGE_SIZE = selectors.RESULTS_PAGE_SIZE
 
 router = ApiRouter(tags=["Procurement"])
 
@@ -113,7 +113,9 @@ class Results(Schema):
 
 
 class FilterError(ApiError):
-    errors: dict[str, list[str]] = Field(description="Each filter that is not valid, with why.")
+    errors: dict[str, list[str]] | None = Field(
+        None, description="Each filter that is not valid, with why (absent when a parameter's type is wrong)."
+    )
 
 
 def _row(rfq: RequestForQuotes) -> dict:
@@ -148,7 +150,7 @@ def _row(rfq: RequestForQuotes) -> dict:
 )
 def results(
     request,
-    category: int | None = Query(None, description="A service item's id."),
+    category: str | None = Query(None, description="A service item's id."),  # the form says what is wrong
     region: str | None = Query(None, description="A GB/T 2260 region code; a province includes its cities."),
     method: str | None = Query(None, description="One of: " + ", ".join(f"`{m}`" for m in Method.values) + "."),
     status: str | None = Query(None, description="`publicity`, `awarded`, `failed` or `cancelled`."),

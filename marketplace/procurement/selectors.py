@@ -71,6 +71,10 @@ def _region_q(region: str) -> Q:
     return Q(region=region)
 
 
+# Results a page of the results list holds, on the page and in its JSON (``api.results``).
+RESULTS_PAGE_SIZE = 20
+
+
 def published_results(
     *,
     category=None,

@@ -58,7 +58,9 @@ class ResultListView(TemplateView):
         form = ResultFilterForm(self.request.GET)
         form.is_valid()
         filters = form.filters()
-        page = Paginator(selectors.published_results(**filters), 20).get_page(self.request.GET.get("page"))
+        page = Paginator(selectors.published_results(**filters), selectors.RESULTS_PAGE_SIZE).get_page(
+            self.request.GET.get("page")
+        )
         rows = list(page.object_list)
         for row in rows:
             row.outcome = outcome_label(row)
