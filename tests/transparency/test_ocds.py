@@ -413,6 +413,9 @@ def test_pages_follow_links_next_to_the_end_without_gaps_or_repeats(client, sett
         ("from=2026-01-01&to=2026-01-02&limit=0", "bad_parameter"),
         ("from=2026-01-01&to=2026-01-02&limit=5000", "bad_parameter"),
         ("from=2026-01-01&to=2026-01-02&limit=ten", "bad_limit"),
+        ("from=2026-01-01&to=2026-01-02&limit=²", "bad_limit"),
+        ("to=0001-01-01", "bad_date"),
+        ("from=9999-12-31&to=9999-12-31", "bad_date"),
         ("from=2026-01-01&to=2026-01-02&cursor=not-a-cursor", "bad_parameter"),
     ],
 )
@@ -523,9 +526,10 @@ def test_an_order_paid_in_stages_publishes_each_stage_as_a_contract_milestone(cl
     record = package["records"][0]
     placed = record["releases"][0]["contracts"][0]["milestones"]
     assert [(m["id"], m["title"], m["status"]) for m in placed] == [
-        ("stage-1", "Draft report", "scheduled"),
-        ("stage-2", "Final report", "scheduled"),
+        ("stage-1", "Stage 1 of 2", "scheduled"),
+        ("stage-2", "Stage 2 of 2", "scheduled"),
     ]
+    assert "Draft report" not in json.dumps(package)  # the provider's own words for a stage stay private
     assert "CNY 19200.00" in placed[0]["description"]
     compiled = {m["id"]: m for m in record["compiledRelease"]["contracts"][0]["milestones"]}
     assert compiled["stage-1"]["status"] == "met" and "dateMet" in compiled["stage-1"]

@@ -53,7 +53,8 @@ def contract_milestones_of(order: ServiceOrder) -> list[dict]:
     return [
         {
             "id": _stage_id(stage),
-            "title": stage.name,
+            # Not the stage's name: the provider typed it, and only named fields are published.
+            "title": f"Stage {stage.position} of {len(stages)}",
             "type": "delivery",
             "description": f"Stage {stage.position} of {len(stages)}: CNY {stage.amount}, "
             f"paid when accepted; due on day {stage.due_day} after the start",

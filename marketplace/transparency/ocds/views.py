@@ -43,9 +43,14 @@ def _date(text: str, name: str) -> datetime.date:
     if not _DATE.match(text):
         raise _BadDate(_("“%(name)s” must be a date written YYYY-MM-DD.") % {"name": name})
     try:
-        return datetime.date.fromisoformat(text)
+        day = datetime.date.fromisoformat(text)
     except ValueError:
         raise _BadDate(_("“%(name)s” is not a date in the calendar.") % {"name": name}) from None
+    if not 1900 <= day.year <= 2999:  # as the results list's filters; and no date arithmetic past the calendar
+        raise _BadDate(
+            _("Enter a date between %(earliest)s and %(latest)s.") % {"earliest": "1900-01-01", "latest": "2999-12-31"}
+        )
+    return day
 
 
 @require_GET
@@ -60,7 +65,7 @@ def releases(request):
     except _BadDate as error:
         return _error("bad_date", error, 400)
     limit = request.GET.get("limit")
-    if limit is not None and not limit.isdigit():
+    if limit is not None and not (limit.isascii() and limit.isdigit()):  # "²" is a digit to isdigit()
         return _error("bad_limit", _("The limit must be a whole number."), 400)
     try:
         package = packages.release_page(
