@@ -12,7 +12,7 @@ from marketplace.accounts.throttling import ThrottledPasswordResetView
 from marketplace.catalogue.views import HomeView
 from marketplace.conversations import urls as conversation_urls
 from marketplace.core import account_views
-from marketplace.core.display_views import CareModeView
+from marketplace.core.display_views import CareModeView, LanguageSwitchView
 from marketplace.credit import urls as credit_urls
 from marketplace.credit.compare import CompareView
 from marketplace.health import healthz
@@ -38,6 +38,7 @@ urlpatterns = i18n_patterns(
     # Inside the prefixed patterns so the switch resolves the page it came from in its own language.
     path("i18n/", include("django.conf.urls.i18n")),
     path("display/care/", CareModeView.as_view(), name="care-mode"),
+    path("display/language/", LanguageSwitchView.as_view(), name="language-switch"),
     path("compare/", CompareView.as_view(), name="compare"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

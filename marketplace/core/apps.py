@@ -17,6 +17,9 @@ class CoreConfig(AppConfig):
             "core-notification-digests", {"task": "core.notification_digests", "schedule": crontab(hour=8, minute=0)}
         )
         user_logged_in.connect(_remember_language, dispatch_uid="core-remember-language")
+        from .page_cache import connect_invalidation
+
+        connect_invalidation()
 
 
 def _remember_language(sender, request, user, **kwargs):
