@@ -6,7 +6,9 @@ Creates its own PostgreSQL database (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/ow_search_bench), migrates the search app, loads synthetic
 bilingual listings through the backend's bulk index path (printing the throughput), runs a
 fixed mix of queries with facets through both, prints p50/p95 side by side with the ratio, and
-drops the database again. Targets: p95 < 50 ms with facets, and >= 10x the naive baseline.
+drops the database again. Each query is timed cold (its cached answer removed first: asked for the
+first time since the index changed) and repeated (answered from the per-index-version cache).
+Targets (issue 22): p95 <= 15 ms with facets, and >= 10x the naive baseline.
 """
 
 import argparse
@@ -243,6 +245,7 @@ def main():
         import django
 
         django.setup()
+        from django.core.cache import cache
         from django.core.management import call_command
         from django.db import connection
         from django.http import QueryDict
@@ -267,43 +270,48 @@ def main():
         print(f"Indexing: {written:,} listings in {elapsed:.1f} s = {written / elapsed:,.0f} docs/s")
 
         queries = [parse_search_params(QueryDict(mutable=True) | params)[0] for params in QUERIES]
-        first = []
-        for query in queries:  # warm the caches once, as a running site would be
-            t = time.perf_counter()
+        for query in queries:  # warm the database's buffers once, as a running site would have them
             backend.search(query)
-            first.append((time.perf_counter() - t) * 1000)
-        fast, slow = [], []
-        # "1st run": the warm-up search, before the filter-only facet cache holds the query.
-        print(f"\n{'query':<58} {'hits':>7} {'1st run':>9} {'index p50':>10} {'naive p50':>10}")
-        for params, query, cold in zip(QUERIES, queries, first, strict=True):
-            times = []
+        cold, warm, slow = [], [], []
+        # "cold": the search's cache emptied before each run (a query nobody asked since the index
+        # last changed); "repeat": the same search asked again on an unchanged index.
+        print(f"\n{'query':<58} {'hits':>7} {'cold p50':>9} {'repeat p50':>11} {'naive p50':>10}")
+        for params, query in zip(QUERIES, queries, strict=True):
+            cold_times, warm_times = [], []
             for _ in range(args.rounds):
+                cache.clear()
                 t = time.perf_counter()
                 result = backend.search(query)
-                times.append((time.perf_counter() - t) * 1000)
+                cold_times.append((time.perf_counter() - t) * 1000)
+                t = time.perf_counter()
+                backend.search(query)
+                warm_times.append((time.perf_counter() - t) * 1000)
             naive_times = []
             for _ in range(args.baseline_rounds):
                 t = time.perf_counter()
                 total, _page, _facets = naive_search(query)
                 naive_times.append((time.perf_counter() - t) * 1000)
-            fast += times
+            cold += cold_times
+            warm += warm_times
             slow += naive_times
             label = "&".join(f"{k}={v}" for k, v in params.items()) or "(everything, all facets)"
             print(
-                f"{label:<58} {result.total:>7} {cold:>7.1f}ms "
-                f"{statistics.median(times):>8.1f}ms {statistics.median(naive_times):>8.1f}ms"
+                f"{label:<58} {result.total:>7} {statistics.median(cold_times):>7.1f}ms "
+                f"{statistics.median(warm_times):>9.1f}ms {statistics.median(naive_times):>8.1f}ms"
                 + ("" if total == result.total else f"  (naive total {total})")
             )
-        p50, p95 = percentile(fast, 50), percentile(fast, 95)
         n50, n95 = percentile(slow, 50), percentile(slow, 95)
-        print(f"\n{'':<22}{'p50':>10}{'p95':>10}")
-        print(f"{'database backend':<22}{p50:>8.1f}ms{p95:>8.1f}ms")
+        print(f"\n{'':<22}{'p50':>10}{'p95':>10}{'naive/this at p95':>20}")
+        for name, times in (("cold (cache emptied)", cold), ("repeat", warm)):
+            p50, p95 = percentile(times, 50), percentile(times, 95)
+            print(f"{name:<22}{p50:>8.1f}ms{p95:>8.1f}ms{n95 / p95:>19.1f}x")
         print(f"{'naive ORM baseline':<22}{n50:>8.1f}ms{n95:>8.1f}ms")
-        print(f"{'ratio (naive/index)':<22}{n50 / p50:>9.1f}x{n95 / p95:>9.1f}x")
-        print(
-            f"\ntarget p95 < 50 ms: {'met' if p95 < 50 else 'NOT met'}; "
-            f"target >= 10x baseline at p95: {'met' if n95 / p95 >= 10 else 'NOT met'}"
-        )
+        for name, times in (("cold", cold), ("repeat", warm)):
+            p95 = percentile(times, 95)
+            print(
+                f"{name}: target p95 <= 15 ms {'met' if p95 <= 15 else 'NOT met'}; "
+                f"target >= 10x baseline at p95 {'met' if n95 / p95 >= 10 else 'NOT met'}"
+            )
     finally:
         from django.db import connections
 
