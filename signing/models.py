@@ -301,6 +301,31 @@ class PermitSequence(models.Model):
         return f"{self.authority_id}/{self.year}: {self.last}"
 
 
+class PermitNumberReservation(models.Model):
+    """A permit number taken from the sequence for one issuance before its PDF is sealed (the number
+    is printed on it), in a short transaction of its own: sealing then runs with no lock held, and
+    the permit is recorded afterwards, all or nothing. An issuance that stops in between leaves its
+    reservation, and the same issuance key (the file re-run, the form resubmitted) is issued under
+    the same number, so the sequence has no gap once the file is re-run. Append-only in the database:
+    a number that no permit carries is explained by its reservation."""
+
+    authority = models.ForeignKey(IssuingAuthority, on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(max_length=60, unique=True)
+    # The permit's issue key; blank when the issuance has none (its number then serves it alone).
+    issue_key = models.CharField(max_length=64, blank=True, default="")
+    reserved_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "issue_key"], condition=~models.Q(issue_key=""), name="unique_reservation_key"
+            )
+        ]
+
+    def __str__(self):
+        return self.number
+
+
 class Permit(models.Model):
     class Status(models.TextChoices):
         VALID = "valid", pgettext_lazy("permit status", "Valid")  # "Valid" alone is the validity period

@@ -20,18 +20,20 @@ from .organisation import (
     organisation_seal_for,
 )
 from .permits import (
-    CSV_COLUMNS,
-    BulkResult,
-    BulkRowAlready,
-    BulkRowError,
     Citation,
     PermitData,
-    permit_data_from_row,
     permit_issue,
     permit_reinstate,
     permit_revoke,
     permit_suspend,
     permits_expire,
+)
+from .permits_bulk import (
+    CSV_COLUMNS,
+    BulkResult,
+    BulkRowAlready,
+    BulkRowError,
+    permit_data_from_row,
     permits_issue_bulk,
 )
 from .sealing import (
@@ -58,6 +60,7 @@ from .seals import (
     seal_register_pkcs11,
     seal_revoke,
 )
+from .workers import default_workers
 
 __all__ = [
     "CSV_COLUMNS",
@@ -71,6 +74,7 @@ __all__ = [
     "SealAuthorisation",
     "authority_ensure",
     "authority_member_add",
+    "default_workers",
     "document_signed_code",
     "document_signer_create",
     "document_signer_revoke",

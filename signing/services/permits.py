@@ -1,12 +1,30 @@
-"""Permits: numbered, rendered, sealed and recorded all or nothing; their status changes; bulk issuance."""
+"""Permits: numbered, rendered, sealed and recorded all or nothing; their status changes.
+
+Issuing a permit takes three steps, so the slow one holds no lock:
+
+A. *Reserve* its number (a short transaction of its own: the sequence row is locked only while the
+   number is taken and a :class:`~signing.models.PermitNumberReservation` names it for the permit's
+   issue key). The same key reserved again gets the same number back.
+B. *Render and seal* the PDF (CPU and the timestamp authority) with no transaction open, so other
+   processes issue at the same time, SQLite included.
+C. *Record* it: the seal-use entry, the sealed document, the permit and its first event, in one
+   short transaction. A second issuance of the same key fails here on the unique key and rolls back
+   whole: :class:`~signing.exceptions.PermitAlreadyIssued`.
+
+A stop between A and C leaves the reservation and nothing of the permit; issuing the same key again
+(the file re-run) issues it under the reserved number. Called inside a transaction (a web request
+under ``ATOMIC_REQUESTS``), :func:`permit_issue` runs the three steps in one savepoint of it: the
+number lock is held until the caller commits, as before (no parallel issuance there), and a failure
+leaves no number reserved. Bulk issuance, in parallel processes, is in :mod:`.permits_bulk`.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import hashlib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,20 +32,23 @@ from django.utils.translation import gettext as _
 from marketplace.enterprises.models import Enterprise
 
 from .. import rendering
-from ..engine import GrantRequired, PermitError, SealAppearance, Sealer, SealingError, SealNotUsable, SealResult
-from ..exceptions import PermitAlreadyIssued
-from ..models import AuthorityMember, DocumentKind, IssuingAuthority, Permit, PermitEvent, PermitSequence, Seal
+from ..engine import SealAppearance, Sealer, SealRequest, SealResult
+from ..exceptions import PermitAlreadyIssued, PermitError
+from ..models import (
+    AuthorityMember,
+    DocumentKind,
+    IssuingAuthority,
+    Permit,
+    PermitEvent,
+    PermitNumberReservation,
+    PermitSequence,
+    Seal,
+    SealUse,
+)
 from .document_signers import permit_printed_code, trust_list_invalidate
-from .sealing import SealAuthorisation, seal_apply, seal_authorise, sealed_document_record, sealing_session
+from .log import seal_log_append
+from .sealing import SealAuthorisation, seal_authorise, sealed_document_record, sealing_session
 from .seals import permit_seal_for
-
-
-def _next_permit_number(authority: IssuingAuthority, year: int) -> str:
-    PermitSequence.objects.get_or_create(authority=authority, year=year)
-    seq = PermitSequence.objects.select_for_update().get(authority=authority, year=year)
-    seq.last += 1
-    seq.save(update_fields=["last"])
-    return f"{authority.number_prefix}-{year}-{seq.last:06d}"
 
 
 @dataclass(frozen=True)
@@ -61,6 +82,19 @@ class PermitData:
     citations: tuple[Citation, ...] = ()
 
 
+@dataclass(frozen=True)
+class ReservedPermit:
+    """A permit cleared to be issued (its officer's grant checked once) with its number reserved:
+    what the sealing and recording steps need, and all a bulk worker process is handed for a row
+    (model instances and a number; never key material)."""
+
+    authority: IssuingAuthority
+    authorisation: SealAuthorisation
+    data: PermitData
+    number: str
+    issued_at: dt.datetime
+
+
 def _already_issued(authority: IssuingAuthority, issue_key: str) -> None:
     if issue_key:
         number = (
@@ -77,6 +111,71 @@ def _validate_permit_data(data: PermitData) -> None:
         raise PermitError(_("Approval matter and scope are required."))
 
 
+def _reserved_number(authority: IssuingAuthority, issue_key: str) -> str | None:
+    if not issue_key:
+        return None
+    return (
+        PermitNumberReservation.objects.filter(authority=authority, issue_key=issue_key)
+        .values_list("number", flat=True)
+        .first()
+    )
+
+
+def _permit_number_reserve(*, authority: IssuingAuthority, issue_key: str, now: dt.datetime) -> str:
+    """Step A: the number reserved for ``issue_key`` (the one reserved before, if any), else the
+    next of the year's sequence, reserved now. Commits at once unless the caller holds a transaction."""
+    held = _reserved_number(authority, issue_key)
+    if held:
+        return held
+    year = timezone.localdate(now).year
+    try:
+        with transaction.atomic():
+            PermitSequence.objects.get_or_create(authority=authority, year=year)
+            sequence = PermitSequence.objects.select_for_update().get(authority=authority, year=year)
+            # Under the sequence lock: a run that reserved this key meanwhile has committed.
+            held = _reserved_number(authority, issue_key)
+            if held:
+                return held
+            sequence.last += 1
+            sequence.save(update_fields=["last"])
+            number = f"{authority.number_prefix}-{year}-{sequence.last:06d}"
+            PermitNumberReservation.objects.create(
+                authority=authority, number=number, issue_key=issue_key, reserved_at=now
+            )
+    except IntegrityError:
+        # The key was reserved under another year's lock at the same moment (a run across New Year).
+        held = _reserved_number(authority, issue_key)
+        if held is None:
+            raise
+        return held
+    return number
+
+
+def _permit_authorise(*, authority: IssuingAuthority, actor, data: PermitData, seal: Seal) -> SealAuthorisation:
+    _validate_permit_data(data)
+    if not AuthorityMember.objects.filter(authority=authority, user=actor).exists():
+        raise PermitError(_("Only officers of %(authority)s may issue its permits.") % {"authority": authority.name})
+    _already_issued(authority, data.issue_key)
+    if seal.authority_id != authority.pk:
+        raise PermitError(_("The seal belongs to another authority."))
+    # Checked once, before the number is reserved, so a refusal reserves nothing and its entry stays.
+    return seal_authorise(seal=seal, actor=actor, document_kind=DocumentKind.PERMIT)
+
+
+def _reserve(*, authority: IssuingAuthority, authorisation: SealAuthorisation, data: PermitData) -> ReservedPermit:
+    now = timezone.now()
+    number = _permit_number_reserve(authority=authority, issue_key=data.issue_key, now=now)
+    return ReservedPermit(authority=authority, authorisation=authorisation, data=data, number=number, issued_at=now)
+
+
+def permit_reserve(*, authority: IssuingAuthority, actor, data: PermitData, seal: Seal) -> ReservedPermit:
+    """Check that ``actor`` may issue ``data`` with ``seal`` now (refusals logged, see
+    :func:`seal_authorise`), then reserve its number (step A). Raises ``PermitAlreadyIssued`` for a
+    key issued before; nothing is reserved for a refused or invalid permit."""
+    authorisation = _permit_authorise(authority=authority, actor=actor, data=data, seal=seal)
+    return _reserve(authority=authority, authorisation=authorisation, data=data)
+
+
 def permit_issue(
     *,
     authority: IssuingAuthority,
@@ -85,98 +184,108 @@ def permit_issue(
     seal: Seal | None = None,
     sealer: Sealer | None = None,
 ) -> Permit:
-    """Number, render, seal and record a permit, all or nothing.
+    """Number, render, seal and record a permit, all or nothing (see the module's docstring).
 
     ``sealer`` lets a batch reuse one opened key; without it a session is opened for this permit.
     """
-    _validate_permit_data(data)
-    if not AuthorityMember.objects.filter(authority=authority, user=actor).exists():
-        raise PermitError(_("Only officers of %(authority)s may issue its permits.") % {"authority": authority.name})
-    _already_issued(authority, data.issue_key)
     seal = seal or permit_seal_for(authority)
-    if seal.authority_id != authority.pk:
-        raise PermitError(_("The seal belongs to another authority."))
-    # The grant is checked here, once, before the main transaction, so a refusal's entry survives.
-    authorisation = seal_authorise(seal=seal, actor=actor, document_kind=DocumentKind.PERMIT)
-    if sealer is not None:
-        return _permit_seal(authority=authority, authorisation=authorisation, data=data, sealer=sealer)
-    with sealing_session(seal=seal) as own_sealer:
-        return _permit_seal(authority=authority, authorisation=authorisation, data=data, sealer=own_sealer)
+    authorisation = _permit_authorise(authority=authority, actor=actor, data=data, seal=seal)
+    # Inside the caller's transaction (a web request) the number stays locked until the caller commits
+    # whatever we do, so the steps share one savepoint: a failed sealing leaves no number reserved.
+    in_caller_transaction = transaction.get_connection().in_atomic_block
+    with transaction.atomic() if in_caller_transaction else contextlib.nullcontext():
+        reserved = _reserve(authority=authority, authorisation=authorisation, data=data)
+        if sealer is not None:
+            return permit_seal_and_record(reserved=reserved, sealer=sealer)
+        with sealing_session(seal=seal) as own_sealer:
+            return permit_seal_and_record(reserved=reserved, sealer=own_sealer)
 
 
-def _permit_seal(
-    *, authority: IssuingAuthority, authorisation: SealAuthorisation, data: PermitData, sealer: Sealer
-) -> Permit:
-    """Number, render and seal an authorised permit, and record it, in one transaction."""
-    now = timezone.now()
-    try:
-        return _permit_seal_once(authority=authority, authorisation=authorisation, data=data, sealer=sealer, now=now)
-    except IntegrityError:
-        # Another run issued this key between our check and our commit: ours rolled back whole.
-        _already_issued(authority, data.issue_key)
-        raise
+def permit_seal_and_record(*, reserved: ReservedPermit, sealer: Sealer) -> Permit:
+    """Steps B and C for a reserved permit: ``PermitAlreadyIssued`` when its key was issued meanwhile."""
+    permit, result = _permit_seal(reserved=reserved, sealer=sealer)
+    return _permit_record(reserved=reserved, permit=permit, result=result)
 
 
-def _permit_seal_once(*, authority, authorisation, data: PermitData, sealer: Sealer, now) -> Permit:
-    seal, actor = authorisation.seal, authorisation.actor
-    with transaction.atomic():
-        number = _next_permit_number(authority, timezone.localdate(now).year)
-        permit = Permit(
-            number=number,
-            authority=authority,
-            holder=data.holder,
-            matter=data.matter.strip(),
-            scope=data.scope.strip(),
-            conditions=data.conditions.strip(),
-            valid_from=data.valid_from,
-            valid_until=data.valid_until,
-            issued_by=actor,
-            issued_at=now,
-            issue_key=data.issue_key,
-            citations=[citation.as_json() for citation in data.citations],
-        )
-        content = rendering.PermitContent(
-            number=number,
-            authority_name=authority.name,
-            authority_name_zh=authority.name_zh,
-            holder_name=data.holder.name,
-            holder_name_zh=data.holder.name_zh,
-            holder_credit_code=data.holder.credit_code,
-            matter=permit.matter,
-            scope=permit.scope,
-            conditions=permit.conditions,
-            valid_from=data.valid_from,
-            valid_until=data.valid_until,
-            issued_on=timezone.localdate(now),
-            verification_url=permit.verification_url,
-            verification_code=permit.verification_code,
-            signed_code=permit_printed_code(permit=permit),
-            citations=tuple((citation.label, citation.sha256) for citation in data.citations),
-        )
-        result = seal_apply(
-            authorisation=authorisation,
-            document_number=number,
-            pdf=rendering.render_permit(content),
-            sealer=sealer,
-            appearance=SealAppearance(box=rendering.STAMP_BOX, stamp_png=bytes(seal.stamp_png)),
-            reason=_("Issued permit %(number)s") % {"number": number},
-        )
-        _permit_record(permit=permit, seal=seal, result=result)
-    return permit
-
-
-def _permit_record(*, permit: Permit, seal: Seal, result: SealResult) -> None:
-    """Keep the sealed PDF and write the permit and its first event (inside the sealing transaction)."""
-    permit.document = sealed_document_record(kind=DocumentKind.PERMIT, number=permit.number, seal=seal, result=result)
-    permit.sha256 = result.sha256
-    permit.save(force_insert=True)
-    PermitEvent.objects.create(
-        permit=permit,
-        action=PermitEvent.Action.ISSUED,
-        to_status=Permit.Status.VALID,
-        actor=permit.issued_by,
-        at=permit.issued_at,
+def _permit_seal(*, reserved: ReservedPermit, sealer: Sealer) -> tuple[Permit, SealResult]:
+    """Step B: render and seal, with no transaction of ours open. The permit is built, not saved."""
+    authority, data, number, now = reserved.authority, reserved.data, reserved.number, reserved.issued_at
+    seal = reserved.authorisation.seal
+    permit = Permit(
+        number=number,
+        authority=authority,
+        holder=data.holder,
+        matter=data.matter.strip(),
+        scope=data.scope.strip(),
+        conditions=data.conditions.strip(),
+        valid_from=data.valid_from,
+        valid_until=data.valid_until,
+        issued_by=reserved.authorisation.actor,
+        issued_at=now,
+        issue_key=data.issue_key,
+        citations=[citation.as_json() for citation in data.citations],
     )
+    content = rendering.PermitContent(
+        number=number,
+        authority_name=authority.name,
+        authority_name_zh=authority.name_zh,
+        holder_name=data.holder.name,
+        holder_name_zh=data.holder.name_zh,
+        holder_credit_code=data.holder.credit_code,
+        matter=permit.matter,
+        scope=permit.scope,
+        conditions=permit.conditions,
+        valid_from=data.valid_from,
+        valid_until=data.valid_until,
+        issued_on=timezone.localdate(now),
+        verification_url=permit.verification_url,
+        verification_code=permit.verification_code,
+        signed_code=permit_printed_code(permit=permit),
+        citations=tuple((citation.label, citation.sha256) for citation in data.citations),
+    )
+    # What seal_apply seals; its log entry is written in step C, with the record, not now.
+    result = sealer.seal(
+        SealRequest(
+            pdf=rendering.render_permit(content),
+            level=settings.SIGNING_PADES_LEVEL,
+            reason=_("Issued permit %(number)s") % {"number": number},
+            location=seal.owner_name,
+            appearance=SealAppearance(box=rendering.STAMP_BOX, stamp_png=bytes(seal.stamp_png)),
+        )
+    )
+    return permit, result
+
+
+def _permit_record(*, reserved: ReservedPermit, permit: Permit, result: SealResult) -> Permit:
+    """Step C: the seal-use entry, the sealed PDF, the permit and its first event, in one transaction."""
+    authorisation = reserved.authorisation
+    try:
+        with transaction.atomic():
+            seal_log_append(
+                seal=authorisation.seal,
+                actor=authorisation.actor,
+                document_kind=authorisation.document_kind,
+                document_number=permit.number,
+                document_sha256=result.sha256,
+                outcome=SealUse.Outcome.SEALED,
+            )
+            permit.document = sealed_document_record(
+                kind=DocumentKind.PERMIT, number=permit.number, seal=authorisation.seal, result=result
+            )
+            permit.sha256 = result.sha256
+            permit.save(force_insert=True)
+            PermitEvent.objects.create(
+                permit=permit,
+                action=PermitEvent.Action.ISSUED,
+                to_status=Permit.Status.VALID,
+                actor=permit.issued_by,
+                at=permit.issued_at,
+            )
+    except IntegrityError:
+        # Another run issued this key (under the same reserved number) first: ours rolled back whole.
+        _already_issued(reserved.authority, permit.issue_key)
+        raise
+    return permit
 
 
 _TRANSITIONS = {
@@ -253,115 +362,3 @@ def permits_expire(*, today: dt.date | None = None) -> int:
         )
         count += 1
     return count
-
-
-# --- bulk issuance ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BulkRowError:
-    row: int
-    message: str
-
-
-@dataclass(frozen=True)
-class BulkRowAlready:
-    row: int
-    number: str
-
-
-@dataclass
-class BulkResult:
-    issued: list[str] = field(default_factory=list)
-    errors: list[BulkRowError] = field(default_factory=list)
-    already: list[BulkRowAlready] = field(default_factory=list)
-
-
-CSV_COLUMNS = ("holder_credit_code", "matter", "scope", "conditions", "valid_from", "valid_until")
-# Optional: the row's own issuance key (up to 64 characters); without it, a digest of the row's content.
-KEY_COLUMN = "key"
-
-
-def row_issue_key(row: dict) -> str:
-    """The row's issuance key: its ``key`` column, else SHA-256 of the permit it describes (normalised),
-    so the same file run again gives the same keys."""
-    own = (row.get(KEY_COLUMN) or "").strip()
-    if own:
-        if len(own) > 64:
-            raise PermitError(_("The key must be at most 64 characters."))
-        return own
-    content = "\x1f".join(
-        [(row.get("holder_credit_code") or "").strip().upper()]
-        + [" ".join((row.get(c) or "").split()) for c in CSV_COLUMNS[1:]]
-    )
-    return hashlib.sha256(content.encode("utf-8")).hexdigest()
-
-
-def permit_data_from_row(row: dict) -> PermitData:
-    missing = [c for c in CSV_COLUMNS if c != "conditions" and not (row.get(c) or "").strip()]
-    if missing:
-        raise PermitError(_("Missing value(s): %(columns)s") % {"columns": ", ".join(missing)})
-    code = row["holder_credit_code"].strip().upper()
-    holder = Enterprise.objects.filter(credit_code=code).first()
-    if holder is None:
-        raise PermitError(_("No enterprise with credit code %(code)s.") % {"code": code})
-    try:
-        valid_from = dt.date.fromisoformat(row["valid_from"].strip())
-        valid_until = dt.date.fromisoformat(row["valid_until"].strip())
-    except ValueError:
-        raise PermitError(_("Dates must be written as YYYY-MM-DD.")) from None
-    return PermitData(
-        holder=holder,
-        matter=row["matter"],
-        scope=row["scope"],
-        conditions=row.get("conditions") or "",
-        valid_from=valid_from,
-        valid_until=valid_until,
-        issue_key=row_issue_key(row),
-    )
-
-
-def permits_issue_bulk(
-    *,
-    authority: IssuingAuthority,
-    actor,
-    rows: Iterable[dict],
-    progress: Callable[[int], None] | None = None,
-) -> BulkResult:
-    """Issue one permit per row with one opened key; a bad row is reported and skipped.
-
-    Each permit is its own transaction (see :func:`permit_issue`): a crash mid-batch leaves the
-    permits issued so far complete and nothing of the one in progress. Every row has an issuance key
-    (``row_issue_key``), so running the same file again — after a crash, or twice at once — issues each
-    row once and reports the others as already issued. A file with two rows of one key is refused whole.
-    """
-    rows = list(rows)
-    seen: dict[str, int] = {}
-    for index, row in enumerate(rows, start=1):
-        try:
-            key = row_issue_key(row)
-        except PermitError:
-            continue  # reported with the row below
-        if key in seen:
-            raise PermitError(
-                _("Rows %(first)s and %(second)s describe the same permit; give each a distinct “key” column value.")
-                % {"first": seen[key], "second": index}
-            )
-        seen[key] = index
-    result = BulkResult()
-    seal = permit_seal_for(authority)
-    with sealing_session(seal=seal) as sealer:
-        for index, row in enumerate(rows, start=1):
-            try:
-                data = permit_data_from_row(row)
-                permit = permit_issue(authority=authority, actor=actor, data=data, seal=seal, sealer=sealer)
-                result.issued.append(permit.number)
-            except PermitAlreadyIssued as already:
-                result.already.append(BulkRowAlready(index, already.number))
-            except (GrantRequired, SealNotUsable):
-                raise  # nothing else in the batch could succeed either
-            except (PermitError, SealingError, IntegrityError) as exc:
-                result.errors.append(BulkRowError(index, str(exc)))
-            if progress:
-                progress(index)
-    return result

@@ -1,5 +1,6 @@
 import datetime as dt
 import io
+import uuid
 
 import pytest
 from django.utils import timezone
@@ -14,14 +15,18 @@ from tests.factories.contracts import contract_materials  # noqa: F401 - a fixtu
 
 @pytest.fixture(scope="session")
 def seal_material(pki_dir):
-    """One seal key + certificate for the whole session (RSA key generation is the slow part)."""
+    """One seal key + certificate for the whole session (RSA key generation is the slow part).
+
+    Its own label: a conftest that imports this fixture (tests/approvals) runs it again in the same
+    session, and one label would overwrite the key file under the certificate made first."""
     from django.test import override_settings
 
     from tests.conftest import TEST_SEAL_KEK
 
     with override_settings(SIGNING_PKI_DIR=pki_dir, SEAL_KEY_ENCRYPTION_KEY=TEST_SEAL_KEK):
         pki = Pki(pki_dir)
-        cert, key_ref = pki.issue_seal(label="test-bureau", common_name="Test Bureau Seal", organisation="Test Bureau")
+        label = f"test-bureau-{uuid.uuid4().hex[:8]}"
+        cert, key_ref = pki.issue_seal(label=label, common_name="Test Bureau Seal", organisation="Test Bureau")
         return pki.chain_pem(cert), key_ref
 
 
