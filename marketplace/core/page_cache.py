@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from uuid import uuid4
 
 from django.conf import settings
 from django.core.cache import cache
@@ -67,16 +68,19 @@ def neutral_cookies() -> frozenset[str]:
     return frozenset({settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME, CARE_MODE_COOKIE})
 
 
-def generation() -> int:
-    return cache.get(GENERATION_KEY) or 0
+def generation() -> str:
+    """The current generation: a random token, so a generation once retired never comes back (a
+    counter restarted after the cache evicted it would revive pages cached under its old values)."""
+    current = cache.get(GENERATION_KEY)
+    if current is None:
+        cache.add(GENERATION_KEY, uuid4().hex, timeout=None)
+        current = cache.get(GENERATION_KEY)
+    return current
 
 
 def invalidate() -> None:
     """Retire every cached page (each keeps the generation it was made in)."""
-    try:
-        cache.incr(GENERATION_KEY)
-    except ValueError:  # not there yet (or evicted): any new value retires what was cached before
-        cache.set(GENERATION_KEY, generation() + 1, timeout=None)
+    cache.set(GENERATION_KEY, uuid4().hex, timeout=None)
 
 
 def _invalidate_on_commit(sender, **kwargs) -> None:
@@ -165,7 +169,7 @@ class AnonymousPageCacheMiddleware:
             return self.get_response(request)
         key = _key(request)
         found = cache.get_many([GENERATION_KEY, key])
-        current = found.get(GENERATION_KEY) or 0
+        current = found.get(GENERATION_KEY) or generation()
         entry = found.get(key)
         if entry is not None and entry[0] == current:
             _generation, content, headers = entry

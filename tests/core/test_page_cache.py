@@ -55,6 +55,21 @@ def test_a_committed_change_retires_the_page_at_once(client, listing):
     assert "second edition" in page.content.decode()
 
 
+def test_a_generation_evicted_from_the_cache_never_revives_an_old_page(client, listing):
+    """The cache may evict the generation at any time; what is cached under any earlier generation
+    must stay retired, however many changes come after."""
+    from marketplace.core.page_cache import GENERATION_KEY
+
+    client.get(listing.get_absolute_url())
+    listing.title = "Second edition"
+    listing.save()
+    cache.delete(GENERATION_KEY)  # evicted
+    listing.title = "Third edition"
+    listing.save()
+    page = client.get(listing.get_absolute_url())
+    assert page[CACHE_HEADER] == "miss" and "Third edition" in page.content.decode()
+
+
 def test_a_change_that_never_commits_retires_nothing(client, listing):
     client.get(listing.get_absolute_url())
     with pytest.raises(RuntimeError), transaction.atomic():
