@@ -1,7 +1,9 @@
 """Applying seals: the one grant check, the sealing session, and the sealed-document registry.
 
-Sealing happens inside the transaction that writes the document's record, so a failure anywhere
-(rendering, key store, TSA, database) rolls back the number, the PDF and the log entry together.
+Contracts, delivery notes and reports are sealed inside the transaction that writes the document's
+record, so a failure anywhere (rendering, key store, TSA, database) rolls back the PDF and the log
+entry together. Permits seal outside any transaction and record in a short one afterwards, their
+number reserved beforehand (:mod:`.permits`), so bulk issuance runs in parallel.
 A refused sealing is the exception: :func:`seal_authorise` writes its log entry in a savepoint of
 its own before it raises, and callers authorise *before* their main transaction, so the refusal
 stays on record.
