@@ -122,12 +122,12 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    # Whole public pages for visitors who are not signed in: after the locale (the language is part
-    # of the key) and CSRF (each visitor gets their own token), before anything that attaches a
-    # visitor's own state (marketplace/core/page_cache.py).
-    "marketplace.core.page_cache.AnonymousPageCacheMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Whole pages, kept until a table they were made from changes: after the locale (the language is
+    # part of the key), CSRF (each visitor gets their own token), authentication (a signed-in page
+    # goes only to its own session) and messages (marketplace/core/page_cache.py).
+    "marketplace.core.page_cache.PageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "oscar.apps.basket.middleware.BasketMiddleware",
     "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
@@ -187,8 +187,8 @@ if env.str("DATABASE_REPLICA_URL", default=""):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
-# Public pages for visitors who are not signed in are served from the cache until a write retires
-# them, and at most this long (marketplace/core/page_cache.py); 0 turns it off, as DEBUG does.
+# Whole pages are served from the cache until a write to a table they were made from retires them, and
+# at most this long (marketplace/core/page_cache.py); 0 turns it off, as DEBUG does.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=0 if DEBUG else 60)
 # Sessions read from the cache and written through to the database: one query less on every
 # signed-in page, and nothing lost when the cache is emptied (a miss reads the database row).

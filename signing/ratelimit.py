@@ -11,6 +11,8 @@ import time
 
 from django.core.cache import cache
 
+from marketplace.core import table_versions
+
 
 def client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "unknown")
@@ -20,6 +22,7 @@ def hit(request, *, scope: str, limit: int, window_seconds: int = 60) -> int | N
     """Count this request; return the seconds to wait if the client is over ``limit``, else None."""
     if limit <= 0:
         return None
+    table_versions.note_untracked()  # a page served from the cache would not be counted
     now = int(time.time())
     window = now // window_seconds
     key = f"ratelimit:{scope}:{client_address(request)}:{window}"

@@ -17,9 +17,9 @@ class CoreConfig(AppConfig):
             "core-notification-digests", {"task": "core.notification_digests", "schedule": crontab(hour=8, minute=0)}
         )
         user_logged_in.connect(_remember_language, dispatch_uid="core-remember-language")
-        from .page_cache import connect_invalidation
+        from . import table_versions
 
-        connect_invalidation()
+        table_versions.connect()
 
 
 def _remember_language(sender, request, user, **kwargs):

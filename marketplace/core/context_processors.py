@@ -2,7 +2,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.functional import SimpleLazyObject
 
-from .notify import unread_cache_key, unread_count_refresh
+from . import table_versions
+from .notify import unread_cache_key, unread_count_store
 from .selectors import request_organisations
 
 CARE_MODE_COOKIE = "ow_care"
@@ -21,8 +22,13 @@ def site(request):
 
 
 def unread_count(user) -> int:
-    """The header's unread badge: kept in the cache until a notification arrives or is read."""
+    """The header's unread badge: kept in the cache until a notification arrives or is read. A page
+    showing it depends on that person's count alone, not on every notification anyone gets."""
     if not user.is_authenticated:
         return 0
+    table_versions.note_source(unread_cache_key(user))
     cached = cache.get(unread_cache_key(user))
-    return cached if cached is not None else unread_count_refresh(user)
+    if cached is not None:
+        return cached
+    with table_versions.not_reading():  # any change to the count retires the source
+        return unread_count_store(user)

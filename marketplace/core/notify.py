@@ -26,6 +26,7 @@ from django.urls import translate_url
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from . import table_versions
 from .models import Notification, NotificationPreference, PersonalSettings
 
 logger = logging.getLogger(__name__)
@@ -72,11 +73,28 @@ def unread_cache_key(user) -> str:
     return f"notifications:unread:{user.pk}:{int(user.date_joined.timestamp())}"
 
 
-def unread_count_refresh(user) -> int:
-    """Count the unread notifications and keep the figure for the header (at login, after reading)."""
+def unread_count_store(user) -> int:
+    """Count the unread notifications and keep the figure for the header."""
     count = Notification.objects.filter(user=user, read_at__isnull=True).count()
     cache.set(unread_cache_key(user), count, UNREAD_CACHE_SECONDS)
     return count
+
+
+def unread_count_refresh(user) -> int:
+    """Recount after the figure changed (at login, after reading): pages that show the badge are
+    retired (``unread_cache_key`` is also the source they hold, marketplace/core/table_versions.py)."""
+    count = unread_count_store(user)
+    table_versions.retire_on_commit(unread_cache_key(user))
+    return count
+
+
+def _unread_count_up(user) -> None:
+    """One more unread: the badge goes up where it is kept (elsewhere it is counted anew)."""
+    try:
+        cache.incr(unread_cache_key(user))
+    except ValueError:
+        pass
+    table_versions.retire_on_commit(unread_cache_key(user))
 
 
 # Short: with a cache that is not shared (the per-process default), another worker's figure is stale
@@ -140,11 +158,8 @@ def deliver(*, kind: str, texts: dict[str, tuple[str, str]], recipients: Iterabl
         )
         for person in people
     )
-    for person in people:  # the header's badge goes up by one where it is kept; elsewhere it is counted anew
-        try:
-            cache.incr(unread_cache_key(person))
-        except ValueError:
-            pass
+    for person in people:
+        _unread_count_up(person)
     # At once by email: one email per language, to those who read it; addresses without an account too.
     known = {person.email.lower() for person in people}
     groups: dict[tuple[str, ...], tuple[list[str], list[int]]] = {
@@ -224,10 +239,7 @@ def record_sent(*, user, template: str, context: dict, kind: str = Kind.ACCOUNT)
         channel=Channel.PLATFORM,
         emailed_at=timezone.now(),
     )
-    try:
-        cache.incr(unread_cache_key(user))
-    except ValueError:
-        pass
+    _unread_count_up(user)
     return note
 
 

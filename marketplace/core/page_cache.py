@@ -1,142 +1,127 @@
-"""Whole pages for anonymous visitors, served from the cache until anything changes.
+"""Whole pages served from the cache until a table they were made from changes.
 
-Most traffic is people who are not signed in reading the same public pages: the home page, a
-service item, a listing, a provider's profile, the open requests, the statistics. Rendering one costs
-~10–15 ms of a core; serving it from the cache costs a fraction of a millisecond. A page is cached
-and served only when nothing in it can belong to one visitor:
+Rendering a page costs 10–100 ms of a core; serving it from the cache a fraction of a millisecond.
+Two kinds of page are kept:
 
-* the request is a GET with no cookie except the ones listed in :data:`NEUTRAL_COOKIES` (so no
-  session: not signed in, no flash message waiting, no replica pin) and no ``Authorization`` header;
-* the answer is a complete 200 HTML page that sets no cookie, left the session untouched, and does
-  not say ``private``/``no-store``;
-* a form's CSRF token is kept as a mark, and each visitor served the page gets their own token in
-  its place (and the cookie that goes with it); a page whose token shows anywhere but a form field
-  is not cached at all;
-* the key is the host, the address with its query, the active language and the display mode.
+* **public pages**, for a visitor who is not signed in: a GET with no cookie except those listed in
+  :func:`neutral_cookies` (no session: no flash message waiting, no replica pin) and no
+  ``Authorization`` header; one copy for every such visitor;
+* **a signed-in person's own pages**: a GET whose only other cookie is the session's, for a signed-in
+  account with no flash message waiting; one copy per session (the key holds the account and a
+  digest of the session's contents), never seen by anyone else.
 
-**Freshness.** Every committed write through the ORM (a save, a delete, a many-to-many change) moves
-the cache's generation on, which retires every cached page at once; :data:`QUIET_MODELS` are the
-writes no public page shows (sessions, login attempts, read marks). Writes that bypass model
-signals (``QuerySet.update``, ``bulk_create``, raw SQL) are seen within ``PAGE_CACHE_SECONDS``, the
-longest a page is kept. ``PAGE_CACHE_SECONDS = 0`` turns the cache off (the default with ``DEBUG``).
+A page is kept only when it is a complete 200 HTML page that sets no cookie, left the session
+untouched, wrote nothing to the database, and does not say ``no-store`` (a public page also not
+``private``/``no-cache``). A form's CSRF token is kept as a mark; each visitor served the page gets
+their own token in its place (and the cookie that goes with it). A page whose token shows anywhere
+but a form field is not kept. The key is the host, the address with its query, the active language,
+the display mode and, for a signed-in page, the session's.
+
+**Freshness.** A page is kept with the version token of every table it was made from: the tables its
+statements named (:mod:`marketplace.core.table_versions`), values taken from the cache that said
+which tables (or narrower sources, such as one person's unread count) they came from. Any committed
+write to one of those tables, through the ORM or not, retires the page; a write to any other table
+leaves it. A signed-in page's key holds the account as read for the request, so a change to the
+account is a new page at once.
+The tokens are read *before* the page is made, so a write that commits while it is being made
+retires it too. A page whose making read something no token follows is not kept. Writes from outside
+the application are seen within ``PAGE_CACHE_SECONDS``, the longest a page is kept;
+``PAGE_CACHE_SECONDS = 0`` turns the cache off (the default with ``DEBUG``).
 
 The cache is Django's default cache: shared by every worker process when it is Redis (or files), as
-``make serve`` and production have it.
+``make serve`` and production have it. Signed-in pages held there are personal data at rest, as the
+sessions beside them are.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from uuid import uuid4
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import translation
 
+from . import replicas, table_versions
 from .context_processors import CARE_MODE_COOKIE
+from .notify import unread_cache_key
 
-GENERATION_KEY = "ow:page-cache:generation"
 CACHE_HEADER = "X-Page-Cache"
 # Stands for the CSRF token in a cached page; each visitor who is served it gets their own token.
 CSRF_MARK = b"__onewindow_csrf_token__"
 _TOKEN_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
-# Models whose writes change no page an anonymous visitor sees (app_label.ModelName, lower case).
-QUIET_MODELS = frozenset(
-    {
-        "sessions.session",
-        "axes.accessattempt",
-        "axes.accesslog",
-        "axes.accessfailurelog",
-        "conversations.threadread",
-        "core.notification",
-        "core.notificationpreference",
-        "core.personalsettings",
-    }
-)
-# Columns whose change alone no public page shows: the time of someone's last login, written on
-# every login.
-QUIET_FIELDS = {"accounts.user": frozenset({"last_login"})}
+_MESSAGES_IN_SESSION = "_messages"  # django.contrib.messages' session storage
+PUBLIC = ""
 
 
 def neutral_cookies() -> frozenset[str]:
-    """Cookies that change nothing on a public page, or whose effect is part of the key."""
+    """Cookies that change nothing on a page, or whose effect is part of the key."""
     return frozenset({settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME, CARE_MODE_COOKIE})
 
 
-def generation() -> str:
-    """The current generation: a random token, so a generation once retired never comes back (a
-    counter restarted after the cache evicted it would revive pages cached under its old values)."""
-    current = cache.get(GENERATION_KEY)
-    if current is None:
-        cache.add(GENERATION_KEY, uuid4().hex, timeout=None)
-        current = cache.get(GENERATION_KEY)
-    return current
-
-
 def invalidate() -> None:
-    """Retire every cached page (each keeps the generation it was made in)."""
-    cache.set(GENERATION_KEY, uuid4().hex, timeout=None)
+    """Retire every cached page."""
+    table_versions.retire([table_versions.EVERYTHING])
 
 
-def _invalidate_on_commit(sender, **kwargs) -> None:
-    label = f"{sender._meta.app_label}.{sender._meta.model_name}"
-    if label in QUIET_MODELS:
-        return
-    update_fields = kwargs.get("update_fields")
-    if update_fields and frozenset(update_fields) <= QUIET_FIELDS.get(label, frozenset()):
-        return
-    using = kwargs.get("using") or DEFAULT_DB_ALIAS
-    connection = connections[using]
-    # One retirement per transaction, however many rows it writes.
-    if connection.in_atomic_block and any(func is invalidate for _, func, _ in connection.run_on_commit):
-        return
-    transaction.on_commit(invalidate, using=using)
+def _scope(request) -> str | None:
+    """Whose copy of the page this request may have: :data:`PUBLIC`, one signed-in session's, or None
+    (not cached at all)."""
+    if request.method != "GET" or settings.PAGE_CACHE_SECONDS <= 0 or "HTTP_AUTHORIZATION" in request.META:
+        return None
+    cookies, neutral = set(request.COOKIES), neutral_cookies()
+    if cookies <= neutral:
+        return PUBLIC
+    if not cookies <= neutral | {settings.SESSION_COOKIE_NAME}:
+        return None  # a flash message in its cookie, a cart before signing in, ...
+    user = request.user  # the session and the account, checked as every page checks them
+    if not user.is_authenticated or _MESSAGES_IN_SESSION in request.session:
+        return None
+    # The account as read for this request is part of the key (its name, its staff flag, ...): a
+    # change to it is a new page at once, and a login's new last_login retires nothing.
+    account = {f.attname: getattr(user, f.attname) for f in user._meta.concrete_fields if f.name != "last_login"}
+    contents = json.dumps([dict(request.session.items()), account], sort_keys=True, default=str)
+    return f"user:{user.pk}:{hashlib.sha256(contents.encode()).hexdigest()}"
 
 
-def connect_invalidation() -> None:
-    post_save.connect(_invalidate_on_commit, dispatch_uid="page-cache-save")
-    post_delete.connect(_invalidate_on_commit, dispatch_uid="page-cache-delete")
-    m2m_changed.connect(_invalidate_on_commit, dispatch_uid="page-cache-m2m")
+def _every_source(request, scope: str) -> set[str]:
+    """What a page not made before may be made from: every table, and the frame's named sources."""
+    sources = set(table_versions.known_tables()) | {table_versions.EVERYTHING}
+    if scope != PUBLIC:
+        sources.add(unread_cache_key(request.user))  # the header's badge
+    return sources
 
 
-def _cacheable_request(request) -> bool:
-    return (
-        request.method == "GET"
-        and "HTTP_AUTHORIZATION" not in request.META
-        and set(request.COOKIES) <= neutral_cookies()
-        and settings.PAGE_CACHE_SECONDS > 0
-    )
-
-
-def _key(request) -> str:
+def _key(request, scope: str) -> str:
     parts = "\x1f".join(
         [
+            scope,
             request.get_host(),
             request.get_full_path(),
             translation.get_language() or "",
             "care" if request.COOKIES.get(CARE_MODE_COOKIE) == "on" else "",
         ]
     )
-    return "ow:page-cache:" + hashlib.sha256(parts.encode()).hexdigest()
+    return "ow:page-cache:v2:" + hashlib.sha256(parts.encode()).hexdigest()
 
 
-def _cacheable_response(request, response) -> bool:
+def _cacheable_response(request, response, scope: str) -> bool:
     session = getattr(request, "session", None)
     user = getattr(request, "user", None)
+    signed_in = user is not None and user.is_authenticated
     cache_control = response.get("Cache-Control", "")
+    refused = ("no-store",) if scope != PUBLIC else ("private", "no-store", "no-cache")
     return (
         response.status_code == 200
         and not response.streaming
         and response.get("Content-Type", "").startswith("text/html")
         and not response.cookies
         and not (session is not None and session.modified)
-        and not (user is not None and user.is_authenticated)
-        and not any(word in cache_control for word in ("private", "no-store", "no-cache"))
+        and signed_in == (scope != PUBLIC)
+        and not any(word in cache_control for word in refused)
     )
 
 
@@ -156,35 +141,52 @@ def _shareable_content(request, content: bytes) -> bytes | None:
     return shared
 
 
-class AnonymousPageCacheMiddleware:
+class PageCacheMiddleware:
     """Sits after the CSRF middleware (a page served from the cache gets the visitor's own token, and
-    that middleware sets its cookie) and before authentication, sessions' users and messages, so a
-    cached answer carries only what every visitor gets."""
+    that middleware sets its cookie), authentication (a signed-in page is served only to the session
+    it was made for, once the session and account check out) and messages (a waiting message is
+    never skipped); before anything a page's making may touch (the cart, flat pages, login lock-outs)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if not _cacheable_request(request):
+        scope = _scope(request)
+        if scope is None:
             return self.get_response(request)
-        key = _key(request)
-        found = cache.get_many([GENERATION_KEY, key])
-        current = found.get(GENERATION_KEY) or generation()
-        entry = found.get(key)
-        if entry is not None and entry[0] == current:
-            _generation, content, headers = entry
-            if CSRF_MARK in content:
-                content = content.replace(CSRF_MARK, get_token(request).encode())
-            response = HttpResponse(content)
-            for name, value in headers:
-                response[name] = value
-            response[CACHE_HEADER] = "hit"
+        key = _key(request, scope)
+        entry = cache.get(key)  # (tokens it was made under, content or None, headers)
+        # The tables' tokens before the page is made: a write committed from here on retires it.
+        tables = entry[0].keys() if entry is not None else _every_source(request, scope)
+        tokens = table_versions.current(tables)
+        if entry is not None and entry[1] is not None and all(tokens[t] == v for t, v in entry[0].items()):
+            return self._serve(request, entry)
+        replicas.read_primary()  # kept as current: made from current data, not a lagging copy
+        with table_versions.reading() as reads:
+            response = self.get_response(request)
+        if reads.wrote or reads.untracked or not _cacheable_response(request, response, scope):
             return response
-        response = self.get_response(request)
-        if _cacheable_response(request, response):
-            content = _shareable_content(request, response.content)
-            if content is not None:
-                headers = [(k, v) for k, v in response.items() if k.lower() not in ("set-cookie", "content-length")]
-                cache.set(key, (current, content, headers), timeout=settings.PAGE_CACHE_SECONDS)
-                response[CACHE_HEADER] = "miss"
+        content = _shareable_content(request, response.content)
+        if content is None:
+            return response
+        made_from = reads.tables | {table_versions.EVERYTHING}
+        if made_from <= tokens.keys():
+            headers = [(k, v) for k, v in response.items() if k.lower() not in ("set-cookie", "content-length")]
+            cache.set(key, ({t: tokens[t] for t in made_from}, content, headers), settings.PAGE_CACHE_SECONDS)
+            response[CACHE_HEADER] = "miss"
+        else:
+            # Made from a table whose token was not read first (the page changed what it reads):
+            # remember the tables, so the next request reads their tokens before making it.
+            cache.set(key, (dict.fromkeys(made_from), None, []), settings.PAGE_CACHE_SECONDS)
+        return response
+
+    @staticmethod
+    def _serve(request, entry) -> HttpResponse:
+        _tokens, content, headers = entry
+        if CSRF_MARK in content:
+            content = content.replace(CSRF_MARK, get_token(request).encode())
+        response = HttpResponse(content)
+        for name, value in headers:
+            response[name] = value
+        response[CACHE_HEADER] = "hit"
         return response

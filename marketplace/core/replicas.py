@@ -8,6 +8,9 @@ embedded default, the tests), nothing here runs. A read goes to the replica only
   transition, a payment) never rests on a lagging copy;
 * nothing has been written in this request yet: after a write (a GET that marks a thread read, a
   refreshed statistics snapshot) the rest of the request reads the primary;
+* the page is not one the page cache may keep (marketplace/core/page_cache.py): a page kept under
+  its tables' current tokens must be made from current data, so it is made from the primary (it is
+  made once, then served from the cache);
 * the browser has not written for ``DATABASE_REPLICA_PIN_SECONDS``: a POST answers with a short
   cookie that sends its follow-up GETs to the primary, so the order just placed is on the page the
   redirect leads to, however far the replica lags.
@@ -31,6 +34,13 @@ _may_read_replica: ContextVar[bool | None] = ContextVar("may_read_replica", defa
 
 def reading_replica() -> bool:
     return bool(_may_read_replica.get())
+
+
+def read_primary() -> None:
+    """The rest of this request reads the primary (a page about to be kept in the page cache: a copy
+    made from a lagging replica would be kept as current)."""
+    if _may_read_replica.get():
+        _may_read_replica.set(False)
 
 
 class ReplicaRouter:

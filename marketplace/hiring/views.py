@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
+from marketplace.core import table_versions
 from marketplace.core.permissions import StaffRequiredMixin
 from marketplace.core.selectors import request_organisations
 from marketplace.core.storage import pdf_download_response, private_file_response
@@ -118,12 +119,15 @@ def _contract_context(service_order: ServiceOrder, contract: Contract | None, ev
     if contract is not None:
         return {"contract": contract, "contract_seals": list(contract.seals.all())}
     failure = next((event for event in reversed(events) if event.kind == "contract_failed"), None)
+    # Queued when the order was placed and not finished yet: the page waits for it.
+    arriving = failure is None and bool(cache.get(tasks.contract_queued_key(service_order.pk)))
+    if arriving:
+        table_versions.note_untracked()  # the mark leaves the cache with no write to any table
     return {
         "contract": None,
         "contract_seals": [],
         "contract_failure": failure.reason if failure else "",
-        # Queued when the order was placed and not finished yet: the page waits for it.
-        "contract_arriving": failure is None and bool(cache.get(tasks.contract_queued_key(service_order.pk))),
+        "contract_arriving": arriving,
     }
 
 

@@ -6,7 +6,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from marketplace.core import after_response
+from marketplace.core import after_response, table_versions
 
 from . import selectors
 from .models import StatsSnapshot
@@ -49,6 +49,7 @@ def stats_snapshot_current() -> tuple[datetime.datetime, dict]:
     """(computed_at, data) of the newest snapshot: the cache, else the database, else computed now."""
     cached = cache.get(CACHE_KEY)
     if cached is not None:
+        table_versions.note_read(StatsSnapshot)
         return cached
     snapshot = StatsSnapshot.objects.order_by("-computed_at", "-pk").first()
     if snapshot is None:

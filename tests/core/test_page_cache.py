@@ -1,20 +1,30 @@
-"""Whole public pages for visitors who are not signed in (marketplace/core/page_cache.py): served from
-the cache until a committed write retires them, and never a page that holds one visitor's state.
+"""Whole pages (marketplace/core/page_cache.py): a public page for every visitor who is not signed in,
+a signed-in person's own page for their session alone; served from the cache until a committed write
+to a table the page was made from retires it.
 
 The tests commit for real (``transactional_db``): a page is retired when a write commits, which a
 test wrapped in one transaction never does.
 """
 
 import re
+import threading
 
 import pytest
+from django.contrib.messages import constants as message_levels
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
-from django.db import transaction
-from django.test import Client
+from django.db import connection, transaction
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from marketplace.core.page_cache import CACHE_HEADER
-from tests.factories.hiring import make_buyer
+from marketplace.catalogue.models import Product
+from marketplace.core import table_versions
+from marketplace.core.models import Notification
+from marketplace.core.notify import notify
+from marketplace.core.page_cache import CACHE_HEADER, PageCacheMiddleware
+from tests.factories.accounts import UserFactory
+from tests.factories.hiring import make_buyer, make_service_order
 from tests.factories.listings import make_search_listing
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -55,19 +65,61 @@ def test_a_committed_change_retires_the_page_at_once(client, listing):
     assert "second edition" in page.content.decode()
 
 
-def test_a_generation_evicted_from_the_cache_never_revives_an_old_page(client, listing):
-    """The cache may evict the generation at any time; what is cached under any earlier generation
-    must stay retired, however many changes come after."""
-    from marketplace.core.page_cache import GENERATION_KEY
-
+def test_a_token_evicted_from_the_cache_never_revives_an_old_page(client, listing):
+    """The cache may evict a table's token at any time; a page kept under any earlier token must stay
+    retired, however many changes come after."""
     client.get(listing.get_absolute_url())
     listing.title = "Second edition"
     listing.save()
-    cache.delete(GENERATION_KEY)  # evicted
+    cache.delete(table_versions.key(Product._meta.db_table))  # evicted
     listing.title = "Third edition"
     listing.save()
     page = client.get(listing.get_absolute_url())
     assert page[CACHE_HEADER] == "miss" and "Third edition" in page.content.decode()
+    cache.delete_many([table_versions.key(t) for t in table_versions.known_tables()])  # all of them
+    page = client.get(listing.get_absolute_url())
+    assert CACHE_HEADER not in page or page[CACHE_HEADER] == "miss"
+    assert client.get(listing.get_absolute_url())[CACHE_HEADER] == "hit"
+
+
+def test_writes_that_bypass_model_signals_retire_the_page_at_once(client, listing):
+    """QuerySet.update, raw SQL and bulk_create send no model signal; the statements are seen."""
+    url = listing.get_absolute_url()
+    client.get(url)
+    Product.objects.filter(pk=listing.pk).update(title="Updated in bulk")
+    page = client.get(url)
+    assert page[CACHE_HEADER] == "miss" and "Updated in bulk" in page.content.decode()
+    with connection.cursor() as cursor:
+        table = Product._meta.db_table
+        cursor.execute(f"UPDATE {table} SET title = %s WHERE id = %s", ["Raw SQL title", listing.pk])  # noqa: S608
+    page = client.get(url)
+    assert page[CACHE_HEADER] == "miss" and "Raw SQL title" in page.content.decode()
+
+
+def test_a_write_that_commits_while_the_page_is_made_retires_it(rf, listing):
+    """The tokens are read before the page is made: a change committed by someone else between the
+    page's read and its storing must not leave the old page served as current."""
+
+    def view(request):
+        title = Product.objects.get(pk=listing.pk).title  # read the old title
+        writer = threading.Thread(target=_rename, args=(listing.pk, "Renamed meanwhile"))
+        writer.start()
+        writer.join()  # committed (and retired) before this page is stored
+        return HttpResponse(f"<p>{title}</p>", content_type="text/html")
+
+    middleware = PageCacheMiddleware(view)
+    first = middleware(rf.get("/racing/"))
+    assert b"Groundwater" in first.content
+    second = middleware(rf.get("/racing/"))
+    assert second.get(CACHE_HEADER) != "hit"
+    assert b"Renamed meanwhile" in second.content
+
+
+def _rename(pk, title):
+    try:
+        Product.objects.filter(pk=pk).update(title=title)
+    finally:
+        connection.close()
 
 
 def test_a_change_that_never_commits_retires_nothing(client, listing):
@@ -80,37 +132,160 @@ def test_a_change_that_never_commits_retires_nothing(client, listing):
     assert page[CACHE_HEADER] == "hit" and "Never published" not in page.content.decode()
 
 
-def test_writes_no_public_page_shows_keep_the_cache(client, listing):
+def test_writes_to_tables_the_page_was_not_made_from_keep_it(client, listing):
     from django.contrib.sessions.backends.db import SessionStore
 
-    client.get("/")
+    url = listing.get_absolute_url()
+    client.get(url)
     session = SessionStore()
     session["anything"] = 1
     session.save()
-    assert client.get("/")[CACHE_HEADER] == "hit"
-    _enterprise, owner = make_buyer()  # an enterprise is public
-    assert client.get("/")[CACHE_HEADER] == "miss"
-    client.force_login(owner)  # writes only the login's time (and a session)
-    client.logout()
-    client.cookies.clear()
-    assert client.get("/")[CACHE_HEADER] == "hit"
-    owner.first_name = "Renamed"
-    owner.save()
-    assert client.get("/")[CACHE_HEADER] == "miss"
+    owner = UserFactory()  # an account and a notification the listing page does not show
+    Notification.objects.create(
+        user=owner, kind=Notification.Kind.ORDERS, subject={"en": "Hello"}, body={"en": ""}, channel="platform"
+    )
+    assert client.get(url)[CACHE_HEADER] == "hit"
+    listing.stockrecords.update(price="12345.00")  # the price it does show
+    page = client.get(url)
+    assert page[CACHE_HEADER] == "miss" and "12,345" in page.content.decode()
 
 
-def test_a_signed_in_person_never_gets_or_leaves_a_cached_page(client, listing, buyer):
+def test_a_page_whose_making_writes_is_not_kept(rf, listing):
+    """A GET that records something (a read mark, say) must do so every time: it is never served
+    from the cache."""
+
+    def view(request):
+        Product.objects.filter(pk=listing.pk).update(title="Seen")
+        return HttpResponse("<p>page</p>", content_type="text/html")
+
+    middleware = PageCacheMiddleware(view)
+    middleware(rf.get("/writes/"))
+    assert CACHE_HEADER not in middleware(rf.get("/writes/"))
+
+
+def test_a_page_that_counts_against_a_rate_limit_is_not_kept(rf):
+    from signing import ratelimit
+
+    def view(request):
+        ratelimit.hit(request, scope="test", limit=100)
+        return HttpResponse("<p>page</p>", content_type="text/html")
+
+    middleware = PageCacheMiddleware(view)
+    middleware(rf.get("/limited/"))
+    assert CACHE_HEADER not in middleware(rf.get("/limited/"))
+
+
+# --- A signed-in person's own pages --------------------------------------------------------------
+
+
+@pytest.fixture
+def ordering(buyer, providers):
+    enterprise, owner = buyer
+    order = make_service_order(enterprise=enterprise, buyer=owner, provider=providers[0])
+    return owner, order
+
+
+def test_a_signed_in_persons_page_is_kept_for_their_session_alone(ordering, buyer):
+    owner, order = ordering
+    mine = Client()
+    mine.force_login(owner)
+    assert mine.get("/orders/")[CACHE_HEADER] == "miss"
+    again = mine.get("/orders/")
+    assert again[CACHE_HEADER] == "hit" and order.order.number in again.content.decode()
+    _other_enterprise, stranger = make_buyer()
+    theirs = Client()
+    theirs.force_login(stranger)
+    page = theirs.get("/orders/")
+    assert page[CACHE_HEADER] == "miss" and order.order.number not in page.content.decode()
+    other_session = Client()
+    other_session.force_login(owner)
+    assert other_session.get("/orders/")[CACHE_HEADER] == "miss"  # the same person, another session
+    anonymous = Client().get("/orders/")
+    assert anonymous.status_code == 302 and CACHE_HEADER not in anonymous
+
+
+def test_a_signed_in_page_never_reaches_a_visitor_and_back(client, listing, buyer):
     _enterprise, owner = buyer
     client.force_login(owner)
     client.get(listing.get_absolute_url())
     mine = client.get(listing.get_absolute_url())
-    assert CACHE_HEADER not in mine
-    assert "Log out" in mine.content.decode()
+    assert mine[CACHE_HEADER] == "hit" and "Log out" in mine.content.decode()
     client.logout()
     client.cookies.clear()
     anonymous = client.get(listing.get_absolute_url())
     assert anonymous[CACHE_HEADER] == "miss"
     assert "Log out" not in anonymous.content.decode()
+
+
+def test_a_change_to_the_persons_own_data_retires_their_page(ordering):
+    owner, order = ordering
+    client = Client()
+    client.force_login(owner)
+    client.get("/orders/")
+    order.title = "Safety assessment, revised"
+    order.save()
+    page = client.get("/orders/")
+    assert page[CACHE_HEADER] == "miss" and "revised" in page.content.decode()
+
+
+def test_a_new_notification_shows_in_the_header_of_a_kept_page(ordering):
+    """The unread badge is read from the cache, not the database: the page still depends on it."""
+    owner, _order = ordering
+    client = Client()
+    client.force_login(owner)
+    client.get("/orders/")
+    assert client.get("/orders/")[CACHE_HEADER] == "hit"
+    before = _unread_badge(client.get("/orders/"))
+    with transaction.atomic():
+        notify(recipients=[owner.email], subject="Order news", body="Something happened.")
+    page = client.get("/orders/")
+    assert page[CACHE_HEADER] == "miss" and _unread_badge(page) == before + 1
+
+
+def test_someone_elses_notification_or_login_keeps_a_persons_page(ordering):
+    """Notifications and logins are the platform's most frequent writes: a page holds one person's
+    unread count and account, not the whole tables."""
+    owner, _order = ordering
+    client = Client()
+    client.force_login(owner)
+    client.get("/orders/")
+    someone = UserFactory()
+    with transaction.atomic():
+        notify(recipients=[someone.email], subject="Their news", body="Not yours.")
+    Client().force_login(someone)  # writes their last_login
+    assert client.get("/orders/")[CACHE_HEADER] == "hit"
+
+
+def _unread_badge(response) -> int:
+    found = re.search(r'data-unread="(\d+)"', response.content.decode())
+    return int(found.group(1)) if found else 0
+
+
+def test_a_deactivated_account_is_not_served_its_kept_page(ordering):
+    owner, _order = ordering
+    client = Client()
+    client.force_login(owner)
+    client.get("/orders/")
+    owner.is_active = False
+    owner.save()
+    page = client.get("/orders/")
+    assert page.status_code == 302 and CACHE_HEADER not in page
+
+
+def test_a_message_waiting_for_a_signed_in_person_is_shown_not_skipped(ordering):
+    owner, _order = ordering
+    client = Client()
+    client.force_login(owner)
+    client.get("/orders/")
+    assert client.get("/orders/")[CACHE_HEADER] == "hit"
+    storage = CookieStorage(RequestFactory().get("/"))
+    storage.add(message_levels.SUCCESS, "Your quote was sent.")
+    flashed = HttpResponse()
+    storage.update(flashed)
+    client.cookies["messages"] = flashed.cookies["messages"].value
+    page = client.get("/orders/")
+    assert CACHE_HEADER not in page
+    assert "Your quote was sent." in page.content.decode()
 
 
 def _token(response) -> str:
@@ -137,15 +312,12 @@ def test_a_page_with_a_form_gives_each_visitor_their_own_working_token(listing):
 
 def test_a_token_written_anywhere_but_a_form_field_is_never_cached(client, rf, settings):
     """Fail closed: a page that shows its token some other way (say, in a script) is not shared."""
-    from django.http import HttpResponse
     from django.middleware.csrf import get_token
-
-    from marketplace.core.page_cache import AnonymousPageCacheMiddleware
 
     def view(request):
         return HttpResponse(f"<script>const token = '{get_token(request)}';</script>", content_type="text/html")
 
-    middleware = AnonymousPageCacheMiddleware(view)
+    middleware = PageCacheMiddleware(view)
     request = rf.get("/somewhere/")
     request.META["CSRF_COOKIE"] = "s" * 32
     assert CACHE_HEADER not in middleware(request)

@@ -60,3 +60,22 @@ def test_outside_a_request_everything_reads_the_primary():
 def test_migrations_run_on_the_primary_only():
     assert router.allow_migrate(PRIMARY, "approvals")
     assert not router.allow_migrate(REPLICA, "approvals")
+
+
+def test_a_page_the_page_cache_may_keep_is_made_from_the_primary(settings):
+    """Kept under its tables' current tokens, it must be made from current data: a lagging replica's
+    copy would be served as current until the next write."""
+    from marketplace.core.page_cache import PageCacheMiddleware
+
+    settings.PAGE_CACHE_SECONDS = 60
+    seen = []
+
+    def view(request):
+        seen.append(router.db_for_read(ApprovalMatter))
+        return HttpResponse("ok")
+
+    ReplicaMiddleware(PageCacheMiddleware(view))(RequestFactory().get("/kept/"))
+    assert seen == [PRIMARY]
+    settings.PAGE_CACHE_SECONDS = 0
+    ReplicaMiddleware(PageCacheMiddleware(view))(RequestFactory().get("/kept/"))
+    assert seen == [PRIMARY, REPLICA]
