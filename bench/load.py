@@ -10,9 +10,14 @@ transparency log), buyers (their orders, an order, notifications) and providers 
 Each row: requests, failures, p50 / p95 / p99 in ms, and p95 over the baseline's p95. The baseline is
 the favicon redirect (``/favicon.ico``: routing and middleware, no
 database, no template), measured in the same run, so the ratio says what a page costs beyond the
-server's fixed overhead on this machine. Then ``--saturate-seconds`` with ``--saturate-users`` users
-and no think time: requests per second and p95. Targets (issue 22): every page p95 <= 60 ms at 50
-users; >= 200 requests/s at saturation; no failures.
+server's fixed overhead on this machine; "cached" is the share served from the page cache
+(``X-Page-Cache: hit``, marketplace/core/page_cache.py). Then ``--saturate-seconds`` with
+``--saturate-users`` users and no think time: requests per second and p95. Targets (issue 22): every
+page p95 <= 60 ms at 50 users; >= 200 requests/s at saturation; no failures.
+
+The browsing users only read. ``--writers N`` adds N buyers who each post a message on an order every
+``--write-interval`` seconds, in both phases: every write retires the cached pages made from the
+tables it touched, so that run shows what the cache is worth while the site is being written to.
 
 The users are locust's ``FastHttpUser`` (geventhttpclient): on one machine the client shares the
 cores with the server, and it costs a fraction of the CPU per request that python-requests does.
@@ -149,6 +154,41 @@ class Buyer(FastHttpUser):
         self.client.get("/notifications/", name="notifications")
 
 
+class Messenger(FastHttpUser):
+    """Writes while the others read: a buyer who posts a message on one of their orders every
+    ``--write-interval`` seconds. Each message commits rows (the message, the provider's
+    notifications), which retires every cached page made from those tables, as a busy site's writes
+    would. Off unless ``--writers`` is given."""
+
+    weight = 0
+    fixed_count = 0
+    wait_time = constant(5)
+
+    def on_start(self):
+        log_in(self.client, BUYER)
+        orders = self.client.get("/orders/", name="my orders").text
+        # Not the orders the browsing buyers read (their first ten), when there are others: their
+        # threads would grow with every run and make later runs' order pages slower to render.
+        found = sorted(set(re.findall(r'href="(/orders/\d+/)"', orders)))
+        self.orders = found[10:] or found[-1:]
+
+    @task
+    def post_message(self):
+        if not self.orders:
+            return
+        order = random.choice(self.orders)  # noqa: S311
+        page = self.client.get(order, name="order (before writing)").text
+        found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        if found is None:
+            return
+        self.client.post(
+            f"{order}messages/",
+            {"csrfmiddlewaretoken": found.group(1), "body": f"Progress check {time.time():.0f}"},
+            headers={"Referer": self.client.base_url + order},
+            name="post a message (write)",
+        )
+
+
 class Provider(FastHttpUser):
     weight = 1
     wait_time = between(1, 3)
@@ -166,6 +206,7 @@ class Provider(FastHttpUser):
 
 
 RAMP_UP_NAMES = ("login page", "log in")
+CACHE_HEADER = "X-Page-Cache"
 
 
 def run(host: str, users: int, seconds: int, classes) -> Environment:
@@ -175,10 +216,19 @@ def run(host: str, users: int, seconds: int, classes) -> Environment:
     doing it at once is a start-up storm, not steady browsing, so the figures are reset once the
     users are in and the logins are printed on their own first."""
     env = Environment(user_classes=classes, host=host)
+    env.cache_hits = {}  # page name -> [served from the page cache, requests]
+
+    def count_hits(name, response=None, **_kwargs):
+        seen = env.cache_hits.setdefault(name, [0, 0])
+        seen[1] += 1
+        headers = getattr(response, "headers", None) or {}
+        seen[0] += headers.get(CACHE_HEADER) == "hit"
+
+    env.events.request.add_listener(count_hits)
     runner = env.create_local_runner()
     runner.start(users, spawn_rate=max(users / 5, 1))
     runner.spawning_greenlet.join()
-    signing_in = sum(n for name, n in runner.user_classes_count.items() if name in ("Buyer", "Provider"))
+    signing_in = sum(n for name, n in runner.user_classes_count.items() if name in ("Buyer", "Provider", "Messenger"))
     deadline = time.monotonic() + 120
     while env.stats.get("log in", "POST").num_requests < signing_in and time.monotonic() < deadline:
         gevent.sleep(0.5)
@@ -188,6 +238,7 @@ def run(host: str, users: int, seconds: int, classes) -> Environment:
         p50, p95 = (entry.get_response_time_percentile(q) for q in (0.5, 0.95))
         print(f"  while starting: {entry.name:12} {entry.num_requests:5d} requests, p50 {p50:.0f} ms, p95 {p95:.0f} ms")
     env.stats.reset_all()
+    env.cache_hits.clear()
     gevent.sleep(seconds)
     runner.quit()
     return env
@@ -197,12 +248,14 @@ def report(env: Environment) -> None:
     rows = sorted(env.stats.entries.values(), key=lambda e: e.name)
     base = next((e for e in rows if e.name.startswith("baseline")), None)
     base_p95 = base.get_response_time_percentile(0.95) if base and base.num_requests else None
-    print(f"{'page':32} {'requests':>8} {'fail':>5} {'p50':>6} {'p95':>6} {'p99':>6} {'p95/base':>9}")
+    print(f"{'page':32} {'requests':>8} {'fail':>5} {'p50':>6} {'p95':>6} {'p99':>6} {'p95/base':>9} {'cached':>7}")
     for entry in rows:
         p50, p95, p99 = (entry.get_response_time_percentile(q) for q in (0.5, 0.95, 0.99))
         ratio = f"{p95 / base_p95:8.1f}x" if base_p95 else ""
         counts = f"{entry.num_requests:8d} {entry.num_failures:5d}"
-        print(f"{entry.name[:32]:32} {counts} {p50:6.0f} {p95:6.0f} {p99:6.0f} {ratio:>9}")
+        hits, seen = env.cache_hits.get(entry.name, (0, 0))
+        cached = f"{100 * hits / seen:6.0f}%" if seen else ""
+        print(f"{entry.name[:32]:32} {counts} {p50:6.0f} {p95:6.0f} {p99:6.0f} {ratio:>9} {cached:>7}")
     total = env.stats.total
     print(
         f"{'all':32} {total.num_requests:8d} {total.num_failures:5d} {total.get_response_time_percentile(0.5):6.0f} "
@@ -217,17 +270,26 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--saturate-users", type=int, default=24)
     parser.add_argument("--saturate-seconds", type=int, default=30)
+    parser.add_argument("--writers", type=int, default=0, help="buyers posting order messages meanwhile")
+    parser.add_argument("--write-interval", type=float, default=5.0, help="seconds between a writer's messages")
     options = parser.parse_args()
     discover(options.host)
 
-    print(f"== {options.users} browsing users (1–3 s between pages), {options.seconds} s ==")
-    report(run(options.host, options.users, options.seconds, [Visitor, Buyer, Provider]))
+    classes = [Visitor, Buyer, Provider]
+    writing = ""
+    if options.writers:
+        Messenger.fixed_count = options.writers
+        Messenger.wait_time = constant(options.write_interval)
+        classes.append(Messenger)
+        writing = f", {options.writers} writer(s) posting a message every {options.write_interval:g} s"
+    print(f"== {options.users} browsing users (1–3 s between pages){writing}, {options.seconds} s ==")
+    report(run(options.host, options.users + options.writers, options.seconds, classes))
 
     if options.saturate_seconds:
         for cls in (Visitor, Buyer, Provider):
             cls.wait_time = constant(0)
         print(f"\n== saturation: {options.saturate_users} users, no think time, {options.saturate_seconds} s ==")
-        env = run(options.host, options.saturate_users, options.saturate_seconds, [Visitor, Buyer, Provider])
+        env = run(options.host, options.saturate_users + options.writers, options.saturate_seconds, classes)
         total = env.stats.total
         print(
             f"throughput {total.num_requests / options.saturate_seconds:.0f} requests/s, "

@@ -114,8 +114,12 @@ def current(tables: Iterable[str]) -> dict[str, str]:
 @dataclass
 class Reads:
     tables: set[str] = field(default_factory=set)
-    wrote: bool = False
+    written: set[str] = field(default_factory=set)
     untracked: bool = False
+
+    @property
+    def wrote(self) -> bool:
+        return bool(self.written)
 
 
 _reading: ContextVar[Reads | None] = ContextVar("table_versions_reading", default=None)
@@ -133,7 +137,7 @@ def reading() -> Iterator[Reads]:
         _reading.reset(marker)
         if (outer := _reading.get()) is not None:
             outer.tables |= reads.tables
-            outer.wrote |= reads.wrote
+            outer.written |= reads.written
             outer.untracked |= reads.untracked
 
 
@@ -189,10 +193,12 @@ def _watch(execute, sql, params, many, context):
             reads.tables |= tables_named(sql)
         return execute(sql, params, many, context)
     result = execute(sql, params, many, context)
-    if reads is not None:
-        reads.wrote = True
-    if settings.PAGE_CACHE_SECONDS > 0:
-        _retire_on_commit(context["connection"], tables_named(sql) or {EVERYTHING})
+    if reads is not None or settings.PAGE_CACHE_SECONDS > 0:
+        tables = tables_named(sql) or {EVERYTHING}
+        if reads is not None:
+            reads.written |= tables
+        if settings.PAGE_CACHE_SECONDS > 0:
+            _retire_on_commit(context["connection"], tables)
     return result
 
 
