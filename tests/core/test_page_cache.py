@@ -21,7 +21,7 @@ from django.urls import reverse
 from marketplace.catalogue.models import Product
 from marketplace.core import table_versions
 from marketplace.core.models import Notification
-from marketplace.core.notify import notify
+from marketplace.core.notify import notify, unread_cache_key
 from marketplace.core.page_cache import CACHE_HEADER, PageCacheMiddleware
 from tests.factories.accounts import UserFactory
 from tests.factories.hiring import make_buyer, make_service_order
@@ -240,6 +240,22 @@ def test_a_new_notification_shows_in_the_header_of_a_kept_page(ordering):
         notify(recipients=[owner.email], subject="Order news", body="Something happened.")
     page = client.get("/orders/")
     assert page[CACHE_HEADER] == "miss" and _unread_badge(page) == before + 1
+
+
+def test_the_badge_follows_its_count_when_the_count_was_evicted_and_when_it_is_read(ordering):
+    owner, _order = ordering
+    client = Client()
+    client.force_login(owner)
+    client.get("/orders/")
+    cache.delete(unread_cache_key(owner))  # evicted: the next notification cannot add one to it
+    with transaction.atomic():
+        notify(recipients=[owner.email], subject="Order news", body="Something happened.")
+    page = client.get("/orders/")
+    assert page[CACHE_HEADER] == "miss" and _unread_badge(page) == 1
+    assert client.post(reverse("notifications:read-all")).status_code == 302
+    page = client.get("/orders/")
+    assert CACHE_HEADER not in page or page[CACHE_HEADER] != "hit"
+    assert _unread_badge(page) == 0
 
 
 def test_someone_elses_notification_or_login_keeps_a_persons_page(ordering):
