@@ -29,8 +29,10 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
 
+from marketplace.core.commit import on_commit_batched
 from marketplace.core.regions import get_region
 
+from .. import warming
 from ..documents import ListingDocument
 from ..models import IndexVersion, ListingIndexEntry, ListingIndexText, ListingRegion
 from ..query import (
@@ -81,9 +83,13 @@ class DatabaseBackend(SearchBackend):
     @staticmethod
     def _bump_version() -> None:
         """A new token in the writing transaction: cached facets keyed by the old one go unread.
-        A random token, not a counter, so a rolled-back write can never reuse a key."""
+        A random token, not a counter, so a rolled-back write can never reuse a key. Once the
+        transaction commits (once, however many writes it made), the empty search is warmed for
+        the new token (``search.warming``)."""
         if not IndexVersion.objects.filter(pk=1).update(token=uuid4().hex):
             IndexVersion.objects.create(pk=1, token=uuid4().hex)
+        if connection.vendor == "postgresql":  # SQLite caches nothing to warm
+            on_commit_batched(warming.index_committed, [1], robust=True)
 
     @transaction.atomic
     def index(self, documents: Iterable[ListingDocument]) -> int:
@@ -283,6 +289,10 @@ class DatabaseBackend(SearchBackend):
                 entries = entries.annotate(named=self._named(query), score=self._score(query))
                 order = (F("named").desc(), F("grade_tier").desc(), F("score").desc(), *best_rated)
         return entries.order_by(*order, "listing_id")
+
+    def warm(self) -> None:
+        if connection.vendor == "postgresql":
+            self.search(SearchQuery())  # caches its facets and its answer under the current token
 
     def search(self, query: SearchQuery) -> SearchResult:
         if connection.vendor == "postgresql":
