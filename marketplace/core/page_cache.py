@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 
 from django.conf import settings
@@ -49,6 +50,7 @@ from . import replicas, table_versions
 from .context_processors import CARE_MODE_COOKIE
 from .notify import unread_cache_key
 
+logger = logging.getLogger(__name__)
 CACHE_HEADER = "X-Page-Cache"
 # Stands for the CSRF token in a cached page; each visitor who is served it gets their own token.
 CSRF_MARK = b"__onewindow_csrf_token__"
@@ -108,6 +110,12 @@ def _key(request, scope: str) -> str:
     return "ow:page-cache:v2:" + hashlib.sha256(parts.encode()).hexdigest()
 
 
+def _unchanged(kept: dict[str, str | None], now: dict[str, str | None]) -> bool:
+    """Every token a page was kept under is still the current one (a token the cache could not give
+    is never a match)."""
+    return all(token is not None and now.get(table) == token for table, token in kept.items())
+
+
 def _cacheable_response(request, response, scope: str) -> bool:
     session = getattr(request, "session", None)
     user = getattr(request, "user", None)
@@ -155,11 +163,16 @@ class PageCacheMiddleware:
         if scope is None:
             return self.get_response(request)
         key = _key(request, scope)
-        entry = cache.get(key)  # (tokens it was made under, content or None, headers)
-        # The tables' tokens before the page is made: a write committed from here on retires it.
-        tables = entry[0].keys() if entry is not None else _every_source(request, scope)
-        tokens = table_versions.current(tables)
-        if entry is not None and entry[1] is not None and all(tokens[t] == v for t, v in entry[0].items()):
+        try:
+            entry = cache.get(key)  # (tokens it was made under, content or None, headers)
+            # The tables' tokens before the page is made: a write committed from here on retires it.
+            tables = entry[0].keys() if entry is not None else _every_source(request, scope)
+            tokens = table_versions.current(tables)
+        except Exception:  # the cache unreachable (any backend's error): it only saves work, so
+            # the page is made as if there were no cache, and neither served from it nor kept
+            logger.warning("Page cache unreachable; making %s without it", request.path, exc_info=True)
+            return self.get_response(request)
+        if entry is not None and entry[1] is not None and _unchanged(entry[0], tokens):
             return self._serve(request, entry)
         replicas.read_primary()  # kept as current: made from current data, not a lagging copy
         with table_versions.reading() as reads:
@@ -170,14 +183,18 @@ class PageCacheMiddleware:
         if content is None:
             return response
         made_from = reads.tables | {table_versions.EVERYTHING}
-        if made_from <= tokens.keys():
-            headers = [(k, v) for k, v in response.items() if k.lower() not in ("set-cookie", "content-length")]
-            cache.set(key, ({t: tokens[t] for t in made_from}, content, headers), settings.PAGE_CACHE_SECONDS)
-            response[CACHE_HEADER] = "miss"
-        else:
-            # Made from a table whose token was not read first (the page changed what it reads):
-            # remember the tables, so the next request reads their tokens before making it.
-            cache.set(key, (dict.fromkeys(made_from), None, []), settings.PAGE_CACHE_SECONDS)
+        try:
+            if all(tokens.get(t) is not None for t in made_from):
+                headers = [(k, v) for k, v in response.items() if k.lower() not in ("set-cookie", "content-length")]
+                entry = ({t: tokens[t] for t in made_from}, content, headers)
+                cache.set(key, entry, settings.PAGE_CACHE_SECONDS)
+                response[CACHE_HEADER] = "miss"
+            else:
+                # Made from a table whose token was not read first (the page changed what it reads):
+                # remember the tables, so the next request reads their tokens before making it.
+                cache.set(key, (dict.fromkeys(made_from), None, []), settings.PAGE_CACHE_SECONDS)
+        except Exception:  # the cache unreachable: the page is made, it just is not kept
+            logger.warning("Page cache unreachable; %s not kept", request.path, exc_info=True)
         return response
 
     @staticmethod

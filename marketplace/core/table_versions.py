@@ -28,6 +28,7 @@ Off when ``PAGE_CACHE_SECONDS`` is 0 (nothing depends on the tokens then).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -43,6 +44,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 
+logger = logging.getLogger(__name__)
 KEY_PREFIX = "ow:table-version:"
 EVERYTHING = "*"
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -183,7 +185,15 @@ class _Pending:
         self.tables: set[str] = set()
 
     def __call__(self):
-        retire(self.tables)
+        _retire_logged(self.tables)
+
+
+def _retire_logged(tables: set[str]) -> None:
+    try:
+        retire(tables)
+    except Exception:  # the cache unreachable (any backend's error): the write stands, and what it
+        # should have retired is kept at most PAGE_CACHE_SECONDS; a write must never fail for this
+        logger.exception("Could not retire the version tokens of %s", sorted(tables))
 
 
 def _watch(execute, sql, params, many, context):
@@ -204,7 +214,7 @@ def _watch(execute, sql, params, many, context):
 
 def _retire_on_commit(connection, tables: set[str]) -> None:
     if not connection.in_atomic_block:
-        retire(tables)  # autocommit: the write is committed already
+        _retire_logged(tables)  # autocommit: the write is committed already
         return
     # One pending set per savepoint level, still registered: a rolled-back savepoint drops its own
     # callback (and so its tables), and a set is reused only while Django still holds it.

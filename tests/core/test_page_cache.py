@@ -405,3 +405,22 @@ def test_the_switches_never_send_a_visitor_to_another_site(client, target):
 def test_an_unknown_language_changes_nothing(client):
     response = client.get(reverse("language-switch"), {"language": "xx", "next": "/verify/"})
     assert response["Location"] == "/verify/" and "django_language" not in response.cookies
+
+
+def test_an_unreachable_cache_makes_the_page_as_if_there_were_none(client, listing, monkeypatch, caplog):
+    """The cache failing is simulated (Redis cannot be stopped on cue here): the page cache only saves
+    work, so a visitor gets the page, never an error."""
+    from marketplace.core import page_cache
+
+    def fail(*args, **kwargs):
+        raise ConnectionError("cache unreachable")
+
+    monkeypatch.setattr(page_cache.cache, "get", fail)
+    page = client.get(listing.get_absolute_url())
+    assert page.status_code == 200 and CACHE_HEADER not in page
+    assert "Groundwater EIA report" in page.content.decode()
+    assert "Page cache unreachable" in caplog.text
+    monkeypatch.undo()
+    monkeypatch.setattr(page_cache.cache, "set", fail)  # read works, keeping fails
+    page = client.get(listing.get_absolute_url())
+    assert page.status_code == 200 and CACHE_HEADER not in page

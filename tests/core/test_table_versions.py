@@ -136,3 +136,22 @@ def test_off_when_the_page_cache_is_off(settings):
     before = _tokens(USERS)
     UserFactory()
     assert _tokens(USERS) == before
+
+
+def test_a_write_commits_when_the_cache_is_unreachable(monkeypatch, caplog):
+    """The cache failing is simulated: the write stands, the failure is logged, nothing raises."""
+
+    def fail(*args, **kwargs):
+        raise ConnectionError("cache unreachable")
+
+    user = UserFactory()
+    monkeypatch.setattr(table_versions.cache, "set_many", fail)
+    with transaction.atomic():
+        user.first_name = "Saved anyway"
+        user.save()
+    user.first_name = "Saved outside a transaction too"
+    user.save()
+    monkeypatch.undo()
+    user.refresh_from_db()
+    assert user.first_name == "Saved outside a transaction too"
+    assert "Could not retire the version tokens" in caplog.text
