@@ -185,6 +185,14 @@ def ordering(buyer, providers):
     return owner, order
 
 
+def _kept_orders_page(owner) -> Client:
+    """A client signed in as ``owner`` whose orders page has been made once (and so is kept)."""
+    client = Client()
+    client.force_login(owner)
+    client.get("/orders/")
+    return client
+
+
 def test_a_signed_in_persons_page_is_kept_for_their_session_alone(ordering, buyer):
     owner, order = ordering
     mine = Client()
@@ -219,9 +227,7 @@ def test_a_signed_in_page_never_reaches_a_visitor_and_back(client, listing, buye
 
 def test_a_change_to_the_persons_own_data_retires_their_page(ordering):
     owner, order = ordering
-    client = Client()
-    client.force_login(owner)
-    client.get("/orders/")
+    client = _kept_orders_page(owner)
     order.title = "Safety assessment, revised"
     order.save()
     page = client.get("/orders/")
@@ -231,9 +237,7 @@ def test_a_change_to_the_persons_own_data_retires_their_page(ordering):
 def test_a_new_notification_shows_in_the_header_of_a_kept_page(ordering):
     """The unread badge is read from the cache, not the database: the page still depends on it."""
     owner, _order = ordering
-    client = Client()
-    client.force_login(owner)
-    client.get("/orders/")
+    client = _kept_orders_page(owner)
     assert client.get("/orders/")[CACHE_HEADER] == "hit"
     before = _unread_badge(client.get("/orders/"))
     with transaction.atomic():
@@ -244,9 +248,7 @@ def test_a_new_notification_shows_in_the_header_of_a_kept_page(ordering):
 
 def test_the_badge_follows_its_count_when_the_count_was_evicted_and_when_it_is_read(ordering):
     owner, _order = ordering
-    client = Client()
-    client.force_login(owner)
-    client.get("/orders/")
+    client = _kept_orders_page(owner)
     cache.delete(unread_cache_key(owner))  # evicted: the next notification cannot add one to it
     with transaction.atomic():
         notify(recipients=[owner.email], subject="Order news", body="Something happened.")
@@ -262,9 +264,7 @@ def test_someone_elses_notification_or_login_keeps_a_persons_page(ordering):
     """Notifications and logins are the platform's most frequent writes: a page holds one person's
     unread count and account, not the whole tables."""
     owner, _order = ordering
-    client = Client()
-    client.force_login(owner)
-    client.get("/orders/")
+    client = _kept_orders_page(owner)
     someone = UserFactory()
     with transaction.atomic():
         notify(recipients=[someone.email], subject="Their news", body="Not yours.")
@@ -279,9 +279,7 @@ def _unread_badge(response) -> int:
 
 def test_a_deactivated_account_is_not_served_its_kept_page(ordering):
     owner, _order = ordering
-    client = Client()
-    client.force_login(owner)
-    client.get("/orders/")
+    client = _kept_orders_page(owner)
     owner.is_active = False
     owner.save()
     page = client.get("/orders/")
@@ -290,9 +288,7 @@ def test_a_deactivated_account_is_not_served_its_kept_page(ordering):
 
 def test_a_message_waiting_for_a_signed_in_person_is_shown_not_skipped(ordering):
     owner, _order = ordering
-    client = Client()
-    client.force_login(owner)
-    client.get("/orders/")
+    client = _kept_orders_page(owner)
     assert client.get("/orders/")[CACHE_HEADER] == "hit"
     storage = CookieStorage(RequestFactory().get("/"))
     storage.add(message_levels.SUCCESS, "Your quote was sent.")
