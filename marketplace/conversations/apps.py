@@ -6,3 +6,11 @@ class ConversationsConfig(AppConfig):
     name = "marketplace.conversations"
     label = "conversations"
     verbose_name = _("Conversations")
+
+    def ready(self):
+        from marketplace.core import table_versions
+
+        from .models import Message, ThreadRead
+        from .services import THREAD_FAMILY
+
+        table_versions.narrow(THREAD_FAMILY, Message, ThreadRead)

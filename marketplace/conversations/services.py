@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.core import notify
+from marketplace.core import notify, table_versions
 from marketplace.core.conflicts import records_conflicts
 from marketplace.core.uploads import DOCUMENT_KINDS, file_digest, validate_upload
 from marketplace.hiring import services as hiring
@@ -53,6 +53,15 @@ def thread_party(
             dispute_open = service_order.disputes.filter(resolved_at__isnull=True).exists()
         return party if dispute_open else None
     return None
+
+
+# Pages showing an order's thread depend on that order's thread alone, not on every message written
+# anywhere (marketplace/core/table_versions.py, "narrower sources"): every write below retires it.
+THREAD_FAMILY = "conversation"
+
+
+def thread_source(service_order_id: int) -> str:
+    return f"{THREAD_FAMILY}:{service_order_id}"
 
 
 def _writer(service_order: ServiceOrder, user) -> str:
@@ -109,6 +118,7 @@ def message_post(*, service_order: ServiceOrder, user, body: str, attachment=Non
             "attachment_sha256": sha256,
         }
     message = Message.objects.create(service_order=service_order, author=user, side=side, body=body, **fields)
+    table_versions.retire_on_commit(thread_source(service_order.pk))
     thread_mark_read(service_order=service_order, user=user, now=message.created_at)
     _tell_other_side(message)
     return message
@@ -125,6 +135,7 @@ def message_edit(*, message: Message, user, body: str) -> Message:
     latest = original.revisions.order_by("-created_at", "-pk").first() or original
     if body == latest.body:
         return latest
+    table_versions.retire_on_commit(thread_source(original.service_order_id))
     return Message.objects.create(
         service_order=original.service_order, author=user, side=original.side, body=body, revises=original
     )
@@ -143,11 +154,13 @@ def thread_show(*, service_order: ServiceOrder, user, side: str | None) -> list[
 def thread_mark_read(*, service_order: ServiceOrder, user, now: datetime.datetime | None = None) -> None:
     """Record that ``user`` has read the thread: one UPDATE, and an INSERT the first time."""
     now = now or timezone.now()
+    table_versions.retire_on_commit(thread_source(service_order.pk))  # the other side's read receipts
     reads = ThreadRead.objects.filter(service_order=service_order, user=user)
     if reads.update(read_at=now):
         return
     try:
         with transaction.atomic():
+            table_versions.retire_on_commit(thread_source(service_order.pk))
             ThreadRead.objects.create(service_order=service_order, user=user, read_at=now)
     except IntegrityError:  # the same person's first reading in another tab got there first
         reads.update(read_at=now)

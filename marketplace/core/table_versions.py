@@ -168,6 +168,53 @@ def note_source(name: str) -> None:
         reads.tables.add(name)
 
 
+# --- Narrower sources for busy tables ---------------------------------------------------------------
+#
+# A table written often and read by many pages (messages: every order page reads the thread) would
+# retire all of them on every write. Its readers may hold a narrower source instead (one order's
+# thread), which the code that writes the table retires itself. A write to the table that comes
+# with no source of its family in the same transaction (a writer that does not know of the
+# narrowing: an admin action, a data fix) retires the family's own source, which every narrowed
+# reader also holds, so nothing is missed: it only costs a wider retirement.
+
+_FAMILIES: dict[str, str] = {}
+_narrowed: ContextVar[frozenset[str]] = ContextVar("table_versions_narrowed", default=frozenset())
+
+
+def narrow(family: str, *models) -> None:
+    """Let readers of these models' tables hold ``family`` sources (``"<family>:<id>"``) instead."""
+    for model in models:
+        _FAMILIES[model._meta.db_table] = family
+
+
+def family_source(family: str) -> str:
+    return f"{family}:*"
+
+
+@contextmanager
+def narrowed(family: str, source: str) -> Iterator[None]:
+    """Reads of the family's tables inside are recorded as ``source`` (and the family's own source),
+    not as the tables. Writes are recorded as usual."""
+    tables = frozenset(table for table, name in _FAMILIES.items() if name == family)
+    note_source(source)
+    note_source(family_source(family))
+    marker = _narrowed.set(_narrowed.get() | tables)
+    try:
+        yield
+    finally:
+        _narrowed.reset(marker)
+
+
+def _with_families(written: set[str]) -> set[str]:
+    """``written`` plus the family source of each narrowed table written without a source of its
+    family beside it."""
+    for family in {_FAMILIES[table] for table in written if table in _FAMILIES}:
+        prefix, whole = f"{family}:", family_source(family)
+        if not any(name.startswith(prefix) and name != whole for name in written):
+            written = written | {whole}
+    return written
+
+
 def note_untracked() -> None:
     """What is being made depends on something no table token follows: it must not be kept."""
     reads = _reading.get()
@@ -185,7 +232,7 @@ class _Pending:
         self.tables: set[str] = set()
 
     def __call__(self):
-        _retire_logged(self.tables)
+        _retire_logged(_with_families(self.tables))
 
 
 def _retire_logged(tables: set[str]) -> None:
@@ -200,7 +247,7 @@ def _watch(execute, sql, params, many, context):
     reads = _reading.get()
     if not _writes(sql):
         if reads is not None:
-            reads.tables |= tables_named(sql)
+            reads.tables |= tables_named(sql) - _narrowed.get()
         return execute(sql, params, many, context)
     result = execute(sql, params, many, context)
     if reads is not None or settings.PAGE_CACHE_SECONDS > 0:
@@ -214,7 +261,7 @@ def _watch(execute, sql, params, many, context):
 
 def _retire_on_commit(connection, tables: set[str]) -> None:
     if not connection.in_atomic_block:
-        _retire_logged(tables)  # autocommit: the write is committed already
+        _retire_logged(_with_families(tables))  # autocommit: the write is committed already
         return
     # One pending set per savepoint level, still registered: a rolled-back savepoint drops its own
     # callback (and so its tables), and a set is reused only while Django still holds it.

@@ -5,6 +5,7 @@ of it."""
 from django import template
 from django.conf import settings
 
+from marketplace.core import table_versions
 from marketplace.hiring.models import ServiceOrder
 from marketplace.procurement.models import RequestForQuotes
 from providers.models import ProviderMember
@@ -31,12 +32,15 @@ def order_conversation(context, service_order: ServiceOrder):
     if party is None:
         return {"party": None}
     side = party if party in (Message.Side.BUYER, Message.Side.PROVIDER) else None
+    # A page kept in the page cache depends on this order's thread, not on every message anywhere.
+    with table_versions.narrowed(services.THREAD_FAMILY, services.thread_source(service_order.pk)):
+        entries = services.thread_show(service_order=service_order, user=user, side=side)
     return {
         "party": party,
         "side": side,
         "so": service_order,
         "me": user,
-        "entries": services.thread_show(service_order=service_order, user=user, side=side),
+        "entries": entries,
         "request": context["request"],
         "csrf_token": context.get("csrf_token"),
         "poll_seconds": getattr(settings, "CONVERSATION_POLL_SECONDS", 15),
