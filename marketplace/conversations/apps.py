@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.core import table_versions
+
 
 class ConversationsConfig(AppConfig):
     name = "marketplace.conversations"
@@ -8,8 +10,6 @@ class ConversationsConfig(AppConfig):
     verbose_name = _("Conversations")
 
     def ready(self):
-        from marketplace.core import table_versions
-
         from .models import Message, ThreadRead
         from .services import THREAD_FAMILY
 
