@@ -120,3 +120,15 @@ def committed(django_capture_on_commit_callbacks):
             return service(**kwargs)
 
     return call
+
+
+@pytest.fixture
+def page_cache_on(settings):
+    """The page cache and its table tokens on (``DEBUG`` turns them off for the tests), over an empty
+    cache, left empty."""
+    from django.core.cache import cache
+
+    settings.PAGE_CACHE_SECONDS = 60
+    cache.clear()
+    yield
+    cache.clear()

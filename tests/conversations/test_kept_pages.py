@@ -6,7 +6,6 @@ The tests commit for real (``transactional_db``): a page is retired when a write
 """
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -14,15 +13,7 @@ from marketplace.conversations.models import Message
 from marketplace.core.page_cache import CACHE_HEADER
 from tests.factories import make_service_order, pay, provider_owner
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _page_cache_on(settings):
-    settings.PAGE_CACHE_SECONDS = 60
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("page_cache_on")]
 
 
 @pytest.fixture

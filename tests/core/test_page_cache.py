@@ -27,15 +27,7 @@ from tests.factories.accounts import UserFactory
 from tests.factories.hiring import make_buyer, make_service_order
 from tests.factories.listings import make_search_listing
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _page_cache_on(settings):
-    settings.PAGE_CACHE_SECONDS = 60
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("page_cache_on")]
 
 
 @pytest.fixture

@@ -13,17 +13,9 @@ from marketplace.core import table_versions
 from marketplace.core.models import Notification
 from tests.factories.accounts import UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("page_cache_on")]
 USERS = "accounts_user"
 NOTIFICATIONS = Notification._meta.db_table
-
-
-@pytest.fixture(autouse=True)
-def _tokens_on(settings):
-    settings.PAGE_CACHE_SECONDS = 60
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _tokens(*tables):
