@@ -183,6 +183,9 @@ class PageCacheMiddleware:
         if content is None:
             return response
         made_from = reads.tables | {table_versions.EVERYTHING}
+        # A named source noted while the page was made was read then, before its value: as good as
+        # a token read before the page (those read before win).
+        tokens = reads.snapshots | tokens
         try:
             if all(tokens.get(t) is not None for t in made_from):
                 headers = [(k, v) for k, v in response.items() if k.lower() not in ("set-cookie", "content-length")]

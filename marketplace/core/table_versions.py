@@ -118,6 +118,8 @@ class Reads:
     tables: set[str] = field(default_factory=set)
     written: set[str] = field(default_factory=set)
     untracked: bool = False
+    # Tokens of named sources, read when the source was noted: before what it stands for was read.
+    snapshots: dict[str, str] = field(default_factory=dict)
 
     @property
     def wrote(self) -> bool:
@@ -141,6 +143,7 @@ def reading() -> Iterator[Reads]:
             outer.tables |= reads.tables
             outer.written |= reads.written
             outer.untracked |= reads.untracked
+            outer.snapshots = reads.snapshots | outer.snapshots
 
 
 @contextmanager
@@ -161,11 +164,17 @@ def note_read(*models) -> None:
 
 
 def note_source(name: str) -> None:
-    """A value was taken from a named source: one whose every change is followed by
-    :func:`retire_on_commit` with that name (narrower than its whole table)."""
+    """A value is about to be taken from a named source: one whose every change is followed by
+    :func:`retire_on_commit` with that name (narrower than its whole table). Call it *before*
+    reading the value: its token is read now, so a change committed after it retires the work."""
     reads = _reading.get()
     if reads is not None:
         reads.tables.add(name)
+        if name not in reads.snapshots:
+            try:
+                reads.snapshots[name] = current([name])[name]
+            except Exception:  # the cache unreachable: no token, so what is made is not kept
+                logger.warning("Could not read the version token of %s", name, exc_info=True)
 
 
 # --- Narrower sources for busy tables ---------------------------------------------------------------
