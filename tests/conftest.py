@@ -123,12 +123,16 @@ def committed(django_capture_on_commit_callbacks):
 
 
 @pytest.fixture
-def page_cache_on(settings):
-    """The page cache and its table tokens on (``DEBUG`` turns them off for the tests), over an empty
-    cache, left empty."""
+def empty_cache():
+    """An empty cache for the test, left empty (the tests share one process's cache)."""
     from django.core.cache import cache
 
-    settings.PAGE_CACHE_SECONDS = 60
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def page_cache_on(settings, empty_cache):
+    """The page cache and its table tokens on (``DEBUG`` turns them off for the tests)."""
+    settings.PAGE_CACHE_SECONDS = 60

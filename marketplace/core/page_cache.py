@@ -48,7 +48,6 @@ from django.utils import translation
 
 from . import replicas, table_versions
 from .context_processors import CARE_MODE_COOKIE
-from .notify import unread_cache_key
 
 logger = logging.getLogger(__name__)
 CACHE_HEADER = "X-Page-Cache"
@@ -62,11 +61,6 @@ PUBLIC = ""
 def neutral_cookies() -> frozenset[str]:
     """Cookies that change nothing on a page, or whose effect is part of the key."""
     return frozenset({settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME, CARE_MODE_COOKIE})
-
-
-def invalidate() -> None:
-    """Retire every cached page."""
-    table_versions.retire([table_versions.EVERYTHING])
 
 
 def _scope(request) -> str | None:
@@ -87,14 +81,6 @@ def _scope(request) -> str | None:
     account = {f.attname: getattr(user, f.attname) for f in user._meta.concrete_fields if f.name != "last_login"}
     contents = json.dumps([dict(request.session.items()), account], sort_keys=True, default=str)
     return f"user:{user.pk}:{hashlib.sha256(contents.encode()).hexdigest()}"
-
-
-def _every_source(request, scope: str) -> set[str]:
-    """What a page not made before may be made from: every table, and the frame's named sources."""
-    sources = set(table_versions.known_tables()) | {table_versions.EVERYTHING}
-    if scope != PUBLIC:
-        sources.add(unread_cache_key(request.user))  # the header's badge
-    return sources
 
 
 def _key(request, scope: str) -> str:
@@ -166,7 +152,9 @@ class PageCacheMiddleware:
         try:
             entry = cache.get(key)  # (tokens it was made under, content or None, headers)
             # The tables' tokens before the page is made: a write committed from here on retires it.
-            tables = entry[0].keys() if entry is not None else _every_source(request, scope)
+            tables = (
+                entry[0].keys() if entry is not None else table_versions.known_tables() | {table_versions.EVERYTHING}
+            )
             tokens = table_versions.current(tables)
         except Exception:  # the cache unreachable (any backend's error): it only saves work, so
             # the page is made as if there were no cache, and neither served from it nor kept

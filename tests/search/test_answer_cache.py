@@ -2,7 +2,6 @@
 to the index retires every cached answer (search/backends/database.py, ``_answer_key``)."""
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
@@ -12,6 +11,7 @@ from search.query import parse_search_params
 
 pytestmark = [
     pytest.mark.django_db,
+    pytest.mark.usefixtures("empty_cache"),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the planned search and its cache are PostgreSQL's"),
 ]
 
@@ -26,13 +26,6 @@ def summary(result):
         [hit.document.listing_id for hit in result.hits],
         {name: [(v.value, v.count) for v in facet.values] for name, facet in result.facets.items()},
     )
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_the_same_search_again_is_the_same_answer_from_the_cache(listing):

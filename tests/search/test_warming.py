@@ -19,6 +19,7 @@ from search.query import SearchQuery
 
 pytestmark = [
     pytest.mark.django_db,
+    pytest.mark.usefixtures("empty_cache"),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the planned search and its cache are PostgreSQL's"),
 ]
 
@@ -54,13 +55,6 @@ def in_request(work):
     response = AfterResponseMiddleware(view)(None)
     for closer in response._resource_closers:
         closer()
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

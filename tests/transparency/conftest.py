@@ -2,7 +2,6 @@ import datetime
 import zoneinfo
 
 import pytest
-from django.core.cache import cache
 
 from tests.factories import make_buyer, make_provider
 from tests.factories.stats import make_history_order, make_history_request, rate
@@ -17,11 +16,8 @@ def at(year, month, day, hour=12):
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
+def _statistics_uncached(empty_cache):
     """The statistics are cached; each test starts from an empty cache (and leaves one)."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
