@@ -38,6 +38,9 @@ class ListingIndexEntry(models.Model):
     # The index of the price's band in search.query.PRICE_BANDS (their count: quote only), written
     # at index time so the facet groups small integers (change the bands: run reindex).
     price_band = models.PositiveSmallIntegerField(default=0)
+    # How many of search.query.RATING_BANDS the rating reaches (0 unrated), for the counted facets
+    # below; written at index time like price_band.
+    rating_band = models.PositiveSmallIntegerField(default=0)
     updated_at = models.DateTimeField(null=True, blank=True)
     # Space-separated provinces served (each once, sorted): the province facet groups the hits
     # by this on PostgreSQL. Filters use the vector's region tokens there, ``ListingRegion`` on SQLite.
@@ -104,3 +107,36 @@ class IndexVersion(models.Model):
 
     def __str__(self):
         return self.token
+
+
+class CategoryFacetCount(models.Model):
+    """PostgreSQL: how many entries there are per service item, price band and rating band, kept
+    by the database (triggers on the entry table, migration 0007) in the transaction that writes
+    the entries. The search with no words and no filters reads its facets here instead of
+    aggregating every listing. Unused on SQLite."""
+
+    category_code = models.CharField(max_length=128, blank=True)
+    price_band = models.PositiveSmallIntegerField()
+    rating_band = models.PositiveSmallIntegerField()
+    n = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category_code", "price_band", "rating_band"], name="search_category_facet_key"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.category_code} {self.price_band} {self.rating_band}: {self.n}"
+
+
+class ProvinceFacetCount(models.Model):
+    """PostgreSQL: how many entries serve each province (a listing serving two counts in each),
+    kept like ``CategoryFacetCount``."""
+
+    province_code = models.CharField(max_length=6, unique=True)
+    n = models.IntegerField()
+
+    def __str__(self):
+        return f"{self.province_code}: {self.n}"

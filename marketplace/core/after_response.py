@@ -23,11 +23,6 @@ _pending: contextvars.ContextVar[list[Callable[[], object]] | None] = contextvar
 )
 
 
-def in_request() -> bool:
-    """Whether work handed to :func:`after_response` now waits for a response (else it runs at once)."""
-    return _pending.get() is not None
-
-
 def after_response(job: Callable[[], object]) -> None:
     """Run ``job`` once this request's response is sent; at once outside a request."""
     jobs = _pending.get()

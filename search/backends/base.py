@@ -56,12 +56,6 @@ class SearchBackend(abc.ABC):
         match is fuzzy already."""
         return ()
 
-    def warm(self) -> None:
-        """Compute ahead what the first search after an index change would compute itself, once
-        the change has committed (``search.warming``). Nothing here; the database backend caches
-        the facets of the search with no words and no filters on PostgreSQL."""
-        return
-
     @abc.abstractmethod
     def clear(self) -> None:
         """Empty the index."""

@@ -13,14 +13,16 @@ the text match, then the best rated. The other sorts are what the buyer asked fo
 grade.
 
 A search costs two queries on PostgreSQL whatever the result size (hits, facets and the page's
-ids in one statement; the page's rows) and three on SQLite. Long text for display lives in
+ids in one statement; the page's rows) and three on SQLite. The search with no words and no
+filters (the search page as first opened) reads the whole index's facets from counts PostgreSQL
+keeps as the index is written (``CategoryFacetCount``, ``ProvinceFacetCount``: triggers, migration
+0007) and its page by index, instead of aggregating every listing. Long text for display lives in
 ``ListingIndexText``.
 """
 
 import difflib
 import hashlib
 import re
-from collections import Counter
 from collections.abc import Iterable
 from uuid import uuid4
 
@@ -29,18 +31,19 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
 
-from marketplace.core.commit import on_commit_batched
 from marketplace.core.regions import get_region
 
-from .. import warming
 from ..documents import ListingDocument
-from ..models import IndexVersion, ListingIndexEntry, ListingIndexText, ListingRegion
+from ..models import (
+    IndexVersion,
+    ListingIndexEntry,
+    ListingIndexText,
+    ListingRegion,
+)
 from ..query import (
     PRICE_BANDS,
     QUOTE_BAND,
     RATING_BANDS,
-    Facet,
-    FacetValue,
     Hit,
     SearchQuery,
     SearchResult,
@@ -48,6 +51,7 @@ from ..query import (
 )
 from ..tokens import category_token, province_token, region_token, term_tsquery
 from .base import BATCH_SIZE, SearchBackend, Suggestion, batched
+from .database_facets import counted_facets, facet_rows, search_result
 from .database_rows import (
     LiteralTsQuery,
     document_from_entry,
@@ -83,13 +87,17 @@ class DatabaseBackend(SearchBackend):
     @staticmethod
     def _bump_version() -> None:
         """A new token in the writing transaction: cached facets keyed by the old one go unread.
-        A random token, not a counter, so a rolled-back write can never reuse a key. Once the
-        transaction commits (once, however many writes it made), the empty search is warmed for
-        the new token (``search.warming``)."""
-        if not IndexVersion.objects.filter(pk=1).update(token=uuid4().hex):
-            IndexVersion.objects.create(pk=1, token=uuid4().hex)
-        if connection.vendor == "postgresql":  # SQLite caches nothing to warm
-            on_commit_batched(warming.index_committed, [1], robust=True)
+        A random token, not a counter, so a rolled-back write can never reuse a key. Its row lock
+        also takes the index's writers one at a time, so the facet counts the database keeps
+        (migration 0007) are never updated by two of them at once."""
+        # One upsert: two first writers at once both find no row to update (the second waits for
+        # the first's insert to commit, then updates it).
+        IndexVersion.objects.bulk_create(
+            [IndexVersion(pk=1, token=uuid4().hex)],
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=["token"],
+        )
 
     @transaction.atomic
     def index(self, documents: Iterable[ListingDocument]) -> int:
@@ -290,10 +298,6 @@ class DatabaseBackend(SearchBackend):
                 order = (F("named").desc(), F("grade_tier").desc(), F("score").desc(), *best_rated)
         return entries.order_by(*order, "listing_id")
 
-    def warm(self) -> None:
-        if connection.vendor == "postgresql":
-            self.search(SearchQuery())  # caches its facets and its answer under the current token
-
     def search(self, query: SearchQuery) -> SearchResult:
         if connection.vendor == "postgresql":
             return self._search_postgresql(query)
@@ -330,13 +334,18 @@ class DatabaseBackend(SearchBackend):
         return result
 
     def _search_planned(self, query: SearchQuery, cursor, token: str | None) -> SearchResult:
+        if not query.terms and not query.filters():
+            # The search page as first opened (and its other sorts and pages): the whole index's facets,
+            # counted by the database as it writes the index (``database_facets``), and one page by index.
+            categories, provinces = counted_facets(cursor)
+            return search_result(query, categories, provinces, self._unmatched_page(query))
         # The same search on the same index gives the same answer: kept per index version (any
         # write to the index makes a new token, so nothing cached outlives a change), as
         # Elasticsearch's request cache keeps aggregations until a refresh.
         answer_key = self._answer_key(query, token) if token else None
         if answer_key and (cached := cache.get(answer_key)) is not None:
             categories, provinces, page = cached
-            return self._result(query, categories, provinces, self._page_hits(page))
+            return search_result(query, categories, provinces, self._page_hits(page))
         key = None
         if not query.terms and token:
             # Without a text match the facets depend on the filters alone: cached per index version.
@@ -345,12 +354,7 @@ class DatabaseBackend(SearchBackend):
             cached = cache.get(key)
             if cached is not None:
                 categories, provinces = cached
-                page = self._ordered(self.filtered(query), query).select_related("text")
-                hits = tuple(
-                    Hit(document_from_entry(entry), 0.0)
-                    for entry in page[query.offset : query.offset + query.page_size]
-                )
-                return self._result(query, categories, provinces, hits)
+                return search_result(query, categories, provinces, self._unmatched_page(query))
         entries = self.filtered(query).order_by()
         ranked = bool(query.terms) and query.sort not in self._ORDER_SQL
         # The narrow columns only: every column here is copied once per hit, so the category
@@ -419,36 +423,27 @@ class DatabaseBackend(SearchBackend):
         """  # noqa: S608
         cursor.execute(sql, (*hits_params, *band_params, *named_params, query.page_size, query.offset))
         rows = cursor.fetchall()
-        price_keys = [f"price:{key}" for key, _low, _high in PRICE_BANDS] + [f"price:{QUOTE_BAND}"]
-        rating_keys = [f"rating:{band}" for band in RATING_BANDS]
-        grouped: dict[str, dict] = {}
-        served: Counter = Counter()
-        for kind, code, name, name_zh, n, band, *ratings, _score in rows:
-            if kind == "r":
-                served[code] += n
-                continue
-            if kind != "c":
-                continue
-            row = grouped.setdefault(
-                code,
-                {"category_code": code, "category_name": name, "category_name_zh": name_zh, "n": 0}
-                | dict.fromkeys(price_keys + rating_keys, 0),
-            )
-            row["n"] += n
-            row[price_keys[band]] += n
-            for rating_key, count in zip(rating_keys, ratings, strict=True):
-                row[rating_key] += count
-        categories = sorted(grouped.values(), key=lambda row: (-row["n"], row["category_code"]))
-        provinces = sorted(
-            ({"province_code": province, "n": n} for province, n in served.items()),
-            key=lambda row: (-row["n"], row["province_code"]),
+        categories, provinces = facet_rows(
+            (
+                (code, name, name_zh, n, band, ratings)
+                for kind, code, name, name_zh, n, band, *ratings, _score in rows
+                if kind == "c"
+            ),
+            ((code, n) for kind, code, _name, _zh, n, *_rest in rows if kind == "r"),
         )
         if key:
             cache.set(key, (categories, provinces), FACET_CACHE_SECONDS)
         page = [(int(row[1]), row[-1]) for row in sorted(rows, key=lambda row: row[4]) if row[0] == "p"]
         if answer_key:
             cache.set(answer_key, (categories, provinces, page), FACET_CACHE_SECONDS)
-        return self._result(query, categories, provinces, self._page_hits(page))
+        return search_result(query, categories, provinces, self._page_hits(page))
+
+    def _unmatched_page(self, query: SearchQuery) -> tuple[Hit, ...]:
+        """The page of a search with no words, in its order (an index scan for the default order)."""
+        page = self._ordered(self.filtered(query), query).select_related("text")
+        return tuple(
+            Hit(document_from_entry(entry), 0.0) for entry in page[query.offset : query.offset + query.page_size]
+        )
 
     @staticmethod
     def _answer_key(query: SearchQuery, token: str) -> str:
@@ -485,42 +480,7 @@ class DatabaseBackend(SearchBackend):
             .order_by("-n", "province_code")
         )
         hits = tuple(Hit(document_from_entry(entry), float(getattr(entry, "score", 0) or 0)) for entry in page)
-        return self._result(query, categories, provinces, hits)
-
-    @staticmethod
-    def _result(query: SearchQuery, categories: list[dict], provinces, hits: tuple[Hit, ...]) -> SearchResult:
-        total = sum(row["n"] for row in categories)
-        keys = [f"price:{key}" for key, _low, _high in PRICE_BANDS] + [f"price:{QUOTE_BAND}"]
-        keys += [f"rating:{band}" for band in RATING_BANDS]
-        counts = {key: sum(row[key] for row in categories) for key in keys}
-        zh = query.language == "zh"
-        facets = {
-            "category": Facet(
-                "category",
-                tuple(
-                    FacetValue(row["category_code"], row["n"], (zh and row["category_name_zh"]) or row["category_name"])
-                    for row in categories
-                    if row["category_code"]
-                ),
-            ),
-            "region": Facet(
-                "region",
-                tuple(FacetValue(row["province_code"], row["n"]) for row in provinces),
-            ),
-            "price": Facet(
-                "price",
-                tuple(
-                    FacetValue(key.split(":", 1)[1], n) for key, n in counts.items() if key.startswith("price:") and n
-                ),
-            ),
-            "rating": Facet(
-                "rating",
-                tuple(
-                    FacetValue(key.split(":", 1)[1], n) for key, n in counts.items() if key.startswith("rating:") and n
-                ),
-            ),
-        }
-        return SearchResult(query=query, hits=hits, total=total, facets=facets)
+        return search_result(query, categories, provinces, hits)
 
     def near_words(self, word: str) -> tuple[str, ...]:
         """On PostgreSQL: up to ``NEAR_TEXTS`` listings whose title or provider name holds a word like

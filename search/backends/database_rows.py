@@ -6,7 +6,7 @@ from django.db import connection
 
 from ..documents import ListingDocument
 from ..models import ListingIndexEntry, ListingIndexText
-from ..query import PRICE_BANDS, UNGRADED_TIER
+from ..query import PRICE_BANDS, RATING_BANDS, UNGRADED_TIER
 from ..tokens import province_token, region_token, tsvector_literal
 
 ENTRY_FIELDS = (
@@ -47,6 +47,17 @@ def price_band(price) -> int:
     )
 
 
+def rating_band(rating) -> int:
+    """How many of RATING_BANDS ``rating`` reaches (0 when unrated): a listing counts in the rating
+    facet's value ``band`` when its rating_band is at least ``bands_reached(band)``."""
+    return 0 if rating is None else sum(1 for band in RATING_BANDS if rating >= band)
+
+
+def bands_reached(band) -> int:
+    """The rating_band of a rating of exactly ``band``: the least that reaches ``band``."""
+    return rating_band(band)
+
+
 def storage_order(document: ListingDocument) -> tuple:
     """The order rows are written in: a service item's listings (and within it a province's) lie
     on neighbouring pages, so a search naming one reads a few pages, not one page per hit
@@ -82,6 +93,7 @@ def entry_from_document(document: ListingDocument) -> ListingIndexEntry:
         province_codes=" ".join(document.province_codes),  # sorted: equal sets group together
         grade_tier=UNGRADED_TIER if document.credit_grade is None else document.credit_grade,
         price_band=price_band(document.price),
+        rating_band=rating_band(document.rating),
         vector=vector_literal(document) if connection.vendor == "postgresql" else None,
     )
 

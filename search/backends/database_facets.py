@@ -1,0 +1,108 @@
+"""The database backend's facets as a buyer reads them: rows counted by a search's aggregation, or
+by PostgreSQL as the index is written (``counted_facets``), grouped into the category, region,
+price and rating facets of a ``SearchResult``."""
+
+from collections import Counter
+from collections.abc import Iterable
+
+from marketplace.core import table_versions
+
+from ..models import CategoryFacetCount, ListingIndexEntry, ProvinceFacetCount
+from ..query import PRICE_BANDS, QUOTE_BAND, RATING_BANDS, Facet, FacetValue, Hit, SearchQuery, SearchResult
+from .database_rows import bands_reached
+
+
+def counted_facets(cursor) -> tuple[list[dict], list[dict]]:
+    """Every entry's facets from the counts the database keeps (``CategoryFacetCount``,
+    ``ProvinceFacetCount``: migration 0007's triggers), with each service item's names from
+    one of its entries."""
+    # The page depends on the entries these counts follow, whoever wrote them.
+    table_versions.note_read(ListingIndexEntry)
+    table = ListingIndexEntry._meta.db_table
+    cursor.execute(
+        f"""
+        WITH counted AS (SELECT category_code, price_band, rating_band, n FROM {CategoryFacetCount._meta.db_table}),
+        names AS (
+            SELECT codes.category_code, named.category_name, named.category_name_zh
+            FROM (SELECT DISTINCT category_code FROM counted) codes
+            CROSS JOIN LATERAL (
+                SELECT category_name, category_name_zh FROM {table} entry
+                WHERE entry.category_code = codes.category_code LIMIT 1
+            ) named
+        )
+        SELECT 'c', category_code, category_name, category_name_zh, n, price_band, rating_band
+        FROM counted JOIN names USING (category_code)
+        UNION ALL
+        SELECT 'r', province_code, '', '', n, 0, 0 FROM {ProvinceFacetCount._meta.db_table}
+        """  # noqa: S608 - our tables' names
+    )
+    rows = cursor.fetchall()
+    reached = [bands_reached(band) for band in RATING_BANDS]
+    return facet_rows(
+        (
+            (code, name, name_zh, n, band, [n if rated >= least else 0 for least in reached])
+            for kind, code, name, name_zh, n, band, rated in rows
+            if kind == "c"
+        ),
+        ((code, n) for kind, code, _name, _zh, n, _band, _rated in rows if kind == "r"),
+    )
+
+
+def facet_rows(categories: Iterable[tuple], provinces: Iterable[tuple[str, int]]) -> tuple[list[dict], list[dict]]:
+    """The category and province facets as ``search_result`` reads them, from counted rows: ``categories``
+    yields (code, name, name_zh, n, price band, counts reaching each of RATING_BANDS) and may name a
+    code more than once (one row per price band); ``provinces`` yields (province code, n)."""
+    price_keys = [f"price:{key}" for key, _low, _high in PRICE_BANDS] + [f"price:{QUOTE_BAND}"]
+    rating_keys = [f"rating:{band}" for band in RATING_BANDS]
+    grouped: dict[str, dict] = {}
+    for code, name, name_zh, n, band, ratings in categories:
+        row = grouped.setdefault(
+            code,
+            {"category_code": code, "category_name": name, "category_name_zh": name_zh, "n": 0}
+            | dict.fromkeys(price_keys + rating_keys, 0),
+        )
+        row["n"] += n
+        row[price_keys[band]] += n
+        for rating_key, count in zip(rating_keys, ratings, strict=True):
+            row[rating_key] += count
+    served: Counter = Counter()
+    for province, n in provinces:
+        served[province] += n
+    return (
+        sorted(grouped.values(), key=lambda row: (-row["n"], row["category_code"])),
+        sorted(
+            ({"province_code": province, "n": n} for province, n in served.items()),
+            key=lambda row: (-row["n"], row["province_code"]),
+        ),
+    )
+
+
+def search_result(query: SearchQuery, categories: list[dict], provinces, hits: tuple[Hit, ...]) -> SearchResult:
+    total = sum(row["n"] for row in categories)
+    keys = [f"price:{key}" for key, _low, _high in PRICE_BANDS] + [f"price:{QUOTE_BAND}"]
+    keys += [f"rating:{band}" for band in RATING_BANDS]
+    counts = {key: sum(row[key] for row in categories) for key in keys}
+    zh = query.language == "zh"
+    facets = {
+        "category": Facet(
+            "category",
+            tuple(
+                FacetValue(row["category_code"], row["n"], (zh and row["category_name_zh"]) or row["category_name"])
+                for row in categories
+                if row["category_code"]
+            ),
+        ),
+        "region": Facet(
+            "region",
+            tuple(FacetValue(row["province_code"], row["n"]) for row in provinces),
+        ),
+        "price": Facet(
+            "price",
+            tuple(FacetValue(key.split(":", 1)[1], n) for key, n in counts.items() if key.startswith("price:") and n),
+        ),
+        "rating": Facet(
+            "rating",
+            tuple(FacetValue(key.split(":", 1)[1], n) for key, n in counts.items() if key.startswith("rating:") and n),
+        ),
+    }
+    return SearchResult(query=query, hits=hits, total=total, facets=facets)
