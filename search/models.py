@@ -112,10 +112,11 @@ class IndexVersion(models.Model):
 class CategoryFacetCount(models.Model):
     """PostgreSQL: how many entries there are per service item, price band and rating band, kept
     by the database (triggers on the entry table, migration 0007) in the transaction that writes
-    the entries. The search with no words and no filters reads its facets here instead of
-    aggregating every listing. Unused on SQLite."""
+    the entries. A search with no words and no filter but the service item reads its facets here
+    instead of aggregating every listing. Unused on SQLite."""
 
     category_code = models.CharField(max_length=128, blank=True)
+    category_path = models.CharField(max_length=512, blank=True)  # as on the entry: the item filter
     price_band = models.PositiveSmallIntegerField()
     rating_band = models.PositiveSmallIntegerField()
     n = models.IntegerField()
@@ -123,7 +124,8 @@ class CategoryFacetCount(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["category_code", "price_band", "rating_band"], name="search_category_facet_key"
+                fields=["category_code", "category_path", "price_band", "rating_band"],
+                name="search_category_facet_key",
             )
         ]
 
@@ -132,11 +134,20 @@ class CategoryFacetCount(models.Model):
 
 
 class ProvinceFacetCount(models.Model):
-    """PostgreSQL: how many entries serve each province (a listing serving two counts in each),
-    kept like ``CategoryFacetCount``."""
+    """PostgreSQL: how many entries of each service item serve each province (a listing serving
+    two counts in each), kept like ``CategoryFacetCount``."""
 
-    province_code = models.CharField(max_length=6, unique=True)
+    category_code = models.CharField(max_length=128, blank=True)
+    category_path = models.CharField(max_length=512, blank=True)
+    province_code = models.CharField(max_length=6)
     n = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category_code", "category_path", "province_code"], name="search_province_facet_key"
+            )
+        ]
 
     def __str__(self):
         return f"{self.province_code}: {self.n}"

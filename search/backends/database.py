@@ -334,10 +334,10 @@ class DatabaseBackend(SearchBackend):
         return result
 
     def _search_planned(self, query: SearchQuery, cursor, token: str | None) -> SearchResult:
-        if not query.terms and not query.filters():
-            # The search page as first opened (and its other sorts and pages): the whole index's facets,
-            # counted by the database as it writes the index (``database_facets``), and one page by index.
-            categories, provinces = counted_facets(cursor)
+        if not query.terms and set(query.filters()) <= {"category"}:
+            # The search page as first opened, or one service item's listings (any sort, any page):
+            # facets counted by the database as it writes the index (``counted_facets``), one page.
+            categories, provinces = counted_facets(cursor, query.category)
             return search_result(query, categories, provinces, self._unmatched_page(query))
         # The same search on the same index gives the same answer: kept per index version (any
         # write to the index makes a new token, so nothing cached outlives a change), as

@@ -12,29 +12,33 @@ from ..query import PRICE_BANDS, QUOTE_BAND, RATING_BANDS, Facet, FacetValue, Hi
 from .database_rows import bands_reached
 
 
-def counted_facets(cursor) -> tuple[list[dict], list[dict]]:
-    """Every entry's facets from the counts the database keeps (``CategoryFacetCount``,
-    ``ProvinceFacetCount``: migration 0007's triggers), with each service item's names from
-    one of its entries."""
+def counted_facets(cursor, category: str = "") -> tuple[list[dict], list[dict]]:
+    """The facets of every entry, or of the entries of service item ``category`` and the items under
+    it, from the counts the database keeps (``CategoryFacetCount``, ``ProvinceFacetCount``: migration
+    0007's triggers), with each service item's names from one of its entries."""
     # The page depends on the entries these counts follow, whoever wrote them.
     table_versions.note_read(ListingIndexEntry)
-    table = ListingIndexEntry._meta.db_table
+    # As DatabaseBackend.filtered picks a service item's entries: the item itself or one under it.
+    of_item = "WHERE category_code = %(item)s OR starts_with(category_path, %(under)s)" if category else ""
     cursor.execute(
         f"""
-        WITH counted AS (SELECT category_code, price_band, rating_band, n FROM {CategoryFacetCount._meta.db_table}),
+        WITH counted AS (
+            SELECT category_code, price_band, rating_band, n FROM {CategoryFacetCount._meta.db_table} {of_item}
+        ),
         names AS (
             SELECT codes.category_code, named.category_name, named.category_name_zh
             FROM (SELECT DISTINCT category_code FROM counted) codes
             CROSS JOIN LATERAL (
-                SELECT category_name, category_name_zh FROM {table} entry
+                SELECT category_name, category_name_zh FROM {ListingIndexEntry._meta.db_table} entry
                 WHERE entry.category_code = codes.category_code LIMIT 1
             ) named
         )
         SELECT 'c', category_code, category_name, category_name_zh, n, price_band, rating_band
         FROM counted JOIN names USING (category_code)
         UNION ALL
-        SELECT 'r', province_code, '', '', n, 0, 0 FROM {ProvinceFacetCount._meta.db_table}
-        """  # noqa: S608 - our tables' names
+        SELECT 'r', province_code, '', '', n, 0, 0 FROM {ProvinceFacetCount._meta.db_table} {of_item}
+        """,  # noqa: S608 - our tables' names and fixed SQL; the item is a parameter
+        {"item": category, "under": f"/{category}/"} if category else None,
     )
     rows = cursor.fetchall()
     reached = [bands_reached(band) for band in RATING_BANDS]

@@ -1,13 +1,14 @@
 """Facet counts of the whole index, kept by PostgreSQL itself: the search with no words and no
 filters (the search page as first opened) used to aggregate every listing, 130–350 ms on 100,000
-(``bench/search.py``); it now reads a few hundred counted rows.
+(``bench/search.py``); it now reads a few hundred counted rows, and so does a search for one service
+item with no other filter and no words (a click on the service item facet).
 
 ``rating_band`` (how many of ``search.query.RATING_BANDS`` the rating reaches) is written at index
 time like ``price_band``; existing entries get it here from the bands as they are today.
 
 On PostgreSQL, statement-level triggers on the entry table add each inserted entry to
-``CategoryFacetCount`` (service item, price band, rating band) and ``ProvinceFacetCount`` (each
-province it serves) and subtract each deleted one, in the writing statement's transaction: a
+``CategoryFacetCount`` (service item, price band, rating band) and ``ProvinceFacetCount`` (service
+item, each province it serves) and subtract each deleted one, in the writing statement's transaction: a
 rolled-back write leaves the counts as they were, and a write made past the backend (a data fix
 in SQL) keeps them right too. Updates count as a deletion and an insertion of the changed rows.
 Nothing on SQLite, which aggregates as before.
@@ -21,15 +22,15 @@ RATING_BAND = " + ".join(f"(CASE WHEN rating >= {level} THEN 1 ELSE 0 END)" for 
 # Adds (sign 1) or subtracts (sign -1) the rows of the transition table ``rows``. Keys are taken in
 # a fixed order, so two writers lock the count rows they share in the same order.
 COUNT = """
-        INSERT INTO search_categoryfacetcount AS counted (category_code, price_band, rating_band, n)
-        SELECT category_code, price_band, rating_band, {sign} * COUNT(*) FROM {rows}
-        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-        ON CONFLICT (category_code, price_band, rating_band) DO UPDATE SET n = counted.n + EXCLUDED.n;
-        INSERT INTO search_provincefacetcount AS counted (province_code, n)
-        SELECT province, {sign} * COUNT(*)
+        INSERT INTO search_categoryfacetcount AS counted (category_code, category_path, price_band, rating_band, n)
+        SELECT category_code, category_path, price_band, rating_band, {sign} * COUNT(*) FROM {rows}
+        GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+        ON CONFLICT (category_code, category_path, price_band, rating_band) DO UPDATE SET n = counted.n + EXCLUDED.n;
+        INSERT INTO search_provincefacetcount AS counted (category_code, category_path, province_code, n)
+        SELECT category_code, category_path, province, {sign} * COUNT(*)
         FROM {rows} CROSS JOIN LATERAL unnest(string_to_array({rows}.province_codes, ' ')) AS province
-        WHERE province <> '' GROUP BY 1 ORDER BY 1
-        ON CONFLICT (province_code) DO UPDATE SET n = counted.n + EXCLUDED.n;
+        WHERE province <> '' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        ON CONFLICT (category_code, category_path, province_code) DO UPDATE SET n = counted.n + EXCLUDED.n;
 """
 
 FORWARD = (
@@ -102,6 +103,7 @@ class Migration(migrations.Migration):
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("category_code", models.CharField(blank=True, max_length=128)),
+                ("category_path", models.CharField(blank=True, max_length=512)),
                 ("price_band", models.PositiveSmallIntegerField()),
                 ("rating_band", models.PositiveSmallIntegerField()),
                 ("n", models.IntegerField()),
@@ -109,7 +111,8 @@ class Migration(migrations.Migration):
             options={
                 "constraints": [
                     models.UniqueConstraint(
-                        fields=("category_code", "price_band", "rating_band"), name="search_category_facet_key"
+                        fields=("category_code", "category_path", "price_band", "rating_band"),
+                        name="search_category_facet_key",
                     )
                 ],
             },
@@ -118,9 +121,18 @@ class Migration(migrations.Migration):
             name="ProvinceFacetCount",
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("province_code", models.CharField(max_length=6, unique=True)),
+                ("category_code", models.CharField(blank=True, max_length=128)),
+                ("category_path", models.CharField(blank=True, max_length=512)),
+                ("province_code", models.CharField(max_length=6)),
                 ("n", models.IntegerField()),
             ],
+            options={
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("category_code", "category_path", "province_code"), name="search_province_facet_key"
+                    )
+                ],
+            },
         ),
         migrations.RunPython(_run(FORWARD), _run(BACKWARD)),
     ]

@@ -24,7 +24,8 @@ pytestmark = [
 ]
 
 AGGREGATION = "hits AS MATERIALIZED"  # the statement that aggregates a search's hits
-CATEGORIES = ("eia", "surveying", "cost-consulting")
+# (code, path): the second is an item under the first
+CATEGORIES = (("eia", ("eia",)), ("eia-form", ("eia", "eia-form")), ("surveying", ("surveying",)), ("cost", ("cost",)))
 REGIONS = ("610100", "610000", "440100", "440300", "110000", "510100")
 PRICES = (None, Decimal("800"), Decimal("5000"), Decimal("19999.99"), Decimal("20000"), Decimal("150000"))
 RATINGS = (None, 2.9, 3.0, 3.5, 3.99, 4.0, 4.49, 4.5, 5.0)
@@ -35,12 +36,12 @@ def seeded(seed: int) -> random.Random:
 
 
 def doc(listing_id, rng: random.Random) -> ListingDocument:
-    category = rng.choice(CATEGORIES)
+    category, path = rng.choice(CATEGORIES)
     return ListingDocument(
         listing_id=listing_id,
         title=f"Listing {listing_id}",
         category_code=category,
-        category_path=(category,),
+        category_path=path,
         category_name=category.title(),
         category_name_zh=f"{category}中文",
         region_codes=tuple(rng.sample(REGIONS, rng.randint(0, 3))),
@@ -52,6 +53,7 @@ def doc(listing_id, rng: random.Random) -> ListingDocument:
 
 def expected(docs) -> dict:
     """The facets of ``docs`` as a buyer reads them, counted from the documents themselves."""
+    docs = list(docs)
     price_keys = [key for key, _low, _high in PRICE_BANDS] + [QUOTE_BAND]
     prices = Counter(price_keys[price_band(d.price)] for d in docs)
     return {
@@ -96,7 +98,9 @@ def test_the_bare_search_counts_every_write_without_aggregating(backend):
             docs |= {d.listing_id: d for d in changed}
         with CaptureQueriesContext(connection) as queries:
             result = backend.search(SearchQuery())
+            of_eia = backend.search(SearchQuery(category="eia"))  # the item and the one under it
         assert facets(result) == expected(docs.values()), f"after step {step}"
+        assert facets(of_eia) == expected(d for d in docs.values() if d.category_path[0] == "eia"), f"after {step}"
         assert not any(AGGREGATION in query["sql"] for query in queries.captured_queries)
     backend.clear()
     assert facets(backend.search(SearchQuery())) == {
@@ -109,17 +113,24 @@ def test_the_bare_search_counts_every_write_without_aggregating(backend):
 
 
 @pytest.mark.django_db
-def test_the_bare_search_agrees_with_the_aggregated_search(backend):
+@pytest.mark.parametrize("category", ["", "eia", "eia-form", "surveying", "none-such"])
+@pytest.mark.parametrize("sort", ["relevance", "price_asc"])
+def test_counted_facets_agree_with_the_aggregated_search(backend, category, sort):
     """The same facets, names, order and page as the general path gives for a filter every listing
     passes (certified), however each is computed."""
     rng = seeded(7)
-    backend.index(doc(n, rng) for n in range(1, 31))
-    bare = backend.search(SearchQuery(language="zh"))
-    aggregated = backend.search(SearchQuery(language="zh", certified=True))
-    assert bare.total == aggregated.total == 30
-    assert bare.facets == aggregated.facets  # values, counts, their order and the Chinese names
-    assert [hit.document.listing_id for hit in bare.hits] == [hit.document.listing_id for hit in aggregated.hits]
-    assert {value.label for value in bare.facets["category"].values} == {f"{code}中文" for code in CATEGORIES}
+    backend.index(doc(n, rng) for n in range(1, 61))
+    counted = backend.search(SearchQuery(language="zh", category=category, sort=sort, page=2, page_size=10))
+    aggregated = backend.search(
+        SearchQuery(language="zh", category=category, sort=sort, page=2, page_size=10, certified=True)
+    )
+    assert counted.total == aggregated.total
+    assert counted.facets == aggregated.facets  # values, counts, their order and the Chinese names
+    assert [hit.document.listing_id for hit in counted.hits] == [hit.document.listing_id for hit in aggregated.hits]
+    if not category:
+        assert counted.total == 60
+        labels = {value.label for value in counted.facets["category"].values}
+        assert labels == {f"{code}中文" for code, _path in CATEGORIES}
 
 
 @pytest.mark.django_db
