@@ -13,10 +13,10 @@ the text match, then the best rated. The other sorts are what the buyer asked fo
 grade.
 
 A search costs two queries on PostgreSQL whatever the result size (hits, facets and the page's
-ids in one statement; the page's rows) and three on SQLite. The search with no words and no
-filters (the search page as first opened) reads the whole index's facets from counts PostgreSQL
-keeps as the index is written (``CategoryFacetCount``, ``ProvinceFacetCount``: triggers, migration
-0007) and its page by index, instead of aggregating every listing. Long text for display lives in
+ids in one statement; the page's rows) and three on SQLite. A search with no words and no filter
+but the service item (the search page as first opened, a click on a service item) reads its facets
+from counts PostgreSQL keeps as the index is written (``CategoryFacetCount``, ``ProvinceFacetCount``:
+triggers, migration 0007) and its page by index, instead of aggregating the listings. Long text for display lives in
 ``ListingIndexText``.
 """
 
@@ -34,12 +34,7 @@ from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, Qu
 from marketplace.core.regions import get_region
 
 from ..documents import ListingDocument
-from ..models import (
-    IndexVersion,
-    ListingIndexEntry,
-    ListingIndexText,
-    ListingRegion,
-)
+from ..models import IndexVersion, ListingIndexEntry, ListingIndexText, ListingRegion
 from ..query import (
     PRICE_BANDS,
     QUOTE_BAND,
