@@ -55,7 +55,8 @@ def counted_facets(cursor, category: str = "") -> tuple[list[dict], list[dict]]:
 def facet_rows(categories: Iterable[tuple], provinces: Iterable[tuple[str, int]]) -> tuple[list[dict], list[dict]]:
     """The category and province facets as ``search_result`` reads them, from counted rows: ``categories``
     yields (code, name, name_zh, n, price band, counts reaching each of RATING_BANDS) and may name a
-    code more than once (one row per price band); ``provinces`` yields (province code, n)."""
+    code more than once (a row per price band, rating band, ...); ``provinces`` yields (province
+    code, n) and may name a province more than once (a row per service item)."""
     price_keys = [f"price:{key}" for key, _low, _high in PRICE_BANDS] + [f"price:{QUOTE_BAND}"]
     rating_keys = [f"rating:{band}" for band in RATING_BANDS]
     grouped: dict[str, dict] = {}
@@ -82,6 +83,7 @@ def facet_rows(categories: Iterable[tuple], provinces: Iterable[tuple[str, int]]
 
 
 def search_result(query: SearchQuery, categories: list[dict], provinces, hits: tuple[Hit, ...]) -> SearchResult:
+    """The result a buyer reads: ``facet_rows``' facets, their totals and band sums, and the page."""
     total = sum(row["n"] for row in categories)
     keys = [f"price:{key}" for key, _low, _high in PRICE_BANDS] + [f"price:{QUOTE_BAND}"]
     keys += [f"rating:{band}" for band in RATING_BANDS]
