@@ -39,7 +39,10 @@ class _ThreadMixin(OrganisationObjectMixin):
 
 class MessagePostView(_ThreadMixin, View):
     def post(self, request, pk):
-        self.party()
+        # The service asks who writes (the buyer's or the provider's team) before it looks at the
+        # message; only when it refuses is the thread's reader asked again, so the usual post asks
+        # once: whoever may not even read the thread gets the 404 they always got, staff reading a
+        # dispute the refusal.
         try:
             services.message_post(
                 service_order=self.object,
@@ -47,6 +50,9 @@ class MessagePostView(_ThreadMixin, View):
                 body=request.POST.get("body", ""),
                 attachment=request.FILES.get("attachment"),
             )
+        except services.NotPermitted as error:
+            self.party()
+            flash_service_errors(request, error)
         except ValidationError as error:
             flash_service_errors(request, error)
         return redirect(self.thread_url())

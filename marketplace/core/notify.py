@@ -2,7 +2,9 @@
 
 Every app that tells someone about an event goes through here, so the rules live in one place:
 nothing is sent for a change that rolls back, a mail server that is down never undoes the change
-it reports, and demo data (history, not news) is sent to nobody.
+it reports, and demo data (history, not news) is sent to nobody. The person whose change it reports
+does not wait for it either: ``notify`` hands delivery to a Celery task (``core.notification_deliver``),
+queued to the broker or, tasks eager, run after the response (``after_response.defer``).
 
 Each person with an account gets the event in their notification centre (``Notification``) and by
 email as they chose for its kind: at once, in the daily digest (``digests_send``), or not at all;
@@ -26,7 +28,7 @@ from django.urls import translate_url
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from . import table_versions
+from . import after_response, table_versions
 from .models import Notification, NotificationPreference, PersonalSettings
 
 logger = logging.getLogger(__name__)
@@ -52,7 +54,7 @@ def organisation_recipients(organisation) -> list[str]:
     ``organisation`` is anything with ``memberships`` (see ``core.models.Membership``) and a
     ``contact_email``: an enterprise or a provider.
     """
-    emails = [m.user.email for m in organisation.memberships.select_related("user")]
+    emails = list(organisation.memberships.values_list("user__email", flat=True))
     if organisation.contact_email:
         emails.append(organisation.contact_email)
     return sorted(set(filter(None, emails)))
@@ -192,8 +194,9 @@ def _texts(subject, body, params: dict) -> dict[str, tuple[str, str]]:
 def notify(
     *, recipients: list[str], subject, body, url: str = "", params: dict | None = None, kind: str = Kind.ORDERS
 ) -> None:
-    """Tell ``recipients`` once the transaction commits; ``subject``/``body`` are lazy strings with
-    %-params, rendered in each language.
+    """Tell ``recipients`` once the transaction commits, off the request path (``deliver`` in a
+    Celery task: the notification rows, the unread badges and the email); ``subject``/``body`` are
+    lazy strings with %-params, rendered in each language when the transaction commits.
 
     Nothing here may carry a sealed quote's content: callers pass only public facts.
     """
@@ -201,10 +204,20 @@ def notify(
     recipients = list(recipients)
     if not recipients or _muted.get():
         return
-    # robust: a failure here (the database, the mail server) is logged; the change it reports stands.
-    transaction.on_commit(
-        lambda: deliver(kind=kind, texts=_texts(subject, body, params), recipients=recipients, url=url), robust=True
-    )
+    # robust: a failure here (the database, the mail server) is logged; the change it reports
+    # stands. After the response, a failure is logged by after_response the same way. A broker that
+    # cannot take the task gets the delivery done here instead (``_queue``).
+    transaction.on_commit(lambda: _queue(kind, _texts(subject, body, params), recipients, url), robust=True)
+
+
+def _queue(kind: str, texts: dict[str, tuple[str, str]], recipients: list[str], url: str) -> None:
+    from .tasks import notification_deliver  # the tasks module imports this one
+
+    try:
+        after_response.defer(notification_deliver, str(kind), texts, recipients, url)
+    except Exception:  # the broker cannot take it: deliver here and now rather than lose it
+        logger.warning("Could not queue a notification; delivering it in this process", exc_info=True)
+        deliver(kind=kind, texts=texts, recipients=recipients, url=url)
 
 
 def render_languages(template: str, context: dict) -> dict[str, tuple[str, str]]:

@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from marketplace.conversations import selectors, services
 from marketplace.conversations.models import Message
+from marketplace.core import after_response
 from marketplace.core.models import Notification, PersonalSettings
 from marketplace.hiring import services as hiring
 from providers.models import ProviderMember
@@ -80,7 +81,9 @@ def test_staff_read_it_while_a_dispute_is_open_and_cannot_write(client, order, b
     assert 'name="body"' not in page.split('id="conversation"')[1].split("</section>")[0]  # no form for staff
     with pytest.raises(ValidationError):
         services.message_post(service_order=order, user=staff, body="Staff here")
-    assert client.post(reverse("hiring:message-post", args=[order.pk]), {"body": "Staff here"}).status_code == 302
+    response = client.post(reverse("hiring:message-post", args=[order.pk]), {"body": "Staff here"}, follow=True)
+    assert response.redirect_chain[0][1] == 302
+    assert "teams write in this conversation" in response.content.decode()  # the refusal says why
     assert not Message.objects.filter(author=staff).exists()
 
 
@@ -304,3 +307,53 @@ def test_links_open_in_the_recipients_language_whatever_the_writers(
     note = Notification.objects.get(user=chinese)
     client.force_login(chinese)
     assert client.post(f"/zh-hans/notifications/{note.pk}/open/")["Location"] == f"/zh-hans{path}"
+
+
+@pytest.mark.django_db(transaction=True)  # the request's own commit queues the notice, as in production
+def test_the_writer_does_not_wait_for_the_other_side_to_be_told(client, order, buyer, providers, monkeypatch):
+    """The message is stored when the response is sent; the provider's notification, unread badge and
+    email follow once the response has gone (tasks eager, no broker: ``after_response``), each once."""
+    _enterprise, owner = buyer
+    provider_user = provider_owner(providers[0])
+    client.force_login(provider_user)
+    unread = Notification.objects.filter(user=provider_user, read_at__isnull=True).count()  # paying told it
+    assert f'data-unread="{unread}"' in client.get(reverse("notifications:list")).content.decode()
+    mail.outbox.clear()
+    held = []
+    monkeypatch.setattr(after_response, "_run", held.append)  # what runs once the response is sent, held
+    client.force_login(owner)
+    response = client.post(reverse("hiring:message-post", args=[order.pk]), {"body": "Is the site visit on Monday?"})
+    assert response.status_code == 302
+    assert Message.objects.filter(service_order=order, body="Is the site visit on Monday?").exists()
+    assert not Notification.objects.filter(user=provider_user, kind="messages").exists() and mail.outbox == []
+
+    monkeypatch.undo()
+    for jobs in held:  # the server sends the response, then runs the deferred work
+        after_response._run(jobs)
+    note = Notification.objects.get(user=provider_user, kind="messages")
+    assert order.order.number in note.text("subject", "en") and "Monday" in note.text("body", "en")
+    assert len([m for m in mail.outbox if provider_user.email in m.to]) == 1
+    client.force_login(provider_user)
+    assert f'data-unread="{unread + 1}"' in client.get(reverse("notifications:list")).content.decode()
+
+
+def test_a_message_that_rolls_back_tells_nobody(order, buyer, providers, django_capture_on_commit_callbacks):
+    _enterprise, owner = buyer
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            services.message_post(service_order=order, user=owner, body="Never mind.")
+            raise RuntimeError("the request fails after the message")
+    assert not Message.objects.filter(body="Never mind.").exists()
+    assert not Notification.objects.filter(kind="messages").exists() and mail.outbox == []
+
+
+def test_posting_asks_once_who_writes(client, order, buyer, monkeypatch):
+    """The view leaves the question to the service (who may write is asked afresh where the message
+    is written) and asks who may read only when the service refuses."""
+    _enterprise, owner = buyer
+    client.force_login(owner)
+    calls = []
+    real = hiring.party_of
+    monkeypatch.setattr(hiring, "party_of", lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
+    client.post(reverse("hiring:message-post", args=[order.pk]), {"body": "One question."})
+    assert calls == [1] and Message.objects.filter(body="One question.").exists()

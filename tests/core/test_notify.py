@@ -1,13 +1,18 @@
 """Notifications: bilingual, only after commit, never undoing the change they report."""
 
+import json
 import smtplib
+from types import SimpleNamespace
 
 import pytest
 from django.core import mail
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from kombu.exceptions import OperationalError as KombuOperationalError
 
-from marketplace.core import notify
+from marketplace.core import notify, tasks
+from marketplace.core.models import Notification
+from tests.factories import UserFactory
 from tests.factories.enterprises import EnterpriseFactory, EnterpriseMemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +71,45 @@ def test_a_mail_server_that_is_down_is_logged_not_raised(django_capture_on_commi
     with django_capture_on_commit_callbacks(execute=True):
         _notify(["a@example.test"])
     assert "Could not send notification" in caplog.text
+
+
+def test_with_a_broker_the_delivery_is_queued_at_commit_as_plain_data(
+    django_capture_on_commit_callbacks, settings, monkeypatch
+):
+    """No broker runs here: the task's stand-in keeps what ``delay`` would send, through JSON as the
+    broker carries it; the real task then delivers from that, once."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    person = UserFactory()
+    queued = []
+    task = SimpleNamespace(delay=lambda *args: queued.append(json.loads(json.dumps(args))))
+    monkeypatch.setattr(tasks, "notification_deliver", task)
+    with django_capture_on_commit_callbacks(execute=True):
+        _notify([person.email, "office@example.test"])
+        assert queued == []  # nothing is queued before the commit
+    assert len(queued) == 1 and mail.outbox == [] and not Notification.objects.exists()
+
+    monkeypatch.undo()
+    assert tasks.notification_deliver(*queued[0]) == 1  # one email: both read both languages
+    note = Notification.objects.get(user=person)
+    assert note.text("subject", "en") == "Order OW-1 delivered" and note.url == "/orders/1/"
+    (message,) = mail.outbox
+    assert sorted(message.to) == sorted([person.email, "office@example.test"]) and "OW-1" in message.subject
+
+
+def test_a_broker_that_cannot_take_the_task_gets_the_notification_delivered_here(
+    django_capture_on_commit_callbacks, settings, monkeypatch, caplog
+):
+    """No broker runs here: the task's stand-in fails to publish as kombu does when the broker is down.
+    The notification is then recorded and emailed in this process, not lost."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    person = UserFactory()
+
+    def broker_down(*args):
+        raise KombuOperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks, "notification_deliver", SimpleNamespace(delay=broker_down))
+    with django_capture_on_commit_callbacks(execute=True):
+        _notify([person.email])
+    assert Notification.objects.get(user=person).text("subject", "en") == "Order OW-1 delivered"
+    assert [message.to for message in mail.outbox] == [[person.email]]
+    assert "Could not queue a notification" in caplog.text
