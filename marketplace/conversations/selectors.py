@@ -74,6 +74,21 @@ def thread(service_order: ServiceOrder, *, side: str | None, reader=None) -> lis
     return sorted(entries, key=lambda entry: entry.at)
 
 
+# Entries a thread shows at first; the rest are one link away (``?thread=all``).
+THREAD_WINDOW = 30
+
+
+def recent(entries: list[ThreadEntry], *, window: int = THREAD_WINDOW) -> tuple[list[ThreadEntry], int]:
+    """The entries a page shows at first, and how many earlier ones it leaves out: the last
+    ``window``, reaching back to the first message new to the reader however far that is, so a
+    reading that counts as reading them shows them all. A page with a long thread then costs what a
+    page with a short one does to make."""
+    start = max(len(entries) - window, 0)
+    first_new = next((i for i, entry in enumerate(entries) if entry.message and entry.message.new_to_reader), start)
+    start = min(start, first_new)
+    return entries[start:], start
+
+
 def _other_side_members(service_order: ServiceOrder, side: str | None):
     """The users of the other side's team (for ``side``'s read receipts), as a subquery; None off a side."""
     if side == Message.Side.BUYER:

@@ -17,7 +17,7 @@ from marketplace.core.views import OrganisationObjectMixin, flash_service_errors
 from marketplace.hiring import selectors as hiring_selectors
 from marketplace.procurement.models import RequestForQuotes
 
-from . import services
+from . import selectors, services
 from .models import Clarification, Message
 
 
@@ -80,6 +80,11 @@ class MessageAttachmentView(_ThreadMixin, View):
         return private_file_response(message.attachment)
 
 
+def wants_whole_thread(request) -> bool:
+    """``?thread=all``: every entry of the thread, not only the recent ones (``selectors.recent``)."""
+    return request.GET.get("thread") == "all"
+
+
 class ThreadFragmentView(_ThreadMixin, View):
     """The thread alone, for the page's polling script (new messages appear without a reload)."""
 
@@ -87,10 +92,11 @@ class ThreadFragmentView(_ThreadMixin, View):
         party = self.party()
         side = party if party in (Message.Side.BUYER, Message.Side.PROVIDER) else None
         entries = services.thread_show(service_order=self.object, user=request.user, side=side)
+        shown, earlier = (entries, 0) if wants_whole_thread(request) else selectors.recent(entries)
         return render(
             request,
             "conversations/_entries.html",
-            {"entries": entries, "me": request.user, "so": self.object, "side": side},
+            {"entries": shown, "earlier": earlier, "me": request.user, "so": self.object, "side": side},
         )
 
 
