@@ -27,6 +27,7 @@ from django.template.loader import render_to_string
 from django.urls import translate_url
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from . import after_response, table_versions
 from .models import Notification, NotificationPreference, PersonalSettings
@@ -213,9 +214,15 @@ def notify(
 def _queue(kind: str, texts: dict[str, tuple[str, str]], recipients: list[str], url: str) -> None:
     from .tasks import notification_deliver  # the tasks module imports this one
 
+    args = (str(kind), texts, recipients, url)
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        # After the response, or at once outside a request; a failure there is the delivery's own,
+        # logged, and never run a second time.
+        after_response.defer(notification_deliver, *args)
+        return
     try:
-        after_response.defer(notification_deliver, str(kind), texts, recipients, url)
-    except Exception:  # the broker cannot take it: deliver here and now rather than lose it
+        notification_deliver.delay(*args)
+    except KombuOperationalError:  # the broker cannot take it: deliver here and now rather than lose it
         logger.warning("Could not queue a notification; delivering it in this process", exc_info=True)
         deliver(kind=kind, texts=texts, recipients=recipients, url=url)
 

@@ -113,3 +113,19 @@ def test_a_broker_that_cannot_take_the_task_gets_the_notification_delivered_here
     assert Notification.objects.get(user=person).text("subject", "en") == "Order OW-1 delivered"
     assert [message.to for message in mail.outbox] == [[person.email]]
     assert "Could not queue a notification" in caplog.text
+
+
+def test_a_delivery_that_fails_partway_is_not_run_again(django_capture_on_commit_callbacks, monkeypatch, caplog):
+    """Tasks eager, no request (a command, a task): the delivery runs at commit. When it fails after
+    recording the notification (here the unread badge's cache), it is logged, not started over: one
+    notification, not two."""
+    person = UserFactory()
+
+    def cache_down(user):
+        raise ConnectionError("Error 111 connecting to the cache")
+
+    monkeypatch.setattr(notify, "_unread_count_up", cache_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        _notify([person.email])
+    assert Notification.objects.filter(user=person).count() == 1
+    assert "Could not queue a notification" not in caplog.text
