@@ -78,15 +78,30 @@ def thread(service_order: ServiceOrder, *, side: str | None, reader=None) -> lis
 THREAD_WINDOW = 30
 
 
-def recent(entries: list[ThreadEntry], *, window: int = THREAD_WINDOW) -> tuple[list[ThreadEntry], int]:
+def recent(
+    entries: list[ThreadEntry], *, window: int = THREAD_WINDOW, since: int | None = None
+) -> tuple[list[ThreadEntry], int]:
     """The entries a page shows at first, and how many earlier ones it leaves out: the last
-    ``window``, reaching back to the first message new to the reader however far that is, so a
-    reading that counts as reading them shows them all. A page with a long thread then costs what a
-    page with a short one does to make."""
+    ``window``, reaching back to the first message new to the reader however far that is (a reading
+    that counts as reading them shows them all), and to entry ``since`` when given. Rendering a long
+    thread then costs what a short one's does (its rows are still all read: two queries)."""
     start = max(len(entries) - window, 0)
     first_new = next((i for i, entry in enumerate(entries) if entry.message and entry.message.new_to_reader), start)
     start = min(start, first_new)
+    if since is not None:
+        start = min(start, since)
     return entries[start:], start
+
+
+def shown_entries(entries: list[ThreadEntry], params) -> tuple[list[ThreadEntry], int]:
+    """What a page, or its polling, shows of ``entries`` for its query ``params`` (``request.GET``),
+    and how many earlier ones it leaves out: every entry with ``thread=all``; else ``recent`` ones,
+    reaching back to ``from``, the first entry the page showed when it was opened, so polling never
+    takes away what the page showed (messages new to the reader then are not new any more)."""
+    if params.get("thread") == "all":
+        return entries, 0
+    since = params.get("from", "")
+    return recent(entries, since=int(since) if since.isdigit() else None)
 
 
 def _other_side_members(service_order: ServiceOrder, side: str | None):

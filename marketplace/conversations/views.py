@@ -80,11 +80,6 @@ class MessageAttachmentView(_ThreadMixin, View):
         return private_file_response(message.attachment)
 
 
-def wants_whole_thread(request) -> bool:
-    """``?thread=all``: every entry of the thread, not only the recent ones (``selectors.recent``)."""
-    return request.GET.get("thread") == "all"
-
-
 class ThreadFragmentView(_ThreadMixin, View):
     """The thread alone, for the page's polling script (new messages appear without a reload)."""
 
@@ -92,7 +87,7 @@ class ThreadFragmentView(_ThreadMixin, View):
         party = self.party()
         side = party if party in (Message.Side.BUYER, Message.Side.PROVIDER) else None
         entries = services.thread_show(service_order=self.object, user=request.user, side=side)
-        shown, earlier = (entries, 0) if wants_whole_thread(request) else selectors.recent(entries)
+        shown, earlier = selectors.shown_entries(entries, request.GET)
         return render(
             request,
             "conversations/_entries.html",

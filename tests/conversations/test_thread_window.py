@@ -57,7 +57,8 @@ def test_a_long_thread_shows_its_recent_entries_and_links_to_the_rest(client, or
     assert shown(page) == messages and earlier >= 15
     link = f'href="{order.get_absolute_url()}?thread=all#conversation">Show all {earlier} earlier entries</a>'
     assert link in page
-    assert f'data-thread-url="{reverse("hiring:thread", args=[order.pk])}"' in page
+    # its polling keeps to the entries the page opened with
+    assert f'data-thread-url="{reverse("hiring:thread", args=[order.pk])}?from={earlier}"' in page
 
     whole = client.get(f"{order.get_absolute_url()}?thread=all").content.decode()
     assert shown(whole) == list(range(1, MESSAGES + 1))
@@ -73,6 +74,11 @@ def test_everything_new_to_the_reader_is_shown_however_far_back(client, order, p
     assert shown(page) == list(range(1, MESSAGES + 1)) and "earlier entr" not in page
     assert ThreadRead.objects.filter(service_order=order, user=provider_user).exists()  # and it counts as read
 
+    # the page's polling keeps showing what the page opened with, though none of it is new any more
+    assert f'data-thread-url="{reverse("hiring:thread", args=[order.pk])}?from=0"' in page
+    polled = client.get(reverse("hiring:thread", args=[order.pk]) + "?from=0").content.decode()
+    assert shown(polled) == list(range(1, MESSAGES + 1))
+
     # once read, the next visit shows the recent window again
     again = client.get(order.get_absolute_url()).content.decode()
     assert shown(again) == recent(order)[0]
@@ -86,6 +92,9 @@ def test_the_polled_thread_keeps_the_window_and_the_whole_thread_on_request(clie
     assert "?thread=all#conversation" in fragment
     whole = client.get(reverse("hiring:thread", args=[order.pk]) + "?thread=all").content.decode()
     assert shown(whole) == list(range(1, MESSAGES + 1))
+    for garbage in ("-3", "abc", "1e9"):  # a mangled address: the recent entries, no error
+        response = client.get(reverse("hiring:thread", args=[order.pk]) + f"?from={garbage}")
+        assert response.status_code == 200 and shown(response.content.decode()) == recent(order)[0]
 
 
 def test_the_link_reads_in_chinese(client, order, buyer):

@@ -12,7 +12,6 @@ from providers.models import ProviderMember
 
 from .. import selectors, services
 from ..models import Message
-from ..views import wants_whole_thread
 
 register = template.Library()
 
@@ -36,8 +35,7 @@ def order_conversation(context, service_order: ServiceOrder):
     # A page kept in the page cache depends on this order's thread, not on every message anywhere.
     with table_versions.narrowed(services.THREAD_FAMILY, services.thread_source(service_order.pk)):
         entries = services.thread_show(service_order=service_order, user=user, side=side)
-    whole = wants_whole_thread(context["request"])
-    shown, earlier = (entries, 0) if whole else selectors.recent(entries)
+    shown, earlier = selectors.shown_entries(entries, context["request"].GET)
     return {
         "party": party,
         "side": side,
@@ -45,7 +43,7 @@ def order_conversation(context, service_order: ServiceOrder):
         "me": user,
         "entries": shown,
         "earlier": earlier,
-        "whole": whole,
+        "whole": context["request"].GET.get("thread") == "all",
         "request": context["request"],
         "csrf_token": context.get("csrf_token"),
         "poll_seconds": getattr(settings, "CONVERSATION_POLL_SECONDS", 15),
