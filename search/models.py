@@ -4,11 +4,15 @@ Rows are written only by ``search.backends.database`` from ``ListingDocument``s,
 so the index holds exactly what ``build_listing_document`` allowed: nothing unpurchasable.
 """
 
+import operator
+from functools import reduce
+
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models import Case, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from .query import UNGRADED_TIER
+from .query import RATING_BANDS, UNGRADED_TIER
 
 
 class ListingIndexEntry(models.Model):
@@ -39,8 +43,15 @@ class ListingIndexEntry(models.Model):
     # at index time so the facet groups small integers (change the bands: run reindex).
     price_band = models.PositiveSmallIntegerField(default=0)
     # How many of search.query.RATING_BANDS the rating reaches (0 unrated), for the counted facets
-    # below; written at index time like price_band.
-    rating_band = models.PositiveSmallIntegerField(default=0)
+    # below: computed by the database from the rating, so no write can leave the two apart.
+    rating_band = models.GeneratedField(
+        expression=reduce(
+            operator.add,
+            (Case(When(rating__gte=float(band), then=Value(1)), default=Value(0)) for band in RATING_BANDS),
+        ),
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=True,
+    )
     updated_at = models.DateTimeField(null=True, blank=True)
     # Space-separated provinces served (each once, sorted): the province facet groups the hits
     # by this on PostgreSQL. Filters use the vector's region tokens there, ``ListingRegion`` on SQLite.

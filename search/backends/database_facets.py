@@ -9,17 +9,25 @@ from marketplace.core import table_versions
 
 from ..models import CategoryFacetCount, ListingIndexEntry, ProvinceFacetCount
 from ..query import PRICE_BANDS, QUOTE_BAND, RATING_BANDS, Facet, FacetValue, Hit, SearchQuery, SearchResult
+from ..tokens import category_token
 from .database_rows import bands_reached
 
 
 def counted_facets(cursor, category: str = "") -> tuple[list[dict], list[dict]]:
     """The facets of every entry, or of the entries of service item ``category`` and the items under
-    it, from the counts the database keeps (``CategoryFacetCount``, ``ProvinceFacetCount``: migration
+    it (as the PostgreSQL search matches them), from the counts the database keeps
+    (``CategoryFacetCount``, ``ProvinceFacetCount``: migration
     0007's triggers), with each service item's names from one of its entries."""
     # The page depends on the entries these counts follow, whoever wrote them.
     table_versions.note_read(ListingIndexEntry)
-    # As DatabaseBackend.filtered picks a service item's entries: the item itself or one under it.
-    of_item = "WHERE category_code = %(item)s OR starts_with(category_path, %(under)s)" if category else ""
+    # As DatabaseBackend.filtered matches a service item on PostgreSQL (``category_token`` in the
+    # entry's vector): the item anywhere in a listing's path, spelt with or without its hyphens.
+    of_item = (
+        "WHERE %(token)s IN (SELECT 'cat' || regexp_replace(segment, '[^a-z0-9]', '', 'g')"
+        " FROM unnest(string_to_array(lower(category_path), '/')) AS segment WHERE segment <> '')"
+        if category
+        else ""
+    )
     cursor.execute(
         f"""
         WITH counted AS (
@@ -38,7 +46,7 @@ def counted_facets(cursor, category: str = "") -> tuple[list[dict], list[dict]]:
         UNION ALL
         SELECT 'r', province_code, '', '', n, 0, 0 FROM {ProvinceFacetCount._meta.db_table} {of_item}
         """,  # noqa: S608 - our tables' names and fixed SQL; the item is a parameter
-        {"item": category, "under": f"/{category}/"} if category else None,
+        {"token": category_token(category)} if category else None,
     )
     rows = cursor.fetchall()
     reached = [bands_reached(band) for band in RATING_BANDS]

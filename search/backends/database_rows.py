@@ -47,15 +47,10 @@ def price_band(price) -> int:
     )
 
 
-def rating_band(rating) -> int:
-    """How many of RATING_BANDS ``rating`` reaches (0 when unrated): a listing counts in the rating
-    facet's value ``band`` when its rating_band is at least ``bands_reached(band)``."""
-    return 0 if rating is None else sum(1 for band in RATING_BANDS if rating >= band)
-
-
 def bands_reached(band) -> int:
-    """The rating_band of a rating of exactly ``band``: the least that reaches ``band``."""
-    return rating_band(band)
+    """The least ``ListingIndexEntry.rating_band`` (how many of RATING_BANDS a rating reaches, as the
+    database computes it) of a listing that counts in the rating facet's value ``band``."""
+    return sum(1 for each in RATING_BANDS if float(band) >= float(each))
 
 
 def storage_order(document: ListingDocument) -> tuple:
@@ -93,7 +88,6 @@ def entry_from_document(document: ListingDocument) -> ListingIndexEntry:
         province_codes=" ".join(document.province_codes),  # sorted: equal sets group together
         grade_tier=UNGRADED_TIER if document.credit_grade is None else document.credit_grade,
         price_band=price_band(document.price),
-        rating_band=rating_band(document.rating),
         vector=vector_literal(document) if connection.vendor == "postgresql" else None,
     )
 

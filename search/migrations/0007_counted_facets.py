@@ -3,24 +3,37 @@ filters (the search page as first opened) used to aggregate every listing, 130â€
 (``bench/search.py``); it now reads a few hundred counted rows, and so does a search for one service
 item with no other filter and no words (a click on the service item facet).
 
-``rating_band`` (how many of ``search.query.RATING_BANDS`` the rating reaches) is written at index
-time like ``price_band``; existing entries get it here from the bands as they are today.
+``rating_band`` (how many of ``search.query.RATING_BANDS`` the rating reaches) is a column the
+database computes from the rating, so no write, through the backend or not, leaves the two apart.
 
 On PostgreSQL, statement-level triggers on the entry table add each inserted entry to
 ``CategoryFacetCount`` (service item, price band, rating band) and ``ProvinceFacetCount`` (service
 item, each province it serves) and subtract each deleted one, in the writing statement's transaction: a
 rolled-back write leaves the counts as they were, and a write made past the backend (a data fix
-in SQL) keeps them right too. Updates count as a deletion and an insertion of the changed rows.
+in SQL) keeps them right too, and makes a new index version token as the backend's writes do, so
+no answer cached under the old one is read. Updates count as a deletion and an insertion of the
+changed rows.
 Nothing on SQLite, which aggregates as before.
 """
 
+import operator
+from functools import reduce
+
 from django.db import migrations, models
 
-LEVELS = ("4.5", "4", "3.5", "3")  # search.query.RATING_BANDS when this migration was written
-RATING_BAND = " + ".join(f"(CASE WHEN rating >= {level} THEN 1 ELSE 0 END)" for level in LEVELS)
+# How many of search.query.RATING_BANDS (as they were when this was written) the rating reaches.
+RATING_BAND = reduce(
+    operator.add,
+    (
+        models.Case(models.When(rating__gte=level, then=models.Value(1)), default=models.Value(0))
+        for level in (4.5, 4.0, 3.5, 3.0)
+    ),
+)
 
-# Adds (sign 1) or subtracts (sign -1) the rows of the transition table ``rows``. Keys are taken in
-# a fixed order, so two writers lock the count rows they share in the same order.
+# Adds (sign 1) or subtracts (sign -1) the rows of the transition table ``rows``, each statement
+# taking its keys in a fixed order. Writers through the search backend take turns anyway (each first
+# updates the index version row); a data fix in SQL that runs beside one of them and moves listings
+# the other way between two keys can deadlock with it, and PostgreSQL then aborts one of the two.
 COUNT = """
         INSERT INTO search_categoryfacetcount AS counted (category_code, category_path, price_band, rating_band, n)
         SELECT category_code, category_path, price_band, rating_band, {sign} * COUNT(*) FROM {rows}
@@ -37,6 +50,8 @@ FORWARD = (
     f"""
     CREATE FUNCTION search_count_facets() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
+        -- A new index version: answers cached under the old one go unread, whoever wrote.
+        UPDATE search_indexversion SET token = md5(random()::text || clock_timestamp()::text) WHERE id = 1;
         IF TG_OP = 'TRUNCATE' THEN
             DELETE FROM search_categoryfacetcount;
             DELETE FROM search_provincefacetcount;
@@ -92,11 +107,9 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="listingindexentry",
             name="rating_band",
-            field=models.PositiveSmallIntegerField(default=0),
-        ),
-        migrations.RunSQL(
-            f"UPDATE search_listingindexentry SET rating_band = {RATING_BAND} WHERE rating IS NOT NULL",
-            migrations.RunSQL.noop,
+            field=models.GeneratedField(
+                expression=RATING_BAND, output_field=models.PositiveSmallIntegerField(), db_persist=True
+            ),
         ),
         migrations.CreateModel(
             name="CategoryFacetCount",

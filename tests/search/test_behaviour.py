@@ -193,7 +193,7 @@ def test_saving_a_listing_sends_one_index_task(backend_name, catalogue, django_c
     runs = []
 
     def record(sender=None, args=None, **kwargs):
-        # the index task only: not the provider's certificate task, nor the warm after the write
+        # the index task only, not the provider's certificate task
         if sender is not None and sender.name == "search.update_listings":
             runs.append(args)
 
