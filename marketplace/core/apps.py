@@ -17,7 +17,7 @@ class CoreConfig(AppConfig):
             "core-notification-digests", {"task": "core.notification_digests", "schedule": crontab(hour=8, minute=0)}
         )
         user_logged_in.connect(_remember_language, dispatch_uid="core-remember-language")
-        from . import table_versions
+        from . import checks, table_versions  # noqa: F401 - checks registers itself
 
         table_versions.connect()
 
