@@ -16,8 +16,8 @@ from .database_rows import bands_reached
 def counted_facets(cursor, category: str = "") -> tuple[list[dict], list[dict]]:
     """The facets of every entry, or of the entries of service item ``category`` and the items under
     it (as the PostgreSQL search matches them), from the counts the database keeps
-    (``CategoryFacetCount``, ``ProvinceFacetCount``: migration
-    0007's triggers), with each service item's names from one of its entries."""
+    (``CategoryFacetCount``, ``ProvinceFacetCount``: migration 0007's triggers), with each service
+    item's names from one of its entries."""
     # The page depends on the entries these counts follow, whoever wrote them.
     table_versions.note_read(ListingIndexEntry)
     # As DatabaseBackend.filtered matches a service item on PostgreSQL (``category_token`` in the
