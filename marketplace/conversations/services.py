@@ -151,8 +151,11 @@ def thread_show(*, service_order: ServiceOrder, user, side: str | None) -> list[
     return entries
 
 
+@transaction.atomic
 def thread_mark_read(*, service_order: ServiceOrder, user, now: datetime.datetime | None = None) -> None:
-    """Record that ``user`` has read the thread: one UPDATE, and an INSERT the first time."""
+    """Record that ``user`` has read the thread: one UPDATE, and an INSERT the first time. In a
+    transaction of its own (a savepoint in a request's), so the thread's source is retired after the
+    write and with it, also from a task or a command: not before it, nor as every thread's."""
     now = now or timezone.now()
     table_versions.retire_on_commit(thread_source(service_order.pk))  # the other side's read receipts
     reads = ThreadRead.objects.filter(service_order=service_order, user=user)
@@ -160,6 +163,7 @@ def thread_mark_read(*, service_order: ServiceOrder, user, now: datetime.datetim
         return
     try:
         with transaction.atomic():
+            # its own savepoint's writes carry their source too, or they would retire every thread
             table_versions.retire_on_commit(thread_source(service_order.pk))
             ThreadRead.objects.create(service_order=service_order, user=user, read_at=now)
     except IntegrityError:  # the same person's first reading in another tab got there first

@@ -85,3 +85,20 @@ def test_the_other_side_reading_the_thread_updates_a_kept_page(orders, buyer):
     after = buyer_client.get(first.get_absolute_url())
     assert after.get(CACHE_HEADER) != "hit"
     assert after.content != before.content
+
+
+def test_a_reading_recorded_outside_a_request_retires_only_its_own_thread(orders, buyer):
+    """A task or a command (no request, autocommit) recording that someone read a thread retires
+    that order's pages, after the write, and keeps the other order's."""
+    from marketplace.conversations import services
+
+    first, second = orders
+    _enterprise, owner = buyer
+    provider_user = provider_owner(first.provider)
+    Message.objects.create(service_order=first, author=owner, side=Message.Side.BUYER, body="Report due Friday.")
+    client = signed_in(owner)
+    for order in orders:
+        keep(client, order)
+    services.thread_mark_read(service_order=first, user=provider_user)
+    assert "Read by the other party" in client.get(first.get_absolute_url()).content.decode()
+    assert kept(client, second)
