@@ -93,12 +93,17 @@ def recent(
     return entries[start:], start
 
 
+def wants_whole_thread(params) -> bool:
+    """``?thread=all``: every entry of the thread, not only the recent ones."""
+    return params.get("thread") == "all"
+
+
 def shown_entries(entries: list[ThreadEntry], params) -> tuple[list[ThreadEntry], int]:
     """What a page, or its polling, shows of ``entries`` for its query ``params`` (``request.GET``),
     and how many earlier ones it leaves out: every entry with ``thread=all``; else ``recent`` ones,
     reaching back to ``from``, the first entry the page showed when it was opened, so polling never
     takes away what the page showed (messages new to the reader then are not new any more)."""
-    if params.get("thread") == "all":
+    if wants_whole_thread(params):
         return entries, 0
     since = params.get("from", "")
     return recent(entries, since=int(since) if since.isdigit() else None)

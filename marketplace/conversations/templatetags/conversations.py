@@ -43,7 +43,7 @@ def order_conversation(context, service_order: ServiceOrder):
         "me": user,
         "entries": shown,
         "earlier": earlier,
-        "whole": context["request"].GET.get("thread") == "all",
+        "whole": selectors.wants_whole_thread(context["request"].GET),
         "request": context["request"],
         "csrf_token": context.get("csrf_token"),
         "poll_seconds": getattr(settings, "CONVERSATION_POLL_SECONDS", 15),
