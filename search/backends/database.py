@@ -50,6 +50,8 @@ from .database_facets import counted_facets, facet_rows, search_result
 from .database_rows import (
     LiteralTsQuery,
     document_from_entry,
+    document_from_row,
+    documents_sql,
     entry_from_document,
     storage_order,
     text_from_document,
@@ -313,19 +315,17 @@ class DatabaseBackend(SearchBackend):
     _TIER_SQL = "grade_tier"
 
     def _search_postgresql(self, query: SearchQuery) -> SearchResult:
-        with transaction.atomic(), connection.cursor() as cursor:
-            # Planner settings for this search only (restored below; a failure rolls them back
-            # with the savepoint), and the index version token, in one round trip.
-            names = list(PLANNER_SETTINGS)
-            settings_sql = ", ".join(f"current_setting('{name}'), set_config('{name}', %s, true)" for name in names)
-            cursor.execute(
-                f"SELECT {settings_sql}, (SELECT token FROM {IndexVersion._meta.db_table} WHERE id = 1)",  # noqa: S608
-                [PLANNER_SETTINGS[name] for name in names],
-            )
-            row = cursor.fetchone()
-            previous, token = row[0:-1:2], row[-1]
-            result = self._search_planned(query, cursor, token)
-            cursor.execute("SELECT " + ", ".join(f"set_config('{name}', %s, true)" for name in names), list(previous))
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                # Planner settings for this search only, and the index version token, in one round
+                # trip. A search writes nothing, so its transaction (or its savepoint, inside a
+                # request's) is rolled back at the end, and the settings with it.
+                settings_sql = "".join(f"set_config('{name}', %s, true), " for name in PLANNER_SETTINGS)
+                version_sql = f"SELECT token FROM {IndexVersion._meta.db_table} WHERE id = 1"  # noqa: S608 - our table
+                cursor.execute(f"SELECT {settings_sql}({version_sql})", list(PLANNER_SETTINGS.values()))
+                token = cursor.fetchone()[-1]
+                result = self._search_planned(query, cursor, token)
+            transaction.set_rollback(True)
         return result
 
     def _search_planned(self, query: SearchQuery, cursor, token: str | None) -> SearchResult:
@@ -435,10 +435,10 @@ class DatabaseBackend(SearchBackend):
 
     def _unmatched_page(self, query: SearchQuery) -> tuple[Hit, ...]:
         """The page of a search with no words, in its order (an index scan for the default order)."""
-        page = self._ordered(self.filtered(query), query).select_related("text")
-        return tuple(
-            Hit(document_from_entry(entry), 0.0) for entry in page[query.offset : query.offset + query.page_size]
-        )
+        window = self._ordered(self.filtered(query), query).values("id")[query.offset : query.offset + query.page_size]
+        ids_sql, params = window.query.sql_with_params()
+        page_sql = f"SELECT id, row_number() OVER () AS position FROM ({ids_sql}) ids"  # noqa: S608 - the ORM's SQL
+        return self._documents(page_sql, params, {})
 
     @staticmethod
     def _answer_key(query: SearchQuery, token: str) -> str:
@@ -448,11 +448,24 @@ class DatabaseBackend(SearchBackend):
         )
         return f"search:answer:{token}:{hashlib.sha256(asked.encode()).hexdigest()[:32]}"
 
-    @staticmethod
-    def _page_hits(page: list[tuple[int, float | None]]) -> tuple[Hit, ...]:
+    def _page_hits(self, page: list[tuple[int, float | None]]) -> tuple[Hit, ...]:
         """The page's hits, in order, from their ids and scores (one query by primary key)."""
-        loaded = ListingIndexEntry.objects.defer("vector").select_related("text").in_bulk([pk for pk, _ in page])
-        return tuple(Hit(document_from_entry(loaded[pk]), float(score or 0)) for pk, score in page if pk in loaded)
+        if not page:
+            return ()
+        return self._documents(
+            "SELECT id, position FROM unnest(%s::bigint[]) WITH ORDINALITY AS page(id, position)",
+            [[pk for pk, _ in page]],
+            dict(page),
+        )
+
+    @staticmethod
+    def _documents(page_sql: str, params, scores: dict[int, float | None]) -> tuple[Hit, ...]:
+        """The hits of ``page_sql``'s entry ids (with ``scores`` by id), in its order; an id no longer
+        in the index is left out."""
+        with connection.cursor() as cursor:
+            cursor.execute(documents_sql(page_sql), params)
+            rows = cursor.fetchall()
+        return tuple(Hit(document_from_row(row), float(scores.get(row[0]) or 0)) for row in rows)
 
     def _search(self, query: SearchQuery) -> SearchResult:
         entries = self.filtered(query)

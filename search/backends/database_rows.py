@@ -118,6 +118,44 @@ def text_from_document(document: ListingDocument, entry_id: int, *, postgres: bo
     )
 
 
+# What a page's documents are read from by ``documents_sql``, in ``document_from_row``'s order.
+_ROW_COLUMNS = (
+    *(f"entry.{name}" for name in ENTRY_FIELDS),
+    "entry.category_path",
+    *(f"text.{name}" for name in TEXT_FIELDS),
+    "text.region_codes",
+    "text.extra_terms",
+)
+
+
+def documents_sql(page_sql: str) -> str:
+    """PostgreSQL: the statement reading the documents of ``page_sql``'s rows (``id``, ``position``:
+    entry ids and their places on the page), in page order, each row the entry's id and then what
+    ``document_from_row`` reads. Plain rows, not models: building two model instances per hit
+    cost more than the query itself."""
+    entry, text = ListingIndexEntry._meta.db_table, ListingIndexText._meta.db_table
+    return (
+        f"SELECT entry.id, {', '.join(_ROW_COLUMNS)} FROM ({page_sql}) page"  # noqa: S608 - our tables and columns
+        f" JOIN {entry} entry ON entry.id = page.id JOIN {text} text ON text.entry_id = entry.id"
+        " ORDER BY page.position"
+    )
+
+
+def document_from_row(row: tuple) -> ListingDocument:
+    """The document of one row of ``documents_sql`` (its first column, the entry's id, is skipped)."""
+    entry = dict(zip(ENTRY_FIELDS, row[1:], strict=False))
+    category_path, *rest = row[1 + len(ENTRY_FIELDS) :]
+    text = dict(zip(TEXT_FIELDS, rest, strict=False))
+    region_codes, extra_terms = rest[len(TEXT_FIELDS) :]
+    return ListingDocument(
+        **entry,
+        **text,
+        category_path=tuple(code for code in category_path.split("/") if code),
+        region_codes=tuple(region_codes.split()),
+        extra_terms=tuple(term for term in extra_terms.split("|") if term),
+    )
+
+
 def document_from_entry(entry: ListingIndexEntry) -> ListingDocument:
     text = entry.text
     return ListingDocument(
