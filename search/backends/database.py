@@ -46,7 +46,7 @@ from ..query import (
 )
 from ..tokens import category_token, province_token, region_token, term_tsquery
 from .base import BATCH_SIZE, SearchBackend, Suggestion, batched
-from .database_facets import counted_facets, facet_rows, search_result
+from .database_facets import banded, counted_facets, facet_rows, search_result
 from .database_rows import (
     LiteralTsQuery,
     document_from_entry,
@@ -355,7 +355,7 @@ class DatabaseBackend(SearchBackend):
         # The narrow columns only: every column here is copied once per hit, so the category
         # names are looked up per category (``names``), not carried by each hit.
         columns = ["id", "listing_id", "category_code", "price", "price_band", "rating", "rating_count"]
-        columns += ["service_days", "province_codes", "grade_tier"]
+        columns += ["service_days", "province_codes", "grade_tier", "rating_band"]
         named_params: list = []
         if ranked:
             entries = entries.annotate(score=self._score(query))
@@ -377,24 +377,19 @@ class DatabaseBackend(SearchBackend):
         else:
             order = f"{self._TIER_SQL} DESC, " + self._BEST_RATED_SQL
         hits_sql, hits_params = entries.values(*columns).query.sql_with_params()
-        band_params = [float(band) for band in RATING_BANDS]
-        band_names = ", ".join(f"band{index}" for index in range(len(RATING_BANDS)))
-        band_columns = ", ".join(
-            f"COUNT(*) FILTER (WHERE rating >= %s) AS band{index}" for index in range(len(RATING_BANDS))
-        )
-        zeros = ", 0" * len(RATING_BANDS)
         score = "score" if ranked else "0.0::float8"
         table = ListingIndexEntry._meta.db_table
         # Only fixed SQL fragments of this module are interpolated; every value is a parameter.
-        # The category facet is grouped by price band too (a small integer written at index time:
-        # comparing every hit's numeric price with five bands cost more than the match itself).
+        # The category facet is grouped by price band and rating band too (small integers kept on
+        # the entry: comparing every hit's price and rating with the bands cost more than the match
+        # itself), as the counts the database keeps are (``counted_facets``).
         # The province facet counts each distinct set of provinces once, then splits only those
         # sets (a few thousand for a broad match, against one row per hit) into provinces.
         sql = f"""
             WITH hits AS MATERIALIZED ({hits_sql}),
             categories AS MATERIALIZED (
-                SELECT category_code, price_band, COUNT(*) AS n, {band_columns}
-                FROM hits GROUP BY category_code, price_band
+                SELECT category_code, price_band, rating_band, COUNT(*) AS n
+                FROM hits GROUP BY category_code, price_band, rating_band
             ),
             names AS MATERIALIZED (
                 SELECT codes.category_code, named.category_name, named.category_name_zh
@@ -404,24 +399,24 @@ class DatabaseBackend(SearchBackend):
                     WHERE entry.category_code = codes.category_code LIMIT 1
                 ) named
             )
-            SELECT 'c', categories.category_code, category_name, category_name_zh, n, price_band, {band_names},
+            SELECT 'c', categories.category_code, category_name, category_name_zh, n, price_band, rating_band,
                 0.0::float8
             FROM categories JOIN names USING (category_code)
             UNION ALL
-            SELECT 'r', province, '', '', SUM(n)::int, 0{zeros}, 0.0::float8
+            SELECT 'r', province, '', '', SUM(n)::int, 0, 0, 0.0::float8
             FROM (SELECT province_codes, COUNT(*) AS n FROM hits GROUP BY province_codes) sets
             CROSS JOIN LATERAL unnest(string_to_array(sets.province_codes, ' ')) AS province
             GROUP BY province
             UNION ALL
-            SELECT 'p', page.id::text, '', '', row_number() OVER (), 0{zeros}, page.score
+            SELECT 'p', page.id::text, '', '', row_number() OVER (), 0, 0, page.score
             FROM (SELECT id, {score} AS score FROM hits ORDER BY {order} LIMIT %s OFFSET %s) page
         """  # noqa: S608
-        cursor.execute(sql, (*hits_params, *band_params, *named_params, query.page_size, query.offset))
+        cursor.execute(sql, (*hits_params, *named_params, query.page_size, query.offset))
         rows = cursor.fetchall()
         categories, provinces = facet_rows(
-            (
-                (code, name, name_zh, n, band, ratings)
-                for kind, code, name, name_zh, n, band, *ratings, _score in rows
+            banded(
+                (code, name, name_zh, n, band, rated)
+                for kind, code, name, name_zh, n, band, rated, _ in rows
                 if kind == "c"
             ),
             ((code, n) for kind, code, _name, _zh, n, *_rest in rows if kind == "r"),

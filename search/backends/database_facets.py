@@ -49,15 +49,21 @@ def counted_facets(cursor, category: str = "") -> tuple[list[dict], list[dict]]:
         {"token": category_token(category)} if category else None,
     )
     rows = cursor.fetchall()
-    reached = [bands_reached(band) for band in RATING_BANDS]
     return facet_rows(
-        (
-            (code, name, name_zh, n, band, [n if rated >= least else 0 for least in reached])
-            for kind, code, name, name_zh, n, band, rated in rows
-            if kind == "c"
+        banded(
+            (code, name, name_zh, n, band, rated) for kind, code, name, name_zh, n, band, rated in rows if kind == "c"
         ),
         ((code, n) for kind, code, _name, _zh, n, _band, _rated in rows if kind == "r"),
     )
+
+
+def banded(categories: Iterable[tuple]) -> Iterable[tuple]:
+    """``facet_rows``' category rows from rows counted per rating band: (code, name, name_zh, n,
+    price band, ``ListingIndexEntry.rating_band``) becomes (..., price band, n under each of
+    RATING_BANDS the rating band reaches, else 0)."""
+    reached = [bands_reached(band) for band in RATING_BANDS]
+    for code, name, name_zh, n, band, rated in categories:
+        yield code, name, name_zh, n, band, [n if rated >= least else 0 for least in reached]
 
 
 def facet_rows(categories: Iterable[tuple], provinces: Iterable[tuple[str, int]]) -> tuple[list[dict], list[dict]]:
