@@ -16,7 +16,9 @@ A search costs two queries on PostgreSQL whatever the result size (hits, facets 
 ids in one statement; the page's rows) and three on SQLite. A search with no words and no filter
 but the service item (the search page as first opened, a click on a service item) reads its facets
 from counts PostgreSQL keeps as the index is written (``CategoryFacetCount``, ``ProvinceFacetCount``:
-triggers, migration 0007) and its page by index, instead of aggregating the listings. Long text for display lives in
+triggers, migration 0007) and its page by index, instead of aggregating the listings. Every
+answer, those included, is kept in the cache under the index version token, so the same search
+on an unchanged index reads only its page's rows. Long text for display lives in
 ``ListingIndexText``.
 """
 
@@ -329,11 +331,6 @@ class DatabaseBackend(SearchBackend):
         return result
 
     def _search_planned(self, query: SearchQuery, cursor, token: str | None) -> SearchResult:
-        if not query.terms and set(query.filters()) <= {"category"}:
-            # The search page as first opened, or one service item's listings (any sort, any page):
-            # facets counted by the database as it writes the index (``counted_facets``), one page.
-            categories, provinces = counted_facets(cursor, query.category)
-            return search_result(query, categories, provinces, self._unmatched_page(query))
         # The same search on the same index gives the same answer: kept per index version (any
         # write to the index makes a new token, so nothing cached outlives a change), as
         # Elasticsearch's request cache keeps aggregations until a refresh.
@@ -341,6 +338,14 @@ class DatabaseBackend(SearchBackend):
         if answer_key and (cached := cache.get(answer_key)) is not None:
             categories, provinces, page = cached
             return search_result(query, categories, provinces, self._page_hits(page))
+        if not query.terms and set(query.filters()) <= {"category"}:
+            # The search page as first opened, or one service item's listings (any sort, any page):
+            # facets counted by the database as it writes the index (``counted_facets``), one page.
+            categories, provinces = counted_facets(cursor, query.category)
+            page, hits = self._unmatched_page(query)
+            if answer_key:
+                cache.set(answer_key, (categories, provinces, page), FACET_CACHE_SECONDS)
+            return search_result(query, categories, provinces, hits)
         key = None
         if not query.terms and token:
             # Without a text match the facets depend on the filters alone: cached per index version.
@@ -349,7 +354,7 @@ class DatabaseBackend(SearchBackend):
             cached = cache.get(key)
             if cached is not None:
                 categories, provinces = cached
-                return search_result(query, categories, provinces, self._unmatched_page(query))
+                return search_result(query, categories, provinces, self._unmatched_page(query)[1])
         entries = self.filtered(query).order_by()
         ranked = bool(query.terms) and query.sort not in self._ORDER_SQL
         # The narrow columns only: every column here is copied once per hit, so the category
@@ -428,12 +433,14 @@ class DatabaseBackend(SearchBackend):
             cache.set(answer_key, (categories, provinces, page), FACET_CACHE_SECONDS)
         return search_result(query, categories, provinces, self._page_hits(page))
 
-    def _unmatched_page(self, query: SearchQuery) -> tuple[Hit, ...]:
-        """The page of a search with no words, in its order (an index scan for the default order)."""
+    def _unmatched_page(self, query: SearchQuery) -> tuple[list[tuple[int, float]], tuple[Hit, ...]]:
+        """The page of a search with no words, in its order (an index scan for the default order):
+        its entry ids with their scores (0), as the answer cache keeps a page, and its hits."""
         window = self._ordered(self.filtered(query), query).values("id")[query.offset : query.offset + query.page_size]
         ids_sql, params = window.query.sql_with_params()
         page_sql = f"SELECT id, row_number() OVER () AS position FROM ({ids_sql}) ids"  # noqa: S608 - the ORM's SQL
-        return self._documents(page_sql, params, {})
+        read = self._documents(page_sql, params, {})
+        return [(pk, 0.0) for pk, _hit in read], tuple(hit for _pk, hit in read)
 
     @staticmethod
     def _answer_key(query: SearchQuery, token: str) -> str:
@@ -447,20 +454,21 @@ class DatabaseBackend(SearchBackend):
         """The page's hits, in order, from their ids and scores (one query by primary key)."""
         if not page:
             return ()
-        return self._documents(
+        read = self._documents(
             "SELECT id, position FROM unnest(%s::bigint[]) WITH ORDINALITY AS page(id, position)",
             [[pk for pk, _ in page]],
             dict(page),
         )
+        return tuple(hit for _pk, hit in read)
 
     @staticmethod
-    def _documents(page_sql: str, params, scores: dict[int, float | None]) -> tuple[Hit, ...]:
-        """The hits of ``page_sql``'s entry ids (with ``scores`` by id), in its order; an id no longer
-        in the index is left out."""
+    def _documents(page_sql: str, params, scores: dict[int, float | None]) -> list[tuple[int, Hit]]:
+        """The hits of ``page_sql``'s entry ids (with ``scores`` by id), in its order, each with its
+        entry's id; an id no longer in the index is left out."""
         with connection.cursor() as cursor:
             cursor.execute(documents_sql(page_sql), params)
             rows = cursor.fetchall()
-        return tuple(Hit(document_from_row(row), float(scores.get(row[0]) or 0)) for row in rows)
+        return [(row[0], Hit(document_from_row(row), float(scores.get(row[0]) or 0))) for row in rows]
 
     def _search(self, query: SearchQuery) -> SearchResult:
         entries = self.filtered(query)

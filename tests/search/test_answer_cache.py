@@ -61,3 +61,22 @@ def test_each_page_sort_and_filter_is_its_own_answer(listing):
     assert [h.document.listing_id for h in dear_first.hits] == [h.document.listing_id for h in cheap_first.hits][::-1]
     assert ask(q="survey", price_max="10000").total == 2
     assert ask(q="survey").total == 3
+
+
+@pytest.mark.parametrize("params", [{}, {"category": "surveying"}, {"category": "surveying", "sort": "price_asc"}])
+def test_the_bare_search_and_a_service_item_again_are_answered_from_the_cache(listing, params):
+    """Their facets come from counts the database keeps; asked again on an unchanged index, not even
+    those are read, and a write retires the answer like any other."""
+    listing(title="Topographic survey", category="surveying", regions=("610100",), price=8000)
+    listing(title="Groundwater EIA report", category="eia", price=3000)
+    first = ask(**params)
+    with CaptureQueriesContext(connection) as queries:
+        again = ask(**params)
+    assert summary(again) == summary(first)
+    assert not any("facetcount" in query["sql"] for query in queries.captured_queries)
+    assert not any("grade_tier" in query["sql"] for query in queries.captured_queries)  # nor the page's order
+    listing(title="Cadastral survey", category="surveying", regions=("440100",), price=4000)
+    fresh = ask(**params)
+    assert fresh.total == first.total + 1
+    assert "Cadastral survey" in [hit.document.title for hit in fresh.hits]
+    assert dict((v.value, v.count) for v in fresh.facets["region"].values)["440000"] == 1
