@@ -143,25 +143,35 @@ def documents_sql(page_sql: str) -> str:
 
 def document_from_row(row: tuple) -> ListingDocument:
     """The document of one row of ``documents_sql`` (its first column, the entry's id, is skipped)."""
-    entry = dict(zip(ENTRY_FIELDS, row[1:], strict=False))
     category_path, *rest = row[1 + len(ENTRY_FIELDS) :]
-    text = dict(zip(TEXT_FIELDS, rest, strict=False))
     region_codes, extra_terms = rest[len(TEXT_FIELDS) :]
+    return _document(
+        dict(zip(ENTRY_FIELDS, row[1:], strict=False)),
+        dict(zip(TEXT_FIELDS, rest, strict=False)),
+        category_path,
+        region_codes,
+        extra_terms,
+    )
+
+
+def document_from_entry(entry: ListingIndexEntry) -> ListingDocument:
+    text = entry.text
+    return _document(
+        {name: getattr(entry, name) for name in ENTRY_FIELDS},
+        {name: getattr(text, name) for name in TEXT_FIELDS},
+        entry.category_path,
+        text.region_codes,
+        text.extra_terms,
+    )
+
+
+def _document(entry: dict, text: dict, category_path: str, region_codes: str, extra_terms: str) -> ListingDocument:
+    """A document from its stored fields: the path, regions and extra terms as ``entry_from_document``
+    and ``text_from_document`` joined them."""
     return ListingDocument(
         **entry,
         **text,
         category_path=tuple(code for code in category_path.split("/") if code),
         region_codes=tuple(region_codes.split()),
         extra_terms=tuple(term for term in extra_terms.split("|") if term),
-    )
-
-
-def document_from_entry(entry: ListingIndexEntry) -> ListingDocument:
-    text = entry.text
-    return ListingDocument(
-        **{name: getattr(entry, name) for name in ENTRY_FIELDS},
-        **{name: getattr(text, name) for name in TEXT_FIELDS},
-        category_path=tuple(code for code in entry.category_path.split("/") if code),
-        region_codes=tuple(text.region_codes.split()),
-        extra_terms=tuple(term for term in text.extra_terms.split("|") if term),
     )
