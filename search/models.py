@@ -9,7 +9,7 @@ from functools import reduce
 
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Case, Value, When
+from django.db.models import Case, F, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from .query import RATING_BANDS, UNGRADED_TIER
@@ -63,6 +63,32 @@ class ListingIndexEntry(models.Model):
     class Meta:
         verbose_name = _("Search index entry")
         verbose_name_plural = _("Search index entries")
+        # A service item's listings in each order a page can ask for: a search whose words every
+        # listing of an item matches reads that item's page from one of these (``database_cover``).
+        indexes = [
+            models.Index(F("category_code"), F("category_path"), F("grade_tier").desc(), name="search_entry_item_tier"),
+            models.Index(
+                F("category_code"), F("category_path"), F("price").asc(nulls_last=True), name="search_entry_item_price"
+            ),
+            models.Index(
+                F("category_code"),
+                F("category_path"),
+                F("price").desc(nulls_last=True),
+                name="search_entry_item_price_d",
+            ),
+            models.Index(
+                F("category_code"),
+                F("category_path"),
+                F("rating").desc(nulls_last=True),
+                name="search_entry_item_rating",
+            ),
+            models.Index(
+                F("category_code"),
+                F("category_path"),
+                F("service_days").asc(nulls_last=True),
+                name="search_entry_item_days",
+            ),
+        ]
 
     def __str__(self):
         return str(self.listing_id)
@@ -162,3 +188,48 @@ class ProvinceFacetCount(models.Model):
 
     def __str__(self):
         return f"{self.province_code}: {self.n}"
+
+
+class ProvinceBandCount(models.Model):
+    """PostgreSQL: ``ProvinceFacetCount`` per price band and rating band too, kept the same way: the
+    province facet of a whole service item for a search filtered by price or rating
+    (``database_cover``). Thirty times the rows, so the unfiltered reads stay on the other."""
+
+    category_code = models.CharField(max_length=128, blank=True)
+    category_path = models.CharField(max_length=512, blank=True)
+    province_code = models.CharField(max_length=6)
+    price_band = models.PositiveSmallIntegerField()
+    rating_band = models.PositiveSmallIntegerField()
+    n = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category_code", "category_path", "price_band", "rating_band", "province_code"],
+                name="search_province_band_key",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.province_code} {self.price_band} {self.rating_band}: {self.n}"
+
+
+class ItemTokenCount(models.Model):
+    """PostgreSQL: how many entries of each service item carry each title or service item token
+    (weights A and B of ``search.tokens``), kept like ``CategoryFacetCount``. Where the count equals
+    the item's entries, every listing of the item has the token: a search whose words such tokens
+    satisfy matches the whole item, and reads its facets from the kept counts (``database_cover``)."""
+
+    category_code = models.CharField(max_length=128, blank=True)
+    category_path = models.CharField(max_length=512, blank=True)
+    # Byte order ("C"), so a prefix (``survey:*``) is a range of the unique index.
+    token = models.TextField(db_collation="C")
+    n = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["token", "category_code", "category_path"], name="search_item_token_key")
+        ]
+
+    def __str__(self):
+        return f"{self.category_code} {self.token}: {self.n}"

@@ -31,7 +31,20 @@ from uuid import uuid4
 from django.contrib.postgres.search import SearchRank
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
 
 from marketplace.core.regions import get_region
 
@@ -47,7 +60,9 @@ from ..query import (
     category_codes_for_term,
 )
 from ..tokens import category_token, province_token, region_token, term_tsquery
+from . import database_cover
 from .base import BATCH_SIZE, SearchBackend, Suggestion, batched
+from .database_cover import EXCLUDED
 from .database_facets import banded, counted_facets, facet_rows, search_result
 from .database_rows import (
     LiteralTsQuery,
@@ -209,15 +224,26 @@ class DatabaseBackend(SearchBackend):
             condition |= Q(category_name__iexact=whole) | Q(category_name_zh=whole)
         return condition
 
-    def filtered(self, query: SearchQuery) -> QuerySet:
+    def filtered(self, query: SearchQuery, *, uncovered: bool = False) -> QuerySet:
+        """The entries ``query`` matches; with ``uncovered`` (PostgreSQL, in a statement holding
+        ``database_cover.cover_sql``'s CTEs), only those of items not covered whole."""
         entries = ListingIndexEntry.objects.defer("vector")
         if connection.vendor == "postgresql":
             if (match := self._match_tsquery(query)) is None:
                 return self._filtered_columns(entries, query)
+            if uncovered:  # the covered items' own tokens negated inside the GIN index
+                table = ListingIndexEntry._meta.db_table
+                matched = RawSQL(  # noqa: S611 - our table and fixed SQL; the tsquery is a parameter
+                    f'"{table}"."vector" @@ COALESCE(%s::tsquery && !!{EXCLUDED}, %s::tsquery)',
+                    (match, match),
+                    output_field=BooleanField(),
+                )
+            else:
+                matched = Q(vector=LiteralTsQuery(match))
             # The GIN match picks the rows; the column filters are checked on the rows it fetches
             # (``+ 0`` keeps the planner from ANDing in a bitmap of, say, half the table's prices,
             # which cost as much as the whole match on 100,000 listings).
-            entries = entries.filter(vector=LiteralTsQuery(match)).alias(
+            entries = entries.filter(matched).alias(
                 price_checked=F("price") + Value(0),
                 rating_checked=F("rating") + Value(0.0),
                 service_days_checked=F("service_days") + Value(0),
@@ -355,7 +381,8 @@ class DatabaseBackend(SearchBackend):
             if cached is not None:
                 categories, provinces = cached
                 return search_result(query, categories, provinces, self._unmatched_page(query)[1])
-        entries = self.filtered(query).order_by()
+        covering = database_cover.applies(query)
+        entries = self.filtered(query, uncovered=covering).order_by()
         ranked = bool(query.terms) and query.sort not in self._ORDER_SQL
         # The narrow columns only: every column here is copied once per hit, so the category
         # names are looked up per category (``names``), not carried by each hit.
@@ -381,9 +408,27 @@ class DatabaseBackend(SearchBackend):
             order = self._ORDER_SQL[query.sort] + self._BEST_RATED_SQL
         else:
             order = f"{self._TIER_SQL} DESC, " + self._BEST_RATED_SQL
-        hits_sql, hits_params = entries.values(*columns).query.sql_with_params()
         score = "score" if ranked else "0.0::float8"
         table = ListingIndexEntry._meta.db_table
+        # Each piece of the statement, in the order its parameters are read.
+        if covering:  # items every listing of which matches: their counts, not their rows
+            whole = database_cover.bands(query)
+            covered_sql, covered_params = database_cover.cover_sql(self._match_tsquery(query))
+            # ``score`` as ``_score`` writes it, so a covered item's rows rank as the others
+            rank = ("ts_rank(vector, %s::tsquery) * %s", [self._tsquery(query), float(TITLE_WEIGHT)])
+            matched = entries.values(*columns).query.sql_with_params()
+            hits_sql, hits_params = database_cover.hits_sql(matched, columns, query, whole, rank)
+            counted_categories, counted_categories_params = database_cover.counted_categories_sql(whole)
+            counted_provinces, counted_provinces_params = database_cover.counted_provinces_sql(whole)
+            # the same order but for the named item, the same for all of one item's rows
+            group_order = order if not ranked else f"{self._TIER_SQL} DESC, score DESC, " + self._BEST_RATED_SQL
+            pool, pool_params = database_cover.pool_sql(columns, query, group_order, rank)
+        else:
+            covered_sql, covered_params = "", []
+            hits_sql, hits_params = entries.values(*columns).query.sql_with_params()
+            counted_categories, counted_categories_params = "SELECT '', 0, 0, 0 WHERE false", []
+            counted_provinces, counted_provinces_params = "SELECT '', 0 WHERE false", []
+            pool, pool_params = "hits", []
         # Only fixed SQL fragments of this module are interpolated; every value is a parameter.
         # The category facet is grouped by price band and rating band too (small integers kept on
         # the entry: comparing every hit's price and rating with the bands cost more than the match
@@ -391,10 +436,12 @@ class DatabaseBackend(SearchBackend):
         # The province facet counts each distinct set of provinces once, then splits only those
         # sets (a few thousand for a broad match, against one row per hit) into provinces.
         sql = f"""
-            WITH hits AS MATERIALIZED ({hits_sql}),
+            WITH {covered_sql}
+            hits AS MATERIALIZED ({hits_sql}),
             categories AS MATERIALIZED (
                 SELECT category_code, price_band, rating_band, COUNT(*) AS n
                 FROM hits GROUP BY category_code, price_band, rating_band
+                UNION ALL {counted_categories}
             ),
             names AS MATERIALIZED (
                 SELECT codes.category_code, named.category_name, named.category_name_zh
@@ -404,19 +451,23 @@ class DatabaseBackend(SearchBackend):
                     WHERE entry.category_code = codes.category_code LIMIT 1
                 ) named
             )
-            SELECT 'c', categories.category_code, category_name, category_name_zh, n, price_band, rating_band,
+            SELECT 'c', categories.category_code, category_name, category_name_zh, n::int, price_band, rating_band,
                 0.0::float8
             FROM categories JOIN names USING (category_code)
             UNION ALL
             SELECT 'r', province, '', '', SUM(n)::int, 0, 0, 0.0::float8
-            FROM (SELECT province_codes, COUNT(*) AS n FROM hits GROUP BY province_codes) sets
-            CROSS JOIN LATERAL unnest(string_to_array(sets.province_codes, ' ')) AS province
+            FROM (
+                SELECT province, n FROM (SELECT province_codes, COUNT(*) AS n FROM hits GROUP BY province_codes) sets
+                CROSS JOIN LATERAL unnest(string_to_array(sets.province_codes, ' ')) AS province
+                UNION ALL {counted_provinces}
+            ) served
             GROUP BY province
             UNION ALL
             SELECT 'p', page.id::text, '', '', row_number() OVER (), 0, 0, page.score
-            FROM (SELECT id, {score} AS score FROM hits ORDER BY {order} LIMIT %s OFFSET %s) page
+            FROM (SELECT id, {score} AS score FROM {pool} ORDER BY {order} LIMIT %s OFFSET %s) page
         """  # noqa: S608
-        cursor.execute(sql, (*hits_params, *named_params, query.page_size, query.offset))
+        params = (*covered_params, *hits_params, *counted_categories_params, *counted_provinces_params)
+        cursor.execute(sql, (*params, *pool_params, *named_params, query.page_size, query.offset))
         rows = cursor.fetchall()
         categories, provinces = facet_rows(
             banded(

@@ -1,0 +1,233 @@
+"""PostgreSQL: the service items a search matches whole, read from kept counts instead of row by row.
+
+A broad search matches whole service items: ``环评`` every EIA listing, ``survey`` every surveying
+and every cost-consulting listing (whose synonyms say "quantity surveying"). Matching them row by
+row reads, ranks and aggregates thousands of rows for facets the database already keeps
+(``CategoryFacetCount``, ``ProvinceFacetCount``) and a page that is the first rows of one index.
+
+So, in the search's one statement (one snapshot: the counts and the rows agree):
+
+- ``groups``: each service item (code and path, as the counts key it) with its entries' number and
+  its ``cat`` tokens (``search.tokens.category_token`` of its code and of its path's codes: exactly
+  the service item tokens its entries' vectors carry).
+- ``every``: the items in which every entry matches. ``ItemTokenCount`` says which title and
+  service item tokens every entry of an item carries (count = the item's entries); the search's
+  tsquery is evaluated against those tokens (only the tokens it names are read). Sound because our
+  tsqueries have only ``&``, ``|`` and prefixes: true of tokens every entry has, true of every entry.
+- ``excluding``: the items' own tokens whose every entry (the item and everything under it) is in
+  ``every``; ``covered``: the items those tokens find.
+- The row match runs with ``& !token`` for each of them, inside the GIN index, so covered items'
+  rows are never read for it; their facets come from the kept counts of the price and rating
+  bands the filters take whole, plus, read row by row through an (item, price) or (item, rating)
+  index, their rows in a band the filters cut (``partial``); their candidates for the page are the
+  first rows of each item in the page's order (indexes on item and order, migration 0008).
+
+Used for searches with words and no filter beyond the service item, price and rating; other
+searches match row by row (``DatabaseBackend._search_planned``).
+
+Like the service item filter, this trusts that no listing's own text holds a ``cat`` token
+(``cateia``): such a listing would be taken for one of the item's.
+"""
+
+import re
+from dataclasses import dataclass
+
+from ..models import CategoryFacetCount, ItemTokenCount, ListingIndexEntry, ProvinceBandCount, ProvinceFacetCount
+from ..query import PRICE_BANDS, RATING_BANDS, SearchQuery
+
+# A tsquery's operands as ``search.tokens`` writes them: a token, with ``:*`` when a prefix.
+_OPERAND = re.compile(r"([0-9a-z\u3400-\u9fff]+)(:\*)?")
+# The tsquery of the covered items' own tokens, NULL when there is none.
+EXCLUDED = "(SELECT string_agg(token, ' | ')::tsquery FROM excluding)"
+
+
+def applies(query: SearchQuery) -> bool:
+    """Whether ``query`` can take covered items from the counts: words, and no filter the counts
+    are not kept by (region, days, certified)."""
+    return bool(query.terms) and not query.region and query.max_days is None and query.certified is None
+
+
+@dataclass(frozen=True)
+class Bands:
+    """Which price bands and rating bands (``ListingIndexEntry.price_band``, ``rating_band``) the
+    filters take whole, and the bands they cut, as (column, least, bound) ranges [least, bound),
+    None for an open end: a covered item's rows there are read one by one."""
+
+    prices: tuple[int, ...]
+    ratings: tuple[int, ...]
+    cuts: tuple[tuple[str, object, object], ...]
+
+    @property
+    def partial(self) -> tuple[str, list] | None:
+        """SQL (and parameters) true of a row in a cut band, which an (item, column) index answers."""
+        if not self.cuts:
+            return None
+        conditions, params = [], []
+        for column, low, high in self.cuts:
+            conditions.append(f"({column} IS NOT NULL")
+            if low is not None:
+                conditions[-1] += f" AND {column} >= %s"
+                params.append(low)
+            if high is not None:
+                conditions[-1] += f" AND {column} < %s"
+                params.append(high)
+            conditions[-1] += ")"
+        return " OR ".join(conditions), params
+
+    @property
+    def everything(self) -> bool:
+        return len(self.prices) == len(PRICE_BANDS) + 1 and len(self.ratings) == len(RATING_BANDS) + 1
+
+
+def bands(query: SearchQuery) -> Bands:
+    prices, ratings, cut = [], [], []
+    low_price, high_price = query.price_min, query.price_max
+    for band, (_key, low, high) in enumerate(PRICE_BANDS):
+        if (high_price is not None and low is not None and low > high_price) or (
+            low_price is not None and high is not None and high <= low_price
+        ):
+            continue  # no price in the band passes
+        if (low_price is None or (low is not None and low >= low_price)) and (
+            high_price is None or (high is not None and high <= high_price)
+        ):
+            prices.append(band)
+        else:
+            cut.append(("price", low, high))
+    if low_price is None and high_price is None:
+        prices.append(len(PRICE_BANDS))  # quote only: no price, so any price filter leaves it out
+    # Rating band r: how many of RATING_BANDS the rating reaches, so r holds [r-th least, next).
+    least = sorted(float(band) for band in RATING_BANDS)
+    floor = None if query.rating_min is None else float(query.rating_min)
+    for band in range(len(least) + 1):
+        low, high = (least[band - 1] if band else None), (least[band] if band < len(least) else None)
+        if floor is None:
+            ratings.append(band)
+        elif low is not None and low >= floor:
+            ratings.append(band)
+        elif high is None or high > floor:
+            cut.append(("rating", low, high))
+    return Bands(tuple(prices), tuple(ratings), tuple(cut))
+
+
+def cover_sql(match: str) -> tuple[str, list]:
+    """The CTEs ``groups``, ``every``, ``excluding`` and ``covered`` (see the module) for the tsquery
+    ``match``, and their parameters."""
+    operands = _OPERAND.findall(match)
+    exact = sorted({token for token, prefix in operands if not prefix})
+    prefixes = sorted({token for token, prefix in operands if prefix})
+    # The tokens the tsquery names, through the unique index (byte order: a prefix is a range).
+    named = " OR ".join(["t.token = ANY(%s)"] + ["t.token LIKE %s"] * len(prefixes))
+    of_segment = "'cat' || regexp_replace(segment, '[^a-z0-9]', '', 'g')"  # as ``category_token``
+    sql = f"""
+        groups AS MATERIALIZED (
+            SELECT category_code, category_path, SUM(n) AS total,
+                'cat' || regexp_replace(lower(category_code), '[^a-z0-9]', '', 'g') AS token,
+                ARRAY(
+                    SELECT {of_segment}
+                    FROM unnest(string_to_array(lower(category_path || '/' || category_code), '/')) AS segment
+                    WHERE segment <> ''
+                ) AS tokens
+            FROM {CategoryFacetCount._meta.db_table} GROUP BY category_code, category_path
+        ),
+        every AS MATERIALIZED (
+            SELECT g.category_code, g.category_path
+            FROM groups g JOIN {ItemTokenCount._meta.db_table} t
+                ON t.category_code = g.category_code AND t.category_path = g.category_path AND t.n = g.total
+            WHERE {named}
+            GROUP BY g.category_code, g.category_path
+            HAVING array_to_tsvector(array_agg(t.token::text)) @@ %s::tsquery
+        ),
+        excluding AS MATERIALIZED (
+            SELECT DISTINCT g.token FROM every JOIN groups g USING (category_code, category_path)
+            WHERE g.token <> 'cat' AND NOT EXISTS (
+                SELECT 1 FROM groups other WHERE g.token = ANY(other.tokens)
+                AND (other.category_code, other.category_path) NOT IN (SELECT category_code, category_path FROM every)
+            )
+        ),
+        covered AS MATERIALIZED (
+            SELECT category_code, category_path FROM groups WHERE tokens && ARRAY(SELECT token FROM excluding)
+        ),
+    """  # noqa: S608 - our tables' names and fixed SQL; the tokens and the tsquery are parameters
+    return sql, [exact, *(f"{prefix}%" for prefix in prefixes), match]
+
+
+def counted_categories_sql(whole: Bands) -> tuple[str, list]:
+    """Rows (category_code, price_band, rating_band, n) of the covered items' whole bands."""
+    return (
+        f"SELECT category_code, price_band, rating_band, n FROM {CategoryFacetCount._meta.db_table}"  # noqa: S608
+        " JOIN covered USING (category_code, category_path)"
+        " WHERE price_band = ANY(%s) AND rating_band = ANY(%s)",
+        [list(whole.prices), list(whole.ratings)],
+    )
+
+
+def counted_provinces_sql(whole: Bands) -> tuple[str, list]:
+    """Rows (province_code, n) of the covered items' whole bands: from the counts per item and
+    province when the filters take every band, else from those per band too."""
+    if whole.everything:
+        return (
+            f"SELECT province_code, n FROM {ProvinceFacetCount._meta.db_table}"  # noqa: S608
+            " JOIN covered USING (category_code, category_path)",
+            [],
+        )
+    return (
+        f"SELECT province_code, n FROM {ProvinceBandCount._meta.db_table}"  # noqa: S608
+        " JOIN covered USING (category_code, category_path)"
+        " WHERE price_band = ANY(%s) AND rating_band = ANY(%s)",
+        [list(whole.prices), list(whole.ratings)],
+    )
+
+
+def hits_sql(matched: tuple[str, list], columns: list[str], query: SearchQuery, whole: Bands, rank) -> tuple[str, list]:
+    """The rows aggregated for facets: ``matched`` (the match of the items not covered, selecting
+    ``columns``) marked ``paged``, as the page's candidates; and the covered items' rows in a band
+    the filters cut, counted but not paged (``pool_sql`` reads their candidates)."""
+    sql, params = f"SELECT *, true AS paged FROM ({matched[0]}) matched", list(matched[1])  # noqa: S608
+    if (partial := whole.partial) is not None:
+        select, select_params = _select(columns, rank)
+        filters, filter_params = _filters(query, checked=False)
+        sql += (
+            f" UNION ALL SELECT {select}, false FROM {ListingIndexEntry._meta.db_table}"  # noqa: S608
+            " WHERE (category_code, category_path) IN (SELECT category_code, category_path FROM covered)"
+            f" AND ({partial[0]}){filters}"
+        )
+        params += [*select_params, *partial[1], *filter_params]
+    return sql, params
+
+
+def pool_sql(columns: list[str], query: SearchQuery, order: str, rank) -> tuple[str, list]:
+    """The page's candidates: the matched rows of the items not covered, and each covered item's
+    first rows in ``order`` (the page's order but for whether the query names the item, the same
+    for all of an item's rows), read from an index on (item, order) (migration 0008): the page
+    cannot reach further into any one item. The filters are checked on the rows the index gives
+    (``+ 0``: an index on the price would have every row of the item read and ranked)."""
+    select, params = _select(columns, rank)
+    filters, filter_params = _filters(query, checked=True)
+    return (
+        "(SELECT * FROM hits WHERE paged UNION ALL SELECT first_rows.*, true FROM covered CROSS JOIN LATERAL ("  # noqa: S608
+        f"SELECT {select} FROM {ListingIndexEntry._meta.db_table}"
+        f" WHERE category_code = covered.category_code AND category_path = covered.category_path{filters}"
+        f" ORDER BY {order} LIMIT %s) first_rows) pool",
+        [*params, *filter_params, query.offset + query.page_size],
+    )
+
+
+def _select(columns: list[str], rank: tuple[str, list]) -> tuple[str, list]:
+    """``columns`` of an entry row, ``score`` being ``rank`` (SQL and parameters)."""
+    names = [f"{rank[0]} AS score" if column == "score" else column for column in columns]
+    return ", ".join(names), (list(rank[1]) if "score" in columns else [])
+
+
+def _filters(query: SearchQuery, *, checked: bool) -> tuple[str, list]:
+    """The price and rating filters (the only column filters ``applies`` admits) as ``AND ...``."""
+    sql, params = "", []
+    if query.price_min is not None:
+        sql += f" AND price{' + 0' if checked else ''} >= %s"
+        params.append(query.price_min)
+    if query.price_max is not None:
+        sql += f" AND price{' + 0' if checked else ''} <= %s"
+        params.append(query.price_max)
+    if query.rating_min is not None:
+        sql += f" AND rating{' + 0' if checked else ''} >= %s"
+        params.append(float(query.rating_min))
+    return sql, params

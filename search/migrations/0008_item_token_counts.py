@@ -1,0 +1,148 @@
+"""Counts that let a search match whole service items (``search.backends.database_cover``).
+
+- ``ItemTokenCount``: how many entries of each service item (code and path, as the facet counts key
+  it) carry each title or service-item token (weights A and B of the entry's vector). Where the
+  count equals the item's entries, every listing of the item has the token.
+- ``ProvinceBandCount``: ``ProvinceFacetCount`` per price band and rating band too, so the
+  province facet of a whole item can be read for a search filtered by price or rating.
+- Indexes on (service item, each order a page can ask for), so the page of a whole item is read
+  from the first rows of its order, not by ranking every listing of it.
+
+Migration 0007's trigger function is replaced (the triggers stay) by one that also keeps these,
+in the same statement and transaction as the entries it counts; the counts are then made again
+from the entries there.
+"""
+
+import importlib
+
+from django.db import migrations, models
+
+# Adds (sign 1) or subtracts (sign -1) the rows of the transition table ``rows``, each statement
+# taking its keys in a fixed order (see 0007).
+COUNT = """
+        INSERT INTO search_categoryfacetcount AS counted (category_code, category_path, price_band, rating_band, n)
+        SELECT category_code, category_path, price_band, rating_band, {sign} * COUNT(*) FROM {rows}
+        GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+        ON CONFLICT (category_code, category_path, price_band, rating_band) DO UPDATE SET n = counted.n + EXCLUDED.n;
+        INSERT INTO search_provincefacetcount AS counted (category_code, category_path, province_code, n)
+        SELECT category_code, category_path, province, {sign} * COUNT(*)
+        FROM {rows} CROSS JOIN LATERAL unnest(string_to_array({rows}.province_codes, ' ')) AS province
+        WHERE province <> '' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        ON CONFLICT (category_code, category_path, province_code) DO UPDATE SET n = counted.n + EXCLUDED.n;
+        INSERT INTO search_provincebandcount AS counted
+            (category_code, category_path, price_band, rating_band, province_code, n)
+        SELECT category_code, category_path, price_band, rating_band, province, {sign} * COUNT(*)
+        FROM {rows} CROSS JOIN LATERAL unnest(string_to_array({rows}.province_codes, ' ')) AS province
+        WHERE province <> '' GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+        ON CONFLICT (category_code, category_path, price_band, rating_band, province_code)
+        DO UPDATE SET n = counted.n + EXCLUDED.n;
+        INSERT INTO search_itemtokencount AS counted (token, category_code, category_path, n)
+        SELECT token.lexeme COLLATE "C", category_code, category_path, {sign} * COUNT(*)
+        FROM {rows} CROSS JOIN LATERAL unnest({rows}.vector) AS token
+        WHERE token.weights && ARRAY['A', 'B'] GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        ON CONFLICT (token, category_code, category_path) DO UPDATE SET n = counted.n + EXCLUDED.n;
+"""
+
+FUNCTION = f"""
+    CREATE OR REPLACE FUNCTION search_count_facets() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        -- A new index version: answers cached under the old one go unread, whoever wrote.
+        UPDATE search_indexversion SET token = md5(random()::text || clock_timestamp()::text) WHERE id = 1;
+        IF TG_OP = 'TRUNCATE' THEN
+            DELETE FROM search_categoryfacetcount;
+            DELETE FROM search_provincefacetcount;
+            DELETE FROM search_provincebandcount;
+            DELETE FROM search_itemtokencount;
+            RETURN NULL;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            {COUNT.format(sign=-1, rows="old_rows")}
+        END IF;
+        IF TG_OP IN ('UPDATE', 'INSERT') THEN
+            {COUNT.format(sign=1, rows="new_rows")}
+        END IF;
+        DELETE FROM search_categoryfacetcount WHERE n = 0;
+        DELETE FROM search_provincefacetcount WHERE n = 0;
+        DELETE FROM search_provincebandcount WHERE n = 0;
+        DELETE FROM search_itemtokencount WHERE n = 0;
+        RETURN NULL;
+    END
+    $$
+"""
+# The function, then the entries there already counted (the statements after the item and
+# province counts 0007 keeps).
+FORWARD = (FUNCTION, *COUNT.format(sign=1, rows="search_listingindexentry").split(";")[2:4])
+
+
+def _forward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for statement in FORWARD:
+            schema_editor.execute(statement)
+
+
+def _backward(apps, schema_editor):
+    """0007's function again (the new tables go with the rest of the migration)."""
+    if schema_editor.connection.vendor == "postgresql":
+        counted = importlib.import_module("search.migrations.0007_counted_facets")
+        schema_editor.execute(counted.FORWARD[0].replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('search', '0007_counted_facets'),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name='ItemTokenCount',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('category_code', models.CharField(blank=True, max_length=128)),
+                ('category_path', models.CharField(blank=True, max_length=512)),
+                ('token', models.TextField(db_collation='C')),
+                ('n', models.IntegerField()),
+            ],
+        ),
+        migrations.CreateModel(
+            name='ProvinceBandCount',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('category_code', models.CharField(blank=True, max_length=128)),
+                ('category_path', models.CharField(blank=True, max_length=512)),
+                ('province_code', models.CharField(max_length=6)),
+                ('price_band', models.PositiveSmallIntegerField()),
+                ('rating_band', models.PositiveSmallIntegerField()),
+                ('n', models.IntegerField()),
+            ],
+        ),
+        migrations.AddIndex(
+            model_name='listingindexentry',
+            index=models.Index(models.F('category_code'), models.F('category_path'), models.OrderBy(models.F('grade_tier'), descending=True), name='search_entry_item_tier'),
+        ),
+        migrations.AddIndex(
+            model_name='listingindexentry',
+            index=models.Index(models.F('category_code'), models.F('category_path'), models.OrderBy(models.F('price'), nulls_last=True), name='search_entry_item_price'),
+        ),
+        migrations.AddIndex(
+            model_name='listingindexentry',
+            index=models.Index(models.F('category_code'), models.F('category_path'), models.OrderBy(models.F('price'), descending=True, nulls_last=True), name='search_entry_item_price_d'),
+        ),
+        migrations.AddIndex(
+            model_name='listingindexentry',
+            index=models.Index(models.F('category_code'), models.F('category_path'), models.OrderBy(models.F('rating'), descending=True, nulls_last=True), name='search_entry_item_rating'),
+        ),
+        migrations.AddIndex(
+            model_name='listingindexentry',
+            index=models.Index(models.F('category_code'), models.F('category_path'), models.OrderBy(models.F('service_days'), nulls_last=True), name='search_entry_item_days'),
+        ),
+        migrations.AddConstraint(
+            model_name='itemtokencount',
+            constraint=models.UniqueConstraint(fields=('token', 'category_code', 'category_path'), name='search_item_token_key'),
+        ),
+        migrations.AddConstraint(
+            model_name='provincebandcount',
+            constraint=models.UniqueConstraint(fields=('category_code', 'category_path', 'price_band', 'rating_band', 'province_code'), name='search_province_band_key'),
+        ),
+        migrations.RunPython(_forward, _backward),
+    ]
