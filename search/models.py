@@ -9,7 +9,7 @@ from functools import reduce
 
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from .query import RATING_BANDS, UNGRADED_TIER
@@ -63,32 +63,8 @@ class ListingIndexEntry(models.Model):
     class Meta:
         verbose_name = _("Search index entry")
         verbose_name_plural = _("Search index entries")
-        # A service item's listings in each order a page can ask for: a search whose words every
-        # listing of an item matches reads that item's page from one of these (``database_cover``).
-        indexes = [
-            models.Index(F("category_code"), F("category_path"), F("grade_tier").desc(), name="search_entry_item_tier"),
-            models.Index(
-                F("category_code"), F("category_path"), F("price").asc(nulls_last=True), name="search_entry_item_price"
-            ),
-            models.Index(
-                F("category_code"),
-                F("category_path"),
-                F("price").desc(nulls_last=True),
-                name="search_entry_item_price_d",
-            ),
-            models.Index(
-                F("category_code"),
-                F("category_path"),
-                F("rating").desc(nulls_last=True),
-                name="search_entry_item_rating",
-            ),
-            models.Index(
-                F("category_code"),
-                F("category_path"),
-                F("service_days").asc(nulls_last=True),
-                name="search_entry_item_days",
-            ),
-        ]
+        # PostgreSQL also indexes a service item's listings in each order a page can ask for
+        # (migration 0008; SQLite cannot index NULLS LAST): ``database_cover`` reads an item's page there.
 
     def __str__(self):
         return str(self.listing_id)
@@ -222,8 +198,9 @@ class ItemTokenCount(models.Model):
 
     category_code = models.CharField(max_length=128, blank=True)
     category_path = models.CharField(max_length=512, blank=True)
-    # Byte order ("C"), so a prefix (``survey:*``) is a range of the unique index.
-    token = models.TextField(db_collation="C")
+    # In byte order ("C", set by migration 0008 on PostgreSQL; SQLite has no such collation and
+    # keeps nothing here), so a prefix (``survey:*``) is a range of the unique index.
+    token = models.TextField()
     n = models.IntegerField()
 
     class Meta:

@@ -22,9 +22,7 @@ on an unchanged index reads only its page's rows. Long text for display lives in
 ``ListingIndexText``.
 """
 
-import difflib
 import hashlib
-import re
 from collections.abc import Iterable
 from uuid import uuid4
 
@@ -61,9 +59,10 @@ from ..query import (
 )
 from ..tokens import category_token, province_token, region_token, term_tsquery
 from . import database_cover
-from .base import BATCH_SIZE, SearchBackend, Suggestion, batched
+from .base import BATCH_SIZE, SearchBackend, batched
 from .database_cover import EXCLUDED
 from .database_facets import banded, counted_facets, facet_rows, search_result
+from .database_help import TypingHelp
 from .database_rows import (
     LiteralTsQuery,
     document_from_entry,
@@ -85,15 +84,11 @@ TITLE_WEIGHT, TEXT_WEIGHT = 10, 1
 PLANNER_SETTINGS = {"random_page_cost": "1.1", "max_parallel_workers_per_gather": "0"}
 # Documents sorted together into storage order by one ``index`` call (memory: a few MB).
 SORT_CHUNK = 10_000
-# Near misses on PostgreSQL (``near_words``): how many similar texts to look at, how close a word
-# must be (difflib's ratio; "qinghuashn" to "qinghuashan" is 0.95), the longest word looked up.
-NEAR_TEXTS, NEAR_WORD_CUTOFF, NEAR_WORD_MAX = 20, 0.8, 50
-_LATIN_WORD = re.compile(r"[a-z]{4,}")
 # Filter-only facet counts are cached under the index version token; this only bounds memory.
 FACET_CACHE_SECONDS = 3600
 
 
-class DatabaseBackend(SearchBackend):
+class DatabaseBackend(TypingHelp, SearchBackend):
     name = "database"
 
     # --- writing ------------------------------------------------------------------------------
@@ -543,69 +538,6 @@ class DatabaseBackend(SearchBackend):
         )
         hits = tuple(Hit(document_from_entry(entry), float(getattr(entry, "score", 0) or 0)) for entry in page)
         return search_result(query, categories, provinces, hits)
-
-    def near_words(self, word: str) -> tuple[str, ...]:
-        """On PostgreSQL: up to ``NEAR_TEXTS`` listings whose title or provider name holds a word like
-        ``word`` by trigrams (pg_trgm's ``<%``: word similarity of at least 0.6), then the closest of
-        their words. Not ordered by similarity: ranking every match cost 0.5 s on 100,000 listings
-        against 5 ms for the first ones, and each of them holds a close word. None on SQLite, which
-        has no trigram index."""
-        term = word.lower()[:NEAR_WORD_MAX]
-        if connection.vendor != "postgresql" or not term:
-            return ()
-        table = ListingIndexText._meta.db_table
-        with connection.cursor() as cursor:
-            # Titles and provider names, each through its own trigram index (migrations 0002, 0006).
-            cursor.execute(
-                f"SELECT title_text || ' ' || lower(provider_name) FROM {table}"  # noqa: S608 - our table's name
-                " WHERE %s <%% title_text OR %s <%% lower(provider_name) LIMIT %s",
-                [term, term, NEAR_TEXTS],
-            )
-            texts = [row[0] for row in cursor.fetchall()]
-        words = {found for text in texts for found in _LATIN_WORD.findall(text)}
-        return tuple(difflib.get_close_matches(term, words, n=3, cutoff=NEAR_WORD_CUTOFF))
-
-    def suggest(self, prefix: str, language: str, *, limit: int = 8) -> list[Suggestion]:
-        term = prefix.strip().lower()[:50]
-        if not term:
-            return []
-        zh = language.lower().startswith("zh")
-        codes = category_codes_for_term(term)
-        category_match = Q(category_name__istartswith=term) | Q(category_name_zh__startswith=term)
-        if codes:
-            category_match |= Q(category_code__in=codes)
-        if len(term) > 1:
-            category_match |= Q(category_name__icontains=term) | Q(category_name_zh__contains=term)
-        categories = (
-            ListingIndexEntry.objects.filter(category_match)
-            .exclude(category_code="")
-            .values("category_code", "category_name", "category_name_zh")
-            .annotate(n=Count("pk"))
-            .order_by("-n")[:3]
-        )
-        suggestions = [
-            Suggestion(
-                text=(zh and row["category_name_zh"]) or row["category_name"],
-                kind="category",
-                value=row["category_code"],
-            )
-            for row in categories
-        ]
-        listings = (
-            ListingIndexText.objects.filter(title_text__contains=term)
-            .order_by(F("entry__rating").desc(nulls_last=True), "entry__listing_id")
-            .values("entry__listing_id", "title", "title_zh", "url")[: limit - len(suggestions)]
-        )
-        suggestions += [
-            Suggestion(
-                text=(zh and row["title_zh"]) or row["title"],
-                kind="listing",
-                value=str(row["entry__listing_id"]),
-                url=row["url"],
-            )
-            for row in listings
-        ]
-        return suggestions
 
 
 def _price_band(low, high) -> Q:

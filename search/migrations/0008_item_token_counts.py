@@ -69,9 +69,27 @@ FUNCTION = f"""
     END
     $$
 """
-# The function, then the entries there already counted (the statements after the item and
-# province counts 0007 keeps).
-FORWARD = (FUNCTION, *COUNT.format(sign=1, rows="search_listingindexentry").split(";")[2:4])
+# Tokens in byte order (a prefix is then a range of the unique index, which this rebuilds); the
+# function; then the entries there already counted (the statements after the item and province
+# counts 0007 keeps).
+# A service item's listings in each order a page can ask for (SQLite cannot index NULLS LAST, and
+# matches row by row anyway).
+ORDERS = {
+    "tier": "grade_tier DESC",
+    "price": "price ASC NULLS LAST",
+    "price_d": "price DESC NULLS LAST",
+    "rating": "rating DESC NULLS LAST",
+    "days": "service_days ASC NULLS LAST",
+}
+FORWARD = (
+    *(
+        f"CREATE INDEX search_entry_item_{name} ON search_listingindexentry (category_code, category_path, {order})"
+        for name, order in ORDERS.items()
+    ),
+    'ALTER TABLE search_itemtokencount ALTER COLUMN token TYPE text COLLATE "C"',
+    FUNCTION,
+    *COUNT.format(sign=1, rows="search_listingindexentry").split(";")[2:4],
+)
 
 
 def _forward(apps, schema_editor):
@@ -85,64 +103,50 @@ def _backward(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         counted = importlib.import_module("search.migrations.0007_counted_facets")
         schema_editor.execute(counted.FORWARD[0].replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
+        for name in ORDERS:
+            schema_editor.execute(f"DROP INDEX IF EXISTS search_entry_item_{name}")
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('search', '0007_counted_facets'),
+        ("search", "0007_counted_facets"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ItemTokenCount',
+            name="ItemTokenCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('category_code', models.CharField(blank=True, max_length=128)),
-                ('category_path', models.CharField(blank=True, max_length=512)),
-                ('token', models.TextField(db_collation='C')),
-                ('n', models.IntegerField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("category_code", models.CharField(blank=True, max_length=128)),
+                ("category_path", models.CharField(blank=True, max_length=512)),
+                ("token", models.TextField()),
+                ("n", models.IntegerField()),
             ],
         ),
         migrations.CreateModel(
-            name='ProvinceBandCount',
+            name="ProvinceBandCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('category_code', models.CharField(blank=True, max_length=128)),
-                ('category_path', models.CharField(blank=True, max_length=512)),
-                ('province_code', models.CharField(max_length=6)),
-                ('price_band', models.PositiveSmallIntegerField()),
-                ('rating_band', models.PositiveSmallIntegerField()),
-                ('n', models.IntegerField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("category_code", models.CharField(blank=True, max_length=128)),
+                ("category_path", models.CharField(blank=True, max_length=512)),
+                ("province_code", models.CharField(max_length=6)),
+                ("price_band", models.PositiveSmallIntegerField()),
+                ("rating_band", models.PositiveSmallIntegerField()),
+                ("n", models.IntegerField()),
             ],
         ),
-        migrations.AddIndex(
-            model_name='listingindexentry',
-            index=models.Index(models.F('category_code'), models.F('category_path'), models.OrderBy(models.F('grade_tier'), descending=True), name='search_entry_item_tier'),
-        ),
-        migrations.AddIndex(
-            model_name='listingindexentry',
-            index=models.Index(models.F('category_code'), models.F('category_path'), models.OrderBy(models.F('price'), nulls_last=True), name='search_entry_item_price'),
-        ),
-        migrations.AddIndex(
-            model_name='listingindexentry',
-            index=models.Index(models.F('category_code'), models.F('category_path'), models.OrderBy(models.F('price'), descending=True, nulls_last=True), name='search_entry_item_price_d'),
-        ),
-        migrations.AddIndex(
-            model_name='listingindexentry',
-            index=models.Index(models.F('category_code'), models.F('category_path'), models.OrderBy(models.F('rating'), descending=True, nulls_last=True), name='search_entry_item_rating'),
-        ),
-        migrations.AddIndex(
-            model_name='listingindexentry',
-            index=models.Index(models.F('category_code'), models.F('category_path'), models.OrderBy(models.F('service_days'), nulls_last=True), name='search_entry_item_days'),
+        migrations.AddConstraint(
+            model_name="itemtokencount",
+            constraint=models.UniqueConstraint(
+                fields=("token", "category_code", "category_path"), name="search_item_token_key"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='itemtokencount',
-            constraint=models.UniqueConstraint(fields=('token', 'category_code', 'category_path'), name='search_item_token_key'),
-        ),
-        migrations.AddConstraint(
-            model_name='provincebandcount',
-            constraint=models.UniqueConstraint(fields=('category_code', 'category_path', 'price_band', 'rating_band', 'province_code'), name='search_province_band_key'),
+            model_name="provincebandcount",
+            constraint=models.UniqueConstraint(
+                fields=("category_code", "category_path", "price_band", "rating_band", "province_code"),
+                name="search_province_band_key",
+            ),
         ),
         migrations.RunPython(_forward, _backward),
     ]
