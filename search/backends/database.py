@@ -16,8 +16,9 @@ A search costs two queries on PostgreSQL whatever the result size (hits, facets 
 ids in one statement; the page's rows) and three on SQLite. A search with no words and no filter
 but the service item (the search page as first opened, a click on a service item) reads its facets
 from counts PostgreSQL keeps as the index is written (``CategoryFacetCount``, ``ProvinceFacetCount``:
-triggers, migration 0007) and its page by index, instead of aggregating the listings. Every
-answer, those included, is kept in the cache under the index version token, so the same search
+triggers, migration 0007) and its page by index, instead of aggregating the listings. A search
+with words takes the service items every listing of which it matches from such counts too, and
+matches only the rest row by row (``database_cover``, migration 0008). Every answer, those included, is kept in the cache under the index version token, so the same search
 on an unchanged index reads only its page's rows. Long text for display lives in
 ``ListingIndexText``.
 """

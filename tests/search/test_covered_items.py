@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -290,3 +291,36 @@ def test_the_bands_taken_whole_and_the_ranges_cut_split_every_filter_exactly(
     assert not (whole and cut)
     if whole:
         assert passes
+
+
+@POSTGRES
+@pytest.mark.django_db(transaction=True)
+def test_migration_0008_counts_the_listings_already_indexed(backend):
+    """Listings indexed before migration 0008 (and under 0007's triggers) are counted by it, and
+    going back to 0007 and forward again leaves the counts right."""
+    rng = random.Random(80)  # noqa: S311
+    docs = {n: doc(n, rng) for n in range(1, 31)}
+    backend.index(docs.values())
+    executor = MigrationExecutor(connection)
+    executor.migrate([("search", "0007_counted_facets")])
+    older = [doc(n, rng) for n in range(31, 51)]  # written under 0007's triggers
+    backend.index(older)
+    docs |= {d.listing_id: d for d in older}
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    tokens = Counter({(row.category_code, row.category_path, row.token): row.n for row in ItemTokenCount.objects.all()})
+    assert tokens == expected_tokens(docs.values())
+    bands = Counter(
+        {
+            (row.category_code, row.category_path, row.price_band, row.rating_band, row.province_code): row.n
+            for row in ProvinceBandCount.objects.all()
+        }
+    )
+    assert bands == expected_bands(docs.values())
+    query = SearchQuery(q="eia", price_max=Decimal("20000"))
+    assert excluded(query) == {"cateia", "cateiaform"}
+    cache.clear()
+    assert backend.search(query).total == sum(
+        1 for d in docs.values() if d.category_path[0] == "eia" and d.price is not None and d.price <= 20000
+    )
+    backend.clear()
