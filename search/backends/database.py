@@ -18,9 +18,9 @@ but the service item (the search page as first opened, a click on a service item
 from counts PostgreSQL keeps as the index is written (``CategoryFacetCount``, ``ProvinceFacetCount``:
 triggers, migration 0007) and its page by index, instead of aggregating the listings. A search
 with words takes the service items every listing of which it matches from such counts too, and
-matches only the rest row by row (``database_cover``, migration 0008). Every answer, those included, is kept in the cache under the index version token, so the same search
-on an unchanged index reads only its page's rows. Long text for display lives in
-``ListingIndexText``.
+matches only the rest row by row (``database_cover``, migration 0008). Every answer, those
+included, is kept in the cache under the index version token, so the same search on an unchanged
+index reads only its page's rows. Long text for display lives in ``ListingIndexText``.
 """
 
 import hashlib
@@ -408,23 +408,32 @@ class DatabaseBackend(TypingHelp, SearchBackend):
         table = ListingIndexEntry._meta.db_table
         # Each piece of the statement, in the order its parameters are read.
         if covering:  # items every listing of which matches: their counts, not their rows
-            whole = database_cover.bands(query)
+            split = database_cover.bands(query)
             covered_sql, covered_params = database_cover.cover_sql(self._match_tsquery(query))
             # ``score`` as ``_score`` writes it, so a covered item's rows rank as the others
             rank = ("ts_rank(vector, %s::tsquery) * %s", [self._tsquery(query), float(TITLE_WEIGHT)])
             matched = entries.values(*columns).query.sql_with_params()
-            hits_sql, hits_params = database_cover.hits_sql(matched, columns, query, whole, rank)
-            counted_categories, counted_categories_params = database_cover.counted_categories_sql(whole)
-            counted_provinces, counted_provinces_params = database_cover.counted_provinces_sql(whole)
+            hits_sql, hits_params = database_cover.hits_sql(matched, columns, query, split, rank)
+            counted_categories, counted_categories_params = database_cover.counted_categories_sql(split)
+            counted_provinces, counted_provinces_params = database_cover.counted_provinces_sql(split)
             # the same order but for the named item, the same for all of one item's rows
             group_order = order if not ranked else f"{self._TIER_SQL} DESC, score DESC, " + self._BEST_RATED_SQL
-            pool, pool_params = database_cover.pool_sql(columns, query, group_order, rank)
+            if ranked:
+                filled, filled_params = database_cover.filled_sql(query, split, (f"({named})", named_params))
+                filled = f", {filled}"
+                pool, pool_params = database_cover.pool_sql(
+                    columns, query, group_order, rank, named=(f"({named})", named_params)
+                )
+            else:
+                filled, filled_params = "", []
+                pool, pool_params = database_cover.pool_sql(columns, query, group_order, rank)
         else:
             covered_sql, covered_params = "", []
             hits_sql, hits_params = entries.values(*columns).query.sql_with_params()
             counted_categories, counted_categories_params = "SELECT '', 0, 0, 0 WHERE false", []
             counted_provinces, counted_provinces_params = "SELECT '', 0 WHERE false", []
             pool, pool_params = "hits", []
+            filled, filled_params = "", []
         # Only fixed SQL fragments of this module are interpolated; every value is a parameter.
         # The category facet is grouped by price band and rating band too (small integers kept on
         # the entry: comparing every hit's price and rating with the bands cost more than the match
@@ -446,7 +455,7 @@ class DatabaseBackend(TypingHelp, SearchBackend):
                     SELECT category_name, category_name_zh FROM {table} entry
                     WHERE entry.category_code = codes.category_code LIMIT 1
                 ) named
-            )
+            ){filled}
             SELECT 'c', categories.category_code, category_name, category_name_zh, n::int, price_band, rating_band,
                 0.0::float8
             FROM categories JOIN names USING (category_code)
@@ -462,7 +471,7 @@ class DatabaseBackend(TypingHelp, SearchBackend):
             SELECT 'p', page.id::text, '', '', row_number() OVER (), 0, 0, page.score
             FROM (SELECT id, {score} AS score FROM {pool} ORDER BY {order} LIMIT %s OFFSET %s) page
         """  # noqa: S608
-        params = (*covered_params, *hits_params, *counted_categories_params, *counted_provinces_params)
+        params = (*covered_params, *hits_params, *counted_categories_params, *filled_params, *counted_provinces_params)
         cursor.execute(sql, (*params, *pool_params, *named_params, query.page_size, query.offset))
         rows = cursor.fetchall()
         categories, provinces = facet_rows(

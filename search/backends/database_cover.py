@@ -195,20 +195,39 @@ def hits_sql(matched: tuple[str, list], columns: list[str], query: SearchQuery, 
     return sql, params
 
 
-def pool_sql(columns: list[str], query: SearchQuery, order: str, rank) -> tuple[str, list]:
+def pool_sql(columns: list[str], query: SearchQuery, order: str, rank, named=None) -> tuple[str, list]:
     """The page's candidates: the matched rows of the items not covered, and each covered item's
     first rows in ``order`` (the page's order but for whether the query names the item, the same
     for all of an item's rows), read from an index on (item, order) (migration 0008): the page
     cannot reach further into any one item. The filters are checked on the rows the index gives
-    (``+ 0``: an index on the price would have every row of the item read and ranked)."""
+    (``+ 0``: an index on the price would have every row of the item read and ranked).
+    With ``named`` (best match: SQL and parameters true of a row whose item the query names,
+    ranked first), only named rows when ``filled_sql`` says they fill the page."""
     select, params = _select(columns, rank)
     filters, filter_params = _filters(query, checked=True)
+    reached, reached_params = "", []
+    if named is not None:
+        reached = f" AND (NOT (SELECT yes FROM filled) OR {named[0]})"  # noqa: S608 - fixed SQL
+        reached_params = list(named[1])
     return (
-        "(SELECT * FROM hits WHERE paged UNION ALL SELECT first_rows.*, true FROM covered CROSS JOIN LATERAL ("  # noqa: S608
+        f"(SELECT * FROM hits WHERE paged{reached} UNION ALL"  # noqa: S608
+        " SELECT first_rows.*, true FROM covered CROSS JOIN LATERAL ("
         f"SELECT {select} FROM {ListingIndexEntry._meta.db_table}"
-        f" WHERE category_code = covered.category_code AND category_path = covered.category_path{filters}"
+        f" WHERE category_code = covered.category_code AND category_path = covered.category_path{filters}{reached}"
         f" ORDER BY {order} LIMIT %s) first_rows) pool",
-        [*params, *filter_params, query.offset + query.page_size],
+        [*reached_params, *params, *filter_params, *reached_params, query.offset + query.page_size],
+    )
+
+
+def filled_sql(query: SearchQuery, whole: Bands, named: tuple[str, list]) -> tuple[str, list]:
+    """The CTE ``filled``: whether the covered items the query names (``named``: SQL about a row's
+    ``category_code``) fill the page by their whole bands alone. Best match ranks named items
+    first, so then no other row can reach the page, and none is ranked for it."""
+    return (
+        f"filled AS MATERIALIZED (SELECT COALESCE(SUM(n), 0) >= %s AS yes FROM {CategoryFacetCount._meta.db_table}"  # noqa: S608
+        " JOIN covered USING (category_code, category_path)"
+        f" WHERE price_band = ANY(%s) AND rating_band = ANY(%s) AND ({named[0]}))",
+        [query.offset + query.page_size, list(whole.prices), list(whole.ratings), *named[1]],
     )
 
 
