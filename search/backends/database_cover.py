@@ -209,13 +209,15 @@ def pool_sql(columns: list[str], query: SearchQuery, order: str, rank, named=Non
     if named is not None:
         reached = f" AND (NOT (SELECT yes FROM filled) OR {named[0]})"  # noqa: S608 - fixed SQL
         reached_params = list(named[1])
+    # An item left out is left out whole, before its index is read (a condition on its rows would
+    # have the index read to the end for none).
     return (
         f"(SELECT * FROM hits WHERE paged{reached} UNION ALL"  # noqa: S608
-        " SELECT first_rows.*, true FROM covered CROSS JOIN LATERAL ("
+        f" SELECT first_rows.*, true FROM (SELECT * FROM covered WHERE true{reached}) covered CROSS JOIN LATERAL ("
         f"SELECT {select} FROM {ListingIndexEntry._meta.db_table}"
-        f" WHERE category_code = covered.category_code AND category_path = covered.category_path{filters}{reached}"
+        f" WHERE category_code = covered.category_code AND category_path = covered.category_path{filters}"
         f" ORDER BY {order} LIMIT %s) first_rows) pool",
-        [*reached_params, *params, *filter_params, *reached_params, query.offset + query.page_size],
+        [*reached_params, *reached_params, *params, *filter_params, query.offset + query.page_size],
     )
 
 
