@@ -122,17 +122,26 @@ class IndexVersion(models.Model):
         return self.token
 
 
-class CategoryFacetCount(models.Model):
-    """PostgreSQL: how many entries there are per service item, price band and rating band, kept
-    by the database (triggers on the entry table, migration 0007) in the transaction that writes
-    the entries. A search with no words and no filter but the service item reads its facets here
-    instead of aggregating every listing. Unused on SQLite."""
+class ServiceItemCount(models.Model):
+    """PostgreSQL: a count of index entries of one service item (code and path, as on the entry),
+    kept by the database (triggers on the entry table, migrations 0007 and 0008) in the
+    transaction that writes the entries. Unused on SQLite."""
 
     category_code = models.CharField(max_length=128, blank=True)
     category_path = models.CharField(max_length=512, blank=True)  # as on the entry: the item filter
+    n = models.IntegerField()
+
+    class Meta:
+        abstract = True
+
+
+class CategoryFacetCount(ServiceItemCount):
+    """How many entries there are per service item, price band and rating band. A search with no
+    words and no filter but the service item reads its facets here instead of aggregating every
+    listing."""
+
     price_band = models.PositiveSmallIntegerField()
     rating_band = models.PositiveSmallIntegerField()
-    n = models.IntegerField()
 
     class Meta:
         constraints = [
@@ -146,14 +155,11 @@ class CategoryFacetCount(models.Model):
         return f"{self.category_code} {self.price_band} {self.rating_band}: {self.n}"
 
 
-class ProvinceFacetCount(models.Model):
-    """PostgreSQL: how many entries of each service item serve each province (a listing serving
-    two counts in each), kept like ``CategoryFacetCount``."""
+class ProvinceFacetCount(ServiceItemCount):
+    """How many entries of each service item serve each province (a listing serving two counts in
+    each)."""
 
-    category_code = models.CharField(max_length=128, blank=True)
-    category_path = models.CharField(max_length=512, blank=True)
     province_code = models.CharField(max_length=6)
-    n = models.IntegerField()
 
     class Meta:
         constraints = [
@@ -166,17 +172,14 @@ class ProvinceFacetCount(models.Model):
         return f"{self.province_code}: {self.n}"
 
 
-class ProvinceBandCount(models.Model):
-    """PostgreSQL: ``ProvinceFacetCount`` per price band and rating band too, kept the same way: the
-    province facet of a whole service item for a search filtered by price or rating
-    (``database_cover``). Thirty times the rows, so the unfiltered reads stay on the other."""
+class ProvinceBandCount(ServiceItemCount):
+    """``ProvinceFacetCount`` per price band and rating band too: the province facet of a whole
+    service item for a search filtered by price or rating (``database_cover``). Thirty times the
+    rows, so the unfiltered reads stay on the other."""
 
-    category_code = models.CharField(max_length=128, blank=True)
-    category_path = models.CharField(max_length=512, blank=True)
     province_code = models.CharField(max_length=6)
     price_band = models.PositiveSmallIntegerField()
     rating_band = models.PositiveSmallIntegerField()
-    n = models.IntegerField()
 
     class Meta:
         constraints = [
@@ -190,18 +193,15 @@ class ProvinceBandCount(models.Model):
         return f"{self.province_code} {self.price_band} {self.rating_band}: {self.n}"
 
 
-class ItemTokenCount(models.Model):
-    """PostgreSQL: how many entries of each service item carry each title or service item token
-    (weights A and B of ``search.tokens``), kept like ``CategoryFacetCount``. Where the count equals
-    the item's entries, every listing of the item has the token: a search whose words such tokens
-    satisfy matches the whole item, and reads its facets from the kept counts (``database_cover``)."""
+class ItemTokenCount(ServiceItemCount):
+    """How many entries of each service item carry each title or service item token (weights A and
+    B of ``search.tokens``). Where the count equals the item's entries, every listing of the item
+    has the token: a search whose words such tokens satisfy matches the whole item, and reads its
+    facets from the kept counts (``database_cover``)."""
 
-    category_code = models.CharField(max_length=128, blank=True)
-    category_path = models.CharField(max_length=512, blank=True)
     # In byte order ("C", set by migration 0008 on PostgreSQL; SQLite has no such collation and
     # keeps nothing here), so a prefix (``survey:*``) is a range of the unique index.
     token = models.TextField()
-    n = models.IntegerField()
 
     class Meta:
         constraints = [

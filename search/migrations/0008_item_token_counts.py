@@ -17,18 +17,12 @@ import importlib
 
 from django.db import migrations, models
 
-# Adds (sign 1) or subtracts (sign -1) the rows of the transition table ``rows``, each statement
-# taking its keys in a fixed order (see 0007).
-COUNT = """
-        INSERT INTO search_categoryfacetcount AS counted (category_code, category_path, price_band, rating_band, n)
-        SELECT category_code, category_path, price_band, rating_band, {sign} * COUNT(*) FROM {rows}
-        GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-        ON CONFLICT (category_code, category_path, price_band, rating_band) DO UPDATE SET n = counted.n + EXCLUDED.n;
-        INSERT INTO search_provincefacetcount AS counted (category_code, category_path, province_code, n)
-        SELECT category_code, category_path, province, {sign} * COUNT(*)
-        FROM {rows} CROSS JOIN LATERAL unnest(string_to_array({rows}.province_codes, ' ')) AS province
-        WHERE province <> '' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-        ON CONFLICT (category_code, category_path, province_code) DO UPDATE SET n = counted.n + EXCLUDED.n;
+_0007 = importlib.import_module("search.migrations.0007_counted_facets")
+# Adds (sign 1) or subtracts (sign -1) the rows of the transition table ``rows``: 0007's counts,
+# then these, each statement taking its keys in a fixed order (see 0007).
+COUNT = (
+    _0007.COUNT
+    + """
         INSERT INTO search_provincebandcount AS counted
             (category_code, category_path, price_band, rating_band, province_code, n)
         SELECT category_code, category_path, price_band, rating_band, province, {sign} * COUNT(*)
@@ -42,6 +36,7 @@ COUNT = """
         WHERE token.weights && ARRAY['A', 'B'] GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
         ON CONFLICT (token, category_code, category_path) DO UPDATE SET n = counted.n + EXCLUDED.n;
 """
+)
 
 FUNCTION = f"""
     CREATE OR REPLACE FUNCTION search_count_facets() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -69,9 +64,6 @@ FUNCTION = f"""
     END
     $$
 """
-# Tokens in byte order (a prefix is then a range of the unique index, which this rebuilds); the
-# function; then the entries there already counted (the statements after the item and province
-# counts 0007 keeps).
 # A service item's listings in each order a page can ask for (SQLite cannot index NULLS LAST, and
 # matches row by row anyway).
 ORDERS = {
@@ -86,8 +78,10 @@ FORWARD = (
         f"CREATE INDEX search_entry_item_{name} ON search_listingindexentry (category_code, category_path, {order})"
         for name, order in ORDERS.items()
     ),
+    # Tokens in byte order: a prefix is then a range of the unique index (which this rebuilds).
     'ALTER TABLE search_itemtokencount ALTER COLUMN token TYPE text COLLATE "C"',
     FUNCTION,
+    # The entries there already, counted by the statements after 0007's two.
     *COUNT.format(sign=1, rows="search_listingindexentry").split(";")[2:4],
 )
 
@@ -101,8 +95,7 @@ def _forward(apps, schema_editor):
 def _backward(apps, schema_editor):
     """0007's function again (the new tables go with the rest of the migration)."""
     if schema_editor.connection.vendor == "postgresql":
-        counted = importlib.import_module("search.migrations.0007_counted_facets")
-        schema_editor.execute(counted.FORWARD[0].replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
+        schema_editor.execute(_0007.FORWARD[0].replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
         for name in ORDERS:
             schema_editor.execute(f"DROP INDEX IF EXISTS search_entry_item_{name}")
 

@@ -24,20 +24,12 @@ from search.backends.database_rows import price_band, vector_literal
 from search.documents import ListingDocument
 from search.models import ItemTokenCount, ProvinceBandCount
 from search.query import RATING_BANDS, SearchQuery
+from tests.search.test_counted_facets import CATEGORIES, PRICES, RATINGS, REGIONS
 
 POSTGRES = pytest.mark.skipif(connection.vendor != "postgresql", reason="the kept counts are PostgreSQL's")
 
-# (code, path): eia-form is an item under eia; deep is two levels under cost.
-CATEGORIES = (
-    ("eia", ("eia",)),
-    ("eia-form", ("eia", "eia-form")),
-    ("surveying", ("surveying",)),
-    ("cost", ("cost",)),
-    ("deep", ("cost", "cost-mid", "deep")),
-)
-REGIONS = ("610100", "610000", "440100", "440300", "110000", "510100")
-PRICES = (None, Decimal("800"), Decimal("5000"), Decimal("19999.99"), Decimal("20000"), Decimal("150000"))
-RATINGS = (None, 2.9, 3.0, 3.5, 3.99, 4.0, 4.49, 4.5, 5.0)
+# The service items, regions, prices and ratings are test_counted_facets' (eia-form lies under eia,
+# deep two levels under cost); titles add some of these words.
 WORDS = ("gold", "express", "水土保持", "survey")
 # Words every listing of some items carries (their service item's name), some, or none.
 ASKED = ("eia", "eia form", "cost", "deep", "listing", "surveying", "survey", "gold", "eia gold", "中文", "水土")
