@@ -418,15 +418,12 @@ class DatabaseBackend(TypingHelp, SearchBackend):
             counted_provinces, counted_provinces_params = database_cover.counted_provinces_sql(split)
             # the same order but for the named item, the same for all of one item's rows
             group_order = order if not ranked else f"{self._TIER_SQL} DESC, score DESC, " + self._BEST_RATED_SQL
-            if ranked:
-                filled, filled_params = database_cover.filled_sql(query, split, (f"({named})", named_params))
+            named_rows = (f"({named})", named_params) if ranked else None
+            pool, pool_params = database_cover.pool_sql(columns, query, group_order, rank, named=named_rows)
+            filled, filled_params = ("", [])
+            if named_rows:  # whether the named items fill the page, read by ``pool``
+                filled, filled_params = database_cover.filled_sql(query, split, named_rows)
                 filled = f", {filled}"
-                pool, pool_params = database_cover.pool_sql(
-                    columns, query, group_order, rank, named=(f"({named})", named_params)
-                )
-            else:
-                filled, filled_params = "", []
-                pool, pool_params = database_cover.pool_sql(columns, query, group_order, rank)
         else:
             covered_sql, covered_params = "", []
             hits_sql, hits_params = entries.values(*columns).query.sql_with_params()

@@ -20,7 +20,8 @@ So, in the search's one statement (one snapshot: the counts and the rows agree):
   rows are never read for it; their facets come from the kept counts of the price and rating
   bands the filters take whole, plus, read row by row through an (item, price) or (item, rating)
   index, their rows in a band the filters cut (``partial``); their candidates for the page are the
-  first rows of each item in the page's order (indexes on item and order, migration 0008).
+  first rows of each item in the page's order (indexes on item and order, migration 0008), and
+  none at all, nor any other row, when the items a best-match query names fill the page (``filled``).
 
 Used for searches with words and no filter beyond the service item, price and rating; other
 searches match row by row (``DatabaseBackend._search_planned``).
