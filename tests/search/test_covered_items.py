@@ -130,7 +130,7 @@ def test_whole_items_give_the_answer_the_row_match_gives(backend, monkeypatch):
             assert answer(cold(backend, query)) == answer(by_rows(backend, query, monkeypatch)), (step, query)
         # Writes between rounds: retitled and moved listings, new ones, removals.
         changed = [doc(n, rng) for n in rng.sample(sorted(docs), 10)] + [doc(200 + step, rng)]
-        if step == 1:  # an eia listing whose names no longer say eia: eia is not whole any more
+        if step == 1:  # an eia listing not named Eia: eia is whole only for a search naming the item
             changed.append(doc(300, rng, category_code="eia", category_path=("eia",), category_name="Impact"))
         backend.index(changed)
         docs |= {d.listing_id: d for d in changed}
