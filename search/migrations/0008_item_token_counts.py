@@ -9,8 +9,8 @@
   from the first rows of its order, not by ranking every listing of it.
 
 Migration 0007's trigger function is replaced (the triggers stay) by one that also keeps these,
-in the same statement and transaction as the entries it counts; the counts are then made again
-from the entries there.
+in the same statement and transaction as the entries it counts; the new counts are then made from
+the entries already there.
 """
 
 import importlib
