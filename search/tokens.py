@@ -26,6 +26,19 @@ def category_token(code: str) -> str:
     return "cat" + re.sub(r"[^a-z0-9]", "", code.lower())
 
 
+def category_token_sql(code_sql: str) -> str:
+    """``category_token`` in SQL, of the SQL expression ``code_sql``: for the counts the database
+    keeps per service item (it has the stored code and path, not the vector's tokens)."""
+    return f"('cat' || regexp_replace(lower({code_sql}), '[^a-z0-9]', '', 'g'))"
+
+
+def category_tokens_sql(path_sql: str) -> str:
+    """SQL selecting ``category_token`` of each code in ``path_sql`` (an SQL expression of a
+    "/"-separated path of codes), as the vectors carry them."""
+    segment = category_token_sql("segment")
+    return f"SELECT {segment} FROM unnest(string_to_array({path_sql}, '/')) AS segment WHERE segment <> ''"  # noqa: S608 - SQL of ours
+
+
 def region_token(code: str) -> str:
     """A region served: a city filter asks for its own code or its province's."""
     return f"rg{code}"

@@ -27,7 +27,6 @@ import hashlib
 from collections.abc import Iterable
 from uuid import uuid4
 
-from django.contrib.postgres.search import SearchRank
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import (
@@ -61,7 +60,6 @@ from ..query import (
 from ..tokens import category_token, province_token, region_token, term_tsquery
 from . import database_cover
 from .base import BATCH_SIZE, SearchBackend, batched
-from .database_cover import EXCLUDED
 from .database_facets import banded, counted_facets, facet_rows, search_result
 from .database_help import TypingHelp
 from .database_rows import (
@@ -230,7 +228,7 @@ class DatabaseBackend(TypingHelp, SearchBackend):
             if uncovered:  # the covered items' own tokens negated inside the GIN index
                 table = ListingIndexEntry._meta.db_table
                 matched = RawSQL(  # noqa: S611 - our table and fixed SQL; the tsquery is a parameter
-                    f'"{table}"."vector" @@ COALESCE(%s::tsquery && !!{EXCLUDED}, %s::tsquery)',
+                    f'"{table}"."vector" @@ COALESCE(%s::tsquery && !!{database_cover.EXCLUDED}, %s::tsquery)',
                     (match, match),
                     output_field=BooleanField(),
                 )
@@ -285,13 +283,18 @@ class DatabaseBackend(TypingHelp, SearchBackend):
             category_match |= Q(category_code__in=query.expanded_categories)
         return Case(When(category_match, then=Value(1)), default=Value(0))
 
+    def _rank_sql(self, query: SearchQuery) -> tuple[str, list]:
+        """PostgreSQL: ``_score`` as SQL on an entry row, and its parameters, also for the rows
+        ``database_cover`` reads. ts_rank weighs title (A) over service item (B), provider (C)
+        and description (D) tokens."""
+        table = ListingIndexEntry._meta.db_table
+        return f'ts_rank("{table}"."vector", %s::tsquery) * %s', [self._tsquery(query), float(TITLE_WEIGHT)]
+
     def _score(self, query: SearchQuery):
         """How well the text matches: title words over the rest (the service item and grade are
         separate, earlier sort keys, see ``_ordered``)."""
         if connection.vendor == "postgresql":
-            # ts_rank weighs title (A) over service item (B), provider (C) and description (D) tokens.
-            rank = SearchRank(F("vector"), LiteralTsQuery(self._tsquery(query)))
-            return rank * Value(float(TITLE_WEIGHT), output_field=FloatField())
+            return RawSQL(*self._rank_sql(query), output_field=FloatField())  # noqa: S611 - ours, parameters
         score = Value(0.0)
         for term in query.terms:
             score = score + Case(
@@ -410,8 +413,7 @@ class DatabaseBackend(TypingHelp, SearchBackend):
         if covering:  # items every listing of which matches: their counts, not their rows
             split = database_cover.bands(query)
             covered_sql, covered_params = database_cover.cover_sql(self._match_tsquery(query))
-            # ``score`` as ``_score`` writes it, so a covered item's rows rank as the others
-            rank = ("ts_rank(vector, %s::tsquery) * %s", [self._tsquery(query), float(TITLE_WEIGHT)])
+            rank = self._rank_sql(query)  # a covered item's rows rank as the others
             matched = entries.values(*columns).query.sql_with_params()
             hits_sql, hits_params = database_cover.hits_sql(matched, columns, query, split, rank)
             counted_categories, counted_categories_params = database_cover.counted_categories_sql(split)
@@ -423,12 +425,11 @@ class DatabaseBackend(TypingHelp, SearchBackend):
             filled, filled_params = ("", [])
             if named_rows:  # whether the named items fill the page, read by ``pool``
                 filled, filled_params = database_cover.filled_sql(query, split, named_rows)
-                filled = f", {filled}"
         else:
             covered_sql, covered_params = "", []
             hits_sql, hits_params = entries.values(*columns).query.sql_with_params()
-            counted_categories, counted_categories_params = "SELECT '', 0, 0, 0 WHERE false", []
-            counted_provinces, counted_provinces_params = "SELECT '', 0 WHERE false", []
+            counted_categories, counted_categories_params = "", []
+            counted_provinces, counted_provinces_params = "", []
             pool, pool_params = "hits", []
             filled, filled_params = "", []
         # Only fixed SQL fragments of this module are interpolated; every value is a parameter.
@@ -443,7 +444,7 @@ class DatabaseBackend(TypingHelp, SearchBackend):
             categories AS MATERIALIZED (
                 SELECT category_code, price_band, rating_band, COUNT(*) AS n
                 FROM hits GROUP BY category_code, price_band, rating_band
-                UNION ALL {counted_categories}
+                {counted_categories}
             ),
             names AS MATERIALIZED (
                 SELECT codes.category_code, named.category_name, named.category_name_zh
@@ -461,7 +462,7 @@ class DatabaseBackend(TypingHelp, SearchBackend):
             FROM (
                 SELECT province, n FROM (SELECT province_codes, COUNT(*) AS n FROM hits GROUP BY province_codes) sets
                 CROSS JOIN LATERAL unnest(string_to_array(sets.province_codes, ' ')) AS province
-                UNION ALL {counted_provinces}
+                {counted_provinces}
             ) served
             GROUP BY province
             UNION ALL

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 from ..models import CategoryFacetCount, ItemTokenCount, ListingIndexEntry, ProvinceBandCount, ProvinceFacetCount
 from ..query import PRICE_BANDS, RATING_BANDS, SearchQuery
+from ..tokens import category_token_sql, category_tokens_sql
 
 # A tsquery's operands as ``search.tokens`` writes them: a token, with ``:*`` when a prefix.
 _OPERAND = re.compile(r"([0-9a-z\u3400-\u9fff]+)(:\*)?")
@@ -118,16 +119,11 @@ def cover_sql(match: str) -> tuple[str, list]:
     prefixes = sorted({token for token, prefix in operands if prefix})
     # The tokens the tsquery names, through the unique index (byte order: a prefix is a range).
     named = " OR ".join(["t.token = ANY(%s)"] + ["t.token LIKE %s"] * len(prefixes))
-    of_segment = "'cat' || regexp_replace(segment, '[^a-z0-9]', '', 'g')"  # as ``category_token``
     sql = f"""
         groups AS MATERIALIZED (
             SELECT category_code, category_path, SUM(n) AS total,
-                'cat' || regexp_replace(lower(category_code), '[^a-z0-9]', '', 'g') AS token,
-                ARRAY(
-                    SELECT {of_segment}
-                    FROM unnest(string_to_array(lower(category_path || '/' || category_code), '/')) AS segment
-                    WHERE segment <> ''
-                ) AS tokens
+                {category_token_sql("category_code")} AS token,
+                ARRAY({category_tokens_sql("category_path || '/' || category_code")}) AS tokens
             FROM {CategoryFacetCount._meta.db_table} GROUP BY category_code, category_path
         ),
         every AS MATERIALIZED (
@@ -153,9 +149,10 @@ def cover_sql(match: str) -> tuple[str, list]:
 
 
 def counted_categories_sql(whole: Bands) -> tuple[str, list]:
-    """Rows (category_code, price_band, rating_band, n) of the covered items' whole bands."""
+    """``UNION ALL`` rows (category_code, price_band, rating_band, n) of the covered items' whole
+    bands."""
     return (
-        f"SELECT category_code, price_band, rating_band, n FROM {CategoryFacetCount._meta.db_table}"  # noqa: S608
+        f"UNION ALL SELECT category_code, price_band, rating_band, n FROM {CategoryFacetCount._meta.db_table}"  # noqa: S608
         " JOIN covered USING (category_code, category_path)"
         " WHERE price_band = ANY(%s) AND rating_band = ANY(%s)",
         [list(whole.prices), list(whole.ratings)],
@@ -163,16 +160,16 @@ def counted_categories_sql(whole: Bands) -> tuple[str, list]:
 
 
 def counted_provinces_sql(whole: Bands) -> tuple[str, list]:
-    """Rows (province_code, n) of the covered items' whole bands: from the counts per item and
-    province when the filters take every band, else from those per band too."""
+    """``UNION ALL`` rows (province_code, n) of the covered items' whole bands: from the counts per
+    item and province when the filters take every band, else from those per band too."""
     if whole.everything:
         return (
-            f"SELECT province_code, n FROM {ProvinceFacetCount._meta.db_table}"  # noqa: S608
+            f"UNION ALL SELECT province_code, n FROM {ProvinceFacetCount._meta.db_table}"  # noqa: S608
             " JOIN covered USING (category_code, category_path)",
             [],
         )
     return (
-        f"SELECT province_code, n FROM {ProvinceBandCount._meta.db_table}"  # noqa: S608
+        f"UNION ALL SELECT province_code, n FROM {ProvinceBandCount._meta.db_table}"  # noqa: S608
         " JOIN covered USING (category_code, category_path)"
         " WHERE price_band = ANY(%s) AND rating_band = ANY(%s)",
         [list(whole.prices), list(whole.ratings)],
@@ -223,11 +220,11 @@ def pool_sql(columns: list[str], query: SearchQuery, order: str, rank, named=Non
 
 
 def filled_sql(query: SearchQuery, whole: Bands, named: tuple[str, list]) -> tuple[str, list]:
-    """The CTE ``filled``: whether the covered items the query names (``named``: SQL about a row's
+    """The CTE ``filled`` (after a comma): whether the covered items the query names (``named``: SQL about a row's
     ``category_code``) fill the page by their whole bands alone. Best match ranks named items
     first, so then no other row can reach the page, and none is ranked for it."""
     return (
-        f"filled AS MATERIALIZED (SELECT COALESCE(SUM(n), 0) >= %s AS yes FROM {CategoryFacetCount._meta.db_table}"  # noqa: S608
+        f", filled AS MATERIALIZED (SELECT COALESCE(SUM(n), 0) >= %s AS yes FROM {CategoryFacetCount._meta.db_table}"  # noqa: S608
         " JOIN covered USING (category_code, category_path)"
         f" WHERE price_band = ANY(%s) AND rating_band = ANY(%s) AND ({named[0]}))",
         [query.offset + query.page_size, list(whole.prices), list(whole.ratings), *named[1]],

@@ -9,7 +9,7 @@ from marketplace.core import table_versions
 
 from ..models import CategoryFacetCount, ListingIndexEntry, ProvinceFacetCount
 from ..query import PRICE_BANDS, QUOTE_BAND, RATING_BANDS, Facet, FacetValue, Hit, SearchQuery, SearchResult
-from ..tokens import category_token
+from ..tokens import category_token, category_tokens_sql
 from .database_rows import bands_reached
 
 
@@ -22,12 +22,7 @@ def counted_facets(cursor, category: str = "") -> tuple[list[dict], list[dict]]:
     table_versions.note_read(ListingIndexEntry)
     # As DatabaseBackend.filtered matches a service item on PostgreSQL (``category_token`` in the
     # entry's vector): the item anywhere in a listing's path, spelt with or without its hyphens.
-    of_item = (
-        "WHERE %(token)s IN (SELECT 'cat' || regexp_replace(segment, '[^a-z0-9]', '', 'g')"
-        " FROM unnest(string_to_array(lower(category_path), '/')) AS segment WHERE segment <> '')"
-        if category
-        else ""
-    )
+    of_item = f"WHERE %(token)s IN ({category_tokens_sql('category_path')})" if category else ""
     cursor.execute(
         f"""
         WITH counted AS (

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -187,6 +187,19 @@ def expected_tokens(docs) -> Counter:
     return counted
 
 
+def kept_tokens() -> Counter:
+    return Counter({(row.category_code, row.category_path, row.token): row.n for row in ItemTokenCount.objects.all()})
+
+
+def kept_bands() -> Counter:
+    return Counter(
+        {
+            (row.category_code, row.category_path, row.price_band, row.rating_band, row.province_code): row.n
+            for row in ProvinceBandCount.objects.all()
+        }
+    )
+
+
 def expected_bands(docs) -> Counter:
     counted = Counter()
     for d in docs:
@@ -214,17 +227,15 @@ def test_the_kept_token_and_band_counts_follow_every_write(backend):
             changed = [doc(n, rng) for n in rng.sample(sorted(docs), 5)] + [doc(100 + step, rng)]
             backend.index(changed)
             docs |= {d.listing_id: d for d in changed}
-        tokens = Counter(
-            {(row.category_code, row.category_path, row.token): row.n for row in ItemTokenCount.objects.all()}
-        )
-        assert tokens == expected_tokens(docs.values()), step
-        bands = Counter(
-            {
-                (row.category_code, row.category_path, row.price_band, row.rating_band, row.province_code): row.n
-                for row in ProvinceBandCount.objects.all()
-            }
-        )
-        assert bands == expected_bands(docs.values()), step
+        assert kept_tokens() == expected_tokens(docs.values()), step
+        assert kept_bands() == expected_bands(docs.values()), step
+    # A write that fails after writing the index leaves the counts as they were.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        backend.index([doc(n, rng) for n in rng.sample(sorted(docs), 5)] + [doc(500, rng)])
+        backend.remove(rng.sample(sorted(docs), 3))
+        raise RuntimeError("the request failed after writing the index")
+    assert kept_tokens() == expected_tokens(docs.values())
+    assert kept_bands() == expected_bands(docs.values())
     backend.clear()
     assert not ItemTokenCount.objects.exists()
     assert not ProvinceBandCount.objects.exists()
@@ -300,15 +311,8 @@ def test_migration_0008_counts_the_listings_already_indexed(backend):
     docs |= {d.listing_id: d for d in older}
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
-    tokens = Counter({(row.category_code, row.category_path, row.token): row.n for row in ItemTokenCount.objects.all()})
-    assert tokens == expected_tokens(docs.values())
-    bands = Counter(
-        {
-            (row.category_code, row.category_path, row.price_band, row.rating_band, row.province_code): row.n
-            for row in ProvinceBandCount.objects.all()
-        }
-    )
-    assert bands == expected_bands(docs.values())
+    assert kept_tokens() == expected_tokens(docs.values())
+    assert kept_bands() == expected_bands(docs.values())
     query = SearchQuery(q="eia", price_max=Decimal("20000"))
     assert excluded(query) == {"cateia", "cateiaform"}
     cache.clear()
