@@ -46,29 +46,36 @@ COUNT = """
         ON CONFLICT (category_code, category_path, province_code) DO UPDATE SET n = counted.n + EXCLUDED.n;
 """
 
-FORWARD = (
-    f"""
-    CREATE FUNCTION search_count_facets() RETURNS trigger LANGUAGE plpgsql AS $$
+
+
+def counting_function(count: str, tables: tuple[str, ...], *, create: str = "CREATE FUNCTION") -> str:
+    """The trigger function: a new index version, then ``count`` (a template taking ``sign`` and
+    ``rows``) over the deleted and inserted rows, keeping ``tables`` free of zero counts (and
+    empty after a TRUNCATE). Migration 0008 makes it again with more counts."""
+    emptied = "".join(f"\n            DELETE FROM {table};" for table in tables)
+    zeros = "".join(f"\n        DELETE FROM {table} WHERE n = 0;" for table in tables)
+    return f"""
+    {create} search_count_facets() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         -- A new index version: answers cached under the old one go unread, whoever wrote.
         UPDATE search_indexversion SET token = md5(random()::text || clock_timestamp()::text) WHERE id = 1;
-        IF TG_OP = 'TRUNCATE' THEN
-            DELETE FROM search_categoryfacetcount;
-            DELETE FROM search_provincefacetcount;
+        IF TG_OP = 'TRUNCATE' THEN{emptied}
             RETURN NULL;
         END IF;
         IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            {COUNT.format(sign=-1, rows="old_rows")}
+            {count.format(sign=-1, rows="old_rows")}
         END IF;
         IF TG_OP IN ('UPDATE', 'INSERT') THEN
-            {COUNT.format(sign=1, rows="new_rows")}
-        END IF;
-        DELETE FROM search_categoryfacetcount WHERE n = 0;
-        DELETE FROM search_provincefacetcount WHERE n = 0;
+            {count.format(sign=1, rows="new_rows")}
+        END IF;{zeros}
         RETURN NULL;
     END
     $$
-    """,
+    """
+
+
+FORWARD = (
+    counting_function(COUNT, ("search_categoryfacetcount", "search_provincefacetcount")),
     "CREATE TRIGGER search_count_inserted AFTER INSERT ON search_listingindexentry"
     " REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION search_count_facets()",
     "CREATE TRIGGER search_count_deleted AFTER DELETE ON search_listingindexentry"

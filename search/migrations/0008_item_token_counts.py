@@ -38,32 +38,11 @@ COUNT = (
 """
 )
 
-FUNCTION = f"""
-    CREATE OR REPLACE FUNCTION search_count_facets() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        -- A new index version: answers cached under the old one go unread, whoever wrote.
-        UPDATE search_indexversion SET token = md5(random()::text || clock_timestamp()::text) WHERE id = 1;
-        IF TG_OP = 'TRUNCATE' THEN
-            DELETE FROM search_categoryfacetcount;
-            DELETE FROM search_provincefacetcount;
-            DELETE FROM search_provincebandcount;
-            DELETE FROM search_itemtokencount;
-            RETURN NULL;
-        END IF;
-        IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            {COUNT.format(sign=-1, rows="old_rows")}
-        END IF;
-        IF TG_OP IN ('UPDATE', 'INSERT') THEN
-            {COUNT.format(sign=1, rows="new_rows")}
-        END IF;
-        DELETE FROM search_categoryfacetcount WHERE n = 0;
-        DELETE FROM search_provincefacetcount WHERE n = 0;
-        DELETE FROM search_provincebandcount WHERE n = 0;
-        DELETE FROM search_itemtokencount WHERE n = 0;
-        RETURN NULL;
-    END
-    $$
-"""
+FUNCTION = _0007.counting_function(
+    COUNT,
+    ("search_categoryfacetcount", "search_provincefacetcount", "search_provincebandcount", "search_itemtokencount"),
+    create="CREATE OR REPLACE FUNCTION",
+)
 # A service item's listings in each order a page can ask for (SQLite cannot index NULLS LAST, and
 # matches row by row anyway).
 ORDERS = {
@@ -95,7 +74,13 @@ def _forward(apps, schema_editor):
 def _backward(apps, schema_editor):
     """0007's function again (the new tables go with the rest of the migration)."""
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(_0007.FORWARD[0].replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
+        schema_editor.execute(
+            _0007.counting_function(
+                _0007.COUNT,
+                ("search_categoryfacetcount", "search_provincefacetcount"),
+                create="CREATE OR REPLACE FUNCTION",
+            )
+        )
         for name in ORDERS:
             schema_editor.execute(f"DROP INDEX IF EXISTS search_entry_item_{name}")
 
