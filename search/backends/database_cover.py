@@ -66,14 +66,14 @@ class Bands:
             return None
         conditions, params = [], []
         for column, low, high in self.cuts:
-            conditions.append(f"({column} IS NOT NULL")
+            parts = [f"{column} IS NOT NULL"]
             if low is not None:
-                conditions[-1] += f" AND {column} >= %s"
+                parts.append(f"{column} >= %s")
                 params.append(low)
             if high is not None:
-                conditions[-1] += f" AND {column} < %s"
+                parts.append(f"{column} < %s")
                 params.append(high)
-            conditions[-1] += ")"
+            conditions.append("(" + " AND ".join(parts) + ")")
         return " OR ".join(conditions), params
 
     @property
@@ -82,6 +82,7 @@ class Bands:
 
 
 def bands(query: SearchQuery) -> Bands:
+    """How ``query``'s price and rating filters split the bands the counts are kept by."""
     prices, ratings, cut = [], [], []
     low_price, high_price = query.price_min, query.price_max
     for band, (_key, low, high) in enumerate(PRICE_BANDS):
@@ -102,9 +103,7 @@ def bands(query: SearchQuery) -> Bands:
     floor = None if query.rating_min is None else float(query.rating_min)
     for band in range(len(least) + 1):
         low, high = (least[band - 1] if band else None), (least[band] if band < len(least) else None)
-        if floor is None:
-            ratings.append(band)
-        elif low is not None and low >= floor:
+        if floor is None or (low is not None and low >= floor):
             ratings.append(band)
         elif high is None or high > floor:
             cut.append(("rating", low, high))
