@@ -86,6 +86,8 @@ def test_case_to_permit_to_verifier(page, live_server, catalogue, seal_material)
     log_in(page, live_server, officer.email)
     page.goto(live_server.url + "/authority/cases/")
     page.get_by_role("link", name=case.code).click()
+    # A click only starts the navigation: wait for the case page's decision form (after the relied-on table).
+    page.wait_for_selector("input[name=decision][value=accept]")
     assert note.number in page.content() and note.sha256 in page.content()
     page.check("input[name=decision][value=accept]")
     page.get_by_role("button", name="Record the decision").click()
