@@ -60,7 +60,7 @@ from ..query import (
 from ..tokens import category_token, province_token, region_token, term_tsquery
 from . import database_cover
 from .base import BATCH_SIZE, SearchBackend, batched
-from .database_facets import banded, counted_facets, facet_rows, search_result
+from .database_facets import banded, counted_facets, facet_rows, item_names_sql, search_result
 from .database_help import TypingHelp
 from .database_rows import (
     LiteralTsQuery,
@@ -408,7 +408,6 @@ class DatabaseBackend(TypingHelp, SearchBackend):
         else:
             order = f"{self._TIER_SQL} DESC, " + self._BEST_RATED_SQL
         score = "score" if ranked else "0.0::float8"
-        table = ListingIndexEntry._meta.db_table
         # Each piece of the statement, in the order its parameters are read.
         if covering:  # items every listing of which matches: their counts, not their rows
             split = database_cover.bands(query)
@@ -446,14 +445,7 @@ class DatabaseBackend(TypingHelp, SearchBackend):
                 FROM hits GROUP BY category_code, price_band, rating_band
                 {counted_categories}
             ),
-            names AS MATERIALIZED (
-                SELECT codes.category_code, named.category_name, named.category_name_zh
-                FROM (SELECT DISTINCT category_code FROM categories) codes
-                CROSS JOIN LATERAL (
-                    SELECT category_name, category_name_zh FROM {table} entry
-                    WHERE entry.category_code = codes.category_code LIMIT 1
-                ) named
-            ){filled}
+            names AS MATERIALIZED ({item_names_sql("categories")}){filled}
             SELECT 'c', categories.category_code, category_name, category_name_zh, n::int, price_band, rating_band,
                 0.0::float8
             FROM categories JOIN names USING (category_code)

@@ -13,6 +13,22 @@ from ..tokens import category_token, category_tokens_sql
 from .database_rows import bands_reached
 
 
+def item_names_sql(relation: str) -> str:
+    """SQL of each service item code in ``relation`` with its names, read from one of its entries.
+
+    The entry comes from an index on (code, path): ``ORDER BY category_path`` makes the planner walk
+    it. With only the code (a constant once joined), it scanned the table from the start for the
+    first row of the item's few thousand (1.3 ms an item on the bench's 100,000 listings)."""
+    return f"""
+        SELECT codes.category_code, named.category_name, named.category_name_zh
+        FROM (SELECT DISTINCT category_code FROM {relation}) codes
+        CROSS JOIN LATERAL (
+            SELECT category_name, category_name_zh FROM {ListingIndexEntry._meta.db_table} entry
+            WHERE entry.category_code = codes.category_code ORDER BY entry.category_path LIMIT 1
+        ) named
+    """  # noqa: S608 - our table and a relation named by our code
+
+
 def counted_facets(cursor, category: str = "") -> tuple[list[dict], list[dict]]:
     """The facets of every entry, or of the entries of service item ``category`` and the items under
     it (as the PostgreSQL search matches them), from the counts the database keeps
@@ -28,14 +44,7 @@ def counted_facets(cursor, category: str = "") -> tuple[list[dict], list[dict]]:
         WITH counted AS (
             SELECT category_code, price_band, rating_band, n FROM {CategoryFacetCount._meta.db_table} {of_item}
         ),
-        names AS (
-            SELECT codes.category_code, named.category_name, named.category_name_zh
-            FROM (SELECT DISTINCT category_code FROM counted) codes
-            CROSS JOIN LATERAL (
-                SELECT category_name, category_name_zh FROM {ListingIndexEntry._meta.db_table} entry
-                WHERE entry.category_code = codes.category_code LIMIT 1
-            ) named
-        )
+        names AS ({item_names_sql("counted")})
         SELECT 'c', category_code, category_name, category_name_zh, n, price_band, rating_band
         FROM counted JOIN names USING (category_code)
         UNION ALL
