@@ -209,3 +209,35 @@ def test_two_first_writers_at_once_both_commit_and_count(backend):
         thread.join(timeout=30)
     assert errors == []
     assert facets(backend.search(SearchQuery())) == expected(first + second)
+
+
+def _table_state(table: str) -> tuple:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.reltuples, s.vacuum_count, s.analyze_count FROM pg_class c"
+            " JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.relname = %s",
+            [table],
+        )
+        return cursor.fetchone()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_settles_the_tables_after_it_commits(backend):
+    """A rebuild ends with ``VACUUM (ANALYZE)`` of the index's tables once committed (the GIN
+    pending list merged, the count triggers' dead rows cleared, the planner told the new sizes),
+    so searches after it do not wait for autovacuum (which some servers run without). Inside a
+    transaction, where VACUUM cannot run, it is skipped, and the rebuild still commits."""
+    rng = seeded(8)
+    docs = [doc(n, rng) for n in range(1, 41)]
+    before = {table: _table_state(table) for table in ("search_listingindexentry", "search_categoryfacetcount")}
+    assert backend.rebuild(docs) == 40
+    for table, (_tuples, vacuumed, analyzed) in before.items():
+        tuples, vacuumed_after, analyzed_after = _table_state(table)
+        assert (vacuumed_after, analyzed_after) == (vacuumed + 1, analyzed + 1), table
+    assert _table_state("search_listingindexentry")[0] == 40  # the planner's row count, from ANALYZE
+    assert facets(backend.search(SearchQuery())) == expected(docs)
+
+    with transaction.atomic():
+        assert backend.settle() is False  # VACUUM cannot run in a transaction: skipped, no error
+        assert backend.rebuild(docs[:10]) == 10
+    assert backend.count() == 10
