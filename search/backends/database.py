@@ -69,7 +69,7 @@ from ..query import (
 from ..tokens import category_token, province_token, region_token, term_tsquery
 from . import database_cover
 from .base import BATCH_SIZE, SearchBackend, batched
-from .database_facets import banded, counted_facets, facet_rows, item_names_sql, search_result
+from .database_facets import category_facet_sql, counted_facets, facet_rows, item_names_sql, search_result
 from .database_help import TypingHelp
 from .database_rows import (
     LiteralTsQuery,
@@ -473,11 +473,10 @@ class DatabaseBackend(TypingHelp, SearchBackend):
                 {counted_categories}
             ),
             names AS MATERIALIZED ({item_names_sql("categories")}){filled}
-            SELECT 'c', categories.category_code, category_name, category_name_zh, n::int, price_band, rating_band,
-                0.0::float8
-            FROM categories JOIN names USING (category_code)
+            SELECT 'c', category_code, category_name, category_name_zh,
+                {category_facet_sql("categories", ", 0.0::float8")}
             UNION ALL
-            SELECT 'r', province, '', '', SUM(n)::int, 0, 0, 0.0::float8
+            SELECT 'r', province, '', '', SUM(n)::int, NULL, NULL, 0.0::float8
             FROM (
                 SELECT province, n FROM (SELECT province_codes, COUNT(*) AS n FROM hits GROUP BY province_codes) sets
                 CROSS JOIN LATERAL unnest(string_to_array(sets.province_codes, ' ')) AS province
@@ -485,18 +484,14 @@ class DatabaseBackend(TypingHelp, SearchBackend):
             ) served
             GROUP BY province
             UNION ALL
-            SELECT 'p', page.id::text, '', '', row_number() OVER (), 0, 0, page.score
+            SELECT 'p', page.id::text, '', '', row_number() OVER (), NULL, NULL, page.score
             FROM (SELECT id, {score} AS score FROM {pool} ORDER BY {order} LIMIT %s OFFSET %s) page
         """  # noqa: S608
         params = (*covered_params, *hits_params, *counted_categories_params, *filled_params, *counted_provinces_params)
         cursor.execute(sql, (*params, *pool_params, *named_params, query.page_size, query.offset))
         rows = cursor.fetchall()
         categories, provinces = facet_rows(
-            banded(
-                (code, name, name_zh, n, band, rated)
-                for kind, code, name, name_zh, n, band, rated, _ in rows
-                if kind == "c"
-            ),
+            (row[1:7] for row in rows if row[0] == "c"),
             ((code, n) for kind, code, _name, _zh, n, *_rest in rows if kind == "r"),
         )
         if key:
