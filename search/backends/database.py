@@ -463,7 +463,9 @@ class DatabaseBackend(TypingHelp, SearchBackend):
         # the entry: comparing every hit's price and rating with the bands cost more than the match
         # itself), as the counts the database keeps are (``counted_facets``).
         # The province facet counts each distinct set of provinces once, then splits only those
-        # sets (a few thousand for a broad match, against one row per hit) into provinces.
+        # sets (a few thousand for a broad match, against one row per hit) into provinces, with
+        # unnest in the select list: as a LATERAL function scan it filled a tuplestore per set
+        # (0.4 ms more for the 1,660 hits of survey&price_max=20000).
         sql = f"""
             WITH {covered_sql}
             hits AS MATERIALIZED ({hits_sql}),
@@ -478,8 +480,8 @@ class DatabaseBackend(TypingHelp, SearchBackend):
             UNION ALL
             SELECT 'r', province, '', '', SUM(n)::int, NULL, NULL, 0.0::float8
             FROM (
-                SELECT province, n FROM (SELECT province_codes, COUNT(*) AS n FROM hits GROUP BY province_codes) sets
-                CROSS JOIN LATERAL unnest(string_to_array(sets.province_codes, ' ')) AS province
+                SELECT unnest(string_to_array(province_codes, ' ')) AS province, n
+                FROM (SELECT province_codes, COUNT(*) AS n FROM hits GROUP BY province_codes) sets
                 {counted_provinces}
             ) served
             GROUP BY province
