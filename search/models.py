@@ -194,10 +194,11 @@ class ProvinceBandCount(ServiceItemCount):
 
 
 class ItemTokenCount(ServiceItemCount):
-    """How many entries of each service item carry each title or service item token (weights A and
-    B of ``search.tokens``). Where the count equals the item's entries, every listing of the item
-    has the token: a search whose words such tokens satisfy matches the whole item, and reads its
-    facets from the kept counts (``database_cover``)."""
+    """How many entries of each service item carry each token of their vector (``search.tokens``,
+    every weight; migration 0009). Where the count equals the item's entries, every listing of the
+    item has the token: a search whose words such tokens satisfy matches the whole item, and reads
+    its facets from the kept counts; where it is missing, no listing of the item has the token, and
+    the row match need not look for it there (``database_cover``)."""
 
     # In byte order ("C", set by migration 0008 on PostgreSQL; SQLite has no such collation and
     # keeps nothing here), so a prefix (``survey:*``) is a range of the unique index.

@@ -252,12 +252,11 @@ class DatabaseBackend(TypingHelp, SearchBackend):
         if connection.vendor == "postgresql":
             if (match := self._match_tsquery(query)) is None:
                 return self._filtered_columns(entries, query)
-            if uncovered:  # the covered items' own tokens negated inside the GIN index
+            if uncovered:  # ``kept``: the tokens only covered items carry left out, their own negated
                 table = ListingIndexEntry._meta.db_table
-                matched = RawSQL(  # noqa: S611 - our table and fixed SQL; the tsquery is a parameter
-                    f'"{table}"."vector" @@ COALESCE(%s::tsquery && !!{database_cover.EXCLUDED}, %s::tsquery)',
-                    (match, match),
-                    output_field=BooleanField(),
+                kept, excluded = database_cover.KEPT, database_cover.EXCLUDED
+                matched = RawSQL(  # noqa: S611 - our table and fixed SQL, no parameter
+                    f'"{table}"."vector" @@ COALESCE({kept} && !!{excluded}, {kept})', (), output_field=BooleanField()
                 )
             else:
                 matched = Q(vector=LiteralTsQuery(match))

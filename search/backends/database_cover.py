@@ -10,14 +10,18 @@ So, in the search's one statement (one snapshot: the counts and the rows agree):
 - ``groups``: each service item (code and path, as the counts key it) with its entries' number and
   its ``cat`` tokens (``search.tokens.category_token`` of its code and of its path's codes: exactly
   the service item tokens its entries' vectors carry).
-- ``every``: the items in which every entry matches. ``ItemTokenCount`` says which title and
-  service item tokens every entry of an item carries (count = the item's entries); the search's
-  tsquery is evaluated against those tokens (only the tokens it names are read). Sound because our
-  tsqueries have only ``&``, ``|`` and prefixes: true of tokens every entry has, true of every entry.
+- ``every``: the items in which every entry matches. ``ItemTokenCount`` says how many entries of
+  an item carry each token (migration 0009: every token); where that is the item's entries, every
+  entry has it. The search's tsquery is evaluated against those tokens (only the tokens it names
+  are read). Sound because our tsqueries have only ``&``, ``|`` and prefixes: true of tokens every
+  entry has, true of every entry.
 - ``excluding``: the items' own tokens whose every entry (the item and everything under it) is in
   ``every``; ``covered``: the items those tokens find.
-- The row match runs with ``& !token`` for each of them, inside the GIN index, so covered items'
-  rows are never read for it; their facets come from the kept counts of the price and rating
+- ``kept``: the row match, for the other items. Each operand of the tsquery becomes the tokens it
+  matches that those items carry (``kept_tokens``): ``survey:*`` reads ``survey``'s listings, no
+  longer also those of ``surveying``, which only covered items carry. It runs with ``& !token``
+  for each covered item that carries a kept token, inside the GIN index, so covered items' rows
+  are never read for it; their facets come from the kept counts of the price and rating
   bands the filters take whole, plus, read row by row through an (item, price) or (item, rating)
   index, their rows in a band the filters cut (``partial``); their candidates for the page are the
   first rows of each item in the page's order (indexes on item and order, migration 0008), and
@@ -39,8 +43,11 @@ from ..tokens import category_token_sql, category_tokens_sql
 
 # A tsquery's operands as ``search.tokens`` writes them: a token, with ``:*`` when a prefix.
 _OPERAND = re.compile(r"([0-9a-z\u3400-\u9fff]+)(:\*)?")
-# The tsquery of the covered items' own tokens, NULL when there is none.
-EXCLUDED = "(SELECT string_agg(token, ' | ')::tsquery FROM excluding)"
+# The row match (``kept``): the search's tsquery with only the tokens listings of items not covered
+# carry, and the tsquery of the covered items' own tokens it must leave out (NULL when none).
+KEPT, EXCLUDED = "(SELECT match FROM kept)", "(SELECT excluded FROM kept)"
+# A token no vector carries (``search.tokens`` writes letters, digits and Chinese characters only).
+_NO_TOKEN = "'-'"  # noqa: S105 - a tsquery operand, not a secret
 
 
 def applies(query: SearchQuery) -> bool:
@@ -114,6 +121,7 @@ def cover_sql(match: str) -> tuple[str, list]:
     """The CTEs ``groups``, ``every``, ``excluding`` and ``covered`` (see the module) for the tsquery
     ``match``, and their parameters."""
     operands = _OPERAND.findall(match)
+    kept, kept_params = _kept_sql(match)
     exact = sorted({token for token, prefix in operands if not prefix})
     prefixes = sorted({token for token, prefix in operands if prefix})
     # The tokens the tsquery names, through the unique index (byte order: a prefix is a range).
@@ -143,8 +151,45 @@ def cover_sql(match: str) -> tuple[str, list]:
         covered AS MATERIALIZED (
             SELECT category_code, category_path FROM groups WHERE tokens && ARRAY(SELECT token FROM excluding)
         ),
+        kept_tokens AS MATERIALIZED (
+            SELECT DISTINCT t.token FROM {ItemTokenCount._meta.db_table} t WHERE ({named})
+            AND (t.category_code, t.category_path) NOT IN (SELECT category_code, category_path FROM covered)
+        ),
+        kept AS MATERIALIZED (
+            SELECT CASE WHEN EXISTS (SELECT FROM covered) THEN ({kept})::tsquery ELSE %s::tsquery END AS match,
+                (SELECT string_agg(e.token, ' | ')::tsquery FROM excluding e WHERE EXISTS (
+                    SELECT FROM groups g JOIN {ItemTokenCount._meta.db_table} t USING (category_code, category_path)
+                    WHERE e.token = ANY(g.tokens) AND t.token IN (SELECT token FROM kept_tokens)
+                )) AS excluded
+        ),
     """  # noqa: S608 - our tables' names and fixed SQL; the tokens and the tsquery are parameters
-    return sql, [exact, *(f"{prefix}%" for prefix in prefixes), match]
+    named_params = [exact, *(f"{prefix}%" for prefix in prefixes)]
+    return sql, [*named_params, match, *named_params, *kept_params, match]
+
+
+def _kept_sql(match: str) -> tuple[str, list]:
+    """SQL of the text of ``match`` with each operand (``survey:*``, ``cateia``) replaced by the
+    tokens it matches of ``kept_tokens``: those listings of items not covered carry, by
+    ``ItemTokenCount`` (every token of every entry, migration 0009). ``survey:*`` becomes
+    ``('survey')`` where only covered items carry ``surveying``, so the GIN index does not read
+    ``surveying``'s listings only to leave them out; an operand none of them carries becomes a
+    token no listing has. It matches the same rows of the items not covered: a row matches an
+    operand by a token of its own, which its item carries, and our tsqueries have only ``&``, ``|``
+    and prefixes. A covered item none of whose listings carries a kept token cannot match it either,
+    so its own token is left out of ``excluded`` (a negation the GIN index would read the item's
+    listings for). (Tokens need no quoting: see _NO_TOKEN.)"""
+    operands = list(dict.fromkeys(found.group(0) for found in _OPERAND.finditer(match)))
+    template = _OPERAND.sub(lambda found: f"<{operands.index(found.group(0))}>", match)
+    sql, params = "%s", [template]
+    for number, operand in enumerate(operands):
+        prefix = operand.endswith(":*")
+        tokens = "string_agg('''' || token || '''', ' | ')"
+        sql = (
+            f"replace({sql}, %s, (SELECT '(' || COALESCE({tokens}, %s) || ')'"  # noqa: S608 - fixed SQL
+            f" FROM kept_tokens WHERE token {'LIKE' if prefix else '='} %s))"
+        )
+        params += [f"<{number}>", _NO_TOKEN, operand.removesuffix(":*") + ("%" if prefix else "")]
+    return sql, params
 
 
 def counted_categories_sql(whole: Bands) -> tuple[str, list]:

@@ -8,6 +8,7 @@ behaviour suite checks against the documents), check which items are taken whole
 kept counts against counts made here from the documents."""
 
 import random
+import re
 from collections import Counter
 from decimal import Decimal
 
@@ -97,6 +98,14 @@ def excluded(query: SearchQuery) -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
+def kept(query: SearchQuery) -> tuple[str, str | None]:
+    """The row match's tsquery for the items not taken whole, and the item tokens it leaves out."""
+    sql, params = database_cover.cover_sql(DatabaseBackend()._match_tsquery(query))
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {sql} dummy AS (SELECT 1) SELECT match::text, excluded::text FROM kept", params)  # noqa: S608
+        return cursor.fetchone()
+
+
 @pytest.fixture
 def backend(settings):
     settings.SEARCH_BACKEND = "database"
@@ -175,14 +184,15 @@ def test_an_item_is_taken_whole_only_when_every_listing_under_it_matches(backend
     assert "cat" not in excluded(SearchQuery(q="listing"))
 
 
-def expected_tokens(docs) -> Counter:
-    """(code, path, token) -> listings, for the title and service item tokens (weights A and B)."""
+def expected_tokens(docs, weights=None) -> Counter:
+    """(code, path, token) -> listings, for every token of the documents' vectors (migration 0009),
+    or for those of ``weights`` (migration 0008: "AB")."""
     counted = Counter()
     for d in docs:
         path = "/" + "".join(f"{code}/" for code in d.category_path)
         for entry in vector_literal(d).split():
-            token, _, position = entry.rpartition(":")
-            if position in ("1A", "1B"):
+            token, _, position = entry.partition(":")  # "token:1A", or "token" for D and region tokens
+            if weights is None or (position and position[-1] in weights):
                 counted[(d.category_code, path, token)] += 1
     return counted
 
@@ -298,9 +308,10 @@ def test_the_bands_taken_whole_and_the_ranges_cut_split_every_filter_exactly(
 
 @POSTGRES
 @pytest.mark.django_db(transaction=True)
-def test_migration_0008_counts_the_listings_already_indexed(backend):
+def test_migrations_0008_and_0009_count_the_listings_already_indexed(backend):
     """Listings indexed before migration 0008 (and under 0007's triggers) are counted by it, and
-    going back to 0007 and forward again leaves the counts right."""
+    going back to 0007 and forward again leaves the counts right; back to 0008, the token counts
+    are its title and service item ones again, and forward to 0009 every token's."""
     rng = random.Random(80)  # noqa: S311
     docs = {n: doc(n, rng) for n in range(1, 31)}
     backend.index(docs.values())
@@ -319,4 +330,58 @@ def test_migration_0008_counts_the_listings_already_indexed(backend):
     assert backend.search(query).total == sum(
         1 for d in docs.values() if d.category_path[0] == "eia" and d.price is not None and d.price <= 20000
     )
+    executor = MigrationExecutor(connection)
+    executor.migrate([("search", "0008_item_token_counts")])
+    assert kept_tokens() == expected_tokens(docs.values(), weights="AB")
+    later = [doc(n, rng) for n in range(51, 61)]  # written under 0008's triggers
+    backend.index(later)
+    docs |= {d.listing_id: d for d in later}
+    assert kept_tokens() == expected_tokens(docs.values(), weights="AB")
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert kept_tokens() == expected_tokens(docs.values())
     backend.clear()
+
+
+@POSTGRES
+@pytest.mark.django_db
+@pytest.mark.usefixtures("empty_cache")
+def test_the_row_match_leaves_out_the_words_only_whole_items_carry(backend, monkeypatch):
+    """``survey:*`` matches ``survey`` and ``surveying``; every surveying listing carries
+    ``surveying`` (its service item's name), and so does every cost listing (a synonym), so both
+    items are taken whole. The row match for the rest then looks for ``survey`` only, and leaves out
+    only the item whose listings carry it too; the answer is the row-by-row one."""
+    surveying = {"category_code": "surveying", "category_path": ("surveying",), "category_name": "Surveying"}
+    cost = {
+        "category_code": "cost",
+        "category_path": ("cost",),
+        "category_name": "Cost",
+        "extra_terms": ("quantity surveying",),
+    }
+    eia = {"category_code": "eia", "category_path": ("eia",), "category_name": "Eia"}
+    titles = [
+        (surveying, "Topographic survey"),
+        (surveying, "Cadastral map"),
+        (surveying, "Land plot"),
+        (cost, "Bill of quantities"),
+        (cost, "Final account"),
+        (eia, "Foundation survey"),
+        (eia, "Soil report"),
+    ]
+    backend.index(
+        ListingDocument(listing_id=n, title=title, price=Decimal(1000 * n), **fields)
+        for n, (fields, title) in enumerate(titles, start=1)
+    )
+    assert excluded(SearchQuery(q="surv")) == {"catsurveying", "catcost"}
+    assert kept(SearchQuery(q="surv")) == ("'survey'", "'catsurveying'")
+    # No listing of an item not taken whole carries the word: the row match is for a token none has.
+    match, left_out = kept(SearchQuery(q="surveying"))  # surveying:* | catsurveying
+    assert (set(re.findall(r"'([^']*)'", match)), left_out) == ({"-"}, None)
+    # Nothing taken whole: the search's own tsquery.
+    assert kept(SearchQuery(q="soil")) == ("'soil':*", None)
+    for asked in ("surv", "surveying", "soil", "survey map", "surveying foundation"):
+        for sort in ("relevance", "price_asc"):
+            query = SearchQuery(q=asked, sort=sort)
+            assert answer(cold(backend, query)) == answer(by_rows(backend, query, monkeypatch)), (asked, sort)
+    assert cold(backend, SearchQuery(q="surv")).total == 6
+    assert cold(backend, SearchQuery(q="surveying")).total == 5
