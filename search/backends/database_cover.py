@@ -226,8 +226,8 @@ def hits_sql(matched: tuple[str, list], columns: list[str], query: SearchQuery, 
     the filters cut, counted but not paged (``pool_sql`` reads their candidates)."""
     sql, params = f"SELECT *, true AS paged FROM ({matched[0]}) matched", list(matched[1])  # noqa: S608
     if (partial := whole.partial) is not None:
-        select, select_params = _select(columns, rank)
-        filters, filter_params = _filters(query, checked=False)
+        select, select_params = select_sql(columns, rank)
+        filters, filter_params = filters_sql(query, checked=False)
         sql += (
             f" UNION ALL SELECT {select}, false FROM {ListingIndexEntry._meta.db_table}"  # noqa: S608
             " WHERE (category_code, category_path) IN (SELECT category_code, category_path FROM covered)"
@@ -245,8 +245,8 @@ def pool_sql(columns: list[str], query: SearchQuery, order: str, rank, named=Non
     (``+ 0``: an index on the price would have every row of the item read and ranked).
     With ``named`` (best match: SQL and parameters true of a row whose item the query names,
     ranked first), only named rows when ``filled_sql`` says they fill the page."""
-    select, params = _select(columns, rank)
-    filters, filter_params = _filters(query, checked=True)
+    select, params = select_sql(columns, rank)
+    filters, filter_params = filters_sql(query, checked=True)
     reached, reached_params = "", []
     if named is not None:
         reached = f" AND (NOT (SELECT yes FROM filled) OR {named[0]})"  # noqa: S608 - fixed SQL
@@ -275,22 +275,28 @@ def filled_sql(query: SearchQuery, whole: Bands, named: tuple[str, list]) -> tup
     )
 
 
-def _select(columns: list[str], rank: tuple[str, list]) -> tuple[str, list]:
+def select_sql(columns: list[str], rank: tuple[str, list]) -> tuple[str, list]:
     """``columns`` of an entry row, ``score`` being ``rank`` (SQL and parameters)."""
     names = [f"{rank[0]} AS score" if column == "score" else column for column in columns]
     return ", ".join(names), (list(rank[1]) if "score" in columns else [])
 
 
-def _filters(query: SearchQuery, *, checked: bool) -> tuple[str, list]:
-    """The price and rating filters (the only column filters ``applies`` admits) as ``AND ...``."""
+def filters_sql(query: SearchQuery, *, checked: bool) -> tuple[str, list]:
+    """The filters on an entry's own columns as ``AND ...``, as ``DatabaseBackend._filtered_columns``
+    makes them. ``checked``: each column ``+ 0``, so the planner checks it on the rows a match or an
+    (item, order) index gives instead of ANDing in a bitmap of, say, half the table's prices."""
+    plus = " + 0" if checked else ""
     sql, params = "", []
-    if query.price_min is not None:
-        sql += f" AND price{' + 0' if checked else ''} >= %s"
-        params.append(query.price_min)
-    if query.price_max is not None:
-        sql += f" AND price{' + 0' if checked else ''} <= %s"
-        params.append(query.price_max)
-    if query.rating_min is not None:
-        sql += f" AND rating{' + 0' if checked else ''} >= %s"
-        params.append(float(query.rating_min))
+    for column, operator, value in (
+        ("price", ">=", query.price_min),
+        ("price", "<=", query.price_max),
+        ("rating", ">=", None if query.rating_min is None else float(query.rating_min)),
+        ("service_days", "<=", query.max_days),
+    ):
+        if value is not None:
+            sql += f" AND {column}{plus} {operator} %s"
+            params.append(value)
+    if query.certified is not None:
+        sql += " AND certified = %s"
+        params.append(query.certified)
     return sql, params
