@@ -62,6 +62,7 @@ def tables_named(sql: str) -> frozenset[str]:
 
 
 _CTE_WRITE = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
+_CTE_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "MERGE")
 
 
 def _writes(sql: str) -> bool:
@@ -70,7 +71,10 @@ def _writes(sql: str) -> bool:
     if verb == "PRAGMA":
         return "=" in sql  # SQLite: reading a pragma is a read, setting one is connection state
     if verb == "WITH":
-        return _CTE_WRITE.search(sql) is not None
+        # The verbs looked for as plain text first: the case-blind word search alone took 0.45 ms
+        # over the search's 8 kB statement, which names none of them.
+        upper = sql.upper()
+        return any(word in upper for word in _CTE_WRITE_VERBS) and _CTE_WRITE.search(sql) is not None
     return verb not in _READ_ONLY
 
 

@@ -38,6 +38,8 @@ def _tokens(*tables):
         ("REFRESH MATERIALIZED VIEW some_view", True),
         ("WITH x AS (SELECT 1) SELECT * FROM x", False),
         ("WITH gone AS (DELETE FROM accounts_user RETURNING id) SELECT count(*) FROM gone", True),
+        ("with changed as (update accounts_user set first_name = 'a' returning id) select 1", True),
+        ('WITH x AS (SELECT "updated_at", "merged" FROM t) SELECT * FROM x', False),  # verbs inside words
         ("PRAGMA foreign_keys = ON", True),
         ("VACUUM", True),  # not known to be harmless: treated as a write
     ],
