@@ -118,8 +118,8 @@ def bands(query: SearchQuery) -> Bands:
 
 
 def cover_sql(match: str) -> tuple[str, list]:
-    """The CTEs ``groups``, ``every``, ``excluding`` and ``covered`` (see the module) for the tsquery
-    ``match``, and their parameters."""
+    """The CTEs ``groups``, ``every``, ``excluding``, ``covered``, ``kept_tokens`` and ``kept`` (see
+    the module) for the tsquery ``match``, and their parameters."""
     operands = _OPERAND.findall(match)
     kept, kept_params = _kept_sql(match)
     exact = sorted({token for token, prefix in operands if not prefix})
@@ -181,9 +181,9 @@ def _kept_sql(match: str) -> tuple[str, list]:
     operands = list(dict.fromkeys(found.group(0) for found in _OPERAND.finditer(match)))
     template = _OPERAND.sub(lambda found: f"<{operands.index(found.group(0))}>", match)
     sql, params = "%s", [template]
+    tokens = "string_agg('''' || token || '''', ' | ')"
     for number, operand in enumerate(operands):
         prefix = operand.endswith(":*")
-        tokens = "string_agg('''' || token || '''', ' | ')"
         sql = (
             f"replace({sql}, %s, (SELECT '(' || COALESCE({tokens}, %s) || ')'"  # noqa: S608 - fixed SQL
             f" FROM kept_tokens WHERE token {'LIKE' if prefix else '='} %s))"
