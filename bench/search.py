@@ -4,7 +4,8 @@
 
 Creates its own PostgreSQL database (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/ow_search_bench), migrates the search app, loads synthetic
-bilingual listings through the backend's bulk index path (printing the throughput), runs a
+bilingual listings through the backend's bulk index path (printing the throughput), settles the
+tables as a rebuild does (``DatabaseBackend.settle``: VACUUM ANALYZE), runs a
 fixed mix of queries with facets through both, prints p50/p95 side by side with the ratio, and
 drops the database again. Each query is timed cold (its cached answer removed first: asked for the
 first time since the index changed) and repeated (answered from the per-index-version cache). A

@@ -187,10 +187,11 @@ class DatabaseBackend(TypingHelp, SearchBackend):
         SQLite, or inside a transaction (VACUUM cannot)."""
         if connection.vendor != "postgresql" or connection.in_atomic_block:
             return False
-        models = (ListingIndexEntry, ListingIndexText, CategoryFacetCount, ProvinceFacetCount, ProvinceBandCount)
-        tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in (*models, ItemTokenCount))
+        kept = (CategoryFacetCount, ProvinceFacetCount, ProvinceBandCount, ItemTokenCount)
+        tables = (ListingIndexEntry, ListingIndexText, *kept)
+        names = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in tables)
         with connection.cursor() as cursor:
-            cursor.execute(f"VACUUM (ANALYZE) {tables}")
+            cursor.execute(f"VACUUM (ANALYZE) {names}")
         return True
 
     # --- reading ------------------------------------------------------------------------------
