@@ -187,8 +187,8 @@ class DatabaseBackend(TypingHelp, SearchBackend):
         SQLite, or inside a transaction (VACUUM cannot)."""
         if connection.vendor != "postgresql" or connection.in_atomic_block:
             return False
-        kept = (CategoryFacetCount, ProvinceFacetCount, ProvinceBandCount, ItemTokenCount)
-        tables = (ListingIndexEntry, ListingIndexText, *kept)
+        counts = (CategoryFacetCount, ProvinceFacetCount, ProvinceBandCount, ItemTokenCount)
+        tables = (ListingIndexEntry, ListingIndexText, *counts)
         names = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in tables)
         with connection.cursor() as cursor:
             cursor.execute(f"VACUUM (ANALYZE) {names}")
@@ -246,20 +246,13 @@ class DatabaseBackend(TypingHelp, SearchBackend):
         return condition
 
     def filtered(self, query: SearchQuery) -> QuerySet:
-        """The entries ``query`` matches (on PostgreSQL, ``_matched_sql`` writes the same out)."""
+        """The entries ``query`` matches: on SQLite, and on PostgreSQL for the page of a search with
+        no words (the search statement's row match is ``_matched_sql``, the same written out)."""
         entries = ListingIndexEntry.objects.defer("vector")
         if connection.vendor == "postgresql":
-            if (match := self._match_tsquery(query)) is None:
-                return self._filtered_columns(entries, query)
-            # The GIN match picks the rows; the column filters are checked on the rows it fetches
-            # (``+ 0`` keeps the planner from ANDing in a bitmap of, say, half the table's prices,
-            # which cost as much as the whole match on 100,000 listings).
-            entries = entries.filter(vector=LiteralTsQuery(match)).alias(
-                price_checked=F("price") + Value(0),
-                rating_checked=F("rating") + Value(0.0),
-                service_days_checked=F("service_days") + Value(0),
-            )
-            return self._filtered_columns(entries, query, suffix="_checked")
+            if (match := self._match_tsquery(query)) is not None:
+                entries = entries.filter(vector=LiteralTsQuery(match))
+            return self._filtered_columns(entries, query)
         if query.terms:
             entries = entries.filter(self._text_filter(query))
         if query.category:
@@ -299,16 +292,16 @@ class DatabaseBackend(TypingHelp, SearchBackend):
         )
 
     @staticmethod
-    def _filtered_columns(entries: QuerySet, query: SearchQuery, *, suffix: str = "") -> QuerySet:
-        """The filters on the entry's own columns (or on their ``suffix`` aliases)."""
+    def _filtered_columns(entries: QuerySet, query: SearchQuery) -> QuerySet:
+        """The filters on the entry's own columns (``database_cover.filters_sql`` in SQL)."""
         if query.price_min is not None:
-            entries = entries.filter(**{f"price{suffix}__gte": query.price_min})
+            entries = entries.filter(price__gte=query.price_min)
         if query.price_max is not None:
-            entries = entries.filter(**{f"price{suffix}__lte": query.price_max})
+            entries = entries.filter(price__lte=query.price_max)
         if query.rating_min is not None:
-            entries = entries.filter(**{f"rating{suffix}__gte": float(query.rating_min)})
+            entries = entries.filter(rating__gte=float(query.rating_min))
         if query.max_days is not None:
-            entries = entries.filter(**{f"service_days{suffix}__lte": query.max_days})
+            entries = entries.filter(service_days__lte=query.max_days)
         if query.certified is not None:
             entries = entries.filter(certified=query.certified)
         return entries

@@ -47,7 +47,6 @@ COUNT = """
 """
 
 
-
 def counting_function(count: str, tables: tuple[str, ...], *, create: str = "CREATE FUNCTION") -> str:
     """The trigger function: a new index version, then ``count`` (a template taking ``sign`` and
     ``rows``) over the deleted and inserted rows, keeping ``tables`` free of zero counts (and
