@@ -269,13 +269,16 @@ class DatabaseBackend(TypingHelp, SearchBackend):
             entries = entries.filter(Exists(served.filter(entry=OuterRef("pk"))))
         return self._filtered_columns(entries, query)
 
-    def _matched_sql(self, query: SearchQuery, columns: list[str], *, uncovered: bool) -> tuple[str, list]:
-        """PostgreSQL: ``columns`` (``score``: ``_rank_sql``) of the entries ``filtered`` gives, as SQL
-        and parameters (written out: building and compiling the queryset took 0.7 ms a search). With
-        ``uncovered``, in a statement holding ``database_cover.cover_sql``'s CTEs, only those of the
-        items not taken whole: ``kept``, the tokens only covered items carry left out and the
-        covered items that carry a kept one negated, inside the GIN index."""
-        select, params = database_cover.select_sql(columns, self._rank_sql(query))
+    def _matched_sql(
+        self, query: SearchQuery, columns: list[str], *, uncovered: bool, rank: tuple[str, list] | None = None
+    ) -> tuple[str, list]:
+        """PostgreSQL: ``columns`` (``score``: ``rank``, by default ``_rank_sql``) of the entries
+        ``filtered`` gives, as SQL and parameters (written out: building and compiling the queryset
+        took 0.7 ms a search). With ``uncovered``, in a statement holding
+        ``database_cover.cover_sql``'s CTEs, only those of the items not taken whole: ``kept``, the
+        tokens only covered items carry left out and the covered items that carry a kept one
+        negated, inside the GIN index."""
+        select, params = database_cover.select_sql(columns, rank or self._rank_sql(query))
         match = self._match_tsquery(query)
         if match is None:
             where, where_params = "true", []
@@ -443,24 +446,31 @@ class DatabaseBackend(TypingHelp, SearchBackend):
             split = database_cover.bands(query)
             covered_sql, covered_params = database_cover.cover_sql(self._match_tsquery(query))
             rank = self._rank_sql(query)  # a covered item's rows rank as the others
-            matched = self._matched_sql(query, columns, uncovered=True)
-            hits_sql, hits_params = database_cover.hits_sql(matched, columns, query, split, rank)
+            named_rows = (f"({named})", named_params) if ranked else None
+            # Every item's names (``groups``: a few dozen index reads) come before the hits, so
+            # that whether the named items fill the page is known before any row is read.
+            early = [f"names AS MATERIALIZED ({item_names_sql('groups')})"]
+            early_params, matched_rank = [], None
+            if named_rows:  # whether the named items fill the page, read by ``pool``
+                filled, early_params = database_cover.filled_sql(query, split, named_rows)
+                early.append(filled)
+                # then no other item's row can reach the page: such rows go unranked
+                matched_rank = database_cover.unless_filled(rank, named_rows)
+            matched = self._matched_sql(query, columns, uncovered=True, rank=matched_rank)
+            hits_sql, hits_params = database_cover.hits_sql(matched, columns, query, split)
             counted_categories, counted_categories_params = database_cover.counted_categories_sql(split)
             counted_provinces, counted_provinces_params = database_cover.counted_provinces_sql(split)
             # the same order but for the named item, the same for all of one item's rows
             group_order = order if not ranked else f"{self._TIER_SQL} DESC, score DESC, " + self._BEST_RATED_SQL
-            named_rows = (f"({named})", named_params) if ranked else None
             pool, pool_params = database_cover.pool_sql(columns, query, group_order, rank, named=named_rows)
-            filled, filled_params = ("", [])
-            if named_rows:  # whether the named items fill the page, read by ``pool``
-                filled, filled_params = database_cover.filled_sql(query, split, named_rows)
+            late = []
         else:
-            covered_sql, covered_params = "", []
+            covered_sql, covered_params, early, early_params = "", [], [], []
             hits_sql, hits_params = self._matched_sql(query, columns, uncovered=False)
             counted_categories, counted_categories_params = "", []
             counted_provinces, counted_provinces_params = "", []
             pool, pool_params = "hits", []
-            filled, filled_params = "", []
+            late = [f"names AS MATERIALIZED ({item_names_sql('categories')})"]  # of the items hit
         # Only fixed SQL fragments of this module are interpolated; every value is a parameter.
         # The category facet is grouped by price band and rating band too (small integers kept on
         # the entry: comparing every hit's price and rating with the bands cost more than the match
@@ -470,14 +480,13 @@ class DatabaseBackend(TypingHelp, SearchBackend):
         # unnest in the select list: as a LATERAL function scan it filled a tuplestore per set
         # (0.4 ms more for the 1,660 hits of survey&price_max=20000).
         sql = f"""
-            WITH {covered_sql}
+            WITH {covered_sql}{"".join(cte + "," for cte in early)}
             hits AS MATERIALIZED ({hits_sql}),
             categories AS MATERIALIZED (
                 SELECT category_code, price_band, rating_band, COUNT(*) AS n
                 FROM hits GROUP BY category_code, price_band, rating_band
                 {counted_categories}
-            ),
-            names AS MATERIALIZED ({item_names_sql("categories")}){filled}
+            ){"".join("," + cte for cte in late)}
             SELECT 'c', category_code, category_name, category_name_zh,
                 {category_facet_sql("categories", ", 0.0::float8")}
             UNION ALL
@@ -492,7 +501,7 @@ class DatabaseBackend(TypingHelp, SearchBackend):
             SELECT 'p', page.id::text, '', '', row_number() OVER (), NULL, NULL, page.score
             FROM (SELECT id, {score} AS score FROM {pool} ORDER BY {order} LIMIT %s OFFSET %s) page
         """  # noqa: S608
-        params = (*covered_params, *hits_params, *counted_categories_params, *filled_params, *counted_provinces_params)
+        params = (*covered_params, *early_params, *hits_params, *counted_categories_params, *counted_provinces_params)
         cursor.execute(sql, (*params, *pool_params, *named_params, query.page_size, query.offset))
         rows = cursor.fetchall()
         categories, provinces = facet_rows(

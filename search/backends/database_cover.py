@@ -48,6 +48,8 @@ _OPERAND = re.compile(r"([0-9a-z\u3400-\u9fff]+)(:\*)?")
 KEPT, EXCLUDED = "(SELECT match FROM kept)", "(SELECT excluded FROM kept)"
 # A token no vector carries (``search.tokens`` writes letters, digits and Chinese characters only).
 _NO_TOKEN = "'-'"  # noqa: S105 - a tsquery operand, not a secret
+# The score of a row that cannot reach the page (``ts_rank`` is float4, scaled by a float8).
+UNRANKED = "0.0::float8"
 
 
 def applies(query: SearchQuery) -> bool:
@@ -220,13 +222,13 @@ def counted_provinces_sql(whole: Bands) -> tuple[str, list]:
     )
 
 
-def hits_sql(matched: tuple[str, list], columns: list[str], query: SearchQuery, whole: Bands, rank) -> tuple[str, list]:
+def hits_sql(matched: tuple[str, list], columns: list[str], query: SearchQuery, whole: Bands) -> tuple[str, list]:
     """The rows aggregated for facets: ``matched`` (the match of the items not covered, selecting
     ``columns``) marked ``paged``, as the page's candidates; and the covered items' rows in a band
-    the filters cut, counted but not paged (``pool_sql`` reads their candidates)."""
+    the filters cut, counted but not paged (``pool_sql`` reads their candidates), so not ranked."""
     sql, params = f"SELECT *, true AS paged FROM ({matched[0]}) matched", list(matched[1])  # noqa: S608
     if (partial := whole.partial) is not None:
-        select, select_params = select_sql(columns, rank)
+        select, select_params = select_sql(columns, (UNRANKED, []))
         filters, filter_params = filters_sql(query, checked=False)
         sql += (
             f" UNION ALL SELECT {select}, false FROM {ListingIndexEntry._meta.db_table}"  # noqa: S608
@@ -264,14 +266,25 @@ def pool_sql(columns: list[str], query: SearchQuery, order: str, rank, named=Non
 
 
 def filled_sql(query: SearchQuery, whole: Bands, named: tuple[str, list]) -> tuple[str, list]:
-    """The CTE ``filled`` (after a comma): whether the covered items the query names (``named``: SQL about a row's
+    """The CTE ``filled``: whether the covered items the query names (``named``: SQL about a row's
     ``category_code``) fill the page by their whole bands alone. Best match ranks named items
-    first, so then no other row can reach the page, and none is ranked for it."""
+    first, so then no other row can reach the page, and none is ranked for it (``unless_filled``)."""
     return (
-        f", filled AS MATERIALIZED (SELECT COALESCE(SUM(n), 0) >= %s AS yes FROM {CategoryFacetCount._meta.db_table}"  # noqa: S608
+        f"filled AS MATERIALIZED (SELECT COALESCE(SUM(n), 0) >= %s AS yes FROM {CategoryFacetCount._meta.db_table}"  # noqa: S608
         " JOIN covered USING (category_code, category_path)"
         f" WHERE price_band = ANY(%s) AND rating_band = ANY(%s) AND ({named[0]}))",
         [query.offset + query.page_size, list(whole.prices), list(whole.ratings), *named[1]],
+    )
+
+
+def unless_filled(rank: tuple[str, list], named: tuple[str, list]) -> tuple[str, list]:
+    """``rank`` (SQL and parameters of a row's score) but ``UNRANKED`` where ``filled`` says the named
+    items fill the page and the row's item is not named (``named``): a row that cannot reach the
+    page (``pool_sql`` leaves it out) is not ranked. For ``survey``'s 1,660 hits of other items,
+    0.7 ms of ``ts_rank``."""
+    return (
+        f"CASE WHEN (SELECT yes FROM filled) AND NOT {named[0]} THEN {UNRANKED} ELSE {rank[0]} END",  # noqa: S608 - fixed SQL
+        [*named[1], *rank[1]],
     )
 
 
