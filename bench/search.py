@@ -234,20 +234,14 @@ def naive_search(query, page_size=20):
 def machine_speed(connection, runs=7):
     """A line saying how fast this machine is, so figures from different machines can be compared:
     a fixed pure-Python loop and a fixed PostgreSQL row scan (the 14,622 rows `survey` matches
-    before filters, with the search's planner settings), each the median of ``runs``. The same code
-    has measured twice as slow on one machine as on another, so compare these first."""
-    from django.db import transaction
-
-    from search.backends.database import PLANNER_SETTINGS
-
+    before filters, with the planner settings every connection has), each the median of ``runs``.
+    The same code has measured twice as slow on one machine as on another, so compare these first."""
     python, scan = [], []
     for _ in range(runs):
         t = time.perf_counter()
         sum(i * i for i in range(300_000))
         python.append((time.perf_counter() - t) * 1000)
-        with transaction.atomic(), connection.cursor() as cursor:
-            for name, value in PLANNER_SETTINGS.items():
-                cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+        with connection.cursor() as cursor:
             t = time.perf_counter()
             cursor.execute(
                 "SELECT count(*), sum(price_band) FROM search_listingindexentry"

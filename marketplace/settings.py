@@ -184,6 +184,26 @@ if env.str("DATABASE_REPLICA_URL", default=""):
     DATABASE_ROUTERS = ["marketplace.core.replicas.ReplicaRouter"]
     # Inside the deferred-work middleware: which of the request's reads may go to the replica.
     MIDDLEWARE.insert(1, "marketplace.core.replicas.ReplicaMiddleware")
+# PostgreSQL: planner settings for every connection, given as it opens (libpq ``options``: no
+# round trip). The index's pages are in memory, so a random read costs about a sequential one
+# (random_page_cost; the default 4.0 made the search scan the whole table instead of its GIN
+# index); on two cores parallel workers cost more to start than they save on a web request's
+# statements. plan_cache_mode applies to prepared statements only, which Django's default
+# client-side binding never makes: the search's statement is prepared (search/backends/database.py)
+# and its generic plan kept, so it is planned once per connection, not on every search.
+# DATABASE_PREPARE_THRESHOLD=none turns preparing off (PgBouncer before 1.21 in transaction mode).
+POSTGRES_PLANNER_SETTINGS = {
+    "random_page_cost": "1.1",
+    "max_parallel_workers_per_gather": "0",
+    "plan_cache_mode": "force_generic_plan",
+}
+_prepare_threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="0")
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        _options = _database.setdefault("OPTIONS", {})
+        _options.setdefault("options", " ".join(f"-c {name}={v}" for name, v in POSTGRES_PLANNER_SETTINGS.items()))
+        # Only cursors binding on the server prepare (the search's); None: never.
+        _options.setdefault("prepare_threshold", None if _prepare_threshold == "none" else int(_prepare_threshold))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

@@ -83,12 +83,6 @@ from .database_rows import (
 # Text weights on SQLite: a word in the title beats one in the description. (A query that names
 # the service item puts that item's listings first through a sort key of its own.)
 TITLE_WEIGHT, TEXT_WEIGHT = 10, 1
-# Set per search on PostgreSQL (EXPLAIN ANALYZE on 100,000 listings, bench/search.py): the
-# index's pages are in memory, so a random read costs about a sequential one and the GIN bitmap
-# scan beats the sequential scan of the whole table the default 4.0 picks for broad matches
-# (measured when the vector lived on the text table: 20-40 ms against 90 ms);
-# parallel workers cost more to start than they save on searches this size, on two cores.
-PLANNER_SETTINGS = {"random_page_cost": "1.1", "max_parallel_workers_per_gather": "0"}
 # Documents sorted together into storage order by one ``index`` call (memory: a few MB).
 SORT_CHUNK = 10_000
 # Filter-only facet counts are cached under the index version token; this only bounds memory.
@@ -377,18 +371,11 @@ class DatabaseBackend(TypingHelp, SearchBackend):
     _TIER_SQL = "grade_tier"
 
     def _search_postgresql(self, query: SearchQuery) -> SearchResult:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                # Planner settings for this search only, and the index version token, in one round
-                # trip. A search writes nothing, so its transaction (or its savepoint, inside a
-                # request's) is rolled back at the end, and the settings with it.
-                settings_sql = "".join(f"set_config('{name}', %s, true), " for name in PLANNER_SETTINGS)
-                version_sql = f"SELECT token FROM {IndexVersion._meta.db_table} WHERE id = 1"  # noqa: S608 - our table
-                cursor.execute(f"SELECT {settings_sql}({version_sql})", list(PLANNER_SETTINGS.values()))
-                token = cursor.fetchone()[-1]
-                result = self._search_planned(query, cursor, token)
-            transaction.set_rollback(True)
-        return result
+        # Planner settings come with the connection (settings.POSTGRES_PLANNER_SETTINGS).
+        with _prepared_cursor() as cursor:
+            cursor.execute(f"SELECT token FROM {IndexVersion._meta.db_table} WHERE id = 1")  # noqa: S608 - our table
+            row = cursor.fetchone()
+            return self._search_planned(query, cursor, row[0] if row else None)
 
     def _search_planned(self, query: SearchQuery, cursor, token: str | None) -> SearchResult:
         # The same search on the same index gives the same answer: kept per index version (any
@@ -547,7 +534,7 @@ class DatabaseBackend(TypingHelp, SearchBackend):
     def _documents(page_sql: str, params, scores: dict[int, float | None]) -> list[tuple[int, Hit]]:
         """The hits of ``page_sql``'s entry ids (with ``scores`` by id), in its order, each with its
         entry's id; an id no longer in the index is left out."""
-        with connection.cursor() as cursor:
+        with _prepared_cursor() as cursor:
             cursor.execute(documents_sql(page_sql), params)
             rows = cursor.fetchall()
         return [(row[0], Hit(document_from_row(row), float(scores.get(row[0]) or 0))) for row in rows]
@@ -583,3 +570,22 @@ def _price_band(low, high) -> Q:
     if high is not None:
         condition &= Q(price__lt=high)
     return condition
+
+
+def _prepared_cursor():
+    """PostgreSQL: a cursor binding parameters on the server, whose statements psycopg prepares
+    (the connection's ``prepare_threshold``, settings.py). Django's default cursor binds on the
+    client, sending each statement with its values written in, to be planned anew: 1.2-1.9 ms of
+    the search statement's 4-9. Prepared under the connection's ``plan_cache_mode``, a statement
+    is planned once per connection and shape (its words and filters are parameters). psycopg
+    forgets its prepared statements on any rollback, so a search runs in no transaction of its own.
+
+    Where statements are logged (DEBUG, or a test capturing them), Django's own cursor: it records
+    each statement with its values, which it cannot do for a prepared one."""
+    if connection.queries_logged:
+        return connection.cursor()
+    from django.db.backends.postgresql.base import ServerBindingCursor  # psycopg 3, PostgreSQL only
+
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    return connection.make_cursor(ServerBindingCursor(connection.connection))

@@ -126,8 +126,10 @@ def cover_sql(match: str) -> tuple[str, list]:
     kept, kept_params = _kept_sql(match)
     exact = sorted({token for token, prefix in operands if not prefix})
     prefixes = sorted({token for token, prefix in operands if prefix})
-    # The tokens the tsquery names, through the unique index (byte order: a prefix is a range).
-    named = " OR ".join(["t.token = ANY(%s)"] + ["t.token LIKE %s"] * len(prefixes))
+    # The tokens the tsquery names, through the unique index: in byte order (the token's collation
+    # is "C") a prefix is a range, written out so that a prepared statement's plan, made before
+    # the prefix is known, reads it from the index as well.
+    named = " OR ".join(["t.token = ANY(%s)"] + ["(t.token >= %s AND t.token < %s)"] * len(prefixes))
     sql = f"""
         groups AS MATERIALIZED (
             SELECT category_code, category_path, SUM(n) AS total,
@@ -165,8 +167,16 @@ def cover_sql(match: str) -> tuple[str, list]:
                 )) AS excluded
         ),
     """  # noqa: S608 - our tables' names and fixed SQL; the tokens and the tsquery are parameters
-    named_params = [exact, *(f"{prefix}%" for prefix in prefixes)]
+    named_params = [exact, *(bound for prefix in prefixes for bound in (prefix, _after_prefix(prefix)))]
     return sql, [*named_params, match, *named_params, *kept_params, match]
+
+
+def _after_prefix(prefix: str) -> str:
+    """The least string after every string starting with ``prefix``, in code point order (which is
+    the byte order of the "C" collation): the prefix with its last character's successor.
+    ``search.tokens`` writes only letters, digits and Chinese characters, none of them the last
+    code point."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def _kept_sql(match: str) -> tuple[str, list]:

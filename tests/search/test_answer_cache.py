@@ -37,7 +37,7 @@ def test_the_same_search_again_is_the_same_answer_from_the_cache(listing):
         again = ask(q="survey")
     assert summary(again) == summary(first)
     assert first.total == 2
-    # the index version, the planner settings around it, and the page's rows: no match is run again
+    # the index version and the page's rows: no match is run again
     assert not any("@@" in query["sql"] for query in queries.captured_queries)
     provinces = dict((v.value, v.count) for v in first.facets["region"].values)
     assert provinces == {"440000": 2, "610000": 1}  # a listing serving two provinces counts in each

@@ -1,15 +1,19 @@
-"""PostgreSQL: how a search reads. It sets planner settings for itself and rolls its own transaction
-(or savepoint) back, so neither the settings nor the rollback reach the caller's work; its page's
-documents are read as plain rows, and must be the documents the index wrote."""
+"""PostgreSQL: how a search reads. Its planner settings come with the connection; its statement is
+prepared, planned once per connection, and survives the rollbacks around it; it opens no
+transaction, so it never touches the caller's work; its page's documents are read as plain rows,
+and must be the documents the index wrote."""
 
 from dataclasses import asdict
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
-from search.backends.database import PLANNER_SETTINGS, DatabaseBackend
+from search.backends.database import DatabaseBackend
 from search.backends.database_rows import document_from_entry
 from search.documents import ListingDocument
 from search.models import ListingIndexEntry
@@ -60,21 +64,58 @@ def full_document(listing_id: int, **changes) -> ListingDocument:
 
 def settings_now() -> dict:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(f"current_setting('{name}')" for name in PLANNER_SETTINGS))
-        return dict(zip(PLANNER_SETTINGS, cursor.fetchone(), strict=True))
+        names = settings.POSTGRES_PLANNER_SETTINGS
+        cursor.execute("SELECT " + ", ".join(f"current_setting('{name}')" for name in names))
+        return dict(zip(names, cursor.fetchone(), strict=True))
+
+
+def answer(result) -> tuple:
+    return result.total, [(hit.document, round(hit.score, 6)) for hit in result.hits], result.facets
+
+
+def prepared_plans() -> dict[str, tuple[int, int]]:
+    """The search statements prepared on this connection: (generic plans, custom plans) each."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE '%hits AS MATERIALIZED%'"
+        )
+        return {statement: (generic, custom) for statement, generic, custom in cursor.fetchall()}
+
+
+@pytest.mark.django_db
+def test_every_connection_carries_the_planner_settings():
+    """Given as the connection opens (no statement of their own), so a search needs no round trip
+    and no transaction to set them."""
+    assert settings_now() == settings.POSTGRES_PLANNER_SETTINGS
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_search_leaves_the_planner_settings_as_it_found_them(backend):
-    backend.index([full_document(1)])
-    before = settings_now()
-    assert before != PLANNER_SETTINGS  # else this test could not tell
-    backend.search(SearchQuery(q="survey"))  # outside any transaction: its own, rolled back
-    assert settings_now() == before
-    with transaction.atomic():  # inside a request's transaction: its savepoint, rolled back
-        backend.search(SearchQuery(q="survey"))
-        backend.search(SearchQuery())
-        assert settings_now() == before
+def test_a_search_statement_is_planned_once_per_connection(backend):
+    """Other words and values of the same shape reuse the prepared statement's generic plan, also
+    after rollbacks on the connection (psycopg then prepares it again) and outside any transaction;
+    the answers are the ones the unprepared statement gives."""
+    backend.index([full_document(1), full_document(2, title="Cadastral survey", price=Decimal("900"))])
+    connection.close()  # a new connection: nothing prepared yet
+    asked = [SearchQuery(q=q, price_max=Decimal(m)) for q, m in (("topographic", "20000"), ("cadastral", "30000"))]
+
+    def cold(query):  # asked for the first time on this index: no answer kept
+        cache.clear()
+        return backend.search(query)
+
+    answers = [cold(query) for query in asked * 2]
+    assert [answer.total for answer in answers] == [2, 1, 2, 1]
+    plans = prepared_plans()
+    assert len(plans) == 1, plans  # one statement for both: the words and the price are parameters
+    assert list(plans.values()) == [(4, 0)]  # four searches, planned once, never again
+    with transaction.atomic():
+        sid = transaction.savepoint()
+        cold(asked[0])
+        transaction.savepoint_rollback(sid)  # psycopg forgets what it prepared, and says so
+        assert answer(cold(asked[1])) == answer(answers[1])
+    assert answer(cold(asked[0])) == answer(answers[0])  # and outside the transaction again
+    with CaptureQueriesContext(connection):  # statements logged: Django's cursor, nothing prepared
+        assert [answer(cold(query)) for query in asked] == [answer(a) for a in answers[:2]]
 
 
 @pytest.mark.django_db(transaction=True)
