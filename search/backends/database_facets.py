@@ -35,19 +35,29 @@ def counted_facets(cursor, category: str = "") -> tuple[list[dict], list[dict]]:
     item's names from one of its entries."""
     # The page depends on the entries these counts follow, whoever wrote them.
     table_versions.note_read(ListingIndexEntry)
-    # As DatabaseBackend.filtered matches a service item on PostgreSQL (``category_token`` in the
-    # entry's vector): the item anywhere in a listing's path, spelt with or without its hyphens.
-    of_item = f"WHERE %(token)s IN ({category_tokens_sql('category_path')})" if category else ""
+    categories, provinces = CategoryFacetCount._meta.db_table, ProvinceFacetCount._meta.db_table
+    items, of_item = "", ""
+    if category:
+        # As DatabaseBackend.filtered matches a service item on PostgreSQL (``category_token`` in
+        # the entry's vector): the item anywhere in a listing's path, spelt with or without its
+        # hyphens. Decided once per item (code and path), then its counts read by index: per count
+        # row, splitting paths took 2 ms of the 2.4 on the bench's 1,088 rows.
+        items = f"""items AS MATERIALIZED (
+            SELECT category_code, category_path
+            FROM (SELECT DISTINCT category_code, category_path FROM {categories}) item
+            WHERE %(token)s IN ({category_tokens_sql("category_path")})
+        ),"""  # noqa: S608 - our table and fixed SQL; the item's token is a parameter
+        of_item = "JOIN items USING (category_code, category_path)"
     cursor.execute(
         f"""
-        WITH counted AS (
-            SELECT category_code, price_band, rating_band, n FROM {CategoryFacetCount._meta.db_table} {of_item}
+        WITH {items} counted AS (
+            SELECT category_code, price_band, rating_band, n FROM {categories} {of_item}
         ),
         names AS ({item_names_sql("counted")})
         SELECT 'c', category_code, category_name, category_name_zh, {category_facet_sql("counted")}
         UNION ALL
         SELECT 'r', province_code, '', '', SUM(n)::int, NULL, NULL
-        FROM {ProvinceFacetCount._meta.db_table} {of_item} GROUP BY province_code
+        FROM {provinces} {of_item} GROUP BY province_code
         """,  # noqa: S608 - our tables' names and fixed SQL; the item is a parameter
         {"token": category_token(category)} if category else None,
     )
