@@ -527,14 +527,18 @@ class DatabaseBackend(TypingHelp, SearchBackend):
             "SELECT id, position FROM unnest(%s::bigint[]) WITH ORDINALITY AS page(id, position)",
             [[pk for pk, _ in page]],
             dict(page),
+            prepared=True,
         )
         return tuple(hit for _pk, hit in read)
 
     @staticmethod
-    def _documents(page_sql: str, params, scores: dict[int, float | None]) -> list[tuple[int, Hit]]:
+    def _documents(
+        page_sql: str, params, scores: dict[int, float | None], *, prepared: bool = False
+    ) -> list[tuple[int, Hit]]:
         """The hits of ``page_sql``'s entry ids (with ``scores`` by id), in its order, each with its
-        entry's id; an id no longer in the index is left out."""
-        with _prepared_cursor() as cursor:
+        entry's id; an id no longer in the index is left out. ``prepared``: the statement is the same
+        for every search (not the ORM's, whose page bounds are written in), so it is prepared."""
+        with _prepared_cursor() if prepared else connection.cursor() as cursor:
             cursor.execute(documents_sql(page_sql), params)
             rows = cursor.fetchall()
         return [(row[0], Hit(document_from_row(row), float(scores.get(row[0]) or 0))) for row in rows]
