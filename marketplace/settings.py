@@ -201,7 +201,10 @@ _prepare_threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="0")
 for _database in DATABASES.values():
     if _database["ENGINE"] == "django.db.backends.postgresql":
         _options = _database.setdefault("OPTIONS", {})
-        _options.setdefault("options", " ".join(f"-c {name}={v}" for name, v in POSTGRES_PLANNER_SETTINGS.items()))
+        # Before any options the database URL gives (``?options=...``): a later -c wins, so a
+        # deployer's own value for one of these stays theirs, and the others still apply.
+        _ours = " ".join(f"-c {name}={v}" for name, v in POSTGRES_PLANNER_SETTINGS.items())
+        _options["options"] = f"{_ours} {_options.get('options', '')}".strip()
         # Only cursors binding on the server prepare (the search's); None: never.
         _options.setdefault("prepare_threshold", None if _prepare_threshold == "none" else int(_prepare_threshold))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
