@@ -41,7 +41,8 @@ demo: install
 
 # The production shape, locally: DEBUG=False, a generated secret key, seal key-encryption key and
 # webhook secret (var/serve/env, made once), its own PKI, database and a cache the workers share
-# (files; set CACHE_URL=redis://… for Redis) under var/serve/, static files
+# (files; set CACHE_URL=redis://… for Redis) under var/serve/, mail written to var/serve/mail/
+# (set EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and EMAIL_HOST to send it), static files
 # collected and served by WhiteNoise, gunicorn with SERVE_WORKERS processes, JSON logs, /healthz.
 # Plain http on 127.0.0.1, so secure cookies and the TLS redirect are off; behind a TLS proxy
 # (README, "Running in production") they stay on.
@@ -51,6 +52,8 @@ SERVE_ENV = DEBUG=False SECURE_SSL_REDIRECT=False SECURE_COOKIES=False SECURE_HS
 	CACHE_URL=$(or $(CACHE_URL),filecache://$(CURDIR)/var/serve/cache) \
 	SIGNING_PKI_DIR=$(CURDIR)/var/serve/pki STATIC_ROOT=$(CURDIR)/var/serve/static \
 	PRIVATE_MEDIA_ROOT=$(CURDIR)/var/serve/private MEDIA_ROOT=$(CURDIR)/var/serve/media \
+	EMAIL_BACKEND=$(or $(EMAIL_BACKEND),django.core.mail.backends.filebased.EmailBackend) \
+	EMAIL_FILE_PATH=$(or $(EMAIL_FILE_PATH),$(CURDIR)/var/serve/mail) \
 	PUBLIC_BASE_URL=$(DEMO_BASE_URL)
 serve: install
 	@mkdir -p var/serve
