@@ -85,6 +85,20 @@ def chinese_vocabulary() -> tuple[str, ...]:
     return tuple(sorted(terms))
 
 
+@cache
+def _chinese_candidates(length: int) -> tuple[str, ...]:
+    """What a Chinese word of ``length`` characters may be corrected to: the Chinese names and
+    abbreviations, and from 4 characters on every run of that many characters inside them, so a
+    partial name typed with one wrong character ("环境影想" for the start of 环境影响评价) becomes the
+    run it was meant to be. Shorter runs are left out: one wrong character in three is a third of the
+    word, and two-character runs would turn most two-character words into some service item."""
+    terms = set(chinese_vocabulary())
+    if length >= 4:
+        for term in chinese_vocabulary():
+            terms.update(term[i : i + length] for i in range(len(term) - length + 1))
+    return tuple(sorted(term for term in terms if has_cjk(term)))
+
+
 def _replace_words(q: str, closest) -> str:
     """``q`` with each word for which ``closest(word)`` names another word replaced by it; "" when
     nothing changes. Each distinct word is looked up once, and only the first eight (as many as a
@@ -110,14 +124,15 @@ def _catalogue_closest(word: str):
     if _is_latin_word(word) and word.lower() not in vocabulary():
         return difflib.get_close_matches(word.lower(), vocabulary(), n=1, cutoff=0.8)
     if has_cjk(word) and len(word) >= 3 and not any(word in term for term in chinese_vocabulary()):
-        return difflib.get_close_matches(word, chinese_vocabulary(), n=1, cutoff=0.7)
+        return difflib.get_close_matches(word, _chinese_candidates(len(word)), n=1, cutoff=0.7)
     return []
 
 
 def spelling_correction(q: str) -> str:
     """``q`` with misspelt words replaced by the closest catalogue word: Latin ones letter by letter
     ("assesment" -> "assessment"), Chinese ones character by character against the service items'
-    Chinese names ("安全评介" -> "安全评价", a wrong character typed by pinyin input); returns ""
+    Chinese names ("环境影响评介" -> "环境影响评价", a wrong character typed by pinyin input) and the runs of
+    four or more characters inside them ("环境影想" -> "环境影响"); returns ""
     when nothing changes."""
     return _replace_words(q, _catalogue_closest)
 

@@ -138,10 +138,16 @@ def test_a_misspelt_word_is_corrected_towards_the_catalogue(client, two_listings
 
 @pytest.mark.parametrize(
     ("typed", "meant"),
-    [("enviromental", "environmental"), ("环境影响评介", "环境影响评价"), ("环境影想评价", "环境影响评价")],
+    [
+        ("enviromental", "environmental"),
+        ("环境影响评介", "环境影响评价"),
+        ("环境影想评价", "环境影响评价"),
+        ("环境影想", "环境影响"),
+    ],
 )
 def test_near_misses_find_the_service_item_and_say_what_was_searched(client, two_listings, typed, meant):
-    """A wrong letter, or a wrong character from pinyin input (评介 for 评价, 影想 for 影响)."""
+    """A wrong letter, or a wrong character from pinyin input (评介 for 评价, 影想 for 影响), in a
+    whole name or in the start of one."""
     data = client.get("/api/search/", {"q": typed}).json()
     assert data["hits"][0]["title"] == "Environmental impact assessment for factories"
     assert f"showing results for “{meant}”" in data["errors"][0]
@@ -149,8 +155,11 @@ def test_near_misses_find_the_service_item_and_say_what_was_searched(client, two
     assert f"以下为“{meant}”的搜索结果" in page and "工厂" in page
 
 
-def test_a_chinese_word_that_is_simply_absent_is_not_corrected_into_something_else(client, two_listings):
-    data = client.get("/api/search/", {"q": "一二三四五"}).json()
+@pytest.mark.parametrize("typed", ["一二三四五", "环境保护", "消仿"])
+def test_a_chinese_word_that_is_simply_absent_is_not_corrected_into_something_else(client, two_listings, typed):
+    """Nothing like a name (一二三四五), a real word that shares only half a name's characters (环境保护,
+    environmental protection), a two-character word (too short to tell a typo from another word)."""
+    data = client.get("/api/search/", {"q": typed}).json()
     assert data["total"] == 0 and not data["errors"]
 
 
