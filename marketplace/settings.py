@@ -192,6 +192,8 @@ if env.str("DATABASE_REPLICA_URL", default=""):
 # client-side binding never makes: the search's statement is prepared (search/backends/database.py)
 # and its generic plan kept, so it is planned once per connection, not on every search.
 # DATABASE_PREPARE_THRESHOLD=none turns preparing off (PgBouncer before 1.21 in transaction mode).
+# Do not add OPTIONS server_side_binding=True beside these: every ORM statement would then be
+# prepared on its first run and kept to one generic plan, whatever its values' selectivity.
 POSTGRES_PLANNER_SETTINGS = {
     "random_page_cost": "1.1",
     "max_parallel_workers_per_gather": "0",
