@@ -137,34 +137,33 @@ def _seal_context(service_order: ServiceOrder, contract: Contract | None, party:
 
     Only a member holding a grant gets the seal button; an owner without one (or whose organisation
     has no seal yet) gets the button that creates the seal or grants it to them. ``delivery_seal`` is
-    None off the provider's turn to deliver. Both places ask about the same seal, read once; whether
-    the user may manage it is read only when the page gets that far (no grant).
+    None off the provider's turn to deliver. Both places ask about the same seal, read once with the
+    user's grants on it; whether the user may manage it is read only when the page gets that far
+    (no grant).
     """
     contract_turn = contract is not None and party in ("buyer", "provider") and contract.next_party == party
     delivering = party == "provider" and status in (Status.IN_SERVICE, Status.REVISION_REQUESTED)
     if not (contract_turn or delivering):
         return {"delivery_seal": None}
     owner = contracts.party_organisation(service_order, party)
-    seal = signing_services.organisation_seal_for(**owner)
+    seal, held = signing_services.organisation_seal_with_grants(
+        user=user, document_kinds=(DocumentKind.SERVICE_CONTRACT, DocumentKind.DELIVERY_NOTE), **owner
+    )
     may_manage = SimpleLazyObject(
         lambda: signing_services.may_manage_seal(actor=user, organisation=next(iter(owner.values())))
     )
-
-    def may_apply(document_kind: str) -> bool:
-        return seal is not None and signing_services.may_apply_seal(seal=seal, user=user, document_kind=document_kind)
-
     context = {"delivery_seal": None}
     if contract_turn:
         context.update(
             seal_turn=True,
             own_seal=seal,
-            may_apply_seal=may_apply(DocumentKind.SERVICE_CONTRACT),
+            may_apply_seal=DocumentKind.SERVICE_CONTRACT in held,
             may_manage_seal=may_manage,
         )
     if delivering:
         context["delivery_seal"] = {
             "exists": seal is not None,
-            "ready": may_apply(DocumentKind.DELIVERY_NOTE),
+            "ready": DocumentKind.DELIVERY_NOTE in held,
             "may_manage": may_manage,
         }
     return context

@@ -18,6 +18,7 @@ from .organisation import (
     organisation_document_kinds,
     organisation_seal_create,
     organisation_seal_for,
+    organisation_seal_with_grants,
 )
 from .permits import (
     Citation,
@@ -85,6 +86,7 @@ __all__ = [
     "organisation_document_kinds",
     "organisation_seal_create",
     "organisation_seal_for",
+    "organisation_seal_with_grants",
     "permit_data_from_row",
     "permit_issue",
     "permit_reinstate",

@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..engine import NotPermitted, SigningError
 from ..keystores import ENCRYPTED
-from ..models import DocumentKind, Seal
+from ..models import DocumentKind, Seal, SealGrant
 from ..pki import Pki
 from .sealing import may_apply_seal
 from .seals import _owner_label, _seal_from_chain, grant_create
@@ -40,15 +41,35 @@ def _organisation(*, enterprise=None, provider=None):
     return {"enterprise": enterprise} if enterprise is not None else {"provider": provider}
 
 
-def organisation_seal_for(*, enterprise=None, provider=None) -> Seal | None:
-    """The organisation's newest usable seal, or None."""
+def _usable_seals(*, enterprise=None, provider=None):
+    """The organisation's usable seals, newest first."""
     owner = _organisation(enterprise=enterprise, provider=provider)
     now = timezone.now()
-    return (
-        Seal.objects.filter(**owner, status=Seal.Status.ACTIVE, not_before__lte=now, not_after__gte=now)
-        .order_by("-created_at", "-pk")
-        .first()
+    return Seal.objects.filter(**owner, status=Seal.Status.ACTIVE, not_before__lte=now, not_after__gte=now).order_by(
+        "-created_at", "-pk"
     )
+
+
+def organisation_seal_for(*, enterprise=None, provider=None) -> Seal | None:
+    """The organisation's newest usable seal, or None."""
+    return _usable_seals(enterprise=enterprise, provider=provider).first()
+
+
+def organisation_seal_with_grants(
+    *, user, document_kinds, enterprise=None, provider=None
+) -> tuple[Seal | None, frozenset[str]]:
+    """:func:`organisation_seal_for`, and those of ``document_kinds`` that ``user`` holds a current
+    grant for on it (as :func:`may_apply_seal` answers), in one query: for a page that only shows
+    what the user may do. Sealing itself still asks ``seal_authorise``."""
+    kinds = list(document_kinds)
+    held = {
+        f"holds_{index}": Exists(SealGrant.objects.current().filter(seal=OuterRef("pk"), user=user, document_kind=kind))
+        for index, kind in enumerate(kinds)
+    }
+    seal = _usable_seals(enterprise=enterprise, provider=provider).annotate(**held).first()
+    if seal is None:
+        return None, frozenset()
+    return seal, frozenset(kind for index, kind in enumerate(kinds) if getattr(seal, f"holds_{index}"))
 
 
 def may_manage_seal(*, actor, organisation) -> bool:

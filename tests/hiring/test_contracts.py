@@ -231,6 +231,51 @@ def test_organisation_seal_creation_rights_and_grants(category, contract_materia
     assert services.organisation_seal_create(actor=buyer, enterprise=enterprise) == existing
 
 
+def test_the_seal_with_a_users_grants_answers_as_may_apply_seal_does(parties, django_assert_num_queries):
+    """The order page reads the seal and the user's grants on it in one query; each answer must be
+    the one the sealing check (``may_apply_seal``) gives: a current grant of that kind, on that seal,
+    to that user — not a revoked or expired one, another kind's or another person's."""
+    import datetime
+
+    from django.utils import timezone
+
+    service_order, buyer, provider_user = parties
+    enterprise = service_order.enterprise
+    member = plain_member(enterprise)
+    kinds = ("service_contract", "delivery_note")
+
+    def answers(user):
+        with django_assert_num_queries(1):
+            seal, held = services.organisation_seal_with_grants(user=user, document_kinds=kinds, enterprise=enterprise)
+        expected = {kind for kind in kinds if services.may_apply_seal(seal=seal, user=user, document_kind=kind)}
+        assert held == expected
+        return seal, held
+
+    seal, held = answers(buyer)  # the owner holds the contract grant the seal was made with
+    assert seal == services.organisation_seal_for(enterprise=enterprise) and held == {"service_contract"}
+    assert answers(member)[1] == set()  # a plain member holds none
+    assert answers(provider_user)[1] == set()  # nor does the other side's owner
+    grant = services.grant_create(seal=seal, user=member, document_kind="delivery_note")
+    assert answers(member)[1] == {"delivery_note"}
+    services.grant_revoke(grant=grant)
+    assert answers(member)[1] == set()
+    services.grant_create(
+        seal=seal,
+        user=member,
+        document_kind="service_contract",
+        valid_from=timezone.now() - datetime.timedelta(hours=2),
+        valid_until=timezone.now() - datetime.timedelta(hours=1),
+    )
+    assert answers(member)[1] == set()  # expired
+    # An organisation without a usable seal: no seal, nothing held.
+    type(seal).objects.filter(pk=seal.pk).update(status="suspended")
+    with django_assert_num_queries(1):
+        assert services.organisation_seal_with_grants(user=buyer, document_kinds=kinds, enterprise=enterprise) == (
+            None,
+            frozenset(),
+        )
+
+
 def test_a_new_organisation_seal_is_certified_by_the_platform_ca_and_granted_to_owners(db, pki):
     enterprise, owner = make_buyer(name="Qiantang Smart Manufacturing Co., Ltd.", name_zh="钱塘智能制造有限公司")
     member = plain_member(enterprise)
