@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 
 from ..engine import NotPermitted, SigningError
 from ..keystores import ENCRYPTED
-from ..models import DocumentKind, Seal, SealGrant
+from ..models import DocumentKind, Seal
 from ..pki import Pki
-from .sealing import may_apply_seal
+from .sealing import current_grants, may_apply_seal
 from .seals import _owner_label, _seal_from_chain, grant_create
 
 logger = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def organisation_seal_with_grants(
     what the user may do. Sealing itself still asks ``seal_authorise``."""
     kinds = list(document_kinds)
     held = {
-        f"holds_{index}": Exists(SealGrant.objects.current().filter(seal=OuterRef("pk"), user=user, document_kind=kind))
+        f"holds_{index}": Exists(current_grants(seal=OuterRef("pk"), user=user, document_kind=kind))
         for index, kind in enumerate(kinds)
     }
     seal = _usable_seals(enterprise=enterprise, provider=provider).annotate(**held).first()

@@ -55,9 +55,16 @@ class SealAuthorisation:
     document_kind: str
 
 
+def current_grants(*, seal, user, document_kind: str):
+    """The grants that let ``user`` apply ``seal`` (a seal, or ``OuterRef`` to one) to this kind of
+    document now: the one rule both :func:`may_apply_seal` and the order page's one-query reading
+    (``organisation_seal_with_grants``) apply."""
+    return SealGrant.objects.current().filter(seal=seal, user=user, document_kind=document_kind)
+
+
 def may_apply_seal(*, seal: Seal, user, document_kind: str) -> bool:
     """Whether ``user`` holds a current grant for ``seal`` on this kind of document."""
-    return SealGrant.objects.current().filter(seal=seal, user=user, document_kind=document_kind).exists()
+    return current_grants(seal=seal, user=user, document_kind=document_kind).exists()
 
 
 def seal_authorise(*, seal: Seal, actor, document_kind: str, document_number: str = "") -> SealAuthorisation:
